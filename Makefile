@@ -1,0 +1,84 @@
+# pg_insight — PGXS entry point.
+#   make            build the module (the core library is built by CMake and linked in)
+#   make install    install into the PostgreSQL found by pg_config
+#   make demo       the main job: deps, build, install, throwaway cluster, demo data, output
+#   make test       unit tests, fuzzing (bounded), pg_regress on a temporary instance,
+#                   multi-process tests
+#   make bench      benchmarks (docs/benchmarks.md)
+# Both `demo` and `test` install missing Debian packages first (scripts/install-deps).
+
+EXTENSION_VERSION = 0.1.0
+PG_CONFIG ?= pg_config
+
+MODULE_big = pg_insight
+OBJS = $(patsubst %.cpp,%.o,$(wildcard src/pg/*.cpp))
+DATA = control/pg_insight.control $(wildcard control/pg_insight--*.sql)
+datamoduledir = extension
+PGFILEDESC = "pg_insight - machine learning in SQL"
+
+BUILD_DIR ?= build
+CORE_BUILD = $(BUILD_DIR)/core
+CORE_LIB = $(CORE_BUILD)/libinsight_core.a
+
+# PostgreSQL headers are system headers to us (-isystem wins over PGXS's -I for the same
+# directory), so -Wextra reports our code, not theirs.
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -I$(CURDIR)/src \
+	-isystem /usr/include/eigen3 -DDLIB_NO_ABORT_ON_2ND_FATAL_ERROR \
+	-DPG_INSIGHT_VERSION='"$(EXTENSION_VERSION)"'
+PG_CXXFLAGS = -std=c++17 -fPIC -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK = $(CORE_LIB) -lstdc++
+
+# The module is C++: no LLVM bitcode for JIT inlining.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(shlib): $(CORE_LIB)
+$(OBJS): $(wildcard src/pg/*.hpp src/core/*/*.hpp)
+
+.PHONY: core-lib
+$(CORE_LIB): core-lib
+core-lib:
+	@cmake -S . -B $(CORE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(CORE_BUILD) --target insight_core -j2
+
+.PHONY: deps unit fuzz regress multiprocess test demo bench
+deps:
+	@scripts/install-deps
+
+unit:
+	cmake -S . -B $(CORE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(CORE_BUILD) -j2
+	ctest --test-dir $(CORE_BUILD) --output-on-failure -j2
+
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/run-fuzz $(FUZZ_SECONDS)
+
+regress:
+	@scripts/run-regress
+
+multiprocess:
+	@scripts/run-multiprocess
+
+test: deps
+	$(MAKE) all
+	$(MAKE) install
+	$(MAKE) unit
+	$(MAKE) fuzz
+	$(MAKE) regress
+	$(MAKE) multiprocess
+	@echo "make test: all suites passed"
+
+demo: deps
+	$(MAKE) all
+	$(MAKE) install
+	@scripts/demo
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) install
+	@scripts/bench
+
+EXTRA_CLEAN = $(BUILD_DIR) results regression.diffs regression.out tmp_check

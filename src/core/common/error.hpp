@@ -1,0 +1,75 @@
+// Exception types of the pure C++ core. The PostgreSQL layer (src/pg/boundary.cpp) turns
+// each into an ereport with the SQLSTATE that sqlstate_of() names, after every C++ frame
+// has been unwound. The core never sees PostgreSQL headers, so SQLSTATEs are plain text.
+#pragma once
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace insight {
+
+// Base of every error the core raises on purpose: a message users read, plus the optional
+// DETAIL and HINT lines PostgreSQL shows under it.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message, std::string detail = {}, std::string hint = {})
+      : std::runtime_error(message), detail_(std::move(detail)), hint_(std::move(hint)) {}
+  const std::string& detail() const noexcept { return detail_; }
+  const std::string& hint() const noexcept { return hint_; }
+  // Five-character SQLSTATE of API.md section 5.
+  virtual const char* sqlstate() const noexcept = 0;
+
+ private:
+  std::string detail_;
+  std::string hint_;
+};
+
+// 22023 invalid_parameter_value: a bad option value, NaN/infinity, too little data.
+class InvalidParameter : public Error {
+ public:
+  using Error::Error;
+  const char* sqlstate() const noexcept override { return "22023"; }
+};
+
+// 42703 undefined_column.
+class UndefinedColumn : public Error {
+ public:
+  using Error::Error;
+  const char* sqlstate() const noexcept override { return "42703"; }
+};
+
+// 42704 undefined_object: unknown model name or version, unknown entity id.
+class UndefinedObject : public Error {
+ public:
+  using Error::Error;
+  const char* sqlstate() const noexcept override { return "42704"; }
+};
+
+// 42501 insufficient_privilege.
+class InsufficientPrivilege : public Error {
+ public:
+  using Error::Error;
+  const char* sqlstate() const noexcept override { return "42501"; }
+};
+
+// XX001 data_corrupted: a model payload that is truncated, flipped or foreign.
+class CorruptPayload : public Error {
+ public:
+  using Error::Error;
+  const char* sqlstate() const noexcept override { return "XX001"; }
+};
+
+// XX000 internal_error: a violated invariant (an Eigen or dlib assertion, a bug).
+class InternalError : public Error {
+ public:
+  using Error::Error;
+  const char* sqlstate() const noexcept override { return "XX000"; }
+};
+
+// The SQLSTATE an exception maps to: an insight::Error names its own; std::invalid_argument
+// and std::out_of_range are bad input (22023); std::bad_alloc and std::length_error are out of
+// memory (53200); anything else is an internal error (XX000).
+const char* sqlstate_of(const std::exception& e) noexcept;
+
+}  // namespace insight

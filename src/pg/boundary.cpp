@@ -1,0 +1,84 @@
+#include "pg/boundary.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "core/common/error.hpp"
+
+namespace insight::pg {
+namespace {
+
+// Everything needed to raise an error, held as plain bytes so that filling it in a catch
+// block can neither allocate nor fail.
+struct PendingError {
+  ErrorData* pg_error = nullptr;  // set: re-throw this PostgreSQL error unchanged
+  char sqlstate[6] = "XX000";
+  char message[2048] = "";
+  char detail[2048] = "";
+  char hint[1024] = "";
+};
+
+void copy_text(char* dst, size_t cap, const char* src) noexcept {
+  if (src == nullptr) src = "";
+  size_t n = std::strlen(src);
+  if (n >= cap) n = cap - 1;
+  std::memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+void capture(PendingError& pending, const char* sqlstate, const char* message, const char* detail,
+             const char* hint) noexcept {
+  copy_text(pending.sqlstate, sizeof pending.sqlstate, sqlstate);
+  copy_text(pending.message, sizeof pending.message, message);
+  copy_text(pending.detail, sizeof pending.detail, detail);
+  copy_text(pending.hint, sizeof pending.hint, hint);
+}
+
+[[noreturn]] void raise(const PendingError& pending) {
+  if (pending.pg_error != nullptr) ReThrowError(pending.pg_error);
+  const char* s = pending.sqlstate;
+  const int code = MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
+  ereport(ERROR, (errcode(code), errmsg("%s", pending.message),
+                  pending.detail[0] ? errdetail("%s", pending.detail) : 0,
+                  pending.hint[0] ? errhint("%s", pending.hint) : 0));
+  pg_unreachable();
+}
+
+}  // namespace
+
+const char* PgError::what() const noexcept {
+  return edata_ != nullptr && edata_->message != nullptr ? edata_->message : "PostgreSQL error";
+}
+
+ErrorData* detail::capture_error(MemoryContext context) noexcept {
+  MemoryContextSwitchTo(context);
+  ErrorData* edata = CopyErrorData();
+  FlushErrorState();
+  return edata;
+}
+
+void check_interrupts() {
+  if (unlikely(INTERRUPTS_PENDING_CONDITION())) guard([] { CHECK_FOR_INTERRUPTS(); });
+}
+
+Datum call_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
+  PendingError pending;
+  try {
+    return body(fcinfo);
+  } catch (const PgError& e) {
+    pending.pg_error = e.edata();
+  } catch (const insight::Error& e) {
+    capture(pending, e.sqlstate(), e.what(), e.detail().c_str(), e.hint().c_str());
+  } catch (const std::bad_alloc&) {
+    capture(pending, "53200", "out of memory", "", "");
+  } catch (const std::exception& e) {
+    capture(pending, insight::sqlstate_of(e), e.what(), "", "");
+  } catch (...) {
+    capture(pending, "XX000", "unknown C++ exception in pg_insight", "", "");
+  }
+  // Every C++ object of the body is gone now; raising with longjmp is safe.
+  raise(pending);
+}
+
+}  // namespace insight::pg

@@ -1,0 +1,264 @@
+// SQL side of insight.load_demo_data(): one set-returning function per standard table, each
+// streaming rows of the pure C++ generator (src/core/demo) into a tuplestore. The generator
+// polls check_interrupts(), so a cancel or statement_timeout stops a load within milliseconds.
+#include <string>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/demo/demo_data.hpp"
+#include "pg/values.hpp"
+
+namespace {
+
+using insight::pg::guard;
+
+constexpr int64_t kUnixToPostgresEpochSeconds = 946684800;  // 2000-01-01 in Unix seconds
+
+Datum ts_datum(int64_t unix_seconds) {
+  return TimestampTzGetDatum(
+      static_cast<TimestampTz>((unix_seconds - kUnixToPostgresEpochSeconds) * USECS_PER_SEC));
+}
+
+int64_t unix_seconds(TimestampTz ts) {
+  // Floor division: timestamps before 2000 are negative.
+  int64_t secs = ts / USECS_PER_SEC;
+  if (ts % USECS_PER_SEC < 0) --secs;
+  return secs + kUnixToPostgresEpochSeconds;
+}
+
+Datum numeric_datum(double v) {
+  return guard([v] { return DirectFunctionCall1(float8_numeric, Float8GetDatum(v)); });
+}
+
+Datum text_array_datum(const std::vector<std::string>& items) {
+  std::vector<Datum> elems;
+  elems.reserve(items.size());
+  for (const auto& s : items) elems.push_back(insight::pg::text_datum(s));
+  Datum* data = elems.data();
+  const int n = static_cast<int>(elems.size());
+  return guard([data, n] {
+    return PointerGetDatum(construct_array(data, n, TEXTOID, -1, false, TYPALIGN_INT));
+  });
+}
+
+// Arguments common to every generator: (days int, seed bigint, end_time timestamptz, step int).
+insight::demo::DemoWorld world_from_args(FunctionCallInfo fcinfo) {
+  for (int i = 0; i < 4; ++i)
+    if (PG_ARGISNULL(i)) throw insight::InvalidParameter("demo data arguments must not be NULL");
+  insight::demo::DemoConfig config;
+  config.days = PG_GETARG_INT32(0);
+  config.seed = static_cast<uint64_t>(PG_GETARG_INT64(1));
+  config.end_epoch = unix_seconds(PG_GETARG_TIMESTAMPTZ(2));
+  config.step_seconds = PG_GETARG_INT32(3);
+  return insight::demo::DemoWorld(config);
+}
+
+// The tuplestore a materialize-mode SRF fills.
+struct RowSink {
+  Tuplestorestate* store;
+  TupleDesc desc;
+
+  explicit RowSink(FunctionCallInfo fcinfo) {
+    guard([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
+    auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    store = rsi->setResult;
+    desc = rsi->setDesc;
+  }
+  void put(Datum* values, bool* nulls) {
+    Tuplestorestate* s = store;
+    TupleDesc d = desc;
+    guard([=] { tuplestore_putvalues(s, d, values, nulls); });
+  }
+};
+
+std::vector<Datum> text_datums(size_t n, const std::function<const std::string&(size_t)>& at) {
+  std::vector<Datum> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = insight::pg::text_datum(at(i));
+  return out;
+}
+
+const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
+
+}  // namespace
+
+INSIGHT_FUNCTION(insight_demo_products) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  for (const auto& p : world.products()) {
+    Datum v[4] = {insight::pg::text_datum(p.product_id), insight::pg::text_datum(p.name),
+                  insight::pg::text_datum(p.category), numeric_datum(p.price)};
+    bool n[4] = {false, false, false, false};
+    sink.put(v, n);
+  }
+  return static_cast<Datum>(0);
+}
+
+// Columns after the identity transaction_id: (ts, user_id, product_id, quantity, total_amount)
+INSIGHT_FUNCTION(insight_demo_transactions) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  MemoryContext row_cxt = guard([] {
+    return AllocSetContextCreate(CurrentMemoryContext, "pg_insight demo rows", ALLOCSET_DEFAULT_SIZES);
+  });
+  world.transactions(
+      [&](const insight::demo::TransactionRow& r) {
+        MemoryContext old = MemoryContextSwitchTo(row_cxt);
+        Datum v[5] = {ts_datum(r.ts), insight::pg::text_datum(r.user_id),
+                      insight::pg::text_datum(r.product_id), Int32GetDatum(r.quantity),
+                      numeric_datum(r.total_amount)};
+        bool n[5] = {false, false, false, false, false};
+        sink.put(v, n);
+        MemoryContextSwitchTo(old);
+        guard([row_cxt] { MemoryContextReset(row_cxt); });
+      },
+      kCheck);
+  return static_cast<Datum>(0);
+}
+
+INSIGHT_FUNCTION(insight_demo_networks) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  for (const auto& x : world.networks()) {
+    Datum v[2] = {insight::pg::text_datum(x.network_id), insight::pg::text_datum(x.name)};
+    bool n[2] = {false, false};
+    sink.put(v, n);
+  }
+  return static_cast<Datum>(0);
+}
+
+INSIGHT_FUNCTION(insight_demo_satellites) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  for (const auto& x : world.satellites()) {
+    Datum v[1] = {insight::pg::text_datum(x.satellite_name)};
+    bool n[1] = {false};
+    sink.put(v, n);
+  }
+  return static_cast<Datum>(0);
+}
+
+INSIGHT_FUNCTION(insight_demo_sites) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  for (const auto& x : world.sites()) {
+    Datum v[4] = {insight::pg::text_datum(x.site_id), insight::pg::text_datum(x.network_id),
+                  insight::pg::text_datum(x.site_type), insight::pg::text_datum(x.name)};
+    bool n[4] = {false, false, false, false};
+    sink.put(v, n);
+  }
+  return static_cast<Datum>(0);
+}
+
+INSIGHT_FUNCTION(insight_demo_hub_antennas) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  for (const auto& x : world.hub_antennas()) {
+    Datum v[3] = {insight::pg::text_datum(x.antenna_id), insight::pg::text_datum(x.site_id),
+                  insight::pg::text_datum(x.satellite_name)};
+    bool n[3] = {false, false, false};
+    sink.put(v, n);
+  }
+  return static_cast<Datum>(0);
+}
+
+INSIGHT_FUNCTION(insight_demo_links) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  for (const auto& x : world.links()) {
+    Datum v[5] = {insight::pg::text_datum(x.link_id), insight::pg::text_datum(x.network_id),
+                  insight::pg::text_datum(x.hub_antenna_id),
+                  insight::pg::text_datum(x.remote_site_id),
+                  insight::pg::text_datum(x.satellite_name)};
+    bool n[5] = {false, false, false, false, false};
+    sink.put(v, n);
+  }
+  return static_cast<Datum>(0);
+}
+
+INSIGHT_FUNCTION(insight_demo_link_metrics) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  const auto& links = world.links();
+  const auto ids =
+      text_datums(links.size(), [&](size_t i) -> const std::string& { return links[i].link_id; });
+  Datum v[15];
+  bool n[15] = {};
+  world.link_metrics(
+      [&](size_t link, const insight::demo::LinkMetricsRow& r) {
+        v[0] = ids[link];
+        v[1] = ts_datum(r.ts);
+        const double m[13] = {r.throughput_mbps,    r.utilization,        r.errors,
+                              r.discards,           r.uptime_pct,         r.ib_esno_db,
+                              r.ob_esno_db,         r.ib_grade,           r.ob_grade,
+                              r.ib_packet_loss_pct, r.ob_packet_loss_pct, r.latency_ms,
+                              r.jitter_ms};
+        for (int i = 0; i < 13; ++i) v[2 + i] = Float8GetDatum(m[i]);
+        sink.put(v, n);
+      },
+      kCheck);
+  return static_cast<Datum>(0);
+}
+
+INSIGHT_FUNCTION(insight_demo_site_metrics) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  const auto& sites = world.sites();
+  const auto ids =
+      text_datums(sites.size(), [&](size_t i) -> const std::string& { return sites[i].site_id; });
+  Datum v[7];
+  bool n[7] = {};
+  world.site_metrics(
+      [&](size_t site, const insight::demo::SiteMetricsRow& r) {
+        v[0] = ids[site];
+        v[1] = ts_datum(r.ts);
+        const double m[5] = {r.response_time_ms, r.error_rate, r.uptime_pct, r.cpu_pct,
+                             r.memory_pct};
+        for (int i = 0; i < 5; ++i) v[2 + i] = Float8GetDatum(m[i]);
+        sink.put(v, n);
+      },
+      kCheck);
+  return static_cast<Datum>(0);
+}
+
+INSIGHT_FUNCTION(insight_demo_network_metrics) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  const auto& nets = world.networks();
+  const auto ids =
+      text_datums(nets.size(), [&](size_t i) -> const std::string& { return nets[i].network_id; });
+  Datum v[7];
+  bool n[7] = {};
+  world.network_metrics(
+      [&](size_t net, const insight::demo::NetworkMetricsRow& r) {
+        v[0] = ids[net];
+        v[1] = ts_datum(r.ts);
+        const double m[5] = {r.bandwidth_mbps, r.packet_loss_pct, r.latency_ms, r.error_rate,
+                             r.connections};
+        for (int i = 0; i < 5; ++i) v[2 + i] = Float8GetDatum(m[i]);
+        sink.put(v, n);
+      },
+      kCheck);
+  return static_cast<Datum>(0);
+}
+
+INSIGHT_FUNCTION(insight_demo_ground_truth) {
+  const auto world = world_from_args(fcinfo);
+  RowSink sink(fcinfo);
+  for (const auto& f : world.faults()) {
+    Datum v[11] = {Int64GetDatum(f.fault_id),
+                   insight::pg::text_datum(f.kind),
+                   insight::pg::text_datum(f.scope),
+                   insight::pg::text_datum(f.scope_id),
+                   ts_datum(f.started_at),
+                   ts_datum(f.ended_at),
+                   f.root_cause.empty() ? static_cast<Datum>(0) : insight::pg::text_datum(f.root_cause),
+                   f.metric.empty() ? static_cast<Datum>(0) : insight::pg::text_datum(f.metric),
+                   text_array_datum(f.affected_links),
+                   text_array_datum(f.affected_sites),
+                   insight::pg::text_datum(f.notes)};
+    bool n[11] = {false, false, false, false, false, false, f.root_cause.empty(),
+                  f.metric.empty(), false, false, false};
+    sink.put(v, n);
+  }
+  return static_cast<Datum>(0);
+}

@@ -1,0 +1,132 @@
+#include "pg/model_store.hpp"
+
+#include <cstring>
+#include <memory>
+
+#include "core/common/error.hpp"
+#include "pg/values.hpp"
+
+namespace insight::pg {
+namespace {
+
+constexpr size_t kMaxCachedEntries = 1024;
+int model_cache_size_kb = 256 * 1024;  // GUC insight.model_cache_size
+uint64_t name_lookups = 0;
+
+// Heap-allocated on first use and never freed: it lives as long as the backend.
+ModelCache* cache_instance = nullptr;
+
+void assign_cache_size(int newval, void*) {
+  model_cache_size_kb = newval;
+  if (cache_instance != nullptr)
+    cache_instance->set_limits(static_cast<size_t>(newval) * 1024, kMaxCachedEntries);
+}
+
+[[noreturn]] void unknown_model(const std::string& name, const std::string& detail) {
+  throw UndefinedObject("model \"" + name + "\" does not exist", detail,
+                        "Train it with one of the insight.train_* functions, or list the models "
+                        "with SELECT name, version FROM insight.models.");
+}
+
+// fn_extra contents: plain data in fn_mcxt, valid for the statement.
+struct StatementModel {
+  bool valid;
+  ModelRef ref;
+  size_t name_len;
+  char name[NAMEDATALEN];
+};
+
+}  // namespace
+
+ModelCache& backend_model_cache() {
+  if (cache_instance == nullptr)
+    cache_instance =
+        new ModelCache(static_cast<size_t>(model_cache_size_kb) * 1024, kMaxCachedEntries);
+  return *cache_instance;
+}
+
+uint64_t catalog_name_lookups() { return name_lookups; }
+
+ModelRef resolve_live_model(const std::string& name) {
+  ++name_lookups;
+  spi_connect();
+  const uint64_t n = spi_exec(
+      "SELECT d.model_id, m.version FROM insight.deployments d "
+      "JOIN insight.models m USING (model_id) "
+      "WHERE d.name = $1 ORDER BY d.deployment_id DESC LIMIT 1",
+      {spi_text_arg(name)}, true);
+  ModelRef ref;
+  if (n == 1) {
+    ref.model_id = spi_int64(0, 1).value_or(0);
+    ref.version = static_cast<int32_t>(spi_int64(0, 2).value_or(0));
+  }
+  spi_finish();
+  if (n != 1) unknown_model(name, "No version of it is deployed.");
+  return ref;
+}
+
+ModelRef resolve_model_version(const std::string& name, int32_t version) {
+  ++name_lookups;
+  spi_connect();
+  const uint64_t n =
+      spi_exec("SELECT model_id, version FROM insight.models WHERE name = $1 AND version = $2",
+               {spi_text_arg(name), spi_int4_arg(version)}, true);
+  ModelRef ref;
+  if (n == 1) {
+    ref.model_id = spi_int64(0, 1).value_or(0);
+    ref.version = version;
+  }
+  spi_finish();
+  if (n != 1) {
+    throw UndefinedObject("model \"" + name + "\" has no version " + std::to_string(version), "",
+                          "List its versions with SELECT version FROM insight.models WHERE "
+                          "name = '" + name + "'.");
+  }
+  return ref;
+}
+
+ModelRef resolve_live_model_cached(FunctionCallInfo fcinfo, const std::string& name) {
+  auto* slot = static_cast<StatementModel*>(fcinfo->flinfo->fn_extra);
+  if (slot != nullptr && slot->valid && slot->name_len == name.size() &&
+      std::memcmp(slot->name, name.data(), name.size()) == 0)
+    return slot->ref;
+  const ModelRef ref = resolve_live_model(name);
+  if (name.size() < NAMEDATALEN) {
+    if (slot == nullptr) {
+      MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+      slot = static_cast<StatementModel*>(
+          guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(StatementModel)); }));
+      fcinfo->flinfo->fn_extra = slot;
+    }
+    slot->valid = true;
+    slot->ref = ref;
+    slot->name_len = name.size();
+    std::memcpy(slot->name, name.data(), name.size());
+  }
+  return ref;
+}
+
+ModelPtr load_model_by_id(int64_t model_id) {
+  ModelCache& cache = backend_model_cache();
+  if (ModelPtr hit = cache.get(model_id)) return hit;
+  spi_connect();
+  const uint64_t n = spi_exec("SELECT payload FROM insight.models WHERE model_id = $1",
+                              {spi_int8_arg(model_id)}, true);
+  std::vector<uint8_t> payload;
+  if (n == 1) payload = spi_bytea(0, 1);
+  spi_finish();
+  if (n != 1) throw UndefinedObject("model_id " + std::to_string(model_id) + " does not exist");
+  ModelPtr model = load_model(payload.data(), payload.size());
+  cache.put(model_id, model);
+  return model;
+}
+
+void init_model_store() {
+  DefineCustomIntVariable(
+      "insight.model_cache_size",
+      "Memory for deserialized models cached in each backend.",
+      "Models are cached by model_id, least recently used evicted first.", &model_cache_size_kb,
+      256 * 1024, 0, INT_MAX / 2, PGC_USERSET, GUC_UNIT_KB, nullptr, assign_cache_size, nullptr);
+}
+
+}  // namespace insight::pg

@@ -1,0 +1,23 @@
+// The one place PostgreSQL headers enter the C++ code. Every src/pg file includes its C++ and
+// core headers first and this header LAST: PostgreSQL's port.h redefines snprintf, printf and
+// friends as macros, c.h defines _() and Max/Min, and none of that may leak into the standard
+// library or Eigen/nlohmann headers.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+}

@@ -1,0 +1,162 @@
+#include "pg/values.hpp"
+
+#include <cstring>
+
+#include "core/common/error.hpp"
+
+namespace insight::pg {
+
+bool arg_is_null(FunctionCallInfo fcinfo, int n) {
+  return n >= PG_NARGS() || PG_ARGISNULL(n);
+}
+
+std::optional<std::string> opt_text_arg(FunctionCallInfo fcinfo, int n) {
+  if (arg_is_null(fcinfo, n)) return std::nullopt;
+  Datum d = PG_GETARG_DATUM(n);
+  const char* s = guard([d] { return static_cast<const char*>(TextDatumGetCString(d)); });
+  return std::string(s);
+}
+
+std::string text_arg(FunctionCallInfo fcinfo, int n, const char* what) {
+  auto v = opt_text_arg(fcinfo, n);
+  if (!v) throw InvalidParameter(std::string(what) + " must not be NULL");
+  return *v;
+}
+
+Bytes bytea_arg(FunctionCallInfo fcinfo, int n) {
+  if (arg_is_null(fcinfo, n)) throw InvalidParameter("payload must not be NULL");
+  Datum d = PG_GETARG_DATUM(n);
+  bytea* b = guard([d] { return DatumGetByteaPP(d); });
+  return Bytes{reinterpret_cast<const uint8_t*>(VARDATA_ANY(b)), VARSIZE_ANY_EXHDR(b)};
+}
+
+std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n) {
+  if (arg_is_null(fcinfo, n)) return "{}";
+  Datum d = PG_GETARG_DATUM(n);
+  const char* s = guard([d] {
+    Jsonb* j = DatumGetJsonbP(d);
+    return static_cast<const char*>(JsonbToCString(nullptr, &j->root, VARSIZE(j)));
+  });
+  return std::string(s);
+}
+
+std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n) {
+  std::vector<std::string> out;
+  if (arg_is_null(fcinfo, n)) return out;
+  Datum d = PG_GETARG_DATUM(n);
+  Datum* elems = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  guard([&] {
+    ArrayType* a = DatumGetArrayTypeP(d);
+    deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
+  });
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i]) throw InvalidParameter("array elements must not be NULL");
+    Datum e = elems[i];
+    out.emplace_back(guard([e] { return static_cast<const char*>(TextDatumGetCString(e)); }));
+  }
+  return out;
+}
+
+Datum text_datum(const std::string& s) {
+  const char* p = s.data();
+  const int len = static_cast<int>(s.size());
+  return guard([p, len] { return PointerGetDatum(cstring_to_text_with_len(p, len)); });
+}
+
+Datum bytea_datum(const uint8_t* data, size_t size) {
+  return guard([data, size] {
+    bytea* b = static_cast<bytea*>(palloc(size + VARHDRSZ));
+    SET_VARSIZE(b, size + VARHDRSZ);
+    if (size > 0) memcpy(VARDATA(b), data, size);
+    return PointerGetDatum(b);
+  });
+}
+
+Datum jsonb_datum(const std::string& json) {
+  const char* p = json.c_str();
+  return guard([p] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(p)); });
+}
+
+void spi_connect() {
+  guard([] {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_insight: SPI_connect failed");
+  });
+}
+
+void spi_finish() {
+  guard([] { SPI_finish(); });
+}
+
+SpiArg spi_text_arg(const std::string& s) { return SpiArg{TEXTOID, text_datum(s), false}; }
+SpiArg spi_int4_arg(int32_t v) { return SpiArg{INT4OID, Int32GetDatum(v), false}; }
+SpiArg spi_int8_arg(int64_t v) { return SpiArg{INT8OID, Int64GetDatum(v), false}; }
+SpiArg spi_null_arg(Oid type) { return SpiArg{type, static_cast<Datum>(0), true}; }
+
+uint64_t spi_exec(const char* sql, const std::vector<SpiArg>& args, bool read_only, long limit) {
+  const int n = static_cast<int>(args.size());
+  std::vector<Oid> types(args.size());
+  std::vector<Datum> values(args.size());
+  std::vector<char> nulls(args.size() + 1, ' ');
+  for (int i = 0; i < n; ++i) {
+    types[i] = args[i].type;
+    values[i] = args[i].value;
+    nulls[i] = args[i].isnull ? 'n' : ' ';
+  }
+  Oid* t = types.data();
+  Datum* v = values.data();
+  const char* nl = nulls.data();
+  return guard([=] {
+    int rc = SPI_execute_with_args(sql, n, t, v, nl, read_only, limit);
+    if (rc < 0) elog(ERROR, "pg_insight: SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+    return static_cast<uint64_t>(SPI_processed);
+  });
+}
+
+bool spi_is_null(uint64_t row, int col) {
+  return guard([=] {
+    bool isnull = false;
+    SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+    return isnull;
+  });
+}
+
+std::optional<int64_t> spi_int64(uint64_t row, int col) {
+  bool isnull = false;
+  int64_t v = guard([=, &isnull] {
+    Datum d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+    if (isnull) return static_cast<int64_t>(0);
+    switch (SPI_gettypeid(SPI_tuptable->tupdesc, col)) {
+      case INT2OID: return static_cast<int64_t>(DatumGetInt16(d));
+      case INT4OID: return static_cast<int64_t>(DatumGetInt32(d));
+      default: return static_cast<int64_t>(DatumGetInt64(d));
+    }
+  });
+  if (isnull) return std::nullopt;
+  return v;
+}
+
+std::optional<std::string> spi_text(uint64_t row, int col) {
+  const char* s = guard([=] {
+    return static_cast<const char*>(SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col));
+  });
+  if (s == nullptr) return std::nullopt;
+  return std::string(s);
+}
+
+std::vector<uint8_t> spi_bytea(uint64_t row, int col) {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  guard([&] {
+    bool isnull = false;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+    if (isnull) return;
+    bytea* b = DatumGetByteaPP(d);
+    data = reinterpret_cast<const uint8_t*>(VARDATA_ANY(b));
+    size = VARSIZE_ANY_EXHDR(b);
+  });
+  return std::vector<uint8_t>(data, data + size);
+}
+
+}  // namespace insight::pg

@@ -1,0 +1,57 @@
+// Conversions between Datums and C++ values, and SPI access. Every call that can raise a
+// PostgreSQL error goes through guard(), so callers may hold C++ objects freely.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/boundary.hpp"
+
+namespace insight::pg {
+
+// ---- arguments ----
+bool arg_is_null(FunctionCallInfo fcinfo, int n);
+// Text argument; throws InvalidParameter naming `what` when NULL.
+std::string text_arg(FunctionCallInfo fcinfo, int n, const char* what);
+std::optional<std::string> opt_text_arg(FunctionCallInfo fcinfo, int n);
+// Raw bytes of a bytea argument (detoasted; valid for the rest of the call).
+struct Bytes {
+  const uint8_t* data;
+  size_t size;
+};
+Bytes bytea_arg(FunctionCallInfo fcinfo, int n);
+// Text of a jsonb argument.
+std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n);
+std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n);
+
+// ---- results ----
+Datum text_datum(const std::string& s);
+Datum bytea_datum(const uint8_t* data, size_t size);
+Datum jsonb_datum(const std::string& json);
+
+// ---- SPI ----
+// Connect/finish with no destructor: on an error the transaction aborts and PostgreSQL
+// releases the SPI stack itself (AtEOXact_SPI), so nothing is called while unwinding.
+void spi_connect();
+void spi_finish();
+
+struct SpiArg {
+  Oid type;
+  Datum value;
+  bool isnull;
+};
+SpiArg spi_text_arg(const std::string& s);
+SpiArg spi_int4_arg(int32_t v);
+SpiArg spi_int8_arg(int64_t v);
+SpiArg spi_null_arg(Oid type);
+
+// Runs a query with $n parameters; returns SPI_processed.
+uint64_t spi_exec(const char* sql, const std::vector<SpiArg>& args, bool read_only, long limit = 0);
+bool spi_is_null(uint64_t row, int col);
+std::optional<int64_t> spi_int64(uint64_t row, int col);  // int2/int4/int8 column
+std::optional<std::string> spi_text(uint64_t row, int col);  // any column, output function
+std::vector<uint8_t> spi_bytea(uint64_t row, int col);
+
+}  // namespace insight::pg

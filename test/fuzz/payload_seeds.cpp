@@ -1,0 +1,36 @@
+// Writes a few valid payloads into the directory given, as the fuzzer's starting corpus.
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "core/model/binary_io.hpp"
+#include "core/model/payload.hpp"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: payload_seeds DIR\n");
+    return 2;
+  }
+  const std::string dir = argv[1];
+  int n = 0;
+  auto write = [&](const insight::Payload& p) {
+    const auto bytes = insight::encode_payload(p);
+    std::ofstream out(dir + "/seed" + std::to_string(n++), std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  };
+  insight::Payload p;
+  write(p);
+  p.task = insight::Task::Forecast;
+  p.meta = {{"features", {"throughput_mbps", "utilization"}}, {"threshold", 0.61},
+            {"scaler", {{"median", {1.0, 2.0}}, {"iqr", {0.5, 0.25}}}}};
+  insight::BinaryWriter w;
+  w.f64_array({1.0, 2.0, 3.5});
+  w.str("node");
+  w.u32_array({1, 2, 3});
+  p.body = w.take();
+  write(p);
+  p.task = insight::Task::RootCause;
+  p.meta = {{"nested", {{"a", {{"b", {1, 2, {{"c", nullptr}}}}}}}}};
+  write(p);
+  return 0;
+}

@@ -1,0 +1,59 @@
+// The pure half of the C++/PostgreSQL boundary: exception → SQLSTATE mapping, and Eigen and
+// dlib assertions throwing instead of aborting the process.
+#include <gtest/gtest.h>
+
+#include <new>
+
+#include "core/common/dlib.hpp"
+#include "core/common/eigen.hpp"
+#include "core/common/error.hpp"
+
+namespace insight {
+namespace {
+
+TEST(SqlState, MappingFollowsApiTable) {
+  EXPECT_STREQ(sqlstate_of(InvalidParameter("x")), "22023");
+  EXPECT_STREQ(sqlstate_of(UndefinedColumn("x")), "42703");
+  EXPECT_STREQ(sqlstate_of(UndefinedObject("x")), "42704");
+  EXPECT_STREQ(sqlstate_of(InsufficientPrivilege("x")), "42501");
+  EXPECT_STREQ(sqlstate_of(CorruptPayload("x")), "XX001");
+  EXPECT_STREQ(sqlstate_of(InternalError("x")), "XX000");
+  EXPECT_STREQ(sqlstate_of(std::invalid_argument("x")), "22023");
+  EXPECT_STREQ(sqlstate_of(std::out_of_range("x")), "22023");
+  EXPECT_STREQ(sqlstate_of(std::bad_alloc()), "53200");
+  EXPECT_STREQ(sqlstate_of(std::length_error("x")), "53200");
+  EXPECT_STREQ(sqlstate_of(std::runtime_error("x")), "XX000");
+}
+
+TEST(SqlState, DetailAndHintAreKept) {
+  UndefinedObject e("model \"m\" does not exist", "no versions", "train it first");
+  EXPECT_STREQ(e.what(), "model \"m\" does not exist");
+  EXPECT_EQ(e.detail(), "no versions");
+  EXPECT_EQ(e.hint(), "train it first");
+}
+
+TEST(EigenAssert, DimensionMismatchThrows) {
+  Eigen::MatrixXd a(2, 3), b(2, 3);
+  a.setOnes();
+  b.setOnes();
+  EXPECT_THROW({ Eigen::MatrixXd c = a * b; (void)c; }, InternalError);
+  Eigen::VectorXd v(3);
+  EXPECT_THROW((void)v(5), InternalError);
+  // And a second failure in the same process throws again.
+  EXPECT_THROW({ Eigen::MatrixXd c = b * a; (void)c; }, InternalError);
+}
+
+// dlib's always-on checks (DLIB_CASSERT, used by its solvers and trainers) throw
+// dlib::fatal_error; without DLIB_NO_ABORT_ON_2ND_FATAL_ERROR the second one in a process
+// would call abort(). Three in a row must all throw.
+void dlib_checked_op(long n) { DLIB_CASSERT(n > 0, "n must be positive, got " << n); }
+
+TEST(DlibAssert, RepeatedFatalErrorsThrowInsteadOfAborting) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_THROW(dlib_checked_op(-i), dlib::fatal_error) << "round " << i;
+  }
+  EXPECT_NO_THROW(dlib_checked_op(1));
+}
+
+}  // namespace
+}  // namespace insight

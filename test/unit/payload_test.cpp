@@ -1,0 +1,185 @@
+#include <gtest/gtest.h>
+
+#include "core/common/crc32c.hpp"
+#include "core/common/error.hpp"
+#include "core/model/binary_io.hpp"
+#include "core/model/model.hpp"
+#include "core/model/payload.hpp"
+
+namespace insight {
+namespace {
+
+Payload sample_payload() {
+  Payload p;
+  p.algorithm = Algorithm::External;
+  p.task = Task::Forecast;
+  p.meta = {{"features", {"a", "b"}}, {"threshold", 0.625}, {"note", "hello"}};
+  BinaryWriter w;
+  w.f64_array({1.5, -2.25, 3.0});
+  w.str("tree");
+  p.body = w.take();
+  return p;
+}
+
+TEST(Crc32c, KnownVector) {
+  // RFC 3720 test vector: CRC-32C of "123456789" is 0xE3069283.
+  const char* s = "123456789";
+  EXPECT_EQ(crc32c(s, 9), 0xE3069283u);
+  EXPECT_EQ(crc32c(s, 0), 0u);
+  // Chaining gives the same result as one pass.
+  EXPECT_EQ(crc32c(s + 4, 5, crc32c(s, 4)), 0xE3069283u);
+}
+
+TEST(Payload, RoundTrip) {
+  const Payload p = sample_payload();
+  const auto bytes = encode_payload(p);
+  ASSERT_EQ(bytes.size(), kPayloadHeaderSize + p.meta.dump().size() + p.body.size());
+  const Payload q = decode_payload(bytes.data(), bytes.size());
+  EXPECT_EQ(q.algorithm, Algorithm::External);
+  EXPECT_EQ(q.task, Task::Forecast);
+  EXPECT_EQ(q.meta, p.meta);
+  EXPECT_EQ(q.body, p.body);
+  BinaryReader r(q.body.data(), q.body.size());
+  EXPECT_EQ(r.f64_array(10), (std::vector<double>{1.5, -2.25, 3.0}));
+  EXPECT_EQ(r.str(), "tree");
+  EXPECT_NO_THROW(r.expect_end());
+}
+
+TEST(Payload, EveryTruncationIsRejected) {
+  const auto bytes = encode_payload(sample_payload());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_THROW(decode_payload(bytes.data(), n), CorruptPayload) << "length " << n;
+  }
+  auto longer = bytes;
+  longer.push_back(0);
+  EXPECT_THROW(decode_payload(longer.data(), longer.size()), CorruptPayload);
+}
+
+TEST(Payload, EveryFlippedByteIsRejected) {
+  const auto bytes = encode_payload(sample_payload());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (uint8_t mask : {0x01, 0x80, 0xFF, 0x5A}) {
+      auto bad = bytes;
+      bad[i] ^= mask;
+      EXPECT_THROW(decode_payload(bad.data(), bad.size()), CorruptPayload)
+          << "byte " << i << " mask " << int(mask);
+    }
+  }
+}
+
+TEST(Payload, NullAndEmptyInputAreRejected) {
+  EXPECT_THROW(decode_payload(nullptr, 0), CorruptPayload);
+  const uint8_t zeros[64] = {};
+  EXPECT_THROW(decode_payload(zeros, sizeof zeros), CorruptPayload);
+}
+
+// Rewrites a field and recomputes the checksum, so the check under test is not the CRC.
+std::vector<uint8_t> with_valid_crc(std::vector<uint8_t> b) {
+  uint32_t crc = crc32c(b.data(), 28);
+  crc = crc32c(b.data() + 32, b.size() - 32, crc);
+  for (int i = 0; i < 4; ++i) b[28 + i] = static_cast<uint8_t>(crc >> (8 * i));
+  return b;
+}
+
+TEST(Payload, ForeignButWellFormedPayloadsAreRejected) {
+  const auto good = encode_payload(sample_payload());
+  auto v = good;
+  v[8] = 9;  // format version 9
+  v = with_valid_crc(v);
+  EXPECT_THROW(decode_payload(v.data(), v.size()), CorruptPayload);
+  v = good;
+  v[10] = 0xEE;  // unknown algorithm tag
+  v = with_valid_crc(v);
+  EXPECT_THROW(decode_payload(v.data(), v.size()), CorruptPayload);
+  v = good;
+  v[12] = 77;  // unknown task tag
+  v = with_valid_crc(v);
+  EXPECT_THROW(decode_payload(v.data(), v.size()), CorruptPayload);
+  v = good;
+  v[13] = 1;  // reserved byte set
+  v = with_valid_crc(v);
+  EXPECT_THROW(decode_payload(v.data(), v.size()), CorruptPayload);
+}
+
+TEST(Payload, MetadataMustBeAShallowJsonObject) {
+  Payload p = sample_payload();
+  // Deep nesting inside a valid object: refused without recursion trouble.
+  std::string deep(200, '[');
+  deep += std::string(200, ']');
+  auto bytes = encode_payload(p);
+  // Build by hand: header from a real payload, metadata replaced.
+  auto make = [&](const std::string& meta) {
+    std::vector<uint8_t> b(bytes.begin(), bytes.begin() + 32);
+    for (int i = 0; i < 4; ++i) b[16 + i] = static_cast<uint8_t>(meta.size() >> (8 * i));
+    for (int i = 0; i < 8; ++i) b[20 + i] = 0;
+    b.insert(b.end(), meta.begin(), meta.end());
+    return with_valid_crc(b);
+  };
+  auto nested = make("{\"a\":" + deep + "}");
+  EXPECT_THROW(decode_payload(nested.data(), nested.size()), CorruptPayload);
+  auto array = make("[1,2,3]");
+  EXPECT_THROW(decode_payload(array.data(), array.size()), CorruptPayload);
+  auto broken = make("{\"a\":");
+  EXPECT_THROW(decode_payload(broken.data(), broken.size()), CorruptPayload);
+  auto ok = make("{\"a\":[[1]]}");
+  EXPECT_NO_THROW(decode_payload(ok.data(), ok.size()));
+}
+
+TEST(Payload, EncodeRefusesNonObjectMetadata) {
+  Payload p = sample_payload();
+  p.meta = nlohmann::json::array({1, 2});
+  EXPECT_THROW(encode_payload(p), InvalidParameter);
+}
+
+TEST(BinaryReader, LengthsAreCheckedBeforeAllocation) {
+  BinaryWriter w;
+  w.u64(1ull << 60);  // claims 2^60 doubles
+  w.f64(1.0);
+  const auto b = w.take();
+  BinaryReader r(b.data(), b.size());
+  EXPECT_THROW(r.f64_array(1ull << 62), CorruptPayload);
+  BinaryReader r2(b.data(), b.size());
+  EXPECT_THROW(r2.f64_array(10), CorruptPayload);  // over the caller's limit
+  BinaryReader r3(b.data(), 3);
+  EXPECT_THROW(r3.u64(), CorruptPayload);
+}
+
+TEST(BinaryReader, NonFiniteAndTrailingBytes) {
+  BinaryWriter w;
+  w.f64(std::numeric_limits<double>::quiet_NaN());
+  w.u8(1);
+  const auto b = w.take();
+  BinaryReader r(b.data(), b.size());
+  EXPECT_THROW(r.finite_f64(), CorruptPayload);
+  EXPECT_THROW(r.expect_end(), CorruptPayload);
+}
+
+TEST(LoadModel, ExternalModelKeepsItsBody) {
+  const Payload p = sample_payload();
+  const auto bytes = encode_payload(p);
+  ModelPtr m = load_model(bytes.data(), bytes.size());
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->algorithm(), Algorithm::External);
+  EXPECT_EQ(m->task(), Task::Forecast);
+  EXPECT_FALSE(m->scorable());
+  EXPECT_EQ(m->meta().at("threshold").get<double>(), 0.625);
+  const auto* ext = dynamic_cast<const ExternalModel*>(m.get());
+  ASSERT_NE(ext, nullptr);
+  EXPECT_EQ(ext->body(), p.body);
+  EXPECT_GE(m->memory_bytes(), p.body.size());
+}
+
+TEST(Algorithm, NamesRoundTrip) {
+  for (Task t : {Task::Anomaly, Task::Forecast, Task::Recommend, Task::RootCause}) {
+    auto back = task_from_name(task_name(t));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, t);
+  }
+  EXPECT_FALSE(task_from_name("regression").has_value());
+  EXPECT_EQ(algorithm_from_name("external"), Algorithm::External);
+  EXPECT_FALSE(algorithm_from_name("magic").has_value());
+  EXPECT_NE(task_names().find("root_cause"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace insight
