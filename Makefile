@@ -13,7 +13,7 @@ PG_CONFIG ?= pg_config
 MODULE_big = pg_insight
 OBJS = $(patsubst %.cpp,%.o,$(wildcard src/pg/*.cpp))
 DATA = control/pg_insight.control $(wildcard control/pg_insight--*.sql)
-datamoduledir = extension
+MODULEDIR = extension
 PGFILEDESC = "pg_insight - machine learning in SQL"
 
 BUILD_DIR ?= build
@@ -25,7 +25,7 @@ CORE_LIB = $(CORE_BUILD)/libinsight_core.a
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -I$(CURDIR)/src \
 	-isystem /usr/include/eigen3 -DDLIB_NO_ABORT_ON_2ND_FATAL_ERROR \
 	-DPG_INSIGHT_VERSION='"$(EXTENSION_VERSION)"'
-PG_CXXFLAGS = -std=c++17 -fPIC -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+PG_CXXFLAGS = -std=c++17 -fPIC -ffp-contract=off -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 SHLIB_LINK = $(CORE_LIB) -lstdc++
 
 # The module is C++: no LLVM bitcode for JIT inlining.

@@ -161,6 +161,11 @@ CREATE INDEX demo_ground_truth_kind_idx ON insight.demo_ground_truth (kind, star
 -------------------------------------------------------------------------------------------
 -- 2. Model catalog
 -------------------------------------------------------------------------------------------
+-- The role acting on the catalog: current_user outside any SECURITY DEFINER function, so
+-- SET ROLE is honoured. Recorded as trained_by / deployed_by.
+CREATE FUNCTION insight._acting_role() RETURNS name
+  AS 'MODULE_PATHNAME', 'insight_acting_role' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
 CREATE SEQUENCE insight.models_model_id_seq;
 CREATE TABLE insight.models (
   model_id     bigint PRIMARY KEY DEFAULT nextval('insight.models_model_id_seq'),
@@ -176,7 +181,7 @@ CREATE TABLE insight.models (
   skipped_rows bigint,
   training_ms  float8,
   trained_at   timestamptz NOT NULL DEFAULT now(),
-  trained_by   name NOT NULL DEFAULT session_user,
+  trained_by   name NOT NULL DEFAULT insight._acting_role(),
   payload      bytea NOT NULL,
   UNIQUE (name, version)
 );
@@ -200,7 +205,7 @@ CREATE TABLE insight.deployments (
   name                   text NOT NULL,
   model_id               bigint NOT NULL REFERENCES insight.models ON DELETE CASCADE,
   deployed_at            timestamptz NOT NULL DEFAULT now(),
-  deployed_by            name NOT NULL DEFAULT session_user,
+  deployed_by            name NOT NULL DEFAULT insight._acting_role(),
   -- added after API.md's columns: the log order, and the rollback stack
   deployment_id          bigint PRIMARY KEY DEFAULT nextval('insight.deployments_deployment_id_seq'),
   action                 text NOT NULL DEFAULT 'deploy' CHECK (action IN ('deploy', 'rollback')),
@@ -260,6 +265,7 @@ CREATE TYPE insight.training_result AS (
 -- pg_dump keeps the data of every table users or training fill (models above all).
 SELECT pg_catalog.pg_extension_config_dump('insight.products', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.transactions', '');
+SELECT pg_catalog.pg_extension_config_dump('insight.transactions_transaction_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.networks', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.satellites', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.sites', '');
@@ -269,6 +275,7 @@ SELECT pg_catalog.pg_extension_config_dump('insight.network_metrics', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.site_metrics', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.link_metrics', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.incidents', '');
+SELECT pg_catalog.pg_extension_config_dump('insight.incidents_incident_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.demo_ground_truth', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.models', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.models_model_id_seq', '');
@@ -317,6 +324,7 @@ BEGIN
   IF NOT EXISTS (SELECT FROM insight.models WHERE name = p_name) THEN
     RAISE EXCEPTION 'model "%" does not exist', p_name
       USING ERRCODE = '42704',
+            DETAIL = 'insight.models has no version of it.',
             HINT = 'Train it with one of the insight.train_* functions, or list the models with SELECT name, version FROM insight.models.';
   END IF;
 END
@@ -488,7 +496,13 @@ CREATE FUNCTION insight.register_model(name text, task text, body bytea,
     deploy bool DEFAULT true)
 RETURNS insight.training_result
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  SELECT insight._store_model(name, insight._external_payload(task, metadata, body), features,
+  -- features travel inside the payload too, so export_model → import_model keeps them.
+  SELECT insight._store_model(name,
+           insight._external_payload(task,
+             CASE WHEN features IS NULL THEN metadata
+                  ELSE coalesce(metadata, '{}') || jsonb_build_object('features', to_jsonb(features)) END,
+             body),
+           features,
                               source, '{}'::jsonb, '{}'::jsonb, NULL, NULL, NULL, NULL, deploy);
 $$;
 
@@ -665,7 +679,7 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA insight TO insight_admin;
 GRANT EXECUTE ON FUNCTION insight.version(), insight.payload_info(bytea),
     insight.describe_model(text, int), insight.live_model_id(text),
     insight.model_cache_stats(), insight.model_cache_reset(), insight.export_model(text, int),
-    insight._require_model(text)
+    insight._require_model(text), insight._acting_role()
   TO insight_analyst, insight_admin;
 -- Training, lifecycle and demo data.
 GRANT EXECUTE ON FUNCTION insight.deploy(text, int), insight.rollback(text),

@@ -107,3 +107,13 @@ INSIGHT_FUNCTION(insight_model_cache_reset) {
   insight::pg::backend_model_cache().clear();
   PG_RETURN_VOID();
 }
+
+// insight._acting_role() RETURNS name — the role that called into pg_insight: current_user as
+// it was outside every SECURITY DEFINER function (so SET ROLE is honoured). The catalog records
+// it as trained_by / deployed_by.
+INSIGHT_FUNCTION(insight_acting_role) {
+  return insight::pg::guard([] {
+    const char* role = GetUserNameFromId(GetOuterUserId(), false);
+    return DirectFunctionCall1(namein, CStringGetDatum(role));
+  });
+}

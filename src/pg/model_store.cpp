@@ -22,10 +22,16 @@ void assign_cache_size(int newval, void*) {
     cache_instance->set_limits(static_cast<size_t>(newval) * 1024, kMaxCachedEntries);
 }
 
-[[noreturn]] void unknown_model(const std::string& name, const std::string& detail) {
-  throw UndefinedObject("model \"" + name + "\" does not exist", detail,
-                        "Train it with one of the insight.train_* functions, or list the models "
-                        "with SELECT name, version FROM insight.models.");
+// Catalog queries run with the caller's search_path, so every table and operator is
+// schema-qualified: a user's own `=` or table named like ours can never be picked up.
+
+// An unknown name is reported by insight._require_model(), the same check the SQL lifecycle
+// functions use, so the message and HINT are written once; that error is raised inside SPI and
+// travels up as a PgError with its SQLSTATE, detail and hint intact.
+void require_model(const std::string& name) {
+  spi_connect();
+  spi_exec("SELECT insight._require_model($1)", {spi_text_arg(name)}, true);
+  spi_finish();
 }
 
 // fn_extra contents: plain data in fn_mcxt, valid for the statement.
@@ -53,7 +59,7 @@ ModelRef resolve_live_model(const std::string& name) {
   const uint64_t n = spi_exec(
       "SELECT d.model_id, m.version FROM insight.deployments d "
       "JOIN insight.models m USING (model_id) "
-      "WHERE d.name = $1 ORDER BY d.deployment_id DESC LIMIT 1",
+      "WHERE d.name OPERATOR(pg_catalog.=) $1 ORDER BY d.deployment_id DESC LIMIT 1",
       {spi_text_arg(name)}, true);
   ModelRef ref;
   if (n == 1) {
@@ -61,7 +67,11 @@ ModelRef resolve_live_model(const std::string& name) {
     ref.version = static_cast<int32_t>(spi_int64(0, 2).value_or(0));
   }
   spi_finish();
-  if (n != 1) unknown_model(name, "No version of it is deployed.");
+  if (n != 1) {
+    require_model(name);  // raises 42704 when the name has no versions at all
+    throw UndefinedObject("model \"" + name + "\" has no deployed version", "",
+                          "Deploy one with insight.deploy(name, version).");
+  }
   return ref;
 }
 
@@ -69,7 +79,8 @@ ModelRef resolve_model_version(const std::string& name, int32_t version) {
   ++name_lookups;
   spi_connect();
   const uint64_t n =
-      spi_exec("SELECT model_id, version FROM insight.models WHERE name = $1 AND version = $2",
+      spi_exec("SELECT model_id, version FROM insight.models "
+               "WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
                {spi_text_arg(name), spi_int4_arg(version)}, true);
   ModelRef ref;
   if (n == 1) {
@@ -78,9 +89,9 @@ ModelRef resolve_model_version(const std::string& name, int32_t version) {
   }
   spi_finish();
   if (n != 1) {
+    require_model(name);
     throw UndefinedObject("model \"" + name + "\" has no version " + std::to_string(version), "",
-                          "List its versions with SELECT version FROM insight.models WHERE "
-                          "name = '" + name + "'.");
+                          "insight.models lists the versions of every model.");
   }
   return ref;
 }
@@ -110,7 +121,8 @@ ModelPtr load_model_by_id(int64_t model_id) {
   ModelCache& cache = backend_model_cache();
   if (ModelPtr hit = cache.get(model_id)) return hit;
   spi_connect();
-  const uint64_t n = spi_exec("SELECT payload FROM insight.models WHERE model_id = $1",
+  const uint64_t n = spi_exec(
+      "SELECT payload FROM insight.models WHERE model_id OPERATOR(pg_catalog.=) $1",
                               {spi_int8_arg(model_id)}, true);
   std::vector<uint8_t> payload;
   if (n == 1) payload = spi_bytea(0, 1);

@@ -39,6 +39,102 @@ constexpr uint64_t kTagNetParams = 11;
 constexpr uint64_t kTagNetMetrics = 12;
 constexpr uint64_t kTagFaults = 13;
 
+// ---- portable math ----
+// Built from +, -, *, / only (each correctly rounded by IEEE 754) plus exact helpers (floor,
+// frexp, ldexp), so the values do not depend on the platform's libm, which is free to differ
+// in the last bit (glibc even picks FMA variants by CPU). Accuracy is a few ulp: plenty here.
+
+constexpr double kLn2Hi = 6.93147180369123816490e-01;  // fdlibm split of ln 2
+constexpr double kLn2Lo = 1.90821492927058770002e-10;
+constexpr double kInvLn2 = 1.44269504088896338700e+00;
+constexpr double kSqrtHalf = 0.70710678118654752440;
+constexpr double kTwoOverPi = 6.36619772367581382433e-01;
+constexpr double kPio2_1 = 1.57079632673412561417e+00;  // fdlibm three-part pi/2
+constexpr double kPio2_2 = 6.07710050630396597660e-11;
+constexpr double kPio2_3 = 2.02226624879595063154e-21;
+
+constexpr std::array<double, 18> make_inverse_factorials() {
+  std::array<double, 18> f{};
+  double v = 1.0;
+  for (size_t n = 0; n < f.size(); ++n) {
+    if (n > 0) v /= static_cast<double>(n);
+    f[n] = v;
+  }
+  return f;
+}
+constexpr auto kInvFact = make_inverse_factorials();
+
+constexpr std::array<double, 26> make_inverses() {
+  std::array<double, 26> f{};
+  for (size_t n = 1; n < f.size(); ++n) f[n] = 1.0 / static_cast<double>(n);
+  return f;
+}
+constexpr auto kInv = make_inverses();
+
+double det_exp(double x) {
+  if (x < -700.0) return 0.0;
+  if (x > 700.0) x = 700.0;
+  const double k = std::floor(x * kInvLn2 + 0.5);
+  const double r = (x - k * kLn2Hi) - k * kLn2Lo;  // |r| <= ln2 / 2
+  double p = kInvFact[14];
+  for (int n = 13; n >= 0; --n) p = p * r + kInvFact[static_cast<size_t>(n)];
+  return std::ldexp(p, static_cast<int>(k));
+}
+
+// x > 0 and finite.
+double det_log(double x) {
+  int e = 0;
+  double m = std::frexp(x, &e);  // x = m * 2^e, m in [0.5, 1)
+  if (m < kSqrtHalf) {
+    m *= 2.0;
+    --e;
+  }
+  const double s = (m - 1.0) / (m + 1.0);  // |s| <= 0.1716
+  const double z = s * s;
+  double p = kInv[25];
+  for (int n = 23; n >= 1; n -= 2) p = p * z + kInv[static_cast<size_t>(n)];
+  const double de = e;
+  return de * kLn2Hi + (de * kLn2Lo + 2.0 * s * p);
+}
+
+double det_pow(double x, double y) { return det_exp(y * det_log(x)); }
+
+// For moderate |x| (the generator only needs [-pi, 2 pi]).
+void det_sincos(double x, double& sin_out, double& cos_out) {
+  const double q = std::floor(x * kTwoOverPi + 0.5);
+  const double r = ((x - q * kPio2_1) - q * kPio2_2) - q * kPio2_3;  // |r| <= pi / 4
+  const double z = r * r;
+  double sp = kInvFact[17];  // sin: r - r^3/3! + ... + r^17/17!
+  double cp = kInvFact[16];  // cos: 1 - r^2/2! + ... + r^16/16!
+  for (int n = 15; n >= 1; n -= 2) sp = kInvFact[static_cast<size_t>(n)] - z * sp;
+  for (int n = 14; n >= 0; n -= 2) cp = kInvFact[static_cast<size_t>(n)] - z * cp;
+  const double sr = r * sp, cr = cp;
+  switch (static_cast<int64_t>(q) & 3) {
+    case 0:
+      sin_out = sr;
+      cos_out = cr;
+      break;
+    case 1:
+      sin_out = cr;
+      cos_out = -sr;
+      break;
+    case 2:
+      sin_out = -sr;
+      cos_out = -cr;
+      break;
+    default:
+      sin_out = -cr;
+      cos_out = sr;
+      break;
+  }
+}
+
+double det_cos(double x) {
+  double s = 0, c = 0;
+  det_sincos(x, s, c);
+  return c;
+}
+
 uint64_t splitmix64(uint64_t& x) {
   x += 0x9E3779B97F4A7C15ULL;
   uint64_t z = x;
@@ -98,27 +194,29 @@ class Rng {
     }
     const double u1 = 1.0 - uniform();  // (0, 1]
     const double u2 = uniform();
-    const double r = std::sqrt(-2.0 * std::log(u1));
-    const double theta = 2.0 * kPi * u2;
-    spare_ = r * std::sin(theta);
+    const double r = std::sqrt(-2.0 * det_log(u1));
+    double s = 0, c = 0;
+    det_sincos(2.0 * kPi * u2, s, c);
+    spare_ = r * s;
     has_spare_ = true;
-    return r * std::cos(theta);
+    return r * c;
   }
 
   // Knuth's multiplication method for small lambda, a rounded normal approximation above 30.
   double poisson(double lambda) {
     if (!(lambda > 0.0)) return 0.0;
-    if (lambda < 30.0) {
-      const double limit = std::exp(-lambda);
-      int k = 0;
-      double p = uniform();
-      while (p > limit) {
-        ++k;
-        p *= uniform();
-      }
-      return k;
-    }
+    if (lambda < 30.0) return knuth_poisson(det_exp(-lambda));
     return std::max(0.0, std::round(lambda + std::sqrt(lambda) * normal()));
+  }
+  // Knuth's method with exp(-lambda) precomputed by the caller (hot loops).
+  double knuth_poisson(double exp_neg_lambda) {
+    int k = 0;
+    double p = uniform();
+    while (p > exp_neg_lambda) {
+      ++k;
+      p *= uniform();
+    }
+    return k;
   }
 
  private:
@@ -152,7 +250,7 @@ int weekday_of_day(int64_t day) { return static_cast<int>(floor_mod(day + 3, 7))
 // 0 at 03:00 UTC, 1 at 15:00 UTC: the diurnal load shape of the network and its sites.
 double diurnal_shape(int64_t second_of_day) {
   const double h = static_cast<double>(second_of_day) / static_cast<double>(kHour);
-  return 0.5 - 0.5 * std::cos(2.0 * kPi * (h - 3.0) / 24.0);
+  return 0.5 - 0.5 * det_cos(2.0 * kPi * (h - 3.0) / 24.0);
 }
 
 // ===================================================================================
@@ -165,7 +263,6 @@ constexpr int kUsers = 1000;
 constexpr int kNetworks = 4;
 constexpr int kSatellites = 4;
 constexpr int kHubsPerNetwork = 2;
-constexpr int kAntennasPerHub = 3;
 constexpr int kRemotesPerNetwork = 55;
 
 constexpr double kBaseDailyTransactions = 450.0;
@@ -209,9 +306,9 @@ const std::array<const char*, kNetworks> kNetworkNames = {"Enterprise Americas",
                                                           "Energy & Mining", "Rural Broadband"};
 const std::array<const char*, kNetworks> kRemoteNoun = {"Branch Office", "Vessel", "Well Site",
                                                         "Village Hub"};
-const std::array<const char*, kNetworks * kHubsPerNetwork> kHubNames = {
-    "Denver Teleport",    "Atlanta Teleport", "Rotterdam Teleport", "Singapore Teleport",
-    "Houston Teleport",   "Perth Teleport",   "Nairobi Teleport",   "Lima Teleport"};
+const std::array<const char*, kNetworks* kHubsPerNetwork> kHubNames = {
+    "Denver Teleport",  "Atlanta Teleport", "Rotterdam Teleport", "Singapore Teleport",
+    "Houston Teleport", "Perth Teleport",   "Nairobi Teleport",   "Lima Teleport"};
 const std::array<const char*, kSatellites> kSatelliteNames = {"SAT-ALPHA", "SAT-BRAVO",
                                                               "SAT-CHARLIE", "SAT-DELTA"};
 
@@ -438,7 +535,8 @@ class FaultScheduler {
     // The last 24 hours: one of each root cause and four spikes.
     for (const Kind k : kinds) place(k, last_lo, last_hi, last_lo, last_hi);
     const int64_t last_spikes = std::min<int64_t>(4, spikes_total);
-    for (int64_t i = 0; i < last_spikes; ++i) place(Kind::kSpike, last_lo, last_hi, last_lo, last_hi);
+    for (int64_t i = 0; i < last_spikes; ++i)
+      place(Kind::kSpike, last_lo, last_hi, last_lo, last_hi);
     // The rest spread evenly over the earlier period (the same day when days == 1).
     const int64_t span = early_hi - early_lo;
     for (const Kind k : kinds) {
@@ -571,7 +669,8 @@ class FaultScheduler {
     if (p.kind == Kind::kSpike && p.metric == Metric::kThroughput) {
       // Throughput spikes go into the quiet early-morning hours so that x3-5 stays under the
       // link capacity.
-      p.start = floor_div(p.start, kDay) * kDay + rng_.range(kHour / step_, 5 * kHour / step_) * step_;
+      p.start =
+          floor_div(p.start, kDay) * kDay + rng_.range(kHour / step_, 5 * kHour / step_) * step_;
       if (p.start < lo || p.start + dur > hi) return false;
     }
     p.end = p.start + dur;
@@ -643,8 +742,8 @@ class FaultScheduler {
         e.c = 1.0 - 0.6 * frac;         // bandwidth factor
         e.d = rng_.uniform(0.4, 0.6);   // connections factor
         w_.net_fx[p.entity].push_back(e);
-        f.notes = "Equipment failure in network " + net.network_id + " (" + net.name + "): " +
-                  std::to_string(p.links.size()) + " of " +
+        f.notes = "Equipment failure in network " + net.network_id + " (" + net.name +
+                  "): " + std::to_string(p.links.size()) + " of " +
                   std::to_string(w_.net_links[p.entity].size()) +
                   " links degraded with packet loss and errors up and throughput down";
         break;
@@ -662,7 +761,8 @@ class FaultScheduler {
           e.b = rng_.uniform(0.5, 1.5);
           w_.link_fx[l].push_back(e);
         }
-        f.notes = "Hub antenna " + ant.antenna_id + " out of alignment: inbound Es/No oscillating on " +
+        f.notes = "Hub antenna " + ant.antenna_id +
+                  " out of alignment: inbound Es/No oscillating on " +
                   link_list_note(p.links.size());
         break;
       }
@@ -814,8 +914,8 @@ DemoWorld::DemoWorld(const DemoConfig& config) : config_(config) {
                kNouns[static_cast<size_t>(c)][static_cast<size_t>(k % 5)];
       p.category = kCategoryNames[static_cast<size_t>(c)];
       Rng rng(seed, fnv1a(p.product_id), kTagProduct);
-      p.price = std::max(
-          0.99, round2(kCategoryMedianPrice[static_cast<size_t>(c)] * std::exp(0.45 * rng.normal())));
+      p.price = std::max(0.99, round2(kCategoryMedianPrice[static_cast<size_t>(c)] *
+                                      det_exp(0.45 * rng.normal())));
       products_.push_back(std::move(p));
     }
   }
@@ -828,7 +928,7 @@ DemoWorld::DemoWorld(const DemoConfig& config) : config_(config) {
       for (size_t i = rank.size(); i > 1; --i) std::swap(rank[i - 1], rank[rng.index(i)]);
       double acc = 0;
       for (size_t k = 0; k < rank.size(); ++k) {
-        acc += 1.0 / std::pow(static_cast<double>(rank[k]) + 2.0, 0.8);
+        acc += 1.0 / det_pow(static_cast<double>(rank[k]) + 2.0, 0.8);
         w.product_cum[c][k] = acc;
       }
     }
@@ -860,7 +960,7 @@ DemoWorld::DemoWorld(const DemoConfig& config) : config_(config) {
       up.fav_cum[ks] = acc;
     }
     // Heavy-tailed activity (Pareto, alpha 1.5, capped).
-    const double activity = std::min(60.0, std::pow(1.0 - rng.uniform(), -1.0 / 1.5));
+    const double activity = std::min(60.0, det_pow(1.0 - rng.uniform(), -1.0 / 1.5));
     activity_total += activity;
     for (int c = 0; c < kCategories; ++c) {
       const auto cs = static_cast<size_t>(c);
@@ -868,7 +968,8 @@ DemoWorld::DemoWorld(const DemoConfig& config) : config_(config) {
       if (up.is_fav[cs]) {
         for (int k = 0; k < up.nfav; ++k) {
           if (up.fav[static_cast<size_t>(k)] == c) {
-            pc = kFavouriteShare * kFavWeights[static_cast<size_t>(up.nfav - 1)][static_cast<size_t>(k)];
+            pc = kFavouriteShare *
+                 kFavWeights[static_cast<size_t>(up.nfav - 1)][static_cast<size_t>(k)];
           }
         }
       } else {
@@ -900,7 +1001,8 @@ DemoWorld::DemoWorld(const DemoConfig& config) : config_(config) {
   }
 
   // ---- topology ----
-  for (int s = 0; s < kSatellites; ++s) satellites_.push_back(Satellite{kSatelliteNames[static_cast<size_t>(s)]});
+  for (int s = 0; s < kSatellites; ++s)
+    satellites_.push_back(Satellite{kSatelliteNames[static_cast<size_t>(s)]});
   w.net_links.resize(kNetworks);
   w.net_hubs.resize(kNetworks);
   w.sat_links.resize(kSatellites);
@@ -916,7 +1018,8 @@ DemoWorld::DemoWorld(const DemoConfig& config) : config_(config) {
       w.net_hubs[ns].push_back(sites_.size());
       sites_.push_back(Site{hub_id, networks_.back().network_id, "hub",
                             kHubNames[static_cast<size_t>(global_hub)]});
-      // Each hub serves three of the four satellites, skipping a different one per hub.
+      // Each hub has kSatellites - 1 antennas: it serves all satellites but one, skipping a
+      // different one per hub.
       int k = 0;
       for (int sat = 0; sat < kSatellites; ++sat) {
         if (sat == global_hub % kSatellites) continue;
@@ -1053,8 +1156,10 @@ void DemoWorld::transactions(const std::function<void(const TransactionRow&)>& e
   for (int64_t day = first_day; day <= last_day; ++day) {
     const int64_t day_start = day * kDay;
     Rng rng(config_.seed, txn_entity, kTagTxnDay ^ (static_cast<uint64_t>(day) << 8));
+    // Growth of +0.8%/day for the first year, flat afterwards: long histories stay a
+    // realistic size (at most ~3.9x the first day's volume).
     const double trend =
-        1.0 + kTrendPerDay * static_cast<double>(day_start + kDay / 2 - start_) / kDay;
+        1.0 + kTrendPerDay * std::min(365.0, static_cast<double>(day_start + kDay / 2 - start_) / kDay);
     const double noise = rng.uniform(-0.08, 0.08);
     const int64_t n_base = std::llround(kBaseDailyTransactions *
                                         kWeekdayFactor[static_cast<size_t>(weekday_of_day(day))] *
@@ -1108,8 +1213,8 @@ void DemoWorld::transactions(const std::function<void(const TransactionRow&)>& e
       if (extra && (ts < promo->start || ts >= promo->end)) continue;
       const bool discounted =
           promo != nullptr && promo->category == cat && ts >= promo->start && ts < promo->end;
-      const double amount = round2(quantity * products_[product].price *
-                                   (1.0 - (discounted ? kPromoDiscount : 0.0)));
+      const double amount =
+          round2(quantity * products_[product].price * (1.0 - (discounted ? kPromoDiscount : 0.0)));
       day_rows.push_back(Txn{ts, static_cast<uint32_t>(i), static_cast<uint16_t>(user),
                              static_cast<uint16_t>(product), quantity, amount});
     }
@@ -1147,7 +1252,8 @@ struct Grid {
         slot0(floor_mod(start_ts, kDay) / step_s),
         dow0(weekday_of_day(floor_div(start_ts, kDay))),
         shape(static_cast<size_t>(samples_per_day)) {
-    for (int64_t s = 0; s < samples_per_day; ++s) shape[static_cast<size_t>(s)] = diurnal_shape(s * step);
+    for (int64_t s = 0; s < samples_per_day; ++s)
+      shape[static_cast<size_t>(s)] = diurnal_shape(s * step);
   }
 };
 
@@ -1155,11 +1261,13 @@ struct Grid {
 double loss_from_esno(double base_loss, double base_esno, double esno) {
   const double excess = (base_esno - 1.0) - esno;
   double loss = base_loss;
-  if (excess > 0) loss += 0.6 * (std::exp(0.8 * excess) - 1.0);
+  if (excess > 0) loss += 0.6 * (det_exp(0.8 * excess) - 1.0);
   return loss;
 }
 
-double grade_of(double esno, Rng& rng) { return clampd(2.0 + 0.6 * esno + 0.1 * rng.normal(), 0.0, 10.0); }
+double grade_of(double esno, Rng& rng) {
+  return clampd(2.0 + 0.6 * esno + 0.1 * rng.normal(), 0.0, 10.0);
+}
 
 }  // namespace
 
@@ -1168,13 +1276,15 @@ void DemoWorld::link_metrics(const std::function<void(size_t link, const LinkMet
   const Impl& w = *impl_;
   const Grid g(start_, end_, config_.step_seconds);
   constexpr double kRainMeanGap = 3.0 * kDay;
+  const double exp_neg_errors = det_exp(-2.0), exp_neg_discards = det_exp(-1.0);
   LinkMetricsRow row{};
   uint64_t counter = 0;
   for (size_t l = 0; l < w.links.size(); ++l) {
     const LinkParams& p = w.links[l];
     Rng rng(config_.seed, p.hash, kTagLinkMetrics);
     Rng rain(config_.seed, p.hash, kTagLinkRain);
-    int64_t rain_start = start_ + static_cast<int64_t>(-std::log(1.0 - rain.uniform()) * kRainMeanGap);
+    int64_t rain_start =
+        start_ + static_cast<int64_t>(-det_log(1.0 - rain.uniform()) * kRainMeanGap);
     int64_t rain_len = rain.range(1800, 7200);
     double rain_depth = rain.uniform(0.4, 1.2);
     const std::vector<Effect>& fx = w.link_fx[l];
@@ -1185,13 +1295,15 @@ void DemoWorld::link_metrics(const std::function<void(size_t link, const LinkMet
       if ((counter++ & kPollMask) == 0) poll(check);
       const int64_t ts = g.start + i * g.step;
       const double wk = dow >= 5 ? 0.85 : 1.0;
-      double util = (p.util_night + (p.util_peak - p.util_night) * g.shape[static_cast<size_t>(slot)]) *
-                    wk * (1.0 + 0.06 * rng.normal());
+      double util =
+          (p.util_night + (p.util_peak - p.util_night) * g.shape[static_cast<size_t>(slot)]) * wk *
+          (1.0 + 0.06 * rng.normal());
       util = clampd(util, 0.02, 0.95);
       double ib = p.ib_base + 0.25 * rng.normal();
       double ob = p.ob_base + 0.25 * rng.normal();
       while (ts >= rain_start + rain_len) {
-        rain_start += rain_len + static_cast<int64_t>(-std::log(1.0 - rain.uniform()) * kRainMeanGap);
+        rain_start +=
+            rain_len + static_cast<int64_t>(-det_log(1.0 - rain.uniform()) * kRainMeanGap);
         rain_len = rain.range(1800, 7200);
         rain_depth = rain.uniform(0.4, 1.2);
       }
@@ -1203,8 +1315,8 @@ void DemoWorld::link_metrics(const std::function<void(size_t link, const LinkMet
       }
       double latency = p.latency_base + 3.0 * rng.normal();
       double jitter = std::max(0.5, p.jitter_base * (1.0 + 0.15 * rng.normal()));
-      double errors = rng.poisson(2.0);
-      double discards = rng.poisson(1.0);
+      double errors = rng.knuth_poisson(exp_neg_errors);
+      double discards = rng.knuth_poisson(exp_neg_discards);
       double uptime = 100.0;
       const double up_u = rng.uniform();
       if (up_u < 0.0005) uptime = 99.0 + round2(up_u * 1900.0);  // rare 99.0..99.95
@@ -1294,7 +1406,7 @@ void DemoWorld::site_metrics(const std::function<void(size_t site, const SiteMet
   const Impl& w = *impl_;
   const Grid g(start_, end_, config_.step_seconds);
   // Memory: AR(1) around the site's mean with a 6-hour memory and a stationary sd of 4 points.
-  const double phi = std::exp(-static_cast<double>(g.step) / (6.0 * kHour));
+  const double phi = det_exp(-static_cast<double>(g.step) / (6.0 * kHour));
   const double mem_sd = 4.0 * std::sqrt(1.0 - phi * phi);
   SiteMetricsRow row{};
   uint64_t counter = 0;
@@ -1377,8 +1489,8 @@ void DemoWorld::network_metrics(
       double loss = clampd(p.loss_base * (1.0 + 0.25 * rng.normal()), 0.03, 0.3);
       double latency = p.latency_base + 4.0 * rng.normal();
       double err = clampd(p.err_base * (1.0 + 0.2 * rng.normal()), 0.05, 2.0);
-      double conn = (p.conn_low + (p.conn_high - p.conn_low) * shape) * wk *
-                    (1.0 + 0.05 * rng.normal());
+      double conn =
+          (p.conn_low + (p.conn_high - p.conn_low) * shape) * wk * (1.0 + 0.05 * rng.normal());
       const Effect* e = active_effect(fx, cursor, ts);
       if (e != nullptr) {
         if (e->type == FxType::kEquipment) {

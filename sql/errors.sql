@@ -1,0 +1,86 @@
+-- Every row of API.md section 5's error table that exists so far, with its SQLSTATE.
+\set SHOW_CONTEXT never
+SELECT name, version FROM insight.register_model('err_model', 'recommend', '\x0a0b0c'::bytea);
+
+-- 42704 undefined_object: unknown model name or version; the HINT says how to train one.
+SELECT insight.deploy('nope', 1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.rollback('nope');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.drop_model('nope');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.export_model('nope');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.live_model_id('nope');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.deploy('err_model', 7);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.drop_model('err_model', 7);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.export_model('err_model', 7);
+\echo :LAST_ERROR_SQLSTATE
+
+-- 22023 invalid_parameter_value: bad option values name the argument and allowed values.
+SELECT insight.register_model('err_model', 'clustering', '\x00'::bytea);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.register_model('bad name; drop table x', 'anomaly', '\x00'::bytea);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.register_model('err_model', 'anomaly', '\x00'::bytea, '[1, 2]');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.register_model('err_model', 'anomaly', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.deploy('err_model', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.drop_model('err_model', 1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT name, version FROM insight.register_model('never_live', 'anomaly', '\x00'::bytea, deploy => false);
+SELECT insight.rollback('never_live');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.live_model_id('never_live');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.load_demo_data(days => 0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.load_demo_data(days => 1, step_seconds => 120);
+\echo :LAST_ERROR_SQLSTATE
+
+-- XX001 data_corrupted: truncated, flipped, foreign or empty payloads, never a crash.
+SELECT insight.export_model('err_model') AS good \gset
+SELECT insight.payload_info(substr(:'good'::bytea, 1, length(:'good'::bytea) - 1));
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.payload_info(set_byte(:'good'::bytea, length(:'good'::bytea) - 2, get_byte(:'good'::bytea, length(:'good'::bytea) - 2) # 1));
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.payload_info(:'good'::bytea || '\x00'::bytea);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.payload_info(''::bytea);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.payload_info('\x504b0304'::bytea);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.import_model('err_model', set_byte(:'good'::bytea, 0, 0));
+\echo :LAST_ERROR_SQLSTATE
+-- Every single-byte flip of a real payload is rejected (and the backend is still here).
+CREATE FUNCTION pg_temp.rejects(p bytea) RETURNS bool LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM insight.payload_info(p);
+  RETURN false;
+EXCEPTION WHEN data_corrupted THEN
+  RETURN true;
+END $$;
+SELECT count(*) AS flips,
+       count(*) FILTER (WHERE NOT pg_temp.rejects(set_byte(:'good'::bytea, i, get_byte(:'good'::bytea, i) # 255))) AS accepted
+  FROM generate_series(0, length(:'good'::bytea) - 1) i;
+SELECT count(*) AS truncations,
+       count(*) FILTER (WHERE NOT pg_temp.rejects(substr(:'good'::bytea, 1, n))) AS accepted
+  FROM generate_series(0, length(:'good'::bytea) - 1) n;
+
+-- A payload corrupted inside the catalog (by a superuser bypassing the immutability trigger)
+-- is caught when the model is loaded.
+ALTER TABLE insight.models DISABLE TRIGGER models_immutable;
+UPDATE insight.models SET payload = set_byte(payload, 33, get_byte(payload, 33) # 16)
+ WHERE name = 'err_model';
+ALTER TABLE insight.models ENABLE TRIGGER models_immutable;
+SELECT insight.model_cache_reset();
+SELECT insight.describe_model('err_model');
+\echo :LAST_ERROR_SQLSTATE
+SELECT 'backend still alive' AS status;
+
+SELECT insight.drop_model('err_model') + insight.drop_model('never_live') AS dropped;

@@ -1,0 +1,79 @@
+-- Roles and privileges of API.md section 5: PUBLIC gets nothing, insight_analyst reads and
+-- scores, insight_admin also trains and deploys; the catalog is written only through
+-- SECURITY DEFINER functions with a pinned search_path.
+\set SHOW_CONTEXT never
+CREATE ROLE sec_analyst NOLOGIN IN ROLE insight_analyst;
+CREATE ROLE sec_admin NOLOGIN IN ROLE insight_admin;
+CREATE ROLE sec_nobody NOLOGIN;
+SELECT name, version FROM insight.register_model('sec_model', 'forecast', '\x01'::bytea);
+SELECT name, version FROM insight.register_model('sec_model', 'forecast', '\x02'::bytea);
+
+-- PUBLIC: no function of the extension is executable, no table readable.
+SELECT count(*) AS functions_public_can_execute
+  FROM pg_proc WHERE pronamespace = 'insight'::regnamespace
+   AND has_function_privilege('sec_nobody', oid, 'EXECUTE');
+SELECT count(*) AS tables_public_can_read
+  FROM pg_class WHERE relnamespace = 'insight'::regnamespace AND relkind IN ('r', 'v')
+   AND has_table_privilege('sec_nobody', oid, 'SELECT');
+SET ROLE sec_nobody;
+SELECT insight.version();
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- Who may execute what.
+SELECT p.oid::regprocedure AS function,
+       has_function_privilege('insight_analyst', p.oid, 'EXECUTE') AS analyst,
+       has_function_privilege('insight_admin', p.oid, 'EXECUTE') AS admin
+  FROM pg_proc p
+ WHERE p.pronamespace = 'insight'::regnamespace AND p.proname NOT LIKE '\_%'
+ ORDER BY p.proname, 1::text;
+
+-- Every SECURITY DEFINER function pins search_path.
+SELECT p.proname, p.proconfig
+  FROM pg_proc p
+ WHERE p.pronamespace = 'insight'::regnamespace AND p.prosecdef
+ ORDER BY 1;
+
+-- The analyst reads and inspects, but may not train, deploy, roll back, drop or import.
+SET ROLE sec_analyst;
+SELECT count(*) AS versions FROM insight.models WHERE name = 'sec_model';
+SELECT (insight.describe_model('sec_model')->>'version') AS live_version;
+SELECT insight.deploy('sec_model', 1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.rollback('sec_model');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.drop_model('sec_model');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.register_model('sec_x', 'forecast', '\x01'::bytea);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.import_model('sec_x', insight.export_model('sec_model'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight._store_model('sec_x', insight.export_model('sec_model'), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.load_demo_data(days => 1);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO insight.deployments (name, model_id) SELECT 'sec_model', min(model_id) FROM insight.models;
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM insight.models;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- The admin trains, deploys and rolls back through the functions, but cannot write the
+-- catalog tables directly either.
+SET ROLE sec_admin;
+SELECT name, version FROM insight.register_model('sec_model', 'forecast', '\x03'::bytea);
+SELECT m.version AS deployed FROM insight.deploy('sec_model', 1) r JOIN insight.models m ON m.model_id = r;
+SELECT m.version AS rolled_back_to FROM insight.rollback('sec_model') r JOIN insight.models m ON m.model_id = r;
+INSERT INTO insight.models (name, version, task, algorithm, payload)
+  VALUES ('forged', 1, 'anomaly', 'external', '\x00');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE insight.deployments SET model_id = model_id;
+\echo :LAST_ERROR_SQLSTATE
+-- The acting role (not the login, not the functions' owner) is recorded.
+SELECT m.version, m.trained_by FROM insight.models m WHERE m.name = 'sec_model' ORDER BY m.version;
+SELECT m.version, d.action, d.deployed_by FROM insight.deployments d JOIN insight.models m USING (model_id)
+ WHERE d.name = 'sec_model' ORDER BY d.deployment_id;
+SELECT insight.drop_model('sec_model') AS dropped;
+RESET ROLE;
+
+DROP ROLE sec_analyst, sec_admin, sec_nobody;
