@@ -351,6 +351,11 @@ BEGIN
             DETAIL = 'A model name is 1 to 63 characters: letters, digits, and _ . : - (not first).';
   END IF;
   info := insight.payload_info(p_payload);
+  -- Without explicit features, use the ones the payload's metadata names.
+  IF p_features IS NULL AND jsonb_typeof(info->'metadata'->'features') = 'array' THEN
+    SELECT array_agg(f ORDER BY o) INTO p_features
+      FROM jsonb_array_elements_text(info->'metadata'->'features') WITH ORDINALITY AS t(f, o);
+  END IF;
   -- Versions of one name are numbered under a lock, so concurrent trainings never collide.
   PERFORM pg_advisory_xact_lock(hashtext('insight.models'), hashtext(p_name));
   SELECT coalesce(max(version), 0) + 1 INTO v FROM insight.models WHERE name = p_name;
@@ -528,19 +533,15 @@ BEGIN
 END
 $$;
 
--- Stores an exported payload as a new version of `name` (validated: XX001 when corrupt).
+-- Stores an exported payload as a new version of `name` (validated: XX001 when corrupt);
+-- features and numeric metrics come from the payload's metadata.
 CREATE FUNCTION insight.import_model(name text, payload bytea, deploy bool DEFAULT true)
 RETURNS insight.training_result
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   SELECT insight._store_model(
-      name, payload,
-      (SELECT array_agg(f ORDER BY o) FROM jsonb_array_elements_text(
-          CASE WHEN jsonb_typeof(insight.payload_info(payload)->'metadata'->'features') = 'array'
-               THEN insight.payload_info(payload)->'metadata'->'features' ELSE '[]' END)
-          WITH ORDINALITY AS t(f, o)),
-      'import', '{}'::jsonb,
+      name, payload, NULL, 'import', '{}'::jsonb,
       CASE WHEN jsonb_typeof(insight.payload_info(payload)->'metadata'->'metrics') = 'object'
-           THEN insight.payload_info(payload)->'metadata'->'metrics' ELSE '{}' END,
+           THEN insight.payload_info(payload)->'metadata'->'metrics' END,
       NULL, NULL, NULL, NULL, deploy);
 $$;
 

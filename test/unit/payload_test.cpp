@@ -30,6 +30,19 @@ TEST(Crc32c, KnownVector) {
   EXPECT_EQ(crc32c(s + 4, 5, crc32c(s, 4)), 0xE3069283u);
 }
 
+TEST(Crc32c, HardwareAndPortableAgree) {
+  std::vector<uint8_t> data(1000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 131 + 7);
+  for (size_t len : {0u, 1u, 7u, 8u, 9u, 63u, 64u, 65u, 999u, 1000u}) {
+    for (size_t off : {0u, 1u, 3u}) {
+      if (off + len > data.size()) continue;
+      EXPECT_EQ(crc32c(data.data() + off, len, 0x1234u), crc32c_portable(data.data() + off, len, 0x1234u))
+          << "len " << len << " offset " << off;
+    }
+  }
+  EXPECT_EQ(crc32c_portable("123456789", 9), 0xE3069283u);
+}
+
 TEST(Payload, RoundTrip) {
   const Payload p = sample_payload();
   const auto bytes = encode_payload(p);

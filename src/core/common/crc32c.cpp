@@ -1,6 +1,12 @@
 #include "core/common/crc32c.hpp"
 
 #include <array>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <nmmintrin.h>
+#endif
 
 namespace insight {
 namespace {
@@ -24,7 +30,7 @@ constexpr auto kTables = make_tables();
 
 }  // namespace
 
-uint32_t crc32c(const void* data, size_t size, uint32_t crc) noexcept {
+uint32_t crc32c_portable(const void* data, size_t size, uint32_t crc) noexcept {
   const auto* p = static_cast<const unsigned char*>(data);
   crc = ~crc;
   // Slicing-by-4: four bytes per step.
@@ -38,6 +44,44 @@ uint32_t crc32c(const void* data, size_t size, uint32_t crc) noexcept {
   }
   while (size-- > 0) crc = (crc >> 8) ^ kTables[0][(crc ^ *p++) & 0xFFu];
   return ~crc;
+}
+
+#if defined(__x86_64__)
+namespace {
+
+// SSE4.2's crc32 instruction computes exactly CRC-32C, eight bytes at a time.
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(const void* data, size_t size,
+                                                        uint32_t crc) noexcept {
+  const auto* p = static_cast<const unsigned char*>(data);
+  uint64_t c = ~crc;
+  while (size >= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    c = _mm_crc32_u64(c, word);
+    p += 8;
+    size -= 8;
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  while (size-- > 0) c32 = _mm_crc32_u8(c32, *p++);
+  return ~c32;
+}
+
+bool cpu_has_sse42() noexcept {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return (ecx & bit_SSE4_2) != 0;
+}
+
+const bool kHaveSse42 = cpu_has_sse42();
+
+}  // namespace
+#endif
+
+uint32_t crc32c(const void* data, size_t size, uint32_t crc) noexcept {
+#if defined(__x86_64__)
+  if (kHaveSse42) return crc32c_sse42(data, size, crc);
+#endif
+  return crc32c_portable(data, size, crc);
 }
 
 }  // namespace insight
