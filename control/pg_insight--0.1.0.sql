@@ -3,6 +3,19 @@
 
 \echo Use "CREATE EXTENSION pg_insight" to load this file. \quit
 
+-- The SECURITY DEFINER functions below run as the installing superuser and read tables in
+-- schema insight; a schema created beforehand by someone else could hold their triggers.
+DO $owner$
+BEGIN
+  IF (SELECT nspowner FROM pg_catalog.pg_namespace WHERE nspname = 'insight')
+     <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    RAISE EXCEPTION 'schema insight already exists and is owned by another role'
+      USING ERRCODE = '42501',
+            HINT = 'Drop or rename that schema, or have its owner install pg_insight.';
+  END IF;
+END
+$owner$;
+
 -------------------------------------------------------------------------------------------
 -- Roles (cluster-wide, created if absent; DROP EXTENSION leaves them).
 -- insight_admin: train, deploy, roll back, drop, schedule, load demo data.
@@ -200,16 +213,28 @@ $$;
 CREATE TRIGGER models_immutable BEFORE UPDATE ON insight.models
   FOR EACH ROW EXECUTE FUNCTION insight._models_immutable();
 
+-- One row per model name: the version high-water mark (versions are never reused, even after
+-- drop_model), and the row every catalog write of that name updates first. That update
+-- serialises concurrent writers of one name, and under REPEATABLE READ or SERIALIZABLE it
+-- raises 40001 instead of letting a stale snapshot record a wrong history.
+CREATE TABLE insight.model_names (
+  name         text PRIMARY KEY,
+  last_version int NOT NULL DEFAULT 0,
+  changed_at   timestamptz NOT NULL DEFAULT now()
+);
+
 CREATE SEQUENCE insight.deployments_deployment_id_seq;
 CREATE TABLE insight.deployments (
   name                   text NOT NULL,
-  model_id               bigint NOT NULL REFERENCES insight.models ON DELETE CASCADE,
+  -- NULL once the version was dropped: the deployment history stays intact.
+  model_id               bigint REFERENCES insight.models ON DELETE SET NULL,
   deployed_at            timestamptz NOT NULL DEFAULT now(),
   deployed_by            name NOT NULL DEFAULT insight._acting_role(),
   -- added after API.md's columns: the log order, and the rollback stack
   deployment_id          bigint PRIMARY KEY DEFAULT nextval('insight.deployments_deployment_id_seq'),
   action                 text NOT NULL DEFAULT 'deploy' CHECK (action IN ('deploy', 'rollback')),
-  previous_deployment_id bigint
+  previous_deployment_id bigint,
+  version                int
 );
 ALTER SEQUENCE insight.deployments_deployment_id_seq OWNED BY insight.deployments.deployment_id;
 CREATE INDEX deployments_name_idx ON insight.deployments (name, deployment_id DESC);
@@ -279,6 +304,7 @@ SELECT pg_catalog.pg_extension_config_dump('insight.incidents_incident_id_seq', 
 SELECT pg_catalog.pg_extension_config_dump('insight.demo_ground_truth', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.models', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.models_model_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('insight.model_names', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.deployments', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.deployments_deployment_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.training_runs', '');
@@ -356,9 +382,10 @@ BEGIN
     SELECT array_agg(f ORDER BY o) INTO p_features
       FROM jsonb_array_elements_text(info->'metadata'->'features') WITH ORDINALITY AS t(f, o);
   END IF;
-  -- Versions of one name are numbered under a lock, so concurrent trainings never collide.
-  PERFORM pg_advisory_xact_lock(hashtext('insight.models'), hashtext(p_name));
-  SELECT coalesce(max(version), 0) + 1 INTO v FROM insight.models WHERE name = p_name;
+  -- The next version from the name's high-water mark; the row lock serialises writers.
+  INSERT INTO insight.model_names AS n (name, last_version) VALUES (p_name, 1)
+  ON CONFLICT (name) DO UPDATE SET last_version = n.last_version + 1, changed_at = clock_timestamp()
+  RETURNING n.last_version INTO v;
   INSERT INTO insight.models (name, version, task, algorithm, features, source, params, metrics,
                               trained_rows, skipped_rows, training_ms, payload)
   VALUES (p_name, v, info->>'task', info->>'algorithm', p_features, p_source,
@@ -377,17 +404,26 @@ BEGIN
 END
 $$;
 
+-- Takes the name's row lock before any read of its history (see insight.model_names).
+CREATE FUNCTION insight._lock_name(p_name text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  UPDATE insight.model_names SET changed_at = clock_timestamp() WHERE name = p_name;
+END
+$$;
+
 CREATE FUNCTION insight._deploy_model_id(p_name text, p_model_id bigint, p_action text)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   prev bigint;
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('insight.deployments'), hashtext(p_name));
+  PERFORM insight._lock_name(p_name);
   SELECT deployment_id INTO prev FROM insight.deployments
    WHERE name = p_name ORDER BY deployment_id DESC LIMIT 1;
-  INSERT INTO insight.deployments (name, model_id, action, previous_deployment_id)
-  VALUES (p_name, p_model_id, p_action, prev);
+  INSERT INTO insight.deployments (name, model_id, action, previous_deployment_id, version)
+  VALUES (p_name, p_model_id, p_action, prev,
+          (SELECT version FROM insight.models WHERE model_id = p_model_id));
   RETURN p_model_id;
 END
 $$;
@@ -398,6 +434,7 @@ DECLARE
   id bigint;
 BEGIN
   PERFORM insight._require_model(deploy.name);
+  PERFORM insight._lock_name(deploy.name);
   IF deploy.version IS NULL THEN
     RAISE EXCEPTION 'version must not be NULL' USING ERRCODE = '22023',
       HINT = 'Pass the version to make live; insight.models lists them.';
@@ -417,6 +454,7 @@ $$;
 
 -- Goes back one step in the deployment history: the model that was live before the live
 -- deployment was made. Repeated rollbacks walk further back; a new deploy starts a new step.
+-- Deployments whose version was dropped are skipped.
 CREATE FUNCTION insight.rollback(name text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -425,42 +463,35 @@ DECLARE
   step bigint;
 BEGIN
   PERFORM insight._require_model(rollback.name);
-  PERFORM pg_advisory_xact_lock(hashtext('insight.deployments'), hashtext(rollback.name));
+  PERFORM insight._lock_name(rollback.name);
   SELECT * INTO cur FROM insight.deployments d
    WHERE d.name = rollback.name ORDER BY d.deployment_id DESC LIMIT 1;
   IF cur.deployment_id IS NULL THEN
     RAISE EXCEPTION 'model "%" has never been deployed', rollback.name
       USING ERRCODE = '22023', HINT = 'Deploy a version with insight.deploy(name, version).';
   END IF;
-  -- Walk the stack past deployments whose model was dropped or is the live one.
   step := cur.previous_deployment_id;
   LOOP
     IF step IS NULL THEN
       RAISE EXCEPTION 'model "%" has no earlier deployment to roll back to', rollback.name
         USING ERRCODE = '22023',
-              DETAIL = format('Version %s is live and is the oldest deployment left.',
-                              (SELECT version FROM insight.models WHERE model_id = cur.model_id));
+              DETAIL = format('Version %s is live and no earlier deployment of another version is left.',
+                              cur.version);
     END IF;
     SELECT * INTO target FROM insight.deployments WHERE deployment_id = step;
-    IF target.deployment_id IS NOT NULL AND target.model_id <> cur.model_id THEN
-      EXIT;
-    END IF;
-    IF target.deployment_id IS NULL THEN
-      -- its model was dropped (ON DELETE CASCADE); the chain continues from the live row's
-      -- own history, which we cannot see any more: stop here.
-      step := NULL;
-    ELSE
-      step := target.previous_deployment_id;
-    END IF;
+    EXIT WHEN target.model_id IS NOT NULL AND target.model_id <> cur.model_id;
+    step := target.previous_deployment_id;
   END LOOP;
-  INSERT INTO insight.deployments (name, model_id, action, previous_deployment_id)
-  VALUES (rollback.name, target.model_id, 'rollback', target.previous_deployment_id);
+  INSERT INTO insight.deployments (name, model_id, action, previous_deployment_id, version)
+  VALUES (rollback.name, target.model_id, 'rollback', target.previous_deployment_id, target.version);
   RETURN target.model_id;
 END
 $$;
 
--- Removes one version (or all, version NULL) with their deployments; returns how many.
--- The live version can only go together with all others.
+-- Removes one version (or all, version NULL); returns how many. Deployment rows of a dropped
+-- version stay in the history with model_id NULL; dropping all versions forgets the name's
+-- deployments too. The live version can only go together with all others. Version numbers
+-- are never reused.
 CREATE FUNCTION insight.drop_model(name text, version int DEFAULT NULL) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -468,7 +499,7 @@ DECLARE
   n int;
 BEGIN
   PERFORM insight._require_model(drop_model.name);
-  PERFORM pg_advisory_xact_lock(hashtext('insight.deployments'), hashtext(drop_model.name));
+  PERFORM insight._lock_name(drop_model.name);
   IF drop_model.version IS NULL THEN
     DELETE FROM insight.models m WHERE m.name = drop_model.name;
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -585,14 +616,19 @@ CREATE FUNCTION insight._demo_ground_truth(days int, seed bigint, end_time times
 -- Fills the standard tables with deterministic demo data: the same (days, seed, end_time,
 -- step_seconds) always gives the same rows. end_time defaults to now, rounded down to the
 -- sample step. Refuses to touch tables that already hold rows unless replace => true.
--- Runs with the caller's privileges (insight_admin may write the standard tables).
+-- SECURITY DEFINER (executable by insight_admin only): TRUNCATE ... RESTART IDENTITY and
+-- ANALYZE need the tables' owner.
 CREATE FUNCTION insight.load_demo_data(days int DEFAULT 30, seed int DEFAULT 42,
     end_time timestamptz DEFAULT NULL, replace bool DEFAULT false, step_seconds int DEFAULT 300)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+  tables constant text[] := ARRAY['products', 'transactions', 'networks', 'satellites', 'sites',
+      'hub_antennas', 'links', 'network_metrics', 'site_metrics', 'link_metrics', 'incidents',
+      'demo_ground_truth'];
   t_end timestamptz;
   nonempty text;
+  has_rows bool;
   counts jsonb := '{}';
   n bigint;
   tbl text;
@@ -609,14 +645,13 @@ BEGIN
   t_end := coalesce(end_time,
                     to_timestamp(floor(extract(epoch FROM now()) / step_seconds) * step_seconds));
 
-  SELECT string_agg(t, ', ') INTO nonempty FROM (
-    SELECT 'products' AS t WHERE EXISTS (SELECT FROM insight.products)
-    UNION ALL SELECT 'transactions' WHERE EXISTS (SELECT FROM insight.transactions)
-    UNION ALL SELECT 'networks' WHERE EXISTS (SELECT FROM insight.networks)
-    UNION ALL SELECT 'sites' WHERE EXISTS (SELECT FROM insight.sites)
-    UNION ALL SELECT 'links' WHERE EXISTS (SELECT FROM insight.links)
-    UNION ALL SELECT 'link_metrics' WHERE EXISTS (SELECT FROM insight.link_metrics)
-    UNION ALL SELECT 'incidents' WHERE EXISTS (SELECT FROM insight.incidents)) s;
+  -- Every table the load truncates is checked: nothing is deleted without replace => true.
+  FOREACH tbl IN ARRAY tables LOOP
+    EXECUTE format('SELECT EXISTS (SELECT FROM insight.%I)', tbl) INTO has_rows;
+    IF has_rows THEN
+      nonempty := concat_ws(', ', nonempty, tbl);
+    END IF;
+  END LOOP;
   IF nonempty IS NOT NULL AND NOT coalesce(replace, false) THEN
     RAISE EXCEPTION 'the standard tables already hold data (%)', nonempty
       USING ERRCODE = '55000',
@@ -644,9 +679,7 @@ BEGIN
     SELECT scope, scope_id, started_at, ended_at, root_cause, notes
       FROM insight.demo_ground_truth WHERE root_cause IS NOT NULL ORDER BY fault_id;
 
-  FOREACH tbl IN ARRAY ARRAY['products', 'transactions', 'networks', 'satellites', 'sites',
-      'hub_antennas', 'links', 'network_metrics', 'site_metrics', 'link_metrics', 'incidents',
-      'demo_ground_truth'] LOOP
+  FOREACH tbl IN ARRAY tables LOOP
     EXECUTE format('SELECT count(*) FROM insight.%I', tbl) INTO n;
     counts := counts || jsonb_build_object(tbl, n);
   END LOOP;
@@ -663,7 +696,7 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA insight FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA insight FROM PUBLIC;
 
 -- The catalog is read by both roles and written only through the functions above.
-GRANT SELECT ON insight.models, insight.deployments, insight.model_metrics,
+GRANT SELECT ON insight.models, insight.model_names, insight.deployments, insight.model_metrics,
                 insight.training_runs, insight.anomaly_events TO insight_analyst, insight_admin;
 -- Standard tables: analysts read them, admins also maintain them.
 GRANT SELECT ON insight.products, insight.transactions, insight.networks, insight.satellites,
@@ -674,7 +707,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON insight.products, insight.tran
                 insight.networks, insight.satellites, insight.sites, insight.hub_antennas,
                 insight.links, insight.network_metrics, insight.site_metrics,
                 insight.link_metrics, insight.incidents, insight.demo_ground_truth TO insight_admin;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA insight TO insight_admin;
+-- Only the standard tables' identity sequences: the catalog's are used by the functions alone.
+GRANT USAGE ON SEQUENCE insight.transactions_transaction_id_seq,
+                        insight.incidents_incident_id_seq TO insight_admin;
 
 -- Scoring, inspection, domain and evaluation functions.
 GRANT EXECUTE ON FUNCTION insight.version(), insight.payload_info(bytea),
@@ -686,7 +721,6 @@ GRANT EXECUTE ON FUNCTION insight.version(), insight.payload_info(bytea),
 GRANT EXECUTE ON FUNCTION insight.deploy(text, int), insight.rollback(text),
     insight.drop_model(text, int), insight.register_model(text, text, bytea, jsonb, text[], text, bool),
     insight.import_model(text, bytea, bool),
-    insight._store_model(text, bytea, text[], text, jsonb, jsonb, bigint, bigint, float8, timestamptz, bool),
     insight._external_payload(text, jsonb, bytea),
     insight.load_demo_data(int, int, timestamptz, bool, int),
     insight._demo_products(int, bigint, timestamptz, int),

@@ -1,5 +1,17 @@
 -- The extension installs, with the catalog and standard tables of API.md.
 \set SHOW_CONTEXT never
+-- A schema named insight created beforehand by another role is refused: the extension's
+-- SECURITY DEFINER functions must not read tables someone else controls.
+CREATE ROLE squatter NOLOGIN;
+GRANT CREATE ON DATABASE insight_regress TO squatter;
+SET ROLE squatter;
+CREATE SCHEMA insight;
+RESET ROLE;
+CREATE EXTENSION pg_insight;
+\echo :LAST_ERROR_SQLSTATE
+DROP SCHEMA insight;
+REVOKE CREATE ON DATABASE insight_regress FROM squatter;
+DROP ROLE squatter;
 CREATE EXTENSION pg_insight;
 SELECT insight.version() ~ '^\d+\.\d+\.\d+$' AS version_ok;
 SELECT extrelocatable, extnamespace::regnamespace FROM pg_extension WHERE extname = 'pg_insight';

@@ -1,6 +1,10 @@
 -- insight.load_demo_data(): deterministic, realistic data with labelled faults.
 \set SHOW_CONTEXT never
+-- Loaded by a member of insight_admin (not a superuser).
+CREATE ROLE demo_admin NOLOGIN IN ROLE insight_admin;
+SET ROLE demo_admin;
 SELECT insight.load_demo_data(days => 3, seed => 7, end_time => '2026-03-01 00:00+00');
+RESET ROLE;
 
 -- Deterministic: a reload with the same arguments gives identical rows.
 CREATE TEMP TABLE fp AS
@@ -83,6 +87,16 @@ SELECT count(*) > 0 AS has_sales,
        bool_and(p.product_id IS NOT NULL) AS products_known
   FROM insight.transactions t LEFT JOIN insight.products p USING (product_id);
 
--- Refuses to overwrite existing data unless asked.
+-- Refuses to overwrite existing data unless asked — rows in any table it would truncate.
 SELECT insight.load_demo_data(days => 1);
 \echo :LAST_ERROR_SQLSTATE
+SET ROLE demo_admin;
+TRUNCATE insight.products, insight.transactions, insight.link_metrics, insight.site_metrics,
+         insight.network_metrics, insight.links, insight.hub_antennas, insight.sites,
+         insight.satellites, insight.networks, insight.incidents, insight.demo_ground_truth;
+INSERT INTO insight.site_metrics (site_id, ts, cpu_pct) VALUES ('real-site', now(), 12.5);
+SELECT insight.load_demo_data(days => 1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT site_id, cpu_pct FROM insight.site_metrics;
+RESET ROLE;
+DROP ROLE demo_admin;

@@ -27,6 +27,9 @@ SELECT insight.register_model('bad name; drop table x', 'anomaly', '\x00'::bytea
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.register_model('err_model', 'anomaly', '\x00'::bytea, '[1, 2]');
 \echo :LAST_ERROR_SQLSTATE
+SELECT insight.register_model('err_model', 'anomaly', '\x00'::bytea,
+  ('{"a":' || repeat('[', 70) || repeat(']', 70) || '}')::jsonb);
+\echo :LAST_ERROR_SQLSTATE
 SELECT insight.register_model('err_model', 'anomaly', NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.deploy('err_model', NULL);

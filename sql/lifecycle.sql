@@ -69,6 +69,44 @@ SELECT insight.rollback('churn');
 SELECT insight.drop_model('churn') AS dropped_all;
 SELECT count(*) AS deployments_left FROM insight.deployments WHERE name = 'churn';
 SELECT insight.drop_model('churn_copy');
--- A new version after dropping everything starts again at 1.
+-- Version numbers are never reused, even after dropping every version.
 SELECT name, version FROM insight.register_model('churn', 'anomaly', '\x05'::bytea);
 SELECT insight.drop_model('churn');
+
+-- Rolling back walks past a dropped version: deploy 1, 2, 3; drop 2; roll back → 1.
+SELECT version FROM insight.register_model('stack', 'forecast', '\x01'::bytea);
+SELECT version FROM insight.register_model('stack', 'forecast', '\x02'::bytea);
+SELECT version FROM insight.register_model('stack', 'forecast', '\x03'::bytea);
+SELECT insight.drop_model('stack', 2) AS dropped_v2;
+SELECT m.version AS rolled_back_to FROM insight.rollback('stack') r JOIN insight.models m ON m.model_id = r;
+SELECT d.version, d.model_id IS NULL AS dropped, d.action
+  FROM insight.deployments d WHERE d.name = 'stack' ORDER BY d.deployment_id;
+
+-- PL/pgSQL keeps a simple expression's state for the whole transaction: the live model is
+-- still resolved again once the catalog changed (here by the loop's own deploy).
+CREATE TEMP TABLE seen (iteration int, version int);
+DO $$
+DECLARE
+  id bigint;
+BEGIN
+  FOR i IN 1..2 LOOP
+    id := insight.live_model_id('stack');
+    INSERT INTO seen SELECT i, m.version FROM insight.models m WHERE m.model_id = id;
+    PERFORM insight.deploy('stack', 3);
+  END LOOP;
+END
+$$;
+SELECT * FROM seen ORDER BY iteration;
+SELECT insight.drop_model('stack');
+
+-- Dropping and creating the extension again in this session restarts model_ids; the
+-- backend's model cache must not hand back the old model for a reused id.
+DROP EXTENSION pg_insight;
+CREATE EXTENSION pg_insight;
+SELECT model_id, version FROM insight.register_model('first', 'anomaly', '\x01'::bytea, '{"incarnation": 1}');
+SELECT insight.describe_model('first')->'metadata' AS cached_metadata;
+DROP EXTENSION pg_insight;
+CREATE EXTENSION pg_insight;
+SELECT model_id, version FROM insight.register_model('second', 'recommend', '\x02'::bytea, '{"incarnation": 2}');
+SELECT d->>'task' AS task, d->'metadata' AS metadata FROM insight.describe_model('second') d;
+SELECT insight.drop_model('second');

@@ -12,7 +12,6 @@ namespace {
 // Everything needed to raise an error, held as plain bytes so that filling it in a catch
 // block can neither allocate nor fail.
 struct PendingError {
-  ErrorData* pg_error = nullptr;  // set: re-throw this PostgreSQL error unchanged
   char sqlstate[6] = "XX000";
   char message[2048] = "";
   char detail[2048] = "";
@@ -36,7 +35,6 @@ void capture(PendingError& pending, const char* sqlstate, const char* message, c
 }
 
 [[noreturn]] void raise(const PendingError& pending) {
-  if (pending.pg_error != nullptr) ReThrowError(pending.pg_error);
   const char* s = pending.sqlstate;
   const int code = MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
   ereport(ERROR, (errcode(code), errmsg("%s", pending.message),
@@ -47,15 +45,17 @@ void capture(PendingError& pending, const char* sqlstate, const char* message, c
 
 }  // namespace
 
-const char* PgError::what() const noexcept {
-  return edata_ != nullptr && edata_->message != nullptr ? edata_->message : "PostgreSQL error";
+bool detail::pg_error_pending = false;
+
+PgError::PgError(int sqlerrcode) noexcept : sqlerrcode_(sqlerrcode) {
+  // unpack_sql_state writes a static buffer: no allocation, cannot fail.
+  std::snprintf(what_, sizeof what_, "PostgreSQL error %s", unpack_sql_state(sqlerrcode));
 }
 
-ErrorData* detail::capture_error(MemoryContext context) noexcept {
+int detail::note_pending_error(MemoryContext context) noexcept {
   MemoryContextSwitchTo(context);
-  ErrorData* edata = CopyErrorData();
-  FlushErrorState();
-  return edata;
+  pg_error_pending = true;
+  return geterrcode();
 }
 
 void check_interrupts() {
@@ -64,10 +64,13 @@ void check_interrupts() {
 
 Datum call_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
   PendingError pending;
+  Datum result = static_cast<Datum>(0);
+  bool ok = false;
   try {
-    return body(fcinfo);
-  } catch (const PgError& e) {
-    pending.pg_error = e.edata();
+    result = body(fcinfo);
+    ok = true;
+  } catch (const PgError&) {
+    // re-thrown below from PostgreSQL's own error state
   } catch (const insight::Error& e) {
     capture(pending, e.sqlstate(), e.what(), e.detail().c_str(), e.hint().c_str());
   } catch (const std::bad_alloc&) {
@@ -78,6 +81,11 @@ Datum call_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
     capture(pending, "XX000", "unknown C++ exception in pg_insight", "", "");
   }
   // Every C++ object of the body is gone now; raising with longjmp is safe.
+  if (detail::pg_error_pending) {
+    detail::pg_error_pending = false;
+    PG_RE_THROW();
+  }
+  if (ok) return result;
   raise(pending);
 }
 

@@ -8,14 +8,17 @@
 //    only after the try statement has ended — every C++ object of the body destroyed — is it
 //    raised with ereport (or, for a PostgreSQL error caught below, re-thrown unchanged).
 //
-//  * C++ → PostgreSQL: guard(f) runs f inside PG_TRY. An ereport(ERROR) in f is caught, its
-//    ErrorData copied (SQLSTATE, message, detail, hint, context all kept), the error state
-//    flushed, and a PgError C++ exception thrown from the guard's own frame. f must be a thin
-//    call into PostgreSQL that owns no C++ object with a destructor: a longjmp out of f skips
-//    f's frames.
+//  * C++ → PostgreSQL: guard(f) runs f inside PG_TRY. An ereport(ERROR) in f is caught, the
+//    memory context restored, and a PgError C++ exception thrown from the guard's own frame.
+//    The error itself is NOT copied or flushed: it stays pending in PostgreSQL's error state
+//    (copying allocates, and an out-of-memory there would longjmp over our C++ frames), and
+//    call_guarded() re-throws it unchanged — SQLSTATE, message, detail, hint and context —
+//    once the C++ stack is unwound. f must be a thin call into PostgreSQL that owns no C++
+//    object with a destructor: a longjmp out of f skips f's frames.
 //
-// A PgError must never be swallowed: after a PostgreSQL error the transaction is unusable
-// until it aborts, so the only thing to do is unwind to INSIGHT_FUNCTION and re-raise it.
+// A PgError cannot be lost: while one is pending, call_guarded() re-throws the PostgreSQL
+// error whatever happened to the C++ exception on the way up. Code between guard() and
+// call_guarded() must not call PostgreSQL: after an error the transaction can only abort.
 #pragma once
 
 #include <exception>
@@ -26,29 +29,31 @@
 
 namespace insight::pg {
 
-// A PostgreSQL error caught by guard(). The ErrorData lives in the memory context that was
-// current when guard() was entered.
+// A PostgreSQL error caught by guard(); the error itself is still pending in PostgreSQL.
 class PgError : public std::exception {
  public:
-  explicit PgError(ErrorData* edata) noexcept : edata_(edata) {}
-  const char* what() const noexcept override;
-  ErrorData* edata() const noexcept { return edata_; }
-  int sqlerrcode() const noexcept { return edata_ ? edata_->sqlerrcode : 0; }
+  explicit PgError(int sqlerrcode) noexcept;
+  const char* what() const noexcept override { return what_; }
+  int sqlerrcode() const noexcept { return sqlerrcode_; }
 
  private:
-  ErrorData* edata_;
+  int sqlerrcode_;
+  char what_[40];
 };
 
 namespace detail {
-// Called in PG_CATCH: copies the error out of ErrorContext and flushes the error state.
-ErrorData* capture_error(MemoryContext context) noexcept;
+// True from a guard() catching a PostgreSQL error until call_guarded() re-throws it.
+extern bool pg_error_pending;
+// Called in PG_CATCH: restores the memory context, notes the pending error. Cannot fail.
+int note_pending_error(MemoryContext context) noexcept;
 }  // namespace detail
 
 template <typename F>
 auto guard(F&& f) -> decltype(f()) {
   using R = decltype(f());
   MemoryContext context = CurrentMemoryContext;
-  ErrorData* volatile edata = nullptr;
+  volatile int sqlerrcode = 0;
+  volatile bool failed = false;
   std::exception_ptr cxx_error;
   if constexpr (std::is_void_v<R>) {
     PG_TRY();
@@ -60,9 +65,12 @@ auto guard(F&& f) -> decltype(f()) {
       }
     }
     PG_CATCH();
-    { edata = detail::capture_error(context); }
+    {
+      sqlerrcode = detail::note_pending_error(context);
+      failed = true;
+    }
     PG_END_TRY();
-    if (edata != nullptr) throw PgError(edata);
+    if (failed) throw PgError(sqlerrcode);
     if (cxx_error) std::rethrow_exception(cxx_error);
   } else {
     // Scalars only (Datum, pointers, integers, bool); volatile because it is written after
@@ -78,9 +86,12 @@ auto guard(F&& f) -> decltype(f()) {
       }
     }
     PG_CATCH();
-    { edata = detail::capture_error(context); }
+    {
+      sqlerrcode = detail::note_pending_error(context);
+      failed = true;
+    }
     PG_END_TRY();
-    if (edata != nullptr) throw PgError(edata);
+    if (failed) throw PgError(sqlerrcode);
     if (cxx_error) std::rethrow_exception(cxx_error);
     return result;
   }

@@ -27,7 +27,7 @@ insight::Task parse_task(const std::string& name) {
 
 // insight.payload_info(payload bytea) RETURNS jsonb
 INSIGHT_FUNCTION(insight_payload_info) {
-  const auto bytes = bytea_arg(fcinfo, 0);
+  const auto bytes = bytea_arg(fcinfo, 0, "payload");
   const insight::Payload p = insight::decode_payload(bytes.data, bytes.size);
   nlohmann::json out = {
       {"format_version", insight::kPayloadFormatVersion},
@@ -46,13 +46,8 @@ INSIGHT_FUNCTION(insight_external_payload) {
   insight::Payload p;
   p.algorithm = insight::Algorithm::External;
   p.task = parse_task(insight::pg::text_arg(fcinfo, 0, "task"));
-  try {
-    p.meta = nlohmann::json::parse(insight::pg::jsonb_arg_text(fcinfo, 1));
-  } catch (const nlohmann::json::exception& e) {
-    throw insight::InvalidParameter("metadata is not valid JSON", e.what());
-  }
-  if (!p.meta.is_object()) throw insight::InvalidParameter("metadata must be a JSON object");
-  const auto body = bytea_arg(fcinfo, 2);
+  p.meta = insight::parse_metadata(insight::pg::jsonb_arg_text(fcinfo, 1));
+  const auto body = bytea_arg(fcinfo, 2, "body");
   p.body.assign(body.data, body.data + body.size);
   const auto bytes = insight::encode_payload(p);
   return insight::pg::bytea_datum(bytes.data(), bytes.size());

@@ -77,6 +77,19 @@ std::vector<Datum> text_datums(size_t n, const std::function<const std::string&(
   return out;
 }
 
+// Switches CurrentMemoryContext for a scope. MemoryContextSwitchTo is an inline assignment
+// that cannot raise, so it is safe in a destructor that may run during unwinding.
+class ScopedMemoryContext {
+ public:
+  explicit ScopedMemoryContext(MemoryContext cxt) noexcept : old_(MemoryContextSwitchTo(cxt)) {}
+  ~ScopedMemoryContext() { MemoryContextSwitchTo(old_); }
+  ScopedMemoryContext(const ScopedMemoryContext&) = delete;
+  ScopedMemoryContext& operator=(const ScopedMemoryContext&) = delete;
+
+ private:
+  MemoryContext old_;
+};
+
 const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
 
 }  // namespace
@@ -102,13 +115,14 @@ INSIGHT_FUNCTION(insight_demo_transactions) {
   });
   world.transactions(
       [&](const insight::demo::TransactionRow& r) {
-        MemoryContext old = MemoryContextSwitchTo(row_cxt);
-        Datum v[5] = {ts_datum(r.ts), insight::pg::text_datum(r.user_id),
-                      insight::pg::text_datum(r.product_id), Int32GetDatum(r.quantity),
-                      numeric_datum(r.total_amount)};
-        bool n[5] = {false, false, false, false, false};
-        sink.put(v, n);
-        MemoryContextSwitchTo(old);
+        {
+          ScopedMemoryContext in_row(row_cxt);
+          Datum v[5] = {ts_datum(r.ts), insight::pg::text_datum(r.user_id),
+                        insight::pg::text_datum(r.product_id), Int32GetDatum(r.quantity),
+                        numeric_datum(r.total_amount)};
+          bool n[5] = {false, false, false, false, false};
+          sink.put(v, n);
+        }
         guard([row_cxt] { MemoryContextReset(row_cxt); });
       },
       kCheck);

@@ -16,7 +16,7 @@ uint64_t name_lookups = 0;
 // Heap-allocated on first use and never freed: it lives as long as the backend.
 ModelCache* cache_instance = nullptr;
 
-void assign_cache_size(int newval, void*) {
+void assign_cache_size(int newval, void*) noexcept {
   model_cache_size_kb = newval;
   if (cache_instance != nullptr)
     cache_instance->set_limits(static_cast<size_t>(newval) * 1024, kMaxCachedEntries);
@@ -34,13 +34,47 @@ void require_model(const std::string& name) {
   spi_finish();
 }
 
-// fn_extra contents: plain data in fn_mcxt, valid for the statement.
+// fn_extra contents: plain data in fn_mcxt. FmgrInfo can outlive a statement (PL/pgSQL keeps
+// simple expressions for the whole transaction), so the answer is tagged with what makes the
+// catalog's visible state change: the transaction, its command counter, and how many
+// transactions had completed when the snapshot was taken.
 struct StatementModel {
   bool valid;
+  LocalTransactionId lxid;
+  CommandId command_id;
+  uint64 completions;
   ModelRef ref;
   size_t name_len;
   char name[NAMEDATALEN];
 };
+
+struct StatementTag {
+  LocalTransactionId lxid;
+  CommandId command_id;
+  uint64 completions;
+};
+
+StatementTag current_statement_tag() {
+  StatementTag t{};
+  guard([&t] {
+    t.lxid = MyProc->lxid;
+    t.command_id = GetCurrentCommandId(false);
+    t.completions = ActiveSnapshotSet() ? GetActiveSnapshot()->snapXactCompletionCount : 0;
+  });
+  return t;
+}
+
+// The cache is keyed by model_id, which is unique within one incarnation of insight.models.
+// A backend sees one database; if the extension is dropped and created again in it (the
+// sequence restarts), the table's OID changes and the cache starts over.
+Oid cached_catalog_relid = InvalidOid;
+
+void sync_catalog(Oid relid) {
+  if (relid != cached_catalog_relid) {
+    backend_model_cache().clear();
+    cached_catalog_relid = relid;
+  }
+}
 
 }  // namespace
 
@@ -57,14 +91,15 @@ ModelRef resolve_live_model(const std::string& name) {
   ++name_lookups;
   spi_connect();
   const uint64_t n = spi_exec(
-      "SELECT d.model_id, m.version FROM insight.deployments d "
-      "JOIN insight.models m USING (model_id) "
+      "SELECT d.model_id, m.version, m.tableoid FROM insight.deployments d "
+      "JOIN insight.models m ON m.model_id OPERATOR(pg_catalog.=) d.model_id "
       "WHERE d.name OPERATOR(pg_catalog.=) $1 ORDER BY d.deployment_id DESC LIMIT 1",
       {spi_text_arg(name)}, true);
   ModelRef ref;
   if (n == 1) {
     ref.model_id = spi_int64(0, 1).value_or(0);
     ref.version = static_cast<int32_t>(spi_int64(0, 2).value_or(0));
+    sync_catalog(static_cast<Oid>(spi_int64(0, 3).value_or(0)));
   }
   spi_finish();
   if (n != 1) {
@@ -79,13 +114,14 @@ ModelRef resolve_model_version(const std::string& name, int32_t version) {
   ++name_lookups;
   spi_connect();
   const uint64_t n =
-      spi_exec("SELECT model_id, version FROM insight.models "
+      spi_exec("SELECT model_id, tableoid FROM insight.models "
                "WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
                {spi_text_arg(name), spi_int4_arg(version)}, true);
   ModelRef ref;
   if (n == 1) {
     ref.model_id = spi_int64(0, 1).value_or(0);
     ref.version = version;
+    sync_catalog(static_cast<Oid>(spi_int64(0, 2).value_or(0)));
   }
   spi_finish();
   if (n != 1) {
@@ -98,8 +134,10 @@ ModelRef resolve_model_version(const std::string& name, int32_t version) {
 
 ModelRef resolve_live_model_cached(FunctionCallInfo fcinfo, const std::string& name) {
   auto* slot = static_cast<StatementModel*>(fcinfo->flinfo->fn_extra);
-  if (slot != nullptr && slot->valid && slot->name_len == name.size() &&
-      std::memcmp(slot->name, name.data(), name.size()) == 0)
+  const StatementTag tag = current_statement_tag();
+  if (slot != nullptr && slot->valid && slot->lxid == tag.lxid &&
+      slot->command_id == tag.command_id && slot->completions == tag.completions &&
+      slot->name_len == name.size() && std::memcmp(slot->name, name.data(), name.size()) == 0)
     return slot->ref;
   const ModelRef ref = resolve_live_model(name);
   if (name.size() < NAMEDATALEN) {
@@ -110,6 +148,9 @@ ModelRef resolve_live_model_cached(FunctionCallInfo fcinfo, const std::string& n
       fcinfo->flinfo->fn_extra = slot;
     }
     slot->valid = true;
+    slot->lxid = tag.lxid;
+    slot->command_id = tag.command_id;
+    slot->completions = tag.completions;
     slot->ref = ref;
     slot->name_len = name.size();
     std::memcpy(slot->name, name.data(), name.size());

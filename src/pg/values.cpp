@@ -23,8 +23,8 @@ std::string text_arg(FunctionCallInfo fcinfo, int n, const char* what) {
   return *v;
 }
 
-Bytes bytea_arg(FunctionCallInfo fcinfo, int n) {
-  if (arg_is_null(fcinfo, n)) throw InvalidParameter("payload must not be NULL");
+Bytes bytea_arg(FunctionCallInfo fcinfo, int n, const char* what) {
+  if (arg_is_null(fcinfo, n)) throw InvalidParameter(std::string(what) + " must not be NULL");
   Datum d = PG_GETARG_DATUM(n);
   bytea* b = guard([d] { return DatumGetByteaPP(d); });
   return Bytes{reinterpret_cast<const uint8_t*>(VARDATA_ANY(b)), VARSIZE_ANY_EXHDR(b)};

@@ -21,7 +21,8 @@ struct Bytes {
   const uint8_t* data;
   size_t size;
 };
-Bytes bytea_arg(FunctionCallInfo fcinfo, int n);
+// Throws InvalidParameter naming `what` when NULL.
+Bytes bytea_arg(FunctionCallInfo fcinfo, int n, const char* what);
 // Text of a jsonb argument.
 std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n);
 std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n);

@@ -138,10 +138,68 @@ TEST(Payload, MetadataMustBeAShallowJsonObject) {
   EXPECT_NO_THROW(decode_payload(ok.data(), ok.size()));
 }
 
-TEST(Payload, EncodeRefusesNonObjectMetadata) {
+// Metadata {"deep": [[...[1]...]]} nested `depth` levels in all (the object is one).
+std::string nested_metadata(int depth) {
+  return "{\"deep\":" + std::string(static_cast<size_t>(depth - 1), '[') + "1" +
+         std::string(static_cast<size_t>(depth - 1), ']') + "}";
+}
+
+// A payload with the given metadata text, built by hand (valid header and checksum), so the
+// decoder can be asked about metadata the encoder would refuse.
+std::vector<uint8_t> raw_payload_with_metadata(const std::string& meta) {
+  Payload p;
+  auto b = encode_payload(p);
+  b.resize(32);
+  for (int i = 0; i < 4; ++i) b[16 + i] = static_cast<uint8_t>(meta.size() >> (8 * i));
+  for (int i = 0; i < 8; ++i) b[20 + i] = 0;
+  b.insert(b.end(), meta.begin(), meta.end());
+  uint32_t crc = crc32c(b.data(), 28);
+  crc = crc32c(b.data() + 32, b.size() - 32, crc);
+  for (int i = 0; i < 4; ++i) b[28 + i] = static_cast<uint8_t>(crc >> (8 * i));
+  return b;
+}
+
+TEST(Payload, EncodeAcceptsExactlyWhatDecodeAccepts) {
   Payload p = sample_payload();
   p.meta = nlohmann::json::array({1, 2});
   EXPECT_THROW(encode_payload(p), InvalidParameter);
+  for (int depth = kMaxPayloadJsonDepth - 2; depth <= kMaxPayloadJsonDepth + 2; ++depth) {
+    const std::string text = nested_metadata(depth);
+    p.meta = nlohmann::json::parse(text);
+    ASSERT_EQ(json_depth(p.meta, 1000), depth);
+    const auto raw = raw_payload_with_metadata(text);
+    bool decodes = true;
+    try {
+      decode_payload(raw.data(), raw.size());
+    } catch (const CorruptPayload&) {
+      decodes = false;
+    }
+    bool encodes = true;
+    try {
+      encode_payload(p);
+    } catch (const InvalidParameter&) {
+      encodes = false;
+    }
+    EXPECT_EQ(encodes, decodes) << "depth " << depth;
+    EXPECT_EQ(encodes, depth <= kMaxPayloadJsonDepth) << "depth " << depth;
+    bool parses = true;
+    try {
+      parse_metadata(text);
+    } catch (const InvalidParameter&) {
+      parses = false;
+    }
+    EXPECT_EQ(parses, encodes) << "depth " << depth;
+  }
+}
+
+TEST(Payload, ParseMetadata) {
+  EXPECT_EQ(parse_metadata("{\"a\": [1, {\"b\": 2}]}").at("a").size(), 2u);
+  EXPECT_THROW(parse_metadata("[1]"), InvalidParameter);
+  EXPECT_THROW(parse_metadata("{\"a\":"), InvalidParameter);
+  EXPECT_THROW(parse_metadata("{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}"),
+               InvalidParameter);
+  EXPECT_EQ(json_depth(nlohmann::json(3), 10), 0);
+  EXPECT_EQ(json_depth(nlohmann::json::object(), 10), 1);
 }
 
 TEST(BinaryReader, LengthsAreCheckedBeforeAllocation) {

@@ -1,6 +1,8 @@
 // Per-backend LRU cache of deserialized models, keyed by model_id. Catalog rows never change
-// once written, so an entry never goes stale: it is only evicted to respect the size bound
-// (bytes and entry count), or dropped when its model is dropped.
+// once written and model_ids are never reused, so an entry never goes stale: it is only
+// evicted to respect the size bound (bytes and entry count). A dropped model's entry is simply
+// never asked for again and ages out. (If the catalog itself is recreated, src/pg clears the
+// whole cache.)
 #pragma once
 
 #include <cstddef>

@@ -1,7 +1,9 @@
 #include "core/model/payload.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "core/common/crc32c.hpp"
 #include "core/common/error.hpp"
@@ -26,9 +28,44 @@ uint32_t checksum(const uint8_t* data, size_t size) {
 
 }  // namespace
 
+int json_depth(const nlohmann::json& j, int limit) {
+  int deepest = 0;
+  std::vector<std::pair<const nlohmann::json*, int>> stack{{&j, 0}};
+  while (!stack.empty()) {
+    auto [node, depth] = stack.back();
+    stack.pop_back();
+    if (!node->is_structured()) continue;
+    deepest = std::max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const auto& child : *node) stack.emplace_back(&child, depth + 1);
+  }
+  return deepest;
+}
+
+nlohmann::json parse_metadata(const std::string& text) {
+  nlohmann::json meta;
+  try {
+    nlohmann::json::parser_callback_t limit_depth =
+        [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+          if (depth > kMaxPayloadJsonDepth)
+            throw InvalidParameter("metadata is nested more than " +
+                                   std::to_string(kMaxPayloadJsonDepth) + " levels deep");
+          return true;
+        };
+    meta = nlohmann::json::parse(text, limit_depth);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidParameter("metadata is not valid JSON", e.what());
+  }
+  if (!meta.is_object()) throw InvalidParameter("metadata must be a JSON object");
+  return meta;
+}
+
 std::vector<uint8_t> encode_payload(const Payload& payload) {
-  const std::string meta = payload.meta.dump();
   if (!payload.meta.is_object()) throw InvalidParameter("model metadata must be a JSON object");
+  if (json_depth(payload.meta, kMaxPayloadJsonDepth) > kMaxPayloadJsonDepth)
+    throw InvalidParameter("model metadata is nested more than " +
+                           std::to_string(kMaxPayloadJsonDepth) + " levels deep");
+  const std::string meta = payload.meta.dump();
   if (meta.size() > kMaxPayloadMetaBytes)
     throw InvalidParameter("model metadata is too large",
                            std::to_string(meta.size()) + " bytes, at most " +

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "core/model/algorithm.hpp"
@@ -39,7 +40,16 @@ constexpr size_t kMaxPayloadMetaBytes = 16u << 20;     // 16 MiB of JSON metadat
 constexpr size_t kMaxPayloadBodyBytes = 1000u << 20;   // below PostgreSQL's 1 GB bytea limit
 constexpr int kMaxPayloadJsonDepth = 64;
 
+// Throws InvalidParameter for metadata the decoder would refuse (not an object, nested more
+// than kMaxPayloadJsonDepth deep, too large) and for an oversized body.
 std::vector<uint8_t> encode_payload(const Payload& payload);
 Payload decode_payload(const uint8_t* data, size_t size);
+
+// Parses user-supplied metadata text for a new payload: InvalidParameter (22023) unless it is a
+// JSON object nested at most kMaxPayloadJsonDepth deep.
+nlohmann::json parse_metadata(const std::string& text);
+// Depth of the deepest nesting (a scalar is 0, {} or [] is 1), computed without recursion;
+// stops counting once `limit` is exceeded.
+int json_depth(const nlohmann::json& j, int limit);
 
 }  // namespace insight
