@@ -10,7 +10,14 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 if [ "$(id -u)" -eq 0 ]; then
   PG_RUN_USER=postgres
-  as_pg() { runuser -u postgres -- "$@"; }
+  # Runs in the current directory when postgres may enter it, else in / (e.g. under /root).
+  as_pg() {
+    if runuser -u postgres -- test -x "$PWD" 2>/dev/null; then
+      runuser -u postgres -- "$@"
+    else
+      (cd / && runuser -u postgres -- "$@")
+    fi
+  }
 else
   PG_RUN_USER=$(id -un)
   as_pg() { "$@"; }
