@@ -8,7 +8,8 @@
 # Both `demo` and `test` install missing Debian packages first (scripts/install-deps).
 
 EXTENSION_VERSION = 0.1.0
-PG_CONFIG ?= pg_config
+# PostgreSQL 15's own pg_config; plain `pg_config` (libpq-dev's wrapper) as a fallback.
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 
 MODULE_big = pg_insight
 OBJS = $(patsubst %.cpp,%.o,$(wildcard src/pg/*.cpp))
@@ -19,23 +20,39 @@ PGFILEDESC = "pg_insight - machine learning in SQL"
 BUILD_DIR ?= build
 CORE_BUILD = $(BUILD_DIR)/core
 CORE_LIB = $(CORE_BUILD)/libinsight_core.a
+# `make install` needs root; `make demo` / `make test` use sudo when run by another user.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+# On a fresh machine the server headers (and pg_config) arrive with `make deps`, which
+# `make demo` and `make test` run first; only then do they build, in a fresh `make`.
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
 
 # PostgreSQL headers are system headers to us (-isystem wins over PGXS's -I for the same
 # directory), so -Wextra reports our code, not theirs.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -I$(CURDIR)/src \
 	-isystem /usr/include/eigen3 -DDLIB_NO_ABORT_ON_2ND_FATAL_ERROR \
 	-DPG_INSIGHT_VERSION='"$(EXTENSION_VERSION)"'
-PG_CXXFLAGS = -std=c++17 -fPIC -ffp-contract=off -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+PG_CXXFLAGS = -std=c++17 -fPIC -ffp-contract=off -Wall -Wextra -Wno-unused-parameter \
+	-Wno-missing-field-initializers
 SHLIB_LINK = $(CORE_LIB) -lstdc++
 
 # The module is C++: no LLVM bitcode for JIT inlining.
 override with_llvm = no
 
-PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(shlib): $(CORE_LIB)
 $(OBJS): $(wildcard src/pg/*.hpp src/core/*/*.hpp)
+
+else
+
+all install installcheck:
+	@echo "PostgreSQL 15 server headers not found ($(PG_CONFIG) --pgxs)." >&2
+	@echo "Run 'make demo' or 'make test' (they install what is missing), or scripts/install-deps." >&2
+	@exit 1
+
+endif
 
 .PHONY: core-lib
 $(CORE_LIB): core-lib
@@ -64,7 +81,7 @@ multiprocess:
 
 test: deps
 	$(MAKE) all
-	$(MAKE) install
+	$(SUDO) $(MAKE) install
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) regress
@@ -73,12 +90,12 @@ test: deps
 
 demo: deps
 	$(MAKE) all
-	$(MAKE) install
+	$(SUDO) $(MAKE) install
 	@scripts/demo
 
 bench: deps
 	$(MAKE) all
-	$(MAKE) install
+	$(SUDO) $(MAKE) install
 	@scripts/bench
 
-EXTRA_CLEAN = $(BUILD_DIR) results regression.diffs regression.out tmp_check
+EXTRA_CLEAN = $(BUILD_DIR) results regression.diffs regression.out tmp_check .demo

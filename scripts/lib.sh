@@ -3,7 +3,7 @@
 # system user (created by Debian's server package); as anyone else, as that user.
 # shellcheck shell=bash
 
-PG_CONFIG=${PG_CONFIG:-pg_config}
+PG_CONFIG=${PG_CONFIG:-$(command -v /usr/lib/postgresql/15/bin/pg_config || echo pg_config)}
 PG_BINDIR=$("$PG_CONFIG" --bindir)
 PG_PKGLIBDIR=$("$PG_CONFIG" --pkglibdir)
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
