@@ -1,10 +1,10 @@
-#include "pg/boundary.hpp"
-
 #include <cstdio>
 #include <cstring>
 #include <new>
 
 #include "core/common/error.hpp"
+
+#include "pg/boundary.hpp"
 
 namespace insight::pg {
 namespace {
@@ -49,7 +49,8 @@ bool detail::pg_error_pending = false;
 
 PgError::PgError(int sqlerrcode) noexcept : sqlerrcode_(sqlerrcode) {
   // unpack_sql_state writes a static buffer: no allocation, cannot fail.
-  std::snprintf(what_, sizeof what_, "PostgreSQL error %s", unpack_sql_state(sqlerrcode));
+  // snprintf is PostgreSQL's pg_snprintf here (port.h): no allocation.
+  snprintf(what_, sizeof what_, "PostgreSQL error %s", unpack_sql_state(sqlerrcode));
 }
 
 int detail::note_pending_error(MemoryContext context) noexcept {

@@ -107,12 +107,10 @@ Datum call_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo);
 
 // Defines the SQL-callable C function `fname`; the braces that follow are its C++ body, which
 // sees `fcinfo` and returns a Datum.
-#define INSIGHT_FUNCTION(fname)                                               \
-  static Datum fname##_body(FunctionCallInfo fcinfo);                         \
-  extern "C" {                                                                \
-  PG_FUNCTION_INFO_V1(fname);                                                 \
-  Datum fname(PG_FUNCTION_ARGS) {                                             \
-    return ::insight::pg::call_guarded(fname##_body, fcinfo);                 \
-  }                                                                           \
-  }                                                                           \
+#define INSIGHT_FUNCTION(fname)                                                               \
+  static Datum fname##_body(FunctionCallInfo fcinfo);                                         \
+  extern "C" {                                                                                \
+  PG_FUNCTION_INFO_V1(fname);                                                                 \
+  Datum fname(PG_FUNCTION_ARGS) { return ::insight::pg::call_guarded(fname##_body, fcinfo); } \
+  }                                                                                           \
   static Datum fname##_body(FunctionCallInfo fcinfo)

@@ -7,6 +7,7 @@
 #include "core/common/error.hpp"
 #include "core/model/model.hpp"
 #include "core/model/payload.hpp"
+
 #include "pg/model_store.hpp"
 #include "pg/values.hpp"
 
@@ -89,10 +90,10 @@ INSIGHT_FUNCTION(insight_live_model_id) {
 INSIGHT_FUNCTION(insight_model_cache_stats) {
   const auto s = insight::pg::backend_model_cache().stats();
   nlohmann::json out = {
-      {"entries", s.entries},         {"bytes", s.bytes},
-      {"max_bytes", s.max_bytes},     {"max_entries", s.max_entries},
-      {"hits", s.hits},               {"misses", s.misses},
-      {"evictions", s.evictions},     {"name_lookups", insight::pg::catalog_name_lookups()},
+      {"entries", s.entries},     {"bytes", s.bytes},
+      {"max_bytes", s.max_bytes}, {"max_entries", s.max_entries},
+      {"hits", s.hits},           {"misses", s.misses},
+      {"evictions", s.evictions}, {"name_lookups", insight::pg::catalog_name_lookups()},
   };
   return jsonb_datum(out.dump());
 }

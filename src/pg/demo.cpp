@@ -6,6 +6,7 @@
 
 #include "core/common/error.hpp"
 #include "core/demo/demo_data.hpp"
+
 #include "pg/values.hpp"
 
 namespace {
@@ -111,7 +112,8 @@ INSIGHT_FUNCTION(insight_demo_transactions) {
   const auto world = world_from_args(fcinfo);
   RowSink sink(fcinfo);
   MemoryContext row_cxt = guard([] {
-    return AllocSetContextCreate(CurrentMemoryContext, "pg_insight demo rows", ALLOCSET_DEFAULT_SIZES);
+    return AllocSetContextCreate(CurrentMemoryContext, "pg_insight demo rows",
+                                 ALLOCSET_DEFAULT_SIZES);
   });
   world.transactions(
       [&](const insight::demo::TransactionRow& r) {
@@ -201,11 +203,10 @@ INSIGHT_FUNCTION(insight_demo_link_metrics) {
       [&](size_t link, const insight::demo::LinkMetricsRow& r) {
         v[0] = ids[link];
         v[1] = ts_datum(r.ts);
-        const double m[13] = {r.throughput_mbps,    r.utilization,        r.errors,
-                              r.discards,           r.uptime_pct,         r.ib_esno_db,
-                              r.ob_esno_db,         r.ib_grade,           r.ob_grade,
-                              r.ib_packet_loss_pct, r.ob_packet_loss_pct, r.latency_ms,
-                              r.jitter_ms};
+        const double m[13] = {
+            r.throughput_mbps,    r.utilization, r.errors,   r.discards, r.uptime_pct,
+            r.ib_esno_db,         r.ob_esno_db,  r.ib_grade, r.ob_grade, r.ib_packet_loss_pct,
+            r.ob_packet_loss_pct, r.latency_ms,  r.jitter_ms};
         for (int i = 0; i < 13; ++i) v[2 + i] = Float8GetDatum(m[i]);
         sink.put(v, n);
       },
@@ -259,19 +260,20 @@ INSIGHT_FUNCTION(insight_demo_ground_truth) {
   const auto world = world_from_args(fcinfo);
   RowSink sink(fcinfo);
   for (const auto& f : world.faults()) {
-    Datum v[11] = {Int64GetDatum(f.fault_id),
-                   insight::pg::text_datum(f.kind),
-                   insight::pg::text_datum(f.scope),
-                   insight::pg::text_datum(f.scope_id),
-                   ts_datum(f.started_at),
-                   ts_datum(f.ended_at),
-                   f.root_cause.empty() ? static_cast<Datum>(0) : insight::pg::text_datum(f.root_cause),
-                   f.metric.empty() ? static_cast<Datum>(0) : insight::pg::text_datum(f.metric),
-                   text_array_datum(f.affected_links),
-                   text_array_datum(f.affected_sites),
-                   insight::pg::text_datum(f.notes)};
-    bool n[11] = {false, false, false, false, false, false, f.root_cause.empty(),
-                  f.metric.empty(), false, false, false};
+    Datum v[11] = {
+        Int64GetDatum(f.fault_id),
+        insight::pg::text_datum(f.kind),
+        insight::pg::text_datum(f.scope),
+        insight::pg::text_datum(f.scope_id),
+        ts_datum(f.started_at),
+        ts_datum(f.ended_at),
+        f.root_cause.empty() ? static_cast<Datum>(0) : insight::pg::text_datum(f.root_cause),
+        f.metric.empty() ? static_cast<Datum>(0) : insight::pg::text_datum(f.metric),
+        text_array_datum(f.affected_links),
+        text_array_datum(f.affected_sites),
+        insight::pg::text_datum(f.notes)};
+    bool n[11] = {false, false, false, false, false, false, f.root_cause.empty(), f.metric.empty(),
+                  false, false, false};
     sink.put(v, n);
   }
   return static_cast<Datum>(0);

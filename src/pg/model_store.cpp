@@ -1,9 +1,9 @@
-#include "pg/model_store.hpp"
-
 #include <cstring>
 #include <memory>
 
 #include "core/common/error.hpp"
+
+#include "pg/model_store.hpp"
 #include "pg/values.hpp"
 
 namespace insight::pg {
@@ -113,10 +113,10 @@ ModelRef resolve_live_model(const std::string& name) {
 ModelRef resolve_model_version(const std::string& name, int32_t version) {
   ++name_lookups;
   spi_connect();
-  const uint64_t n =
-      spi_exec("SELECT model_id, tableoid FROM insight.models "
-               "WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
-               {spi_text_arg(name), spi_int4_arg(version)}, true);
+  const uint64_t n = spi_exec(
+      "SELECT model_id, tableoid FROM insight.models "
+      "WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+      {spi_text_arg(name), spi_int4_arg(version)}, true);
   ModelRef ref;
   if (n == 1) {
     ref.model_id = spi_int64(0, 1).value_or(0);
@@ -162,9 +162,9 @@ ModelPtr load_model_by_id(int64_t model_id) {
   ModelCache& cache = backend_model_cache();
   if (ModelPtr hit = cache.get(model_id)) return hit;
   spi_connect();
-  const uint64_t n = spi_exec(
-      "SELECT payload FROM insight.models WHERE model_id OPERATOR(pg_catalog.=) $1",
-                              {spi_int8_arg(model_id)}, true);
+  const uint64_t n =
+      spi_exec("SELECT payload FROM insight.models WHERE model_id OPERATOR(pg_catalog.=) $1",
+               {spi_int8_arg(model_id)}, true);
   std::vector<uint8_t> payload;
   if (n == 1) payload = spi_bytea(0, 1);
   spi_finish();
@@ -176,8 +176,7 @@ ModelPtr load_model_by_id(int64_t model_id) {
 
 void init_model_store() {
   DefineCustomIntVariable(
-      "insight.model_cache_size",
-      "Memory for deserialized models cached in each backend.",
+      "insight.model_cache_size", "Memory for deserialized models cached in each backend.",
       "Models are cached by model_id, least recently used evicted first.", &model_cache_size_kb,
       256 * 1024, 0, INT_MAX / 2, PGC_USERSET, GUC_UNIT_KB, nullptr, assign_cache_size, nullptr);
 }

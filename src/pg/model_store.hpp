@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/model/model_cache.hpp"
+
 #include "pg/boundary.hpp"
 
 namespace insight::pg {

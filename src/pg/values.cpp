@@ -1,14 +1,12 @@
-#include "pg/values.hpp"
-
 #include <cstring>
 
 #include "core/common/error.hpp"
 
+#include "pg/values.hpp"
+
 namespace insight::pg {
 
-bool arg_is_null(FunctionCallInfo fcinfo, int n) {
-  return n >= PG_NARGS() || PG_ARGISNULL(n);
-}
+bool arg_is_null(FunctionCallInfo fcinfo, int n) { return n >= PG_NARGS() || PG_ARGISNULL(n); }
 
 std::optional<std::string> opt_text_arg(FunctionCallInfo fcinfo, int n) {
   if (arg_is_null(fcinfo, n)) return std::nullopt;
@@ -109,7 +107,8 @@ uint64_t spi_exec(const char* sql, const std::vector<SpiArg>& args, bool read_on
   const char* nl = nulls.data();
   return guard([=] {
     int rc = SPI_execute_with_args(sql, n, t, v, nl, read_only, limit);
-    if (rc < 0) elog(ERROR, "pg_insight: SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+    if (rc < 0)
+      elog(ERROR, "pg_insight: SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
     return static_cast<uint64_t>(SPI_processed);
   });
 }
@@ -128,9 +127,12 @@ std::optional<int64_t> spi_int64(uint64_t row, int col) {
     Datum d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
     if (isnull) return static_cast<int64_t>(0);
     switch (SPI_gettypeid(SPI_tuptable->tupdesc, col)) {
-      case INT2OID: return static_cast<int64_t>(DatumGetInt16(d));
-      case INT4OID: return static_cast<int64_t>(DatumGetInt32(d));
-      default: return static_cast<int64_t>(DatumGetInt64(d));
+      case INT2OID:
+        return static_cast<int64_t>(DatumGetInt16(d));
+      case INT4OID:
+        return static_cast<int64_t>(DatumGetInt32(d));
+      default:
+        return static_cast<int64_t>(DatumGetInt64(d));
     }
   });
   if (isnull) return std::nullopt;
@@ -139,7 +141,8 @@ std::optional<int64_t> spi_int64(uint64_t row, int col) {
 
 std::optional<std::string> spi_text(uint64_t row, int col) {
   const char* s = guard([=] {
-    return static_cast<const char*>(SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col));
+    return static_cast<const char*>(
+        SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col));
   });
   if (s == nullptr) return std::nullopt;
   return std::string(s);

@@ -51,7 +51,7 @@ SpiArg spi_null_arg(Oid type);
 // Runs a query with $n parameters; returns SPI_processed.
 uint64_t spi_exec(const char* sql, const std::vector<SpiArg>& args, bool read_only, long limit = 0);
 bool spi_is_null(uint64_t row, int col);
-std::optional<int64_t> spi_int64(uint64_t row, int col);  // int2/int4/int8 column
+std::optional<int64_t> spi_int64(uint64_t row, int col);     // int2/int4/int8 column
 std::optional<std::string> spi_text(uint64_t row, int col);  // any column, output function
 std::vector<uint8_t> spi_bytea(uint64_t row, int col);
 

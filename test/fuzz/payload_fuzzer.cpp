@@ -45,10 +45,18 @@ void read_body(const uint8_t* data, size_t size) {
   try {
     for (int step = 0; step < 64 && r.remaining() > 0; ++step) {
       switch ((data[0] >> (step % 8)) & 3) {
-        case 0: (void)r.f64_array(1u << 20); break;
-        case 1: (void)r.str(1u << 16); break;
-        case 2: (void)r.u32_array(1u << 20); break;
-        default: (void)r.finite_f64(); break;
+        case 0:
+          (void)r.f64_array(1u << 20);
+          break;
+        case 1:
+          (void)r.str(1u << 16);
+          break;
+        case 2:
+          (void)r.u32_array(1u << 20);
+          break;
+        default:
+          (void)r.finite_f64();
+          break;
       }
     }
     r.expect_end();

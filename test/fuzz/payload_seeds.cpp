@@ -16,12 +16,14 @@ int main(int argc, char** argv) {
   auto write = [&](const insight::Payload& p) {
     const auto bytes = insight::encode_payload(p);
     std::ofstream out(dir + "/seed" + std::to_string(n++), std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
   };
   insight::Payload p;
   write(p);
   p.task = insight::Task::Forecast;
-  p.meta = {{"features", {"throughput_mbps", "utilization"}}, {"threshold", 0.61},
+  p.meta = {{"features", {"throughput_mbps", "utilization"}},
+            {"threshold", 0.61},
             {"scaler", {{"median", {1.0, 2.0}}, {"iqr", {0.5, 0.25}}}}};
   insight::BinaryWriter w;
   w.f64_array({1.0, 2.0, 3.5});

@@ -36,11 +36,21 @@ TEST(EigenAssert, DimensionMismatchThrows) {
   Eigen::MatrixXd a(2, 3), b(2, 3);
   a.setOnes();
   b.setOnes();
-  EXPECT_THROW({ Eigen::MatrixXd c = a * b; (void)c; }, InternalError);
+  EXPECT_THROW(
+      {
+        Eigen::MatrixXd c = a * b;
+        (void)c;
+      },
+      InternalError);
   Eigen::VectorXd v(3);
   EXPECT_THROW((void)v(5), InternalError);
   // And a second failure in the same process throws again.
-  EXPECT_THROW({ Eigen::MatrixXd c = b * a; (void)c; }, InternalError);
+  EXPECT_THROW(
+      {
+        Eigen::MatrixXd c = b * a;
+        (void)c;
+      },
+      InternalError);
 }
 
 // dlib's always-on checks (DLIB_CASSERT, used by its solvers and trainers) throw

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "core/model/model_cache.hpp"
+
+#include <gtest/gtest.h>
 
 namespace insight {
 namespace {

@@ -1,10 +1,11 @@
+#include "core/model/payload.hpp"
+
 #include <gtest/gtest.h>
 
 #include "core/common/crc32c.hpp"
 #include "core/common/error.hpp"
 #include "core/model/binary_io.hpp"
 #include "core/model/model.hpp"
-#include "core/model/payload.hpp"
 
 namespace insight {
 namespace {
@@ -36,7 +37,8 @@ TEST(Crc32c, HardwareAndPortableAgree) {
   for (size_t len : {0u, 1u, 7u, 8u, 9u, 63u, 64u, 65u, 999u, 1000u}) {
     for (size_t off : {0u, 1u, 3u}) {
       if (off + len > data.size()) continue;
-      EXPECT_EQ(crc32c(data.data() + off, len, 0x1234u), crc32c_portable(data.data() + off, len, 0x1234u))
+      EXPECT_EQ(crc32c(data.data() + off, len, 0x1234u),
+                crc32c_portable(data.data() + off, len, 0x1234u))
           << "len " << len << " offset " << off;
     }
   }

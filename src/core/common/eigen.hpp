@@ -14,10 +14,9 @@ namespace insight::detail {
 [[noreturn]] void eigen_assert_failed(const char* condition, const char* file, int line);
 }
 
-#define eigen_assert(x)                                                  \
-  do {                                                                   \
-    if (!static_cast<bool>(x))                                           \
-      ::insight::detail::eigen_assert_failed(#x, __FILE__, __LINE__);    \
+#define eigen_assert(x)                                                                        \
+  do {                                                                                         \
+    if (!static_cast<bool>(x)) ::insight::detail::eigen_assert_failed(#x, __FILE__, __LINE__); \
   } while (false)
 
 #include <Eigen/Core>

@@ -1159,7 +1159,8 @@ void DemoWorld::transactions(const std::function<void(const TransactionRow&)>& e
     // Growth of +0.8%/day for the first year, flat afterwards: long histories stay a
     // realistic size (at most ~3.9x the first day's volume).
     const double trend =
-        1.0 + kTrendPerDay * std::min(365.0, static_cast<double>(day_start + kDay / 2 - start_) / kDay);
+        1.0 +
+        kTrendPerDay * std::min(365.0, static_cast<double>(day_start + kDay / 2 - start_) / kDay);
     const double noise = rng.uniform(-0.08, 0.08);
     const int64_t n_base = std::llround(kBaseDailyTransactions *
                                         kWeekdayFactor[static_cast<size_t>(weekday_of_day(day))] *

@@ -19,10 +19,10 @@
 namespace insight::demo {
 
 struct DemoConfig {
-  int days = 30;                 // 1..3650
+  int days = 30;  // 1..3650
   uint64_t seed = 42;
-  int64_t end_epoch = 0;         // end of the data, Unix seconds (UTC); aligned down to step
-  int step_seconds = 300;        // telemetry sample interval: 60 or 300
+  int64_t end_epoch = 0;   // end of the data, Unix seconds (UTC); aligned down to step
+  int step_seconds = 300;  // telemetry sample interval: 60 or 300
 };
 
 // ---- commerce ----
@@ -31,18 +31,28 @@ struct Product {
   double price;
 };
 struct TransactionRow {
-  int64_t ts;                    // Unix seconds
+  int64_t ts;  // Unix seconds
   std::string user_id, product_id;
   int quantity;
-  double total_amount;           // quantity * price, less any promotion discount, 2 decimals
+  double total_amount;  // quantity * price, less any promotion discount, 2 decimals
 };
 
 // ---- topology ----
-struct Network { std::string network_id, name; };
-struct Satellite { std::string satellite_name; };
-struct Site { std::string site_id, network_id, site_type, name; };  // site_type 'hub' | 'remote'
-struct HubAntenna { std::string antenna_id, site_id, satellite_name; };
-struct Link { std::string link_id, network_id, hub_antenna_id, remote_site_id, satellite_name; };
+struct Network {
+  std::string network_id, name;
+};
+struct Satellite {
+  std::string satellite_name;
+};
+struct Site {
+  std::string site_id, network_id, site_type, name;
+};  // site_type 'hub' | 'remote'
+struct HubAntenna {
+  std::string antenna_id, site_id, satellite_name;
+};
+struct Link {
+  std::string link_id, network_id, hub_antenna_id, remote_site_id, satellite_name;
+};
 
 // ---- telemetry (one row per entity per sample) ----
 struct LinkMetricsRow {
@@ -66,16 +76,16 @@ struct NetworkMetricsRow {
 //       | 'metric_spike' (an isolated single-metric anomaly on one entity; no root cause)
 //       | 'promotion' (a sales promotion on one category; scope 'category')
 struct Fault {
-  int64_t fault_id;              // 1, 2, ... in start-time order
+  int64_t fault_id;  // 1, 2, ... in start-time order
   std::string kind;
-  std::string scope;             // 'network' | 'hub_antenna' | 'satellite' | 'link' | 'site' | 'category'
+  std::string scope;  // 'network' | 'hub_antenna' | 'satellite' | 'link' | 'site' | 'category'
   std::string scope_id;
   int64_t started_at, ended_at;  // Unix seconds, [started_at, ended_at)
   std::string root_cause;        // = kind for the four root causes, empty otherwise
   std::string metric;            // for metric_spike: the column that spiked; else empty
   std::vector<std::string> affected_links;
   std::vector<std::string> affected_sites;
-  std::string notes;             // one human sentence
+  std::string notes;  // one human sentence
 };
 
 class DemoWorld {
@@ -116,7 +126,7 @@ class DemoWorld {
   std::vector<Link> links_;
   std::vector<Fault> faults_;
   // implementation-private state (user tastes, per-entity baselines, ...) may be added here
-  struct Impl;                        // defined in demo_data.cpp; immutable once built
+  struct Impl;  // defined in demo_data.cpp; immutable once built
   std::shared_ptr<const Impl> impl_;
 };
 

@@ -39,9 +39,9 @@ void BinaryWriter::raw(const void* data, size_t size) {
 
 void BinaryReader::need(size_t n) const {
   if (n > remaining())
-    throw CorruptPayload("model payload is corrupt: body ends early",
-                         "needed " + std::to_string(n) + " more bytes, " +
-                             std::to_string(remaining()) + " left");
+    throw CorruptPayload(
+        "model payload is corrupt: body ends early",
+        "needed " + std::to_string(n) + " more bytes, " + std::to_string(remaining()) + " left");
 }
 
 uint64_t BinaryReader::get_le(int n) {
@@ -66,15 +66,17 @@ double BinaryReader::f64() {
 
 double BinaryReader::finite_f64() {
   double v = f64();
-  if (!std::isfinite(v)) throw CorruptPayload("model payload is corrupt: non-finite number in body");
+  if (!std::isfinite(v))
+    throw CorruptPayload("model payload is corrupt: non-finite number in body");
   return v;
 }
 
 uint64_t BinaryReader::count(size_t max_count, size_t elem_size) {
   uint64_t n = u64();
   if (n > max_count)
-    throw CorruptPayload("model payload is corrupt: element count out of range",
-                         "count " + std::to_string(n) + " exceeds the limit " + std::to_string(max_count));
+    throw CorruptPayload(
+        "model payload is corrupt: element count out of range",
+        "count " + std::to_string(n) + " exceeds the limit " + std::to_string(max_count));
   if (elem_size > 0 && n > remaining() / elem_size)
     throw CorruptPayload("model payload is corrupt: element count exceeds the body",
                          "count " + std::to_string(n) + " of " + std::to_string(elem_size) +

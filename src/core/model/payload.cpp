@@ -45,13 +45,13 @@ int json_depth(const nlohmann::json& j, int limit) {
 nlohmann::json parse_metadata(const std::string& text) {
   nlohmann::json meta;
   try {
-    nlohmann::json::parser_callback_t limit_depth =
-        [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-          if (depth > kMaxPayloadJsonDepth)
-            throw InvalidParameter("metadata is nested more than " +
-                                   std::to_string(kMaxPayloadJsonDepth) + " levels deep");
-          return true;
-        };
+    nlohmann::json::parser_callback_t limit_depth = [](int depth, nlohmann::json::parse_event_t,
+                                                       nlohmann::json&) {
+      if (depth > kMaxPayloadJsonDepth)
+        throw InvalidParameter("metadata is nested more than " +
+                               std::to_string(kMaxPayloadJsonDepth) + " levels deep");
+      return true;
+    };
     meta = nlohmann::json::parse(text, limit_depth);
   } catch (const nlohmann::json::exception& e) {
     throw InvalidParameter("metadata is not valid JSON", e.what());
@@ -67,13 +67,13 @@ std::vector<uint8_t> encode_payload(const Payload& payload) {
                            std::to_string(kMaxPayloadJsonDepth) + " levels deep");
   const std::string meta = payload.meta.dump();
   if (meta.size() > kMaxPayloadMetaBytes)
-    throw InvalidParameter("model metadata is too large",
-                           std::to_string(meta.size()) + " bytes, at most " +
-                               std::to_string(kMaxPayloadMetaBytes));
+    throw InvalidParameter(
+        "model metadata is too large",
+        std::to_string(meta.size()) + " bytes, at most " + std::to_string(kMaxPayloadMetaBytes));
   if (payload.body.size() > kMaxPayloadBodyBytes)
-    throw InvalidParameter("model body is too large",
-                           std::to_string(payload.body.size()) + " bytes, at most " +
-                               std::to_string(kMaxPayloadBodyBytes));
+    throw InvalidParameter("model body is too large", std::to_string(payload.body.size()) +
+                                                          " bytes, at most " +
+                                                          std::to_string(kMaxPayloadBodyBytes));
   BinaryWriter w;
   w.raw(kMagic, sizeof kMagic);
   w.u16(kPayloadFormatVersion);
@@ -134,11 +134,11 @@ Payload decode_payload(const uint8_t* data, size_t size) {
 
   const char* meta_begin = reinterpret_cast<const char*>(data + kPayloadHeaderSize);
   try {
-    nlohmann::json::parser_callback_t limit_depth =
-        [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-          if (depth > kMaxPayloadJsonDepth) throw CorruptPayload("metadata nested too deeply");
-          return true;
-        };
+    nlohmann::json::parser_callback_t limit_depth = [](int depth, nlohmann::json::parse_event_t,
+                                                       nlohmann::json&) {
+      if (depth > kMaxPayloadJsonDepth) throw CorruptPayload("metadata nested too deeply");
+      return true;
+    };
     out.meta = nlohmann::json::parse(meta_begin, meta_begin + meta_len, limit_depth);
   } catch (const nlohmann::json::exception& e) {
     corrupt("metadata is not valid JSON", e.what());

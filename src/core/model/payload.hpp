@@ -36,8 +36,8 @@ struct Payload {
 
 constexpr size_t kPayloadHeaderSize = 32;
 constexpr uint16_t kPayloadFormatVersion = 1;
-constexpr size_t kMaxPayloadMetaBytes = 16u << 20;     // 16 MiB of JSON metadata
-constexpr size_t kMaxPayloadBodyBytes = 1000u << 20;   // below PostgreSQL's 1 GB bytea limit
+constexpr size_t kMaxPayloadMetaBytes = 16u << 20;    // 16 MiB of JSON metadata
+constexpr size_t kMaxPayloadBodyBytes = 1000u << 20;  // below PostgreSQL's 1 GB bytea limit
 constexpr int kMaxPayloadJsonDepth = 64;
 
 // Throws InvalidParameter for metadata the decoder would refuse (not an object, nested more
