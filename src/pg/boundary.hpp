@@ -51,32 +51,20 @@ int note_pending_error(MemoryContext context) noexcept;
 template <typename F>
 auto guard(F&& f) -> decltype(f()) {
   using R = decltype(f());
-  MemoryContext context = CurrentMemoryContext;
-  volatile int sqlerrcode = 0;
-  volatile bool failed = false;
-  std::exception_ptr cxx_error;
   if constexpr (std::is_void_v<R>) {
-    PG_TRY();
-    {
-      try {
-        f();
-      } catch (...) {
-        cxx_error = std::current_exception();
-      }
-    }
-    PG_CATCH();
-    {
-      sqlerrcode = detail::note_pending_error(context);
-      failed = true;
-    }
-    PG_END_TRY();
-    if (failed) throw PgError(sqlerrcode);
-    if (cxx_error) std::rethrow_exception(cxx_error);
+    guard([&f] {
+      f();
+      return true;
+    });
   } else {
     // Scalars only (Datum, pointers, integers, bool); volatile because it is written after
     // sigsetjmp (it is only read when no longjmp happened, but the compiler cannot know).
     static_assert(std::is_scalar_v<R>, "guard() returns plain scalar values only");
+    MemoryContext context = CurrentMemoryContext;
+    volatile int sqlerrcode = 0;
+    volatile bool failed = false;
     volatile R result{};
+    std::exception_ptr cxx_error;
     PG_TRY();
     {
       try {

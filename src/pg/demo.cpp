@@ -1,7 +1,9 @@
 // SQL side of insight.load_demo_data(): one set-returning function per standard table, each
 // streaming rows of the pure C++ generator (src/core/demo) into a tuplestore. The generator
 // polls check_interrupts(), so a cancel or statement_timeout stops a load within milliseconds.
+#include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/common/error.hpp"
@@ -72,11 +74,34 @@ struct RowSink {
   }
 };
 
-std::vector<Datum> text_datums(size_t n, const std::function<const std::string&(size_t)>& at) {
-  std::vector<Datum> out(n);
-  for (size_t i = 0; i < n; ++i) out[i] = insight::pg::text_datum(at(i));
+// Text datums of every entity's id, made once per load instead of once per row.
+template <typename Entity>
+std::vector<Datum> id_datums(const std::vector<Entity>& entities, std::string Entity::*id) {
+  std::vector<Datum> out;
+  out.reserve(entities.size());
+  for (const Entity& e : entities) out.push_back(insight::pg::text_datum(e.*id));
   return out;
 }
+
+// Rows of a telemetry table: (entity id, ts, N float8 metrics).
+template <size_t N>
+class MetricsSink {
+ public:
+  MetricsSink(FunctionCallInfo fcinfo, std::vector<Datum> ids)
+      : sink_(fcinfo), ids_(std::move(ids)) {}
+  void put(size_t entity, int64_t ts, const std::array<double, N>& metrics) {
+    values_[0] = ids_[entity];
+    values_[1] = ts_datum(ts);
+    for (size_t i = 0; i < N; ++i) values_[2 + i] = Float8GetDatum(metrics[i]);
+    sink_.put(values_.data(), nulls_.data());
+  }
+
+ private:
+  RowSink sink_;
+  std::vector<Datum> ids_;
+  std::array<Datum, N + 2> values_{};
+  std::array<bool, N + 2> nulls_{};
+};
 
 // Switches CurrentMemoryContext for a scope. MemoryContextSwitchTo is an inline assignment
 // that cannot raise, so it is safe in a destructor that may run during unwinding.
@@ -193,22 +218,13 @@ INSIGHT_FUNCTION(insight_demo_links) {
 
 INSIGHT_FUNCTION(insight_demo_link_metrics) {
   const auto world = world_from_args(fcinfo);
-  RowSink sink(fcinfo);
-  const auto& links = world.links();
-  const auto ids =
-      text_datums(links.size(), [&](size_t i) -> const std::string& { return links[i].link_id; });
-  Datum v[15];
-  bool n[15] = {};
+  MetricsSink<13> out(fcinfo, id_datums(world.links(), &insight::demo::Link::link_id));
   world.link_metrics(
       [&](size_t link, const insight::demo::LinkMetricsRow& r) {
-        v[0] = ids[link];
-        v[1] = ts_datum(r.ts);
-        const double m[13] = {
-            r.throughput_mbps,    r.utilization, r.errors,   r.discards, r.uptime_pct,
-            r.ib_esno_db,         r.ob_esno_db,  r.ib_grade, r.ob_grade, r.ib_packet_loss_pct,
-            r.ob_packet_loss_pct, r.latency_ms,  r.jitter_ms};
-        for (int i = 0; i < 13; ++i) v[2 + i] = Float8GetDatum(m[i]);
-        sink.put(v, n);
+        out.put(link, r.ts,
+                {r.throughput_mbps, r.utilization, r.errors, r.discards, r.uptime_pct,
+                 r.ib_esno_db, r.ob_esno_db, r.ib_grade, r.ob_grade, r.ib_packet_loss_pct,
+                 r.ob_packet_loss_pct, r.latency_ms, r.jitter_ms});
       },
       kCheck);
   return static_cast<Datum>(0);
@@ -216,20 +232,11 @@ INSIGHT_FUNCTION(insight_demo_link_metrics) {
 
 INSIGHT_FUNCTION(insight_demo_site_metrics) {
   const auto world = world_from_args(fcinfo);
-  RowSink sink(fcinfo);
-  const auto& sites = world.sites();
-  const auto ids =
-      text_datums(sites.size(), [&](size_t i) -> const std::string& { return sites[i].site_id; });
-  Datum v[7];
-  bool n[7] = {};
+  MetricsSink<5> out(fcinfo, id_datums(world.sites(), &insight::demo::Site::site_id));
   world.site_metrics(
       [&](size_t site, const insight::demo::SiteMetricsRow& r) {
-        v[0] = ids[site];
-        v[1] = ts_datum(r.ts);
-        const double m[5] = {r.response_time_ms, r.error_rate, r.uptime_pct, r.cpu_pct,
-                             r.memory_pct};
-        for (int i = 0; i < 5; ++i) v[2 + i] = Float8GetDatum(m[i]);
-        sink.put(v, n);
+        out.put(site, r.ts,
+                {r.response_time_ms, r.error_rate, r.uptime_pct, r.cpu_pct, r.memory_pct});
       },
       kCheck);
   return static_cast<Datum>(0);
@@ -237,20 +244,11 @@ INSIGHT_FUNCTION(insight_demo_site_metrics) {
 
 INSIGHT_FUNCTION(insight_demo_network_metrics) {
   const auto world = world_from_args(fcinfo);
-  RowSink sink(fcinfo);
-  const auto& nets = world.networks();
-  const auto ids =
-      text_datums(nets.size(), [&](size_t i) -> const std::string& { return nets[i].network_id; });
-  Datum v[7];
-  bool n[7] = {};
+  MetricsSink<5> out(fcinfo, id_datums(world.networks(), &insight::demo::Network::network_id));
   world.network_metrics(
       [&](size_t net, const insight::demo::NetworkMetricsRow& r) {
-        v[0] = ids[net];
-        v[1] = ts_datum(r.ts);
-        const double m[5] = {r.bandwidth_mbps, r.packet_loss_pct, r.latency_ms, r.error_rate,
-                             r.connections};
-        for (int i = 0; i < 5; ++i) v[2 + i] = Float8GetDatum(m[i]);
-        sink.put(v, n);
+        out.put(net, r.ts,
+                {r.bandwidth_mbps, r.packet_loss_pct, r.latency_ms, r.error_rate, r.connections});
       },
       kCheck);
   return static_cast<Datum>(0);
