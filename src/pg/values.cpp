@@ -38,25 +38,6 @@ std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n) {
   return std::string(s);
 }
 
-std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n) {
-  std::vector<std::string> out;
-  if (arg_is_null(fcinfo, n)) return out;
-  Datum d = PG_GETARG_DATUM(n);
-  Datum* elems = nullptr;
-  bool* nulls = nullptr;
-  int count = 0;
-  guard([&] {
-    ArrayType* a = DatumGetArrayTypeP(d);
-    deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
-  });
-  for (int i = 0; i < count; ++i) {
-    if (nulls[i]) throw InvalidParameter("array elements must not be NULL");
-    Datum e = elems[i];
-    out.emplace_back(guard([e] { return static_cast<const char*>(TextDatumGetCString(e)); }));
-  }
-  return out;
-}
-
 Datum text_datum(const std::string& s) {
   const char* p = s.data();
   const int len = static_cast<int>(s.size());
@@ -90,8 +71,6 @@ void spi_finish() {
 SpiArg spi_text_arg(const std::string& s) { return SpiArg{TEXTOID, text_datum(s), false}; }
 SpiArg spi_int4_arg(int32_t v) { return SpiArg{INT4OID, Int32GetDatum(v), false}; }
 SpiArg spi_int8_arg(int64_t v) { return SpiArg{INT8OID, Int64GetDatum(v), false}; }
-SpiArg spi_null_arg(Oid type) { return SpiArg{type, static_cast<Datum>(0), true}; }
-
 uint64_t spi_exec(const char* sql, const std::vector<SpiArg>& args, bool read_only, long limit) {
   const int n = static_cast<int>(args.size());
   std::vector<Oid> types(args.size());
@@ -113,14 +92,6 @@ uint64_t spi_exec(const char* sql, const std::vector<SpiArg>& args, bool read_on
   });
 }
 
-bool spi_is_null(uint64_t row, int col) {
-  return guard([=] {
-    bool isnull = false;
-    SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
-    return isnull;
-  });
-}
-
 std::optional<int64_t> spi_int64(uint64_t row, int col) {
   bool isnull = false;
   int64_t v = guard([=, &isnull] {
@@ -131,21 +102,14 @@ std::optional<int64_t> spi_int64(uint64_t row, int col) {
         return static_cast<int64_t>(DatumGetInt16(d));
       case INT4OID:
         return static_cast<int64_t>(DatumGetInt32(d));
+      case OIDOID:
+        return static_cast<int64_t>(DatumGetObjectId(d));
       default:
         return static_cast<int64_t>(DatumGetInt64(d));
     }
   });
   if (isnull) return std::nullopt;
   return v;
-}
-
-std::optional<std::string> spi_text(uint64_t row, int col) {
-  const char* s = guard([=] {
-    return static_cast<const char*>(
-        SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col));
-  });
-  if (s == nullptr) return std::nullopt;
-  return std::string(s);
 }
 
 std::vector<uint8_t> spi_bytea(uint64_t row, int col) {

@@ -25,7 +25,6 @@ struct Bytes {
 Bytes bytea_arg(FunctionCallInfo fcinfo, int n, const char* what);
 // Text of a jsonb argument.
 std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n);
-std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n);
 
 // ---- results ----
 Datum text_datum(const std::string& s);
@@ -46,13 +45,10 @@ struct SpiArg {
 SpiArg spi_text_arg(const std::string& s);
 SpiArg spi_int4_arg(int32_t v);
 SpiArg spi_int8_arg(int64_t v);
-SpiArg spi_null_arg(Oid type);
 
 // Runs a query with $n parameters; returns SPI_processed.
 uint64_t spi_exec(const char* sql, const std::vector<SpiArg>& args, bool read_only, long limit = 0);
-bool spi_is_null(uint64_t row, int col);
-std::optional<int64_t> spi_int64(uint64_t row, int col);     // int2/int4/int8 column
-std::optional<std::string> spi_text(uint64_t row, int col);  // any column, output function
+std::optional<int64_t> spi_int64(uint64_t row, int col);  // int2/int4/int8/oid column
 std::vector<uint8_t> spi_bytea(uint64_t row, int col);
 
 }  // namespace insight::pg
