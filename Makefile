@@ -33,7 +33,7 @@ ifneq ($(wildcard $(PGXS)),)
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -I$(CURDIR)/src \
 	-isystem /usr/include/eigen3 -DDLIB_NO_ABORT_ON_2ND_FATAL_ERROR \
 	-DPG_INSIGHT_VERSION='"$(EXTENSION_VERSION)"'
-PG_CXXFLAGS = -std=c++17 -fPIC -ffp-contract=off -Wall -Wextra -Wno-unused-parameter \
+PG_CXXFLAGS = -std=c++17 -ffp-contract=off -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers
 SHLIB_LINK = $(CORE_LIB) -lstdc++
 

@@ -40,10 +40,14 @@ pg_workdir() {
   echo "$dir"
 }
 
-# A free TCP port, starting from $1.
+# A port no server uses, starting from $1: nothing listens on it over TCP, and no Unix socket
+# .s.PGSQL.<port> exists anywhere (our clusters listen on Unix sockets only).
 pg_free_port() {
   local port=${1:-54320}
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null ||
+    grep -q "\.s\.PGSQL\.$port\$" /proc/net/unix 2>/dev/null; do
+    port=$((port + 1))
+  done
   echo "$port"
 }
 

@@ -6,6 +6,7 @@ psql -X -q -v ON_ERROR_STOP=1 -c "SELECT insight.load_demo_data(days => 2, seed 
 before=$(psql -X -tAc "SELECT md5(string_agg(link_id || ts || throughput_mbps, ',' ORDER BY link_id, ts)) FROM insight.link_metrics")
 
 out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 psql -X -v VERBOSITY=verbose -c "SELECT set_config('application_name', 'cancel_me', false)" \
   -c "SELECT insight.load_demo_data(days => 365, seed => 2, replace => true)" >"$out" 2>&1 &
 client=$!

@@ -12,7 +12,9 @@ fingerprint="SELECT md5(string_agg(concat_ws('|', name, version, task, md5(paylo
   || md5((SELECT string_agg(concat_ws('|', name, model_id, action), ',' ORDER BY deployment_id) FROM insight.deployments))
   || (SELECT count(*) FROM insight.link_metrics) FROM insight.models"
 before=$(psql -X -tAc "$fingerprint")
-dump=$(mktemp -d)/db.dump
+dumpdir=$(mktemp -d)
+trap 'rm -rf "$dumpdir"' EXIT
+dump=$dumpdir/db.dump
 pg_dump -Fc -f "$dump" "$PGDATABASE"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS insight_restored" -c "CREATE DATABASE insight_restored"
 pg_restore -d insight_restored "$dump"
