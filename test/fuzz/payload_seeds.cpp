@@ -3,6 +3,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/anomaly/anomaly_model.hpp"
 #include "core/model/binary_io.hpp"
 #include "core/model/payload.hpp"
 
@@ -34,5 +35,15 @@ int main(int argc, char** argv) {
   p.task = insight::Task::RootCause;
   p.meta = {{"nested", {{"a", {{"b", {1, 2, {{"c", nullptr}}}}}}}}};
   write(p);
+  // A small isolation forest, so the fuzzer starts inside the forest loader's checks.
+  insight::anomaly::Reservoir sample(64, 1);
+  for (int i = 0; i < 64; ++i) {
+    const double row[2] = {static_cast<double>(i % 7), static_cast<double>(i % 5)};
+    sample.add(row, 2);
+  }
+  insight::anomaly::TrainOptions options;
+  options.forest.n_trees = 3;
+  options.forest.sample_size = 8;
+  write(insight::anomaly::train_anomaly_payload(sample, options, {"a", "b"}));
   return 0;
 }

@@ -13,8 +13,9 @@ constexpr std::array<std::pair<Task, std::string_view>, 4> kTasks{{
     {Task::RootCause, "root_cause"},
 }};
 
-constexpr std::array<std::pair<Algorithm, std::string_view>, 1> kAlgorithms{{
+constexpr std::array<std::pair<Algorithm, std::string_view>, 2> kAlgorithms{{
     {Algorithm::External, "external"},
+    {Algorithm::IsolationForest, "isolation_forest"},
 }};
 
 template <typename Table>

@@ -14,6 +14,8 @@ enum class Task : uint8_t { Anomaly = 0, Forecast = 1, Recommend = 2, RootCause 
 enum class Algorithm : uint16_t {
   // A model trained outside pg_insight and registered as an opaque, versioned artifact.
   External = 1,
+  // src/core/anomaly: insight.isolation_forest_fit, insight.train_anomaly_detector
+  IsolationForest = 10,
 };
 
 std::string_view task_name(Task t) noexcept;

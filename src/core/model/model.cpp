@@ -1,5 +1,6 @@
 #include "core/model/model.hpp"
 
+#include "core/anomaly/anomaly_model.hpp"
 #include "core/common/error.hpp"
 
 namespace insight {
@@ -25,6 +26,9 @@ ModelPtr load_model(const uint8_t* data, size_t size) {
   switch (p.algorithm) {
     case Algorithm::External:
       return std::make_shared<ExternalModel>(p.task, std::move(p.meta), std::move(p.body));
+    case Algorithm::IsolationForest:
+      if (p.task != Task::Anomaly) throw CorruptPayload("isolation forest payload with a wrong task");
+      return anomaly::load_anomaly_model(std::move(p));
   }
   throw CorruptPayload("model payload is corrupt: no loader for algorithm " +
                        std::string(algorithm_name(p.algorithm)));
