@@ -34,20 +34,6 @@ void require_model(const std::string& name) {
   spi_finish();
 }
 
-// fn_extra contents: plain data in fn_mcxt. FmgrInfo can outlive a statement (PL/pgSQL keeps
-// simple expressions for the whole transaction), so the answer is tagged with what makes the
-// catalog's visible state change: the transaction, its command counter, and how many
-// transactions had completed when the snapshot was taken.
-struct StatementModel {
-  bool valid;
-  LocalTransactionId lxid;
-  CommandId command_id;
-  uint64 completions;
-  ModelRef ref;
-  size_t name_len;
-  char name[NAMEDATALEN];
-};
-
 struct StatementTag {
   LocalTransactionId lxid;
   CommandId command_id;
@@ -132,30 +118,56 @@ ModelRef resolve_model_version(const std::string& name, int32_t version) {
   return ref;
 }
 
-ModelRef resolve_live_model_cached(FunctionCallInfo fcinfo, const std::string& name) {
-  auto* slot = static_cast<StatementModel*>(fcinfo->flinfo->fn_extra);
+void release_slot_model(void* arg) {
+  auto* slot = static_cast<LiveModelSlot*>(arg);
+  delete slot->model;
+  slot->model = nullptr;
+}
+
+LiveModelSlot* new_live_model_slot(MemoryContext cxt) {
+  auto* slot = static_cast<LiveModelSlot*>(
+      guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(LiveModelSlot)); }));
+  auto* cb = static_cast<MemoryContextCallback*>(
+      guard([cxt] { return MemoryContextAlloc(cxt, sizeof(MemoryContextCallback)); }));
+  cb->func = release_slot_model;
+  cb->arg = slot;
+  guard([cxt, cb] { MemoryContextRegisterResetCallback(cxt, cb); });
+  return slot;
+}
+
+ModelRef resolve_live_model_cached(LiveModelSlot* slot, Datum name_datum) {
+  // Compare the name without converting it: no allocation per row on the hot path.
+  const text* t = guard([name_datum] { return DatumGetTextPP(name_datum); });
+  const char* name_data = VARDATA_ANY(t);
+  const size_t name_len = VARSIZE_ANY_EXHDR(t);
   const StatementTag tag = current_statement_tag();
-  if (slot != nullptr && slot->valid && slot->lxid == tag.lxid &&
-      slot->command_id == tag.command_id && slot->completions == tag.completions &&
-      slot->name_len == name.size() && std::memcmp(slot->name, name.data(), name.size()) == 0)
+  if (slot->valid && slot->lxid == tag.lxid && slot->command_id == tag.command_id &&
+      slot->completions == tag.completions && slot->name_len == name_len &&
+      std::memcmp(slot->name, name_data, name_len) == 0)
     return slot->ref;
+  const std::string name(name_data, name_len);
   const ModelRef ref = resolve_live_model(name);
-  if (name.size() < NAMEDATALEN) {
-    if (slot == nullptr) {
-      MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
-      slot = static_cast<StatementModel*>(
-          guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(StatementModel)); }));
-      fcinfo->flinfo->fn_extra = slot;
-    }
-    slot->valid = true;
+  slot->valid = name_len < NAMEDATALEN;
+  if (slot->valid) {
     slot->lxid = tag.lxid;
     slot->command_id = tag.command_id;
     slot->completions = tag.completions;
     slot->ref = ref;
-    slot->name_len = name.size();
-    std::memcpy(slot->name, name.data(), name.size());
+    slot->name_len = name_len;
+    std::memcpy(slot->name, name_data, name_len);
   }
   return ref;
+}
+
+const Model& live_model(LiveModelSlot* slot, Datum name) {
+  const ModelRef ref = resolve_live_model_cached(slot, name);
+  if (slot->model == nullptr || slot->loaded_model_id != ref.model_id) {
+    ModelPtr model = load_model_by_id(ref.model_id);
+    delete slot->model;
+    slot->model = new ModelPtr(std::move(model));
+    slot->loaded_model_id = ref.model_id;
+  }
+  return **slot->model;
 }
 
 ModelPtr load_model_by_id(int64_t model_id) {

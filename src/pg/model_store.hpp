@@ -21,9 +21,30 @@ struct ModelRef {
 ModelRef resolve_live_model(const std::string& name);
 // A given version of `name`; UndefinedObject when absent.
 ModelRef resolve_model_version(const std::string& name, int32_t version);
-// The live model, resolved once per statement: the first call in a statement (per FmgrInfo)
-// looks the name up, later calls with the same name reuse the answer from fn_extra.
-ModelRef resolve_live_model_cached(FunctionCallInfo fcinfo, const std::string& name);
+// Per-call-site cache of "name → live model", kept by a SQL function in its fn_extra (plain
+// data in fn_mcxt). The first call in a statement looks the name up; later calls with the same
+// name reuse the answer. FmgrInfo can outlive a statement (PL/pgSQL keeps simple expressions
+// for the whole transaction), so the answer is tagged with what makes the catalog's visible
+// state change: the transaction, its command counter, and how many transactions had completed
+// when the snapshot was taken. The deserialized model is held too, released with fn_mcxt.
+struct LiveModelSlot {
+  bool valid;
+  LocalTransactionId lxid;
+  CommandId command_id;
+  uint64 completions;
+  ModelRef ref;
+  size_t name_len;
+  char name[NAMEDATALEN];
+  ModelPtr* model;  // heap-allocated; deleted by a reset callback on the slot's context
+  int64_t loaded_model_id;
+};
+
+// A zeroed slot in cxt (usually fcinfo->flinfo->fn_mcxt).
+LiveModelSlot* new_live_model_slot(MemoryContext cxt);
+// The live model's id and version for `name` (a text Datum), via the slot.
+ModelRef resolve_live_model_cached(LiveModelSlot* slot, Datum name);
+// The live model itself, via the slot (loaded through the backend cache when it changed).
+const Model& live_model(LiveModelSlot* slot, Datum name);
 
 // The deserialized model, from the backend cache or loaded (and cached) from the catalog.
 // CorruptPayload (XX001) for a bad payload.

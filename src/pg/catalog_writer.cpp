@@ -1,0 +1,79 @@
+#include <string>
+#include <vector>
+
+#include "core/common/error.hpp"
+
+#include "pg/catalog_writer.hpp"
+#include "pg/values.hpp"
+
+namespace insight::pg {
+namespace {
+
+Datum text_array_datum(const std::vector<std::string>& items) {
+  std::vector<Datum> elems;
+  elems.reserve(items.size());
+  for (const auto& s : items) elems.push_back(text_datum(s));
+  Datum* data = elems.data();
+  const int n = static_cast<int>(elems.size());
+  return guard([data, n] {
+    return PointerGetDatum(construct_array(data, n, TEXTOID, -1, false, TYPALIGN_INT));
+  });
+}
+
+}  // namespace
+
+void check_model_name(const std::string& name) {
+  auto ok_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == ':' || c == '-';
+  };
+  bool ok = !name.empty() && name.size() <= 63 && name[0] != '.' && name[0] != ':' && name[0] != '-';
+  for (char c : name) ok = ok && ok_char(c);
+  if (!ok)
+    throw InvalidParameter("invalid model name \"" + name + "\"",
+                           "A model name is 1 to 63 characters: letters, digits, and _ . : - (not first).");
+}
+
+Datum store_model(const StoreRequest& r) {
+  spi_connect();
+  // The catalog's owner writes it; the caller's identity is still recorded, because
+  // insight._acting_role() reads the outer user, not the current one.
+  const uint64_t n = spi_exec(
+      "SELECT c.relowner FROM pg_catalog.pg_class c "
+      "WHERE c.oid OPERATOR(pg_catalog.=) 'insight.models'::pg_catalog.regclass",
+      {}, true);
+  if (n != 1) throw InternalError("insight.models not found");
+  const auto owner = static_cast<Oid>(spi_int64(0, 1).value_or(0));
+  Oid saved_user = InvalidOid;
+  int saved_context = 0;
+  guard([&] { GetUserIdAndSecContext(&saved_user, &saved_context); });
+
+  std::vector<SpiArg> args{
+      spi_text_arg(r.name),
+      SpiArg{BYTEAOID, bytea_datum(r.payload.data(), r.payload.size()), false},
+      r.features.empty() ? SpiArg{TEXTARRAYOID, static_cast<Datum>(0), true}
+                         : SpiArg{TEXTARRAYOID, text_array_datum(r.features), false},
+      spi_text_arg(r.source),
+      SpiArg{JSONBOID, jsonb_datum(r.params_json), false},
+      SpiArg{JSONBOID, jsonb_datum(r.metrics_json), false},
+      spi_int8_arg(r.rows_used),
+      spi_int8_arg(r.rows_skipped),
+      SpiArg{FLOAT8OID, Float8GetDatum(r.training_ms), false},
+      SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(r.started_at), false},
+      SpiArg{BOOLOID, BoolGetDatum(r.deploy), false},
+  };
+  // On an error the transaction (or subtransaction) abort restores the user id.
+  guard([&] { SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE); });
+  spi_exec(
+      "SELECT insight._store_model($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", args, false);
+  guard([&] { SetUserIdAndSecContext(saved_user, saved_context); });
+  const Datum result = guard([] {
+    bool isnull = false;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    return isnull ? static_cast<Datum>(0) : SPI_datumTransfer(d, false, -1);
+  });
+  spi_finish();
+  return result;
+}
+
+}  // namespace insight::pg
