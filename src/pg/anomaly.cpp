@@ -496,8 +496,8 @@ namespace {
 
 struct SourceRelation {
   Oid relid;
-  std::string qualified;  // quoted, safe to put into SQL text
-  std::string display;    // schema.name for messages and the catalog
+  std::string qualified;  // schema-qualified and quoted: safe in SQL text, readable as regclass
+  std::string display;    // the same, for messages and the catalog's source column
 };
 
 SourceRelation source_relation(FunctionCallInfo fcinfo, int n) {
@@ -514,7 +514,7 @@ SourceRelation source_relation(FunctionCallInfo fcinfo, int n) {
   if (rel == nullptr || nsp == nullptr)
     throw insight::UndefinedObject("relation with OID " + std::to_string(relid) + " does not exist");
   s.qualified = guard([nsp, rel] { return quote_qualified_identifier(nsp, rel); });
-  s.display = std::string(nsp) + "." + rel;
+  s.display = s.qualified;
   return s;
 }
 

@@ -27,7 +27,7 @@ double quantile(std::vector<double> v, double q) {
 void check_contamination(double contamination) {
   if (!(contamination > 0.0 && contamination <= 0.5))
     throw InvalidParameter("contamination must be in (0, 0.5]",
-                           "got " + std::to_string(contamination) +
+                           "got " + format_number(contamination) +
                                "; it is the expected share of anomalies in the training data");
 }
 

@@ -1,5 +1,6 @@
 #include "core/common/error.hpp"
 
+#include <cstdio>
 #include <new>
 
 namespace insight {
@@ -12,6 +13,12 @@ const char* sqlstate_of(const std::exception& e) noexcept {
   if (dynamic_cast<const std::out_of_range*>(&e) != nullptr) return "22023";
   if (dynamic_cast<const std::domain_error*>(&e) != nullptr) return "22023";
   return "XX000";
+}
+
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
 }
 
 }  // namespace insight

@@ -72,4 +72,7 @@ class InternalError : public Error {
 // memory (53200); anything else is an internal error (XX000).
 const char* sqlstate_of(const std::exception& e) noexcept;
 
+// A number for a message: shortest of %g form (0.6, 1e-07, 12345.5).
+std::string format_number(double v);
+
 }  // namespace insight
