@@ -446,6 +446,28 @@ bool score_named_row(FunctionCallInfo fcinfo, double& score, double& threshold) 
   return true;
 }
 
+// The k features with the largest share of the isolation of a row, most first.
+std::vector<std::string> top_features_of_row(FunctionCallInfo fcinfo, int k) {
+  NamedScoringSlot* slot = named_slot(fcinfo);
+  const insight::Model& m = insight::pg::live_model(slot->live, PG_GETARG_DATUM(0));
+  const AnomalyModel& model = as_anomaly_model(m, "model \"" + model_name(fcinfo) + "\"");
+  const HeapTupleHeader td = row_arg(fcinfo, 1);
+  bind_row(fcinfo, slot->binding, model, slot->live->ref.model_id, td);
+  if (!extract_row(slot->binding, td)) return {};
+  const auto n = static_cast<size_t>(slot->binding.n);
+  check_finite(slot->binding.values, n);
+  std::vector<double> contributions(n);
+  model.score(slot->binding.values, contributions.data());
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  const size_t keep = std::min(n, static_cast<size_t>(std::max(k, 0)));
+  std::partial_sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(keep), order.end(),
+                    [&](size_t a, size_t b) { return contributions[a] > contributions[b]; });
+  std::vector<std::string> out;
+  for (size_t i = 0; i < keep; ++i) out.push_back(model.feature_names()[order[i]]);
+  return out;
+}
+
 bool score_named_array(FunctionCallInfo fcinfo, double& score, double& threshold) {
   NamedScoringSlot* slot = named_slot(fcinfo);
   const insight::Model& m = insight::pg::live_model(slot->live, PG_GETARG_DATUM(0));
@@ -480,6 +502,22 @@ INSIGHT_FUNCTION(insight_is_anomaly_row) {
   double score = 0, threshold = 0;
   if (!score_named_row(fcinfo, score, threshold)) PG_RETURN_NULL();
   PG_RETURN_BOOL(score > threshold);
+}
+
+// top_features(name text, r anyelement, k int DEFAULT 3) → text[]: the features that isolated
+// the row fastest (see IsolationForest::score_explained).
+INSIGHT_FUNCTION(insight_top_features) {
+  const int k = PG_GETARG_INT32(2);
+  if (k < 1 || k > 1000) throw InvalidParameter("k must be between 1 and 1000", "got " + std::to_string(k));
+  const std::vector<std::string> names = top_features_of_row(fcinfo, k);
+  if (names.empty()) PG_RETURN_NULL();
+  std::vector<Datum> elems;
+  for (const auto& n : names) elems.push_back(insight::pg::text_datum(n));
+  Datum* data = elems.data();
+  const int count = static_cast<int>(elems.size());
+  return guard([data, count] {
+    return PointerGetDatum(construct_array(data, count, TEXTOID, -1, false, TYPALIGN_INT));
+  });
 }
 
 // is_anomaly(name text, features float8[]) → boolean

@@ -1,0 +1,74 @@
+-- Domain detectors over the standard telemetry: train_default_models() and
+-- detect_link/site/network_anomaly, checked against the demo's ground truth. Models trained on
+-- parallel scans may differ run to run, so the checks are properties, not exact rows.
+\set SHOW_CONTEXT never
+SELECT insight.load_demo_data(days => 10, seed => 5, end_time => '2026-04-01 00:00+00', replace => true) IS NOT NULL AS loaded;
+
+-- Before training: the domain functions say what to do (42704 with a HINT).
+SELECT * FROM insight.detect_link_anomaly(until => '2026-04-01+00');
+\echo :LAST_ERROR_SQLSTATE
+
+SELECT name, task, algorithm, rows_used > 0 AS trained FROM insight.train_default_models() ORDER BY name;
+
+-- Columns as in API.md; only anomalies by default, most anomalous first; severity and
+-- top_features filled for each.
+SELECT count(*) > 0 AS found_some,
+       bool_and(is_anomaly) AS all_anomalous,
+       bool_and(severity IN ('medium', 'high', 'critical')) AS severities,
+       bool_and(cardinality(top_features) = 3) AS three_top_features
+  FROM insight.detect_link_anomaly(until => '2026-04-01+00');
+SELECT bool_and(s.severity = insight.anomaly_severity(s.anomaly_score, (m.metrics->>'threshold')::float8)) AS severity_from_score
+  FROM insight.detect_link_anomaly(until => '2026-04-01+00') s,
+       insight.models m WHERE m.model_id = insight.live_model_id('link_anomaly');
+
+-- Every root-cause fault of the last 24 hours is found on its links, and few normal rows
+-- are flagged. (Sanity bounds: the accuracy figures themselves — recall at a false-positive
+-- rate on 30 days of data — are measured by make bench, see docs/benchmarks.md.)
+CREATE TEMP TABLE scored AS
+SELECT * FROM insight.detect_link_anomaly(until => '2026-04-01+00', only_anomalies => false);
+CREATE TEMP TABLE link_faults AS
+SELECT g.fault_id, g.kind, l AS link_id, g.started_at, g.ended_at
+  FROM insight.demo_ground_truth g,
+       unnest(CASE WHEN g.scope = 'link' THEN ARRAY[g.scope_id] ELSE g.affected_links END) l
+ WHERE g.root_cause IS NOT NULL AND g.ended_at > '2026-03-31 00:00+00';
+SELECT kind, bool_and(found) AS found_on_every_link FROM (
+  SELECT f.kind, EXISTS (SELECT FROM scored s WHERE s.link_id = f.link_id AND s.is_anomaly
+                           AND s.ts >= f.started_at AND s.ts < f.ended_at) AS found
+    FROM link_faults f) x GROUP BY kind ORDER BY kind;
+SELECT count(*) = 220 * 288 AS every_row_scored,
+       avg(s.is_anomaly::int) FILTER (WHERE f.link_id IS NULL) < 0.02 AS false_positive_rate_below_2pct,
+       avg(s.is_anomaly::int) FILTER (WHERE f.link_id IS NOT NULL) > 0.8 AS row_recall_above_80pct
+  FROM scored s LEFT JOIN LATERAL (
+    SELECT f.link_id FROM link_faults f
+     WHERE f.link_id = s.link_id AND s.ts >= f.started_at AND s.ts < f.ended_at LIMIT 1) f ON true;
+
+-- One link, one site, one network.
+SELECT count(*) > 0 AS misaligned_link_flagged, bool_and(link_id = g.scope_id) AS only_that_link
+  FROM insight.demo_ground_truth g,
+       LATERAL insight.detect_link_anomaly(g.scope_id, until => '2026-04-01+00') d
+ WHERE g.kind = 'antenna_misalignment' AND g.ended_at > '2026-03-31 00:00+00';
+SELECT count(*) > 0 AS failed_network_flagged
+  FROM insight.demo_ground_truth g,
+       LATERAL insight.detect_network_anomaly(g.scope_id, until => '2026-04-01+00') d
+ WHERE g.kind = 'equipment_failure' AND g.ended_at > '2026-03-31 00:00+00'
+   AND d.ts >= g.started_at AND d.ts < g.ended_at;
+-- The equipment failure degrades every site of its network: each is flagged during the
+-- failure, and few other site rows are.
+WITH s AS (SELECT * FROM insight.detect_site_anomaly(until => '2026-04-01+00', only_anomalies => false)),
+     g AS (SELECT * FROM insight.demo_ground_truth WHERE kind = 'equipment_failure' AND ended_at > '2026-03-31+00')
+SELECT count(DISTINCT s.site_id) FILTER (WHERE s.is_anomaly AND s.site_id = ANY (g.affected_sites)
+         AND s.ts >= g.started_at AND s.ts < g.ended_at) = max(cardinality(g.affected_sites)) AS every_failed_site_flagged,
+       avg(s.is_anomaly::int) FILTER (WHERE NOT (s.site_id = ANY (g.affected_sites)
+         AND s.ts >= g.started_at AND s.ts < g.ended_at)) < 0.02 AS other_site_rows_below_2pct
+  FROM g, s;
+
+-- persist => true records the detections in insight.anomaly_events.
+SELECT count(*) AS detected FROM insight.detect_network_anomaly(until => '2026-04-01+00', persist => true) \gset
+SELECT count(*) = :detected AS events_recorded, bool_and(scope = 'network' AND model_id IS NOT NULL
+       AND features ? 'packet_loss_pct') AS events_complete
+  FROM insight.anomaly_events;
+
+-- Bad input: 22023 for a non-positive window; an unknown entity is simply an empty result.
+SELECT * FROM insight.detect_link_anomaly(since => '-1 hour');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS rows_for_unknown_link FROM insight.detect_link_anomaly('no-such-link', until => '2026-04-01+00');
