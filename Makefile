@@ -94,6 +94,7 @@ demo: deps
 	@scripts/demo
 
 bench: deps
+	@scripts/install-deps --bench
 	$(MAKE) all
 	$(SUDO) $(MAKE) install
 	@scripts/bench
