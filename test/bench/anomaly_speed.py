@@ -212,11 +212,11 @@ def load_and_activity(cur):
 
 
 def proc_status(pid):
-    """VmHWM, VmRSS and RssAnon of a process, in kB."""
+    """VmHWM, VmRSS, RssAnon and RssShmem of a process, in kB."""
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmHWM", "VmRSS", "RssAnon"):
+        if key in ("VmHWM", "VmRSS", "RssAnon", "RssShmem"):
             fields[key] = int(value.split()[0])
     return fields
 
@@ -417,10 +417,13 @@ def measure_microservice(dsn, runs):
 # ---------------------------------------------------------------- memory
 
 def backend_memory(dsn, sql, prepare=None):
-    """A fresh serial backend: VmHWM after sql minus VmHWM after a trivial query (and prepare),
-    and the peak RssAnon sampled while sql runs minus RssAnon before."""
+    """A fresh serial backend without JIT: VmHWM after sql minus VmHWM after a trivial query
+    (and prepare), the shared memory it mapped meanwhile, and the peak RssAnon sampled while sql
+    runs minus RssAnon before. JIT is off because the 10M-row plans cross jit_above_cost and
+    LLVM's per-query compile memory and mapped libraries would blur the data path."""
     with closing(connect(dsn)) as conn, conn.cursor() as cur:
         cur.execute("SET max_parallel_workers_per_gather = 0")
+        cur.execute("SET jit = off")
         if prepare:
             cur.execute(prepare)
         pid = query(cur, "SELECT pg_backend_pid()")
@@ -429,6 +432,7 @@ def backend_memory(dsn, sql, prepare=None):
             ms, _ = timed(lambda: query(cur, sql))
         after = proc_status(pid)
     return {"ms": ms, "vmhwm_delta_kb": after["VmHWM"] - before["VmHWM"],
+            "shmem_delta_kb": after["RssShmem"] - before["RssShmem"],
             "anon_peak_delta_kb": sampler.peak_anon - before["RssAnon"]}
 
 
@@ -512,27 +516,27 @@ def print_peers(pg, py, ms, rows):
 
 
 def print_memory(mem):
-    print("### Memory (serial plan, fresh connection per measurement), MiB\n")
-    headers = ["process", "rows", "VmHWM Δ", "peak RssAnon Δ", "ms"]
+    print("### Memory (serial plan, jit off, fresh connection per measurement), MiB\n")
+    headers = ["process", "rows", "VmHWM Δ", "of it shared (RssShmem Δ)", "peak RssAnon Δ", "ms"]
     table = []
     names = {"train": "backend: train_anomaly_detector",
              "floor": "backend: floor SELECT sum(...) (scan-only reference)",
              "plpython_fit": "backend: PL/Python py_fit (after import)"}
     for key, label in names.items():
         for n, m in mem[key].items():
-            table.append([label, f"{n:,}", mib(m["vmhwm_delta_kb"]), mib(m["anon_peak_delta_kb"]),
-                          f"{m['ms']:,.0f}"])
+            table.append([label, f"{n:,}", mib(m["vmhwm_delta_kb"]), mib(m["shmem_delta_kb"]),
+                          mib(m["anon_peak_delta_kb"]), f"{m['ms']:,.0f}"])
     for n, m in mem["microservice_fit"].items():
-        table.append(["microservice: fetched rows held (fetch)", f"{n:,}", "—",
+        table.append(["microservice: fetched rows held (fetch)", f"{n:,}", "—", "—",
                       mib(m["data_anon_kb"]), f"{m['fetch_ms']:,.0f}"])
-        table.append(["microservice: fit, on top of the held rows", f"{n:,}", "—",
+        table.append(["microservice: fit, on top of the held rows", f"{n:,}", "—", "—",
                       mib(m["fit_anon_peak_delta_kb"]), f"{m['fit_ms']:,.0f}"])
         table.append(["microservice: whole process, peak RSS (ru_maxrss, absolute)", f"{n:,}",
-                      mib(m["process_maxrss_kb"]), "—", "—"])
+                      mib(m["process_maxrss_kb"]), "—", "—", "—"])
     print(markdown_table(headers, table))
     print("\nVmHWM Δ: peak RSS after the statement minus peak RSS after connecting and a trivial "
-          "query; it includes shared buffers the backend touched. Peak RssAnon Δ: private memory, "
-          "sampled every 5 ms.\n")
+          "query; it includes the shared buffers the backend touched (at most shared_buffers, as "
+          "the floor shows). Peak RssAnon Δ: private memory, sampled every 5 ms.\n")
 
 
 # ---------------------------------------------------------------- main
