@@ -614,16 +614,18 @@ CREATE AGGREGATE insight._isolation_forest_train(float8[], int, int, int, float8
   COMBINEFUNC = insight._if_combinefn, SERIALFUNC = insight._if_serialfn,
   DESERIALFUNC = insight._if_deserialfn, PARALLEL = SAFE);
 
+-- COST: a score walks every tree (about 1 µs per row), far more than an operator; a realistic
+-- cost lets the planner parallelise scans that score every row (CREATE TABLE AS, INSERT).
 CREATE FUNCTION insight.anomaly_score(model bytea, features float8[]) RETURNS float8
-  AS 'MODULE_PATHNAME', 'insight_anomaly_score_bytes' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+  AS 'MODULE_PATHNAME', 'insight_anomaly_score_bytes' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION insight.anomaly_score(name text, features float8[]) RETURNS float8
-  AS 'MODULE_PATHNAME', 'insight_anomaly_score_named' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+  AS 'MODULE_PATHNAME', 'insight_anomaly_score_named' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION insight.anomaly_score(name text, r anyelement) RETURNS float8
-  AS 'MODULE_PATHNAME', 'insight_anomaly_score_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+  AS 'MODULE_PATHNAME', 'insight_anomaly_score_row' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION insight.is_anomaly(name text, r anyelement) RETURNS boolean
-  AS 'MODULE_PATHNAME', 'insight_is_anomaly_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+  AS 'MODULE_PATHNAME', 'insight_is_anomaly_row' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION insight.is_anomaly(name text, features float8[]) RETURNS boolean
-  AS 'MODULE_PATHNAME', 'insight_is_anomaly_named' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+  AS 'MODULE_PATHNAME', 'insight_is_anomaly_named' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 
 -- Reads source with the caller's privileges, writes the catalog as its owner.
 CREATE FUNCTION insight.train_anomaly_detector(name text, source regclass, features text[],
@@ -637,7 +639,7 @@ CREATE FUNCTION insight.evaluate_anomaly_detector(name text, source regclass, la
   AS 'MODULE_PATHNAME', 'insight_evaluate_anomaly_detector' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 CREATE FUNCTION insight.top_features(name text, r anyelement, k int DEFAULT 3) RETURNS text[]
-  AS 'MODULE_PATHNAME', 'insight_top_features' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+  AS 'MODULE_PATHNAME', 'insight_top_features' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 200;
 
 -------------------------------------------------------------------------------------------
 -- Domain anomaly detection over the standard telemetry tables

@@ -46,8 +46,8 @@ class IsolationForest {
   size_t memory_bytes() const;
 
  private:
-  // A split (feature >= 0): go to `left` when x[feature] < value, else `left + 1`.
-  // A leaf (feature < 0): value is the path length, depth + c(rows in the leaf).
+  // As trained and serialized — a split (feature >= 0): go to `left` when x[feature] < value,
+  // else `left + 1`; a leaf (feature < 0): value is the path length, depth + c(rows in it).
   struct Node {
     double value;
     int32_t feature;
@@ -55,6 +55,8 @@ class IsolationForest {
   };
   static_assert(sizeof(Node) == 16, "Node must stay compact");
 
+  // Builds walk_ and leaf_path_ from nodes_ (after fit and after deserialize).
+  void prepare();
   double path_length(size_t tree, const double* x) const noexcept;
   void validate() const;
 
@@ -63,6 +65,12 @@ class IsolationForest {
   double normaliser_ = 1.0;  // c(effective sample size)
   std::vector<int32_t> roots_;
   std::vector<Node> nodes_;
+  // For scoring: the same trees with every leaf turned into a self-loop (feature 0, threshold
+  // +inf, left = itself), so a walk is exactly max_depth_ branch-free steps and several trees
+  // can be walked at once — their memory loads overlap instead of waiting on each other.
+  std::vector<Node> walk_;
+  std::vector<double> leaf_path_;  // path length of leaf i, by node index
+  int max_depth_ = 0;
 };
 
 }  // namespace insight::anomaly
