@@ -53,24 +53,27 @@ void destroy_state(void* arg) { static_cast<FitState*>(arg)->~FitState(); }
 template <typename... Args>
 FitState* new_state_in(MemoryContext cxt, Args&&... args) {
   void* mem = guard([cxt] { return MemoryContextAlloc(cxt, sizeof(FitState)); });
-  auto* cb = static_cast<MemoryContextCallback*>(
-      guard([cxt] { return MemoryContextAlloc(cxt, sizeof(MemoryContextCallback)); }));
   auto* state = new (mem) FitState(std::forward<Args>(args)...);
-  cb->func = destroy_state;
-  cb->arg = state;
-  guard([cxt, cb] { MemoryContextRegisterResetCallback(cxt, cb); });
+  try {
+    insight::pg::on_context_reset(cxt, destroy_state, state);
+  } catch (...) {
+    state->~FitState();
+    throw;
+  }
   return state;
 }
 
 MemoryContext aggregate_context(FunctionCallInfo fcinfo) {
   MemoryContext cxt = nullptr;
   const int kind = guard([fcinfo, &cxt] { return AggCheckCallContext(fcinfo, &cxt); });
-  if (kind == 0) throw InvalidParameter("isolation forest state function called outside an aggregate");
+  if (kind == 0)
+    throw InvalidParameter("isolation forest state function called outside an aggregate");
   return cxt;
 }
 
 int32_t int_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  if (insight::pg::arg_is_null(fcinfo, n)) throw InvalidParameter(std::string(what) + " must not be NULL");
+  if (insight::pg::arg_is_null(fcinfo, n))
+    throw InvalidParameter(std::string(what) + " must not be NULL");
   return PG_GETARG_INT32(n);
 }
 
@@ -82,7 +85,8 @@ insight::anomaly::TrainOptions options_from_args(FunctionCallInfo fcinfo) {
       static_cast<uint32_t>(PG_NARGS() > 4 ? int_arg(fcinfo, 4, "seed") : kDefaultSeed));
   o.contamination = kDefaultContamination;
   if (PG_NARGS() > 5) {
-    if (insight::pg::arg_is_null(fcinfo, 5)) throw InvalidParameter("contamination must not be NULL");
+    if (insight::pg::arg_is_null(fcinfo, 5))
+      throw InvalidParameter("contamination must not be NULL");
     o.contamination = PG_GETARG_FLOAT8(5);
   }
   if (PG_NARGS() > 6) o.standardize = !insight::pg::arg_is_null(fcinfo, 6) && PG_GETARG_BOOL(6);
@@ -120,9 +124,9 @@ RowValues row_values(FunctionCallInfo fcinfo, int n) {
 void check_finite(const double* x, size_t n) {
   for (size_t j = 0; j < n; ++j)
     if (!std::isfinite(x[j]))
-      throw InvalidParameter("features must be finite numbers (NaN and infinity are rejected)",
-                             "feature " + std::to_string(j + 1) + " is " +
-                                 (std::isnan(x[j]) ? "NaN" : "infinite"));
+      throw InvalidParameter(
+          "features must be finite numbers (NaN and infinity are rejected)",
+          "feature " + std::to_string(j + 1) + " is " + (std::isnan(x[j]) ? "NaN" : "infinite"));
 }
 
 }  // namespace
@@ -136,14 +140,16 @@ INSIGHT_FUNCTION(insight_if_transfn) {
                     : reinterpret_cast<FitState*>(PG_GETARG_POINTER(0));
   if (state == nullptr) {
     const auto options = options_from_args(fcinfo);
-    const size_t capacity = std::clamp<size_t>(
-        static_cast<size_t>(options.forest.n_trees) * static_cast<size_t>(options.forest.sample_size),
-        static_cast<size_t>(options.forest.sample_size), kMaxReservoirRows);
+    const size_t capacity =
+        std::clamp<size_t>(static_cast<size_t>(options.forest.n_trees) *
+                               static_cast<size_t>(options.forest.sample_size),
+                           static_cast<size_t>(options.forest.sample_size), kMaxReservoirRows);
     // Parallel workers sample with their own streams (the merge is exact either way); the
     // forest itself is always grown with the user's seed.
     const int worker = guard([] { return ParallelWorkerNumber; });
     const uint64_t sampling_seed =
-        worker < 0 ? options.forest.seed : options.forest.seed * 1000003u + static_cast<uint64_t>(worker) + 1;
+        worker < 0 ? options.forest.seed
+                   : options.forest.seed * 1000003u + static_cast<uint64_t>(worker) + 1;
     state = new_state_in(aggcxt, capacity, sampling_seed, options);
   }
   const RowValues row = row_values(fcinfo, 1);
@@ -158,8 +164,10 @@ INSIGHT_FUNCTION(insight_if_transfn) {
 // _if_combinefn(internal, internal) → internal
 INSIGHT_FUNCTION(insight_if_combinefn) {
   MemoryContext aggcxt = aggregate_context(fcinfo);
-  auto* a = insight::pg::arg_is_null(fcinfo, 0) ? nullptr : reinterpret_cast<FitState*>(PG_GETARG_POINTER(0));
-  auto* b = insight::pg::arg_is_null(fcinfo, 1) ? nullptr : reinterpret_cast<FitState*>(PG_GETARG_POINTER(1));
+  auto* a = insight::pg::arg_is_null(fcinfo, 0) ? nullptr
+                                                : reinterpret_cast<FitState*>(PG_GETARG_POINTER(0));
+  auto* b = insight::pg::arg_is_null(fcinfo, 1) ? nullptr
+                                                : reinterpret_cast<FitState*>(PG_GETARG_POINTER(1));
   if (b == nullptr) {
     if (a == nullptr) PG_RETURN_NULL();
     PG_RETURN_POINTER(a);
@@ -211,7 +219,8 @@ INSIGHT_FUNCTION(insight_if_finalfn) {
   if (insight::pg::arg_is_null(fcinfo, 0)) PG_RETURN_NULL();
   const auto* state = reinterpret_cast<const FitState*>(PG_GETARG_POINTER(0));
   if (state->reservoir.seen() == 0) PG_RETURN_NULL();
-  const auto payload = insight::anomaly::train_anomaly_payload(state->reservoir, state->options, {}, kCheck);
+  const auto payload =
+      insight::anomaly::train_anomaly_payload(state->reservoir, state->options, {}, kCheck);
   const auto bytes = insight::encode_payload(payload);
   return insight::pg::bytea_datum(bytes.data(), bytes.size());
 }
@@ -223,11 +232,12 @@ namespace {
 
 const AnomalyModel& as_anomaly_model(const insight::Model& m, const std::string& what) {
   if (m.task() != insight::Task::Anomaly || m.algorithm() != insight::Algorithm::IsolationForest)
-    throw InvalidParameter(what + " is a " + std::string(insight::task_name(m.task())) + " model (" +
-                               std::string(insight::algorithm_name(m.algorithm())) +
+    throw InvalidParameter(what + " is a " + std::string(insight::task_name(m.task())) +
+                               " model (" + std::string(insight::algorithm_name(m.algorithm())) +
                                "), not an anomaly detector",
-                           "", "Pass an anomaly model trained by insight.train_anomaly_detector or "
-                               "insight.isolation_forest_fit.");
+                           "",
+                           "Pass an anomaly model trained by insight.train_anomaly_detector or "
+                           "insight.isolation_forest_fit.");
   return static_cast<const AnomalyModel&>(m);
 }
 
@@ -259,8 +269,8 @@ const AnomalyModel& model_from_bytes(FunctionCallInfo fcinfo, int argno) {
   const size_t raw_size = VARSIZE_ANY(rawp);
   const size_t head = std::min<size_t>(raw_size, sizeof(BytesModelSlot::head));
   auto* slot = static_cast<BytesModelSlot*>(fcinfo->flinfo->fn_extra);
-  if (slot != nullptr && slot->model != nullptr && slot->raw == rawp && slot->raw_size == raw_size &&
-      std::memcmp(slot->head, rawp, head) == 0)
+  if (slot != nullptr && slot->model != nullptr && slot->raw == rawp &&
+      slot->raw_size == raw_size && std::memcmp(slot->head, rawp, head) == 0)
     return static_cast<const AnomalyModel&>(**slot->model);
   const auto bytes = insight::pg::bytea_arg(fcinfo, argno, "model");
   insight::ModelPtr model = insight::load_model(bytes.data, bytes.size);
@@ -269,11 +279,7 @@ const AnomalyModel& model_from_bytes(FunctionCallInfo fcinfo, int argno) {
     MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
     slot = static_cast<BytesModelSlot*>(
         guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(BytesModelSlot)); }));
-    auto* cb = static_cast<MemoryContextCallback*>(
-        guard([cxt] { return MemoryContextAlloc(cxt, sizeof(MemoryContextCallback)); }));
-    cb->func = release_bytes_slot;
-    cb->arg = slot;
-    guard([cxt, cb] { MemoryContextRegisterResetCallback(cxt, cb); });
+    insight::pg::on_context_reset(cxt, release_bytes_slot, slot);
     fcinfo->flinfo->fn_extra = slot;
   }
   delete slot->model;
@@ -378,9 +384,12 @@ void bind_row(FunctionCallInfo fcinfo, RowBinding& b, const AnomalyModel& model,
     ReleaseTupleDesc(cached);
     return copy;
   });
-  auto* attnums = static_cast<AttrNumber*>(guard([cxt, n] { return MemoryContextAlloc(cxt, n * sizeof(AttrNumber)); }));
-  auto* types = static_cast<Oid*>(guard([cxt, n] { return MemoryContextAlloc(cxt, n * sizeof(Oid)); }));
-  auto* values = static_cast<double*>(guard([cxt, n] { return MemoryContextAlloc(cxt, n * sizeof(double)); }));
+  auto* attnums = static_cast<AttrNumber*>(
+      guard([cxt, n] { return MemoryContextAlloc(cxt, n * sizeof(AttrNumber)); }));
+  auto* types =
+      static_cast<Oid*>(guard([cxt, n] { return MemoryContextAlloc(cxt, n * sizeof(Oid)); }));
+  auto* values =
+      static_cast<double*>(guard([cxt, n] { return MemoryContextAlloc(cxt, n * sizeof(double)); }));
   for (int i = 0; i < n; ++i) {
     const std::string& want = names[static_cast<size_t>(i)];
     attnums[i] = InvalidAttrNumber;
@@ -394,9 +403,10 @@ void bind_row(FunctionCallInfo fcinfo, RowBinding& b, const AnomalyModel& model,
       }
     }
     if (attnums[i] == InvalidAttrNumber)
-      throw insight::UndefinedColumn("column \"" + want + "\" does not exist in the row",
-                                     "Model \"" + model_name(fcinfo) + "\" scores the columns of its features.",
-                                     "Pass a row that has every feature the model was trained on.");
+      throw insight::UndefinedColumn(
+          "column \"" + want + "\" does not exist in the row",
+          "Model \"" + model_name(fcinfo) + "\" scores the columns of its features.",
+          "Pass a row that has every feature the model was trained on.");
     if (!is_numeric_type(types[i]))
       throw InvalidParameter("column \"" + want + "\" is not numeric",
                              std::string("Features must be ") + kNumericTypes + ".");
@@ -424,10 +434,12 @@ bool extract_row(const RowBinding& b, HeapTupleHeader td) {
 
 HeapTupleHeader row_arg(FunctionCallInfo fcinfo, int n) {
   FmgrInfo* flinfo = fcinfo->flinfo;
-  const bool is_row = guard([flinfo, n] { return type_is_rowtype(get_fn_expr_argtype(flinfo, n)); });
+  const bool is_row =
+      guard([flinfo, n] { return type_is_rowtype(get_fn_expr_argtype(flinfo, n)); });
   if (!is_row)
-    throw InvalidParameter("the second argument must be a row, e.g. a table alias",
-                           "", "Pass the row (SELECT insight.anomaly_score('m', t) FROM t) or a float8[].");
+    throw InvalidParameter(
+        "the second argument must be a row, e.g. a table alias", "",
+        "Pass the row (SELECT insight.anomaly_score('m', t) FROM t) or a float8[].");
   Datum d = PG_GETARG_DATUM(n);
   return guard([d] { return DatumGetHeapTupleHeader(d); });
 }
@@ -508,7 +520,8 @@ INSIGHT_FUNCTION(insight_is_anomaly_row) {
 // the row fastest (see IsolationForest::score_explained).
 INSIGHT_FUNCTION(insight_top_features) {
   const int k = PG_GETARG_INT32(2);
-  if (k < 1 || k > 1000) throw InvalidParameter("k must be between 1 and 1000", "got " + std::to_string(k));
+  if (k < 1 || k > 1000)
+    throw InvalidParameter("k must be between 1 and 1000", "got " + std::to_string(k));
   const std::vector<std::string> names = top_features_of_row(fcinfo, k);
   if (names.empty()) PG_RETURN_NULL();
   std::vector<Datum> elems;
@@ -550,7 +563,8 @@ SourceRelation source_relation(FunctionCallInfo fcinfo, int n) {
     if (rel != nullptr) nsp = get_namespace_name(get_rel_namespace(relid));
   });
   if (rel == nullptr || nsp == nullptr)
-    throw insight::UndefinedObject("relation with OID " + std::to_string(relid) + " does not exist");
+    throw insight::UndefinedObject("relation with OID " + std::to_string(relid) +
+                                   " does not exist");
   s.qualified = guard([nsp, rel] { return quote_qualified_identifier(nsp, rel); });
   s.display = s.qualified;
   return s;
@@ -559,7 +573,8 @@ SourceRelation source_relation(FunctionCallInfo fcinfo, int n) {
 // Source relations are read with the caller's privileges: checked up front for a clear error.
 void check_select(const SourceRelation& s, const std::vector<std::string>& columns) {
   const Oid relid = s.relid;
-  const bool table_ok = guard([relid] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK; });
+  const bool table_ok =
+      guard([relid] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK; });
   if (table_ok) return;
   for (const auto& c : columns) {
     const char* name = c.c_str();
@@ -569,9 +584,10 @@ void check_select(const SourceRelation& s, const std::vector<std::string>& colum
              pg_attribute_aclcheck(relid, att, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
     });
     if (!ok)
-      throw insight::InsufficientPrivilege("permission denied for table " + s.display,
-                                           "Reading column \"" + c + "\" needs the SELECT privilege.",
-                                           "pg_insight reads source relations with your own privileges.");
+      throw insight::InsufficientPrivilege(
+          "permission denied for table " + s.display,
+          "Reading column \"" + c + "\" needs the SELECT privilege.",
+          "pg_insight reads source relations with your own privileges.");
   }
 }
 
@@ -584,8 +600,9 @@ Oid column_type(const SourceRelation& s, const std::string& column, const char* 
     return att == InvalidAttrNumber ? InvalidOid : getBaseType(get_atttype(relid, att));
   });
   if (type == InvalidOid)
-    throw insight::UndefinedColumn("column \"" + column + "\" of relation " + s.display + " does not exist",
-                                   std::string("It was named as ") + role + ".");
+    throw insight::UndefinedColumn(
+        "column \"" + column + "\" of relation " + s.display + " does not exist",
+        std::string("It was named as ") + role + ".");
   return type;
 }
 
@@ -601,7 +618,8 @@ std::vector<std::string> feature_list(FunctionCallInfo fcinfo, int n) {
   bool* nulls = nullptr;
   int count = 0;
   guard([&] {
-    deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
+    deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls,
+                      &count);
   });
   if (count == 0) throw InvalidParameter("features must name at least one column");
   std::vector<std::string> out;
@@ -616,7 +634,8 @@ std::vector<std::string> feature_list(FunctionCallInfo fcinfo, int n) {
 }
 
 int64_t elapsed_us(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - since)
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               since)
       .count();
 }
 
@@ -643,7 +662,8 @@ INSIGHT_FUNCTION(insight_train_anomaly_detector) {
   o.forest.seed = static_cast<uint64_t>(static_cast<uint32_t>(seed));
   o.standardize = insight::pg::arg_is_null(fcinfo, 8) || PG_GETARG_BOOL(8);
   if (o.forest.n_trees < 1 || o.forest.n_trees > 10000)
-    throw InvalidParameter("n_trees must be between 1 and 10000", "got " + std::to_string(o.forest.n_trees));
+    throw InvalidParameter("n_trees must be between 1 and 10000",
+                           "got " + std::to_string(o.forest.n_trees));
   if (o.forest.sample_size < 2 || o.forest.sample_size > (1 << 20))
     throw InvalidParameter("sample_size must be between 2 and 1048576",
                            "got " + std::to_string(o.forest.sample_size));
@@ -662,12 +682,13 @@ INSIGHT_FUNCTION(insight_train_anomaly_detector) {
   const std::string sql = "SELECT insight._isolation_forest_train(" + array +
                           ", $1, $2, $3, $4, $5) FROM " + source.qualified;
   insight::pg::spi_connect();
-  insight::pg::spi_exec(sql.c_str(),
-                        {insight::pg::spi_int4_arg(o.forest.n_trees),
-                         insight::pg::spi_int4_arg(o.forest.sample_size), insight::pg::spi_int4_arg(seed),
-                         insight::pg::SpiArg{FLOAT8OID, Float8GetDatum(o.contamination), false},
-                         insight::pg::SpiArg{BOOLOID, BoolGetDatum(o.standardize), false}},
-                        true);
+  insight::pg::spi_exec(
+      sql.c_str(),
+      {insight::pg::spi_int4_arg(o.forest.n_trees), insight::pg::spi_int4_arg(o.forest.sample_size),
+       insight::pg::spi_int4_arg(seed),
+       insight::pg::SpiArg{FLOAT8OID, Float8GetDatum(o.contamination), false},
+       insight::pg::SpiArg{BOOLOID, BoolGetDatum(o.standardize), false}},
+      true);
   std::vector<uint8_t> bytes = insight::pg::spi_bytea(0, 1);
   insight::pg::spi_finish();
 
@@ -682,12 +703,13 @@ INSIGHT_FUNCTION(insight_train_anomaly_detector) {
   request.payload = insight::encode_payload(payload);
   request.features = features;
   request.source = source.display;
-  request.params_json = nlohmann::json{{"contamination", o.contamination},
-                                       {"n_trees", o.forest.n_trees},
-                                       {"sample_size", o.forest.sample_size},
-                                       {"seed", seed},
-                                       {"standardize", o.standardize}}
-                            .dump();
+  request.params_json = nlohmann::json{
+      {"contamination", o.contamination},
+      {"n_trees", o.forest.n_trees},
+      {"sample_size", o.forest.sample_size},
+      {"seed", seed},
+      {"standardize",
+       o.standardize}}.dump();
   request.metrics_json = metrics.dump();
   request.rows_used = rows_used;
   request.rows_skipped = rows_skipped;
@@ -701,12 +723,14 @@ INSIGHT_FUNCTION(insight_train_anomaly_detector) {
 // is an error that says how many rows were found (train_anomaly_detector).
 INSIGHT_FUNCTION(insight_if_train_finalfn) {
   aggregate_context(fcinfo);
-  const auto* state =
-      insight::pg::arg_is_null(fcinfo, 0) ? nullptr : reinterpret_cast<const FitState*>(PG_GETARG_POINTER(0));
+  const auto* state = insight::pg::arg_is_null(fcinfo, 0)
+                          ? nullptr
+                          : reinterpret_cast<const FitState*>(PG_GETARG_POINTER(0));
   if (state == nullptr)
     throw InvalidParameter("too few rows to train an anomaly detector",
                            "0 rows found, at least 2 are needed");
-  const auto payload = insight::anomaly::train_anomaly_payload(state->reservoir, state->options, {}, kCheck);
+  const auto payload =
+      insight::anomaly::train_anomaly_payload(state->reservoir, state->options, {}, kCheck);
   const auto bytes = insight::encode_payload(payload);
   return insight::pg::bytea_datum(bytes.data(), bytes.size());
 }
@@ -729,14 +753,16 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
   check_select(source, columns);
   const Oid label_type = column_type(source, label, "label_column");
   if (label_type != BOOLOID && !is_numeric_type(label_type))
-    throw InvalidParameter("label column \"" + label + "\" must be boolean or numeric (1 = anomaly)");
+    throw InvalidParameter("label column \"" + label +
+                           "\" must be boolean or numeric (1 = anomaly)");
   std::string sql = "SELECT ";
   for (const auto& f : features) {
     if (!is_numeric_type(column_type(source, f, "a feature of the model")))
       throw InvalidParameter("feature column \"" + f + "\" is not numeric");
     sql += quoted(f) + "::pg_catalog.float8, ";
   }
-  sql += label_type == BOOLOID ? quoted(label) + "::pg_catalog.int4" : quoted(label) + "::pg_catalog.float8";
+  sql += label_type == BOOLOID ? quoted(label) + "::pg_catalog.int4"
+                               : quoted(label) + "::pg_catalog.float8";
   sql += " FROM " + source.qualified;
 
   const size_t d = features.size();
@@ -746,7 +772,8 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
   insight::pg::spi_connect();
   const char* query = sql.c_str();
   Portal portal = guard([query] {
-    return SPI_cursor_open_with_args(nullptr, query, 0, nullptr, nullptr, nullptr, true, CURSOR_OPT_PARALLEL_OK);
+    return SPI_cursor_open_with_args(nullptr, query, 0, nullptr, nullptr, nullptr, true,
+                                     CURSOR_OPT_PARALLEL_OK);
   });
   for (;;) {
     const uint64_t n = guard([portal] {
@@ -766,7 +793,8 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
         }
         const Datum l = SPI_getbinval(t, desc, static_cast<int>(d) + 1, &isnull);
         if (isnull) return false;
-        lab = SPI_gettypeid(desc, static_cast<int>(d) + 1) == INT4OID ? DatumGetInt32(l) : DatumGetFloat8(l);
+        lab = SPI_gettypeid(desc, static_cast<int>(d) + 1) == INT4OID ? DatumGetInt32(l)
+                                                                      : DatumGetFloat8(l);
         return true;
       });
       if (!complete) continue;
@@ -784,10 +812,14 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
   guard([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
   auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   const std::pair<const char*, double> rows[] = {
-      {"roc_auc", m.roc_auc},     {"pr_auc", m.pr_auc},
-      {"precision", m.precision}, {"recall", m.recall},
-      {"f1", m.f1},               {"threshold", model.threshold()},
-      {"rows", static_cast<double>(m.rows)}, {"anomalies", static_cast<double>(m.positives)},
+      {"roc_auc", m.roc_auc},
+      {"pr_auc", m.pr_auc},
+      {"precision", m.precision},
+      {"recall", m.recall},
+      {"f1", m.f1},
+      {"threshold", model.threshold()},
+      {"rows", static_cast<double>(m.rows)},
+      {"anomalies", static_cast<double>(m.positives)},
   };
   for (const auto& [metric, value] : rows) {
     Datum v[2] = {insight::pg::text_datum(metric), Float8GetDatum(value)};

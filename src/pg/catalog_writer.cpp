@@ -24,14 +24,16 @@ Datum text_array_datum(const std::vector<std::string>& items) {
 
 void check_model_name(const std::string& name) {
   auto ok_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == ':' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == ':' || c == '-';
   };
-  bool ok = !name.empty() && name.size() <= 63 && name[0] != '.' && name[0] != ':' && name[0] != '-';
+  bool ok =
+      !name.empty() && name.size() <= 63 && name[0] != '.' && name[0] != ':' && name[0] != '-';
   for (char c : name) ok = ok && ok_char(c);
   if (!ok)
-    throw InvalidParameter("invalid model name \"" + name + "\"",
-                           "A model name is 1 to 63 characters: letters, digits, and _ . : - (not first).");
+    throw InvalidParameter(
+        "invalid model name \"" + name + "\"",
+        "A model name is 1 to 63 characters: letters, digits, and _ . : - (not first).");
 }
 
 Datum store_model(const StoreRequest& r) {
@@ -64,8 +66,8 @@ Datum store_model(const StoreRequest& r) {
   };
   // On an error the transaction (or subtransaction) abort restores the user id.
   guard([&] { SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE); });
-  spi_exec(
-      "SELECT insight._store_model($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", args, false);
+  spi_exec("SELECT insight._store_model($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", args,
+           false);
   guard([&] { SetUserIdAndSecContext(saved_user, saved_context); });
   const Datum result = guard([] {
     bool isnull = false;

@@ -222,9 +222,9 @@ INSIGHT_FUNCTION(insight_demo_link_metrics) {
   world.link_metrics(
       [&](size_t link, const insight::demo::LinkMetricsRow& r) {
         out.put(link, r.ts,
-                {r.throughput_mbps, r.utilization, r.errors, r.discards, r.uptime_pct,
-                 r.ib_esno_db, r.ob_esno_db, r.ib_grade, r.ob_grade, r.ib_packet_loss_pct,
-                 r.ob_packet_loss_pct, r.latency_ms, r.jitter_ms});
+                {r.throughput_mbps, r.utilization, r.errors, r.discards, r.uptime_pct, r.ib_esno_db,
+                 r.ob_esno_db, r.ib_grade, r.ob_grade, r.ib_packet_loss_pct, r.ob_packet_loss_pct,
+                 r.latency_ms, r.jitter_ms});
       },
       kCheck);
   return static_cast<Datum>(0);

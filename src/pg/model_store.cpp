@@ -127,11 +127,7 @@ void release_slot_model(void* arg) {
 LiveModelSlot* new_live_model_slot(MemoryContext cxt) {
   auto* slot = static_cast<LiveModelSlot*>(
       guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(LiveModelSlot)); }));
-  auto* cb = static_cast<MemoryContextCallback*>(
-      guard([cxt] { return MemoryContextAlloc(cxt, sizeof(MemoryContextCallback)); }));
-  cb->func = release_slot_model;
-  cb->arg = slot;
-  guard([cxt, cb] { MemoryContextRegisterResetCallback(cxt, cb); });
+  on_context_reset(cxt, release_slot_model, slot);
   return slot;
 }
 

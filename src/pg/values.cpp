@@ -38,6 +38,14 @@ std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n) {
   return std::string(s);
 }
 
+void on_context_reset(MemoryContext cxt, void (*fn)(void*), void* arg) {
+  auto* cb = static_cast<MemoryContextCallback*>(
+      guard([cxt] { return MemoryContextAlloc(cxt, sizeof(MemoryContextCallback)); }));
+  cb->func = fn;
+  cb->arg = arg;
+  guard([cxt, cb] { MemoryContextRegisterResetCallback(cxt, cb); });
+}
+
 Datum text_datum(const std::string& s) {
   const char* p = s.data();
   const int len = static_cast<int>(s.size());

@@ -26,6 +26,11 @@ Bytes bytea_arg(FunctionCallInfo fcinfo, int n, const char* what);
 // Text of a jsonb argument.
 std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n);
 
+// ---- memory contexts ----
+// Runs fn(arg) when cxt is reset or deleted — at the end of the query, or on error or cancel.
+// How C++ objects placed in PostgreSQL memory get their destructors run. fn must not throw.
+void on_context_reset(MemoryContext cxt, void (*fn)(void*), void* arg);
+
 // ---- results ----
 Datum text_datum(const std::string& s);
 Datum bytea_datum(const uint8_t* data, size_t size);

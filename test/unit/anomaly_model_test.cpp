@@ -55,7 +55,8 @@ TEST(AnomalyModel, StandardizationDoesNotChangeRanking) {
   const auto mb = load_model(b.data(), b.size());
   const auto& A = dynamic_cast<const AnomalyModel&>(*ma);
   const auto& B = dynamic_cast<const AnomalyModel&>(*mb);
-  for (size_t i = 0; i < 200; ++i) EXPECT_NEAR(A.score(sample.row(i)), B.score(sample.row(i)), 1e-9);
+  for (size_t i = 0; i < 200; ++i)
+    EXPECT_NEAR(A.score(sample.row(i)), B.score(sample.row(i)), 1e-9);
 }
 
 TEST(AnomalyModel, BadOptionsAndTooFewRows) {

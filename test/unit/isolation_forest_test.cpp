@@ -101,7 +101,8 @@ TEST(IsolationForest, BadParametersAreInvalid) {
   EXPECT_THROW(IsolationForest::fit(rows.data(), 10, 2, ForestParams{0, 256, 1}), InvalidParameter);
   EXPECT_THROW(IsolationForest::fit(rows.data(), 10, 2, ForestParams{10, 1, 1}), InvalidParameter);
   EXPECT_THROW(IsolationForest::fit(rows.data(), 1, 2, ForestParams{10, 256, 1}), InvalidParameter);
-  EXPECT_THROW(IsolationForest::fit(rows.data(), 10, 0, ForestParams{10, 256, 1}), InvalidParameter);
+  EXPECT_THROW(IsolationForest::fit(rows.data(), 10, 0, ForestParams{10, 256, 1}),
+               InvalidParameter);
 }
 
 TEST(IsolationForest, InterruptStopsTraining) {

@@ -92,9 +92,9 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
                                std::to_string(sample.skipped()) +
                                " skipped for NULL features), at least 2 are needed");
   if (!feature_names.empty() && feature_names.size() != d)
-    throw InvalidParameter("feature names do not match the rows",
-                           std::to_string(feature_names.size()) + " names for " +
-                               std::to_string(d) + " features");
+    throw InvalidParameter(
+        "feature names do not match the rows",
+        std::to_string(feature_names.size()) + " names for " + std::to_string(d) + " features");
 
   RobustScaler scaler;
   std::vector<double> rows(sample.row(0), sample.row(0) + n * d);
@@ -157,7 +157,8 @@ ModelPtr load_anomaly_model(Payload&& payload) {
     return v;
   };
   const double threshold = number("threshold");
-  if (number("n_features") != static_cast<double>(d)) corrupt("n_features does not match the forest");
+  if (number("n_features") != static_cast<double>(d))
+    corrupt("n_features does not match the forest");
   RobustScaler scaler;
   const auto s = meta.find("scaler");
   if (s != meta.end()) {

@@ -108,9 +108,10 @@ IsolationForest IsolationForest::fit(const double* rows, size_t n_rows, size_t n
       double threshold = lo + (1.0 - rng.uniform()) * (hi - lo);
       if (threshold <= lo) threshold = std::nextafter(lo, hi);
       const auto fidx = static_cast<size_t>(chosen);
-      const auto mid = std::partition(sample.begin() + static_cast<ptrdiff_t>(task.begin),
-                                      sample.begin() + static_cast<ptrdiff_t>(task.end),
-                                      [&](size_t r) { return rows[r * n_features + fidx] < threshold; });
+      const auto mid =
+          std::partition(sample.begin() + static_cast<ptrdiff_t>(task.begin),
+                         sample.begin() + static_cast<ptrdiff_t>(task.end),
+                         [&](size_t r) { return rows[r * n_features + fidx] < threshold; });
       const auto split = static_cast<size_t>(mid - sample.begin());
       const auto left = static_cast<int32_t>(forest.nodes_.size());
       forest.nodes_.push_back(Node{0.0, -1, 0});
@@ -266,7 +267,8 @@ void IsolationForest::validate() const {
 
 size_t IsolationForest::memory_bytes() const {
   return sizeof(*this) + roots_.capacity() * sizeof(int32_t) +
-         (nodes_.capacity() + walk_.capacity()) * sizeof(Node) + leaf_path_.capacity() * sizeof(double);
+         (nodes_.capacity() + walk_.capacity()) * sizeof(Node) +
+         leaf_path_.capacity() * sizeof(double);
 }
 
 }  // namespace insight::anomaly

@@ -8,8 +8,8 @@
 
 namespace insight::anomaly {
 
-DetectionMetrics detection_metrics(const std::vector<double>& scores, const std::vector<bool>& labels,
-                                   double threshold) {
+DetectionMetrics detection_metrics(const std::vector<double>& scores,
+                                   const std::vector<bool>& labels, double threshold) {
   DetectionMetrics m;
   m.rows = scores.size();
   m.positives = static_cast<size_t>(std::count(labels.begin(), labels.end(), true));
@@ -32,7 +32,7 @@ DetectionMetrics detection_metrics(const std::vector<double>& scores, const std:
       ++j;
     }
     auc += (fp - prev_fp) * (tp + prev_tp) / 2.0;  // trapezoid: ties count one half
-    ap += (tp - prev_tp) / P * (tp / (tp + fp));    // recall step × precision
+    ap += (tp - prev_tp) / P * (tp / (tp + fp));   // recall step × precision
     prev_tp = tp;
     prev_fp = fp;
     i = j;

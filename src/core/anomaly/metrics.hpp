@@ -20,7 +20,7 @@ struct DetectionMetrics {
 
 // scores and labels have the same length; labels true = anomaly. Throws InvalidParameter
 // unless both classes are present.
-DetectionMetrics detection_metrics(const std::vector<double>& scores, const std::vector<bool>& labels,
-                                   double threshold);
+DetectionMetrics detection_metrics(const std::vector<double>& scores,
+                                   const std::vector<bool>& labels, double threshold);
 
 }  // namespace insight::anomaly

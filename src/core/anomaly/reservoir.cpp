@@ -21,9 +21,8 @@ Reservoir::Reservoir(size_t capacity, uint64_t seed) : capacity_(capacity), rng_
 void Reservoir::set_dimension(size_t dimension) {
   if (dimension == 0) throw InvalidParameter("features must not be empty");
   if (dimension > kMaxDimension)
-    throw InvalidParameter("too many features",
-                           std::to_string(dimension) + " given, at most " +
-                               std::to_string(kMaxDimension));
+    throw InvalidParameter("too many features", std::to_string(dimension) + " given, at most " +
+                                                    std::to_string(kMaxDimension));
   dimension_ = dimension;
 }
 
@@ -34,9 +33,9 @@ void Reservoir::add(const double* row, size_t dimension) {
                            std::to_string(dimension_));
   for (size_t j = 0; j < dimension; ++j)
     if (!std::isfinite(row[j]))
-      throw InvalidParameter("features must be finite numbers (NaN and infinity are rejected)",
-                             "feature " + std::to_string(j + 1) + " is " +
-                                 (std::isnan(row[j]) ? "NaN" : "infinite"));
+      throw InvalidParameter(
+          "features must be finite numbers (NaN and infinity are rejected)",
+          "feature " + std::to_string(j + 1) + " is " + (std::isnan(row[j]) ? "NaN" : "infinite"));
   ++seen_;
   if (size() < capacity_) {
     rows_.insert(rows_.end(), row, row + dimension);
@@ -60,8 +59,8 @@ void Reservoir::merge(const Reservoir& other) {
   }
   if (other.dimension_ != dimension_)
     throw InvalidParameter("rows have " + std::to_string(other.dimension_) +
-                           " features in one part of the table and " +
-                           std::to_string(dimension_) + " in another");
+                           " features in one part of the table and " + std::to_string(dimension_) +
+                           " in another");
   // How many of the merged sample's k rows come from each stream is hypergeometric: k draws
   // without replacement from seen_ + other.seen_ rows. Each reservoir is a uniform sample of
   // its own stream, so a uniform subset of the right size of each is exact.

@@ -11,6 +11,8 @@ class Rng {
   explicit Rng(uint64_t seed) noexcept {
     for (auto& s : s_) s = splitmix64(seed);
   }
+  // From a state a caller derived itself (e.g. per entity and table in the demo generator).
+  Rng(uint64_t s0, uint64_t s1, uint64_t s2, uint64_t s3) noexcept : s_{s0, s1, s2, s3} {}
   uint64_t next() noexcept {
     const uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const uint64_t t = s_[1] << 17;

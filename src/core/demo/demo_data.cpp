@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/common/error.hpp"
+#include "core/common/random.hpp"
 
 namespace insight::demo {
 namespace {
@@ -152,29 +153,12 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
-inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 // xoshiro256** seeded through splitmix64 from (seed, entity hash, table tag).
 class Rng {
  public:
-  Rng(uint64_t seed, uint64_t entity, uint64_t tag) {
-    uint64_t x = seed;
-    x = splitmix64(x) ^ entity;
-    x = splitmix64(x) ^ (tag * 0xD1B54A32D192ED03ULL);
-    for (auto& word : s_) word = splitmix64(x);
-  }
+  Rng(uint64_t seed, uint64_t entity, uint64_t tag) : core_(derive(seed, entity, tag)) {}
 
-  uint64_t next() {
-    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
+  uint64_t next() { return core_.next(); }
 
   // [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
@@ -220,7 +204,15 @@ class Rng {
   }
 
  private:
-  std::array<uint64_t, 4> s_{};
+  static insight::Rng derive(uint64_t seed, uint64_t entity, uint64_t tag) {
+    uint64_t x = seed;
+    x = splitmix64(x) ^ entity;
+    x = splitmix64(x) ^ (tag * 0xD1B54A32D192ED03ULL);
+    const uint64_t s0 = splitmix64(x), s1 = splitmix64(x), s2 = splitmix64(x), s3 = splitmix64(x);
+    return insight::Rng(s0, s1, s2, s3);
+  }
+
+  insight::Rng core_;  // the shared xoshiro256** step (core/common/random.hpp)
   double spare_ = 0.0;
   bool has_spare_ = false;
 };
