@@ -68,6 +68,22 @@ SELECT count(*) = :detected AS events_recorded, bool_and(scope = 'network' AND m
        AND features ? 'packet_loss_pct') AS events_complete
   FROM insight.anomaly_events;
 
+-- The aggregate with GROUP BY link_id: one model per link, each scoring its own link's
+-- misalignment above its normal hours.
+CREATE TEMP TABLE per_link AS
+SELECT link_id, insight.isolation_forest_fit(ARRAY[ib_esno_db, ob_esno_db, throughput_mbps], 50, 128) AS model
+  FROM insight.link_metrics GROUP BY link_id;
+SELECT count(*) AS models, count(DISTINCT link_id) AS links, count(DISTINCT md5(model)) AS distinct_models
+  FROM per_link;
+SELECT avg(insight.anomaly_score(p.model, ARRAY[m.ib_esno_db, m.ob_esno_db, m.throughput_mbps]))
+         FILTER (WHERE m.ts >= g.started_at AND m.ts < g.ended_at)
+     > avg(insight.anomaly_score(p.model, ARRAY[m.ib_esno_db, m.ob_esno_db, m.throughput_mbps]))
+         FILTER (WHERE m.ts < g.started_at OR m.ts >= g.ended_at) + 0.1 AS fault_scores_higher
+  FROM insight.demo_ground_truth g
+  JOIN per_link p ON p.link_id = g.scope_id
+  JOIN insight.link_metrics m ON m.link_id = g.scope_id
+ WHERE g.kind = 'antenna_misalignment' AND g.ended_at > '2026-03-31 00:00+00';
+
 -- Bad input: 22023 for a non-positive window; an unknown entity is simply an empty result.
 SELECT * FROM insight.detect_link_anomaly(since => '-1 hour');
 \echo :LAST_ERROR_SQLSTATE
