@@ -1,0 +1,178 @@
+#include "core/forecast/smoothing.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <string>
+
+#include "core/common/error.hpp"
+
+namespace insight::forecast {
+namespace {
+
+void require_history(const std::vector<double>& history, size_t needed, const char* learner) {
+  if (history.size() < needed)
+    throw InvalidParameter(std::string("the series is too short for ") + learner,
+                           std::to_string(history.size()) + " days found, " + learner + " needs " +
+                               std::to_string(needed));
+  for (double v : history)
+    if (!std::isfinite(v)) throw InvalidParameter("series values must be finite numbers");
+}
+
+// Runs the recursions over the history; returns the one-step SSE and leaves the final state.
+struct HwState {
+  double level, trend;
+  std::vector<double> seasonal;
+};
+
+double run(const std::vector<double>& y, const HoltWintersParams& p, int m, HwState* out) {
+  const auto sm = static_cast<size_t>(m);
+  // Initial state from the first two seasons.
+  const double mean1 = std::accumulate(y.begin(), y.begin() + m, 0.0) / m;
+  const double mean2 = std::accumulate(y.begin() + m, y.begin() + 2 * m, 0.0) / m;
+  double level = mean1;
+  double trend = (mean2 - mean1) / m;
+  std::vector<double> s(sm);
+  for (size_t i = 0; i < sm; ++i) s[i] = y[i] - mean1;
+  double sse = 0;
+  for (size_t t = sm; t < y.size(); ++t) {
+    const size_t k = t % sm;
+    const double predicted = level + p.phi * trend + s[k];
+    const double err = y[t] - predicted;
+    sse += err * err;
+    const double prev_level = level;
+    level = p.alpha * (y[t] - s[k]) + (1 - p.alpha) * (prev_level + p.phi * trend);
+    trend = p.beta * (level - prev_level) + (1 - p.beta) * p.phi * trend;
+    s[k] = p.gamma * (y[t] - prev_level - p.phi * trend) + (1 - p.gamma) * s[k];
+  }
+  if (out) *out = HwState{level, trend, std::move(s)};
+  return sse;
+}
+
+// Parameters from an unconstrained vector: logistic squashing into their ranges.
+HoltWintersParams from_unconstrained(const std::array<double, 4>& z) {
+  auto sig = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+  HoltWintersParams p;
+  p.alpha = 0.001 + 0.998 * sig(z[0]);
+  p.beta = 0.999 * sig(z[1]) * p.alpha;  // beta <= alpha keeps the trend smoother than the level
+  p.gamma = 0.001 + 0.998 * sig(z[2]) * (1 - p.alpha);
+  p.phi = 0.8 + 0.18 * sig(z[3]);
+  return p;
+}
+
+// Nelder-Mead over 4 dimensions, enough iterations for a smooth 4-parameter SSE.
+std::array<double, 4> nelder_mead(const std::function<double(const std::array<double, 4>&)>& f,
+                                  std::array<double, 4> start) {
+  constexpr int n = 4;
+  std::array<std::array<double, 4>, n + 1> x{};
+  std::array<double, n + 1> fx{};
+  x[0] = start;
+  for (int i = 0; i < n; ++i) {
+    x[i + 1] = start;
+    x[i + 1][i] += 1.0;
+  }
+  for (int i = 0; i <= n; ++i) fx[i] = f(x[i]);
+  for (int iter = 0; iter < 400; ++iter) {
+    std::array<int, n + 1> order{};
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return fx[a] < fx[b]; });
+    const int best = order[0], worst = order[n], second = order[n - 1];
+    if (std::abs(fx[worst] - fx[best]) <= 1e-10 * (std::abs(fx[best]) + 1e-12)) break;
+    std::array<double, 4> centroid{};
+    for (int i = 0; i <= n; ++i)
+      if (i != worst)
+        for (int d = 0; d < n; ++d) centroid[d] += x[i][d] / n;
+    auto along = [&](double t) {
+      std::array<double, 4> p{};
+      for (int d = 0; d < n; ++d) p[d] = centroid[d] + t * (x[worst][d] - centroid[d]);
+      return p;
+    };
+    const auto reflected = along(-1.0);
+    const double fr = f(reflected);
+    if (fr < fx[best]) {
+      const auto expanded = along(-2.0);
+      const double fe = f(expanded);
+      if (fe < fr) {
+        x[worst] = expanded;
+        fx[worst] = fe;
+      } else {
+        x[worst] = reflected;
+        fx[worst] = fr;
+      }
+    } else if (fr < fx[second]) {
+      x[worst] = reflected;
+      fx[worst] = fr;
+    } else {
+      const auto contracted = along(fr < fx[worst] ? -0.5 : 0.5);
+      const double fc = f(contracted);
+      if (fc < std::min(fr, fx[worst])) {
+        x[worst] = contracted;
+        fx[worst] = fc;
+      } else {  // shrink towards the best point
+        for (int i = 0; i <= n; ++i) {
+          if (i == best) continue;
+          for (int d = 0; d < n; ++d) x[i][d] = x[best][d] + 0.5 * (x[i][d] - x[best][d]);
+          fx[i] = f(x[i]);
+        }
+      }
+    }
+  }
+  return x[static_cast<size_t>(std::min_element(fx.begin(), fx.end()) - fx.begin())];
+}
+
+}  // namespace
+
+void SeasonalNaive::fit(const std::vector<double>& history, int season) {
+  require_history(history, static_cast<size_t>(season), "seasonal_naive");
+  last_season_.assign(history.end() - season, history.end());
+}
+
+std::vector<double> SeasonalNaive::forecast(int horizon) const {
+  std::vector<double> out(static_cast<size_t>(std::max(horizon, 0)));
+  for (size_t h = 0; h < out.size(); ++h) out[h] = last_season_[h % last_season_.size()];
+  return out;
+}
+
+double HoltWinters::one_step_sse(const std::vector<double>& history, const HoltWintersParams& p,
+                                 int season) {
+  return run(history, p, season, nullptr);
+}
+
+void HoltWinters::fit_with(const std::vector<double>& history, const HoltWintersParams& params,
+                           int season) {
+  require_history(history, 2 * static_cast<size_t>(season), "holt_winters");
+  params_ = params;
+  season_ = season;
+  HwState state;
+  run(history, params, season, &state);
+  level_ = state.level;
+  trend_ = state.trend;
+  seasonal_ = std::move(state.seasonal);
+  n_ = history.size();
+}
+
+void HoltWinters::fit(const std::vector<double>& history, int season) {
+  require_history(history, 2 * static_cast<size_t>(season), "holt_winters");
+  auto objective = [&](const std::array<double, 4>& z) {
+    const double sse = run(history, from_unconstrained(z), season, nullptr);
+    return std::isfinite(sse) ? sse : std::numeric_limits<double>::max();
+  };
+  const auto z = nelder_mead(objective, {-1.0, -2.0, -2.0, 1.0});
+  fit_with(history, from_unconstrained(z), season);
+}
+
+std::vector<double> HoltWinters::forecast(int horizon) const {
+  std::vector<double> out(static_cast<size_t>(std::max(horizon, 0)));
+  double damp = 0, phi_h = 1;
+  for (size_t h = 1; h <= out.size(); ++h) {
+    phi_h *= params_.phi;
+    damp += phi_h;
+    out[h - 1] = level_ + damp * trend_ + seasonal_[(n_ + h - 1) % static_cast<size_t>(season_)];
+  }
+  return out;
+}
+
+}  // namespace insight::forecast

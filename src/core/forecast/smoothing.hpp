@@ -1,0 +1,53 @@
+// Statistical forecasters of the weekly seasonality retail sales have:
+//  * SeasonalNaive: tomorrow is the same weekday last week.
+//  * HoltWinters: additive level, damped trend and additive weekly season (Gardner &
+//    McKenzie's damped trend), with alpha, beta, gamma and phi chosen by minimising the
+//    one-step-ahead squared error over the history (Nelder-Mead).
+// Both forecast recursively from the end of the history and never look at later values.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace insight::forecast {
+
+constexpr int kWeek = 7;
+
+class SeasonalNaive {
+ public:
+  // Needs at least one season of history.
+  void fit(const std::vector<double>& history, int season = kWeek);
+  std::vector<double> forecast(int horizon) const;
+
+ private:
+  std::vector<double> last_season_;
+};
+
+struct HoltWintersParams {
+  double alpha = 0.3;  // level
+  double beta = 0.05;  // trend
+  double gamma = 0.1;  // season
+  double phi = 0.95;   // trend damping, in [0.8, 0.98]
+};
+
+class HoltWinters {
+ public:
+  // Needs at least two seasons of history; fits the parameters unless given.
+  void fit(const std::vector<double>& history, int season = kWeek);
+  void fit_with(const std::vector<double>& history, const HoltWintersParams& params,
+                int season = kWeek);
+  std::vector<double> forecast(int horizon) const;
+  const HoltWintersParams& params() const { return params_; }
+  // Sum of squared one-step-ahead errors over the history for these parameters.
+  static double one_step_sse(const std::vector<double>& history, const HoltWintersParams& p,
+                             int season);
+
+ private:
+  HoltWintersParams params_;
+  int season_ = kWeek;
+  double level_ = 0, trend_ = 0;
+  std::vector<double> seasonal_;  // indexed by (t mod season)
+  size_t n_ = 0;                  // length of the history
+};
+
+}  // namespace insight::forecast
