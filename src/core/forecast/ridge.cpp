@@ -1,0 +1,60 @@
+#include "core/forecast/ridge.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "core/common/eigen.hpp"
+#include "core/common/error.hpp"
+#include "core/forecast/features.hpp"
+
+namespace insight::forecast {
+
+void RidgeForecaster::fit(int64_t first_day, const std::vector<double>& series, double lambda) {
+  const size_t needed = kFeatureWarmup + kMinTrainingRows;
+  if (series.size() < needed)
+    throw InvalidParameter(
+        "the series is too short for linear",
+        std::to_string(series.size()) + " days found, linear needs " + std::to_string(needed));
+  for (double v : series)
+    if (!std::isfinite(v)) throw InvalidParameter("series values must be finite numbers");
+  if (!(lambda >= 0)) throw InvalidParameter("lambda must be non-negative");
+  std::vector<double> Xv, yv;
+  build_training_rows(first_day, series, Xv, yv);
+  const auto n = static_cast<Eigen::Index>(yv.size());
+  const auto d = static_cast<Eigen::Index>(kFeatureCount);
+  Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> Xraw(
+      Xv.data(), n, d);
+  Eigen::Map<const Eigen::VectorXd> y(yv.data(), n);
+  const Eigen::RowVectorXd mean = Xraw.colwise().mean();
+  Eigen::MatrixXd X = Xraw.rowwise() - mean;
+  Eigen::RowVectorXd scale = (X.array().square().colwise().sum() / static_cast<double>(n)).sqrt();
+  for (Eigen::Index j = 0; j < d; ++j)
+    if (!(scale(j) > 1e-12)) scale(j) = 1.0;  // constant feature: contributes nothing
+  X.array().rowwise() /= scale.array();
+  const double y_mean = y.mean();
+  Eigen::MatrixXd A = X.transpose() * X;
+  A.diagonal().array() += lambda * static_cast<double>(n);
+  const Eigen::VectorXd w = A.ldlt().solve(X.transpose() * (y.array() - y_mean).matrix());
+  weights_.assign(w.data(), w.data() + d);
+  mean_.assign(mean.data(), mean.data() + d);
+  scale_.assign(scale.data(), scale.data() + d);
+  intercept_ = y_mean;
+  history_ = series;
+  next_day_ = first_day + static_cast<int64_t>(series.size());
+}
+
+std::vector<double> RidgeForecaster::forecast(int horizon) const {
+  std::vector<double> history = history_;
+  std::vector<double> out;
+  double x[kFeatureCount];
+  for (int h = 0; h < horizon; ++h) {
+    features_for_day(next_day_ + h, history, x);
+    double yhat = intercept_;
+    for (size_t j = 0; j < kFeatureCount; ++j) yhat += weights_[j] * (x[j] - mean_[j]) / scale_[j];
+    out.push_back(yhat);
+    history.push_back(yhat);  // recursive: the next day's lags see this prediction
+  }
+  return out;
+}
+
+}  // namespace insight::forecast
