@@ -273,7 +273,8 @@ CREATE TABLE insight.anomaly_events (
   features      jsonb
 );
 ALTER SEQUENCE insight.anomaly_events_event_id_seq OWNED BY insight.anomaly_events.event_id;
-CREATE INDEX anomaly_events_entity_idx ON insight.anomaly_events (scope, entity_id, ts);
+-- One event per entity, sample and model: persisting an overlapping window again adds nothing.
+CREATE UNIQUE INDEX anomaly_events_entity_idx ON insight.anomaly_events (scope, entity_id, ts, model_id);
 
 CREATE TYPE insight.training_result AS (
   name         text,
@@ -650,14 +651,17 @@ CREATE FUNCTION insight.top_features(name text, r anyelement, k int DEFAULT 3) R
 -- Link throughput follows the day, so its baseline is per link and hour of day: a night-time
 -- burst at daytime volume is an anomaly, the same volume at noon is not.
 -- p_from NULL: every row, baseline over the whole table (the training views). Otherwise the
--- rows of [p_from, p_until), baseline over [p_baseline_from, p_from).
+-- rows of [p_from, p_until), baseline over [p_baseline_from, p_from). Entities (or link hours)
+-- with no row in the baseline window have no baseline and are not scored.
+-- No SET search_path here: these SQL functions must stay inlinable, so that the training
+-- views scan in parallel; they run with the caller's rights and qualify every table.
 CREATE FUNCTION insight._link_features(p_from timestamptz, p_until timestamptz,
     p_baseline_from timestamptz, p_link text)
 RETURNS TABLE(link_id text, ts timestamptz, throughput_mbps float8, utilization float8,
     errors float8, discards float8, uptime_pct float8, ib_packet_loss_pct float8,
     ob_packet_loss_pct float8, throughput_hour_dev float8, ib_esno_dev float8, ob_esno_dev float8,
     latency_dev float8, jitter_dev float8)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   WITH h AS (
     SELECT m.link_id, extract(hour FROM m.ts AT TIME ZONE 'UTC') AS hour,
            avg(m.throughput_mbps) AS t_avg, stddev_pop(m.throughput_mbps) AS t_sd
@@ -693,7 +697,7 @@ CREATE FUNCTION insight._site_features(p_from timestamptz, p_until timestamptz,
 RETURNS TABLE(site_id text, ts timestamptz, response_time_ms float8, error_rate float8,
     uptime_pct float8, cpu_pct float8, memory_pct float8, response_time_dev float8,
     error_rate_dev float8, cpu_dev float8, memory_dev float8)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   WITH b AS (
     SELECT m.site_id,
            avg(m.response_time_ms) AS r_avg, stddev_pop(m.response_time_ms) AS r_sd,
@@ -719,7 +723,7 @@ CREATE FUNCTION insight._network_features(p_from timestamptz, p_until timestampt
 RETURNS TABLE(network_id text, ts timestamptz, bandwidth_mbps float8, packet_loss_pct float8,
     latency_ms float8, error_rate float8, connections float8, bandwidth_dev float8,
     packet_loss_dev float8, latency_dev float8, error_rate_dev float8, connections_dev float8)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   WITH b AS (
     SELECT m.network_id,
            avg(m.bandwidth_mbps) AS b_avg, stddev_pop(m.bandwidth_mbps) AS b_sd,
@@ -761,7 +765,9 @@ $$;
 
 -- Shared body of detect_link/site/network_anomaly: scores the scope's feature rows of
 -- [until - since, until) with the live model, explains them, optionally records the
--- anomalies in insight.anomaly_events. Runs with the caller's privileges.
+-- anomalies in insight.anomaly_events. One statement does all of it, so the model, its
+-- threshold and the recorded model_id come from one snapshot even if a deploy happens
+-- meanwhile. Runs with the caller's privileges.
 CREATE FUNCTION insight._detect(p_scope text, p_model text, p_entity text, p_since interval,
     p_until timestamptz, p_baseline interval, p_only_anomalies bool, p_persist bool)
 RETURNS TABLE(entity_id text, ts timestamptz, anomaly_score float8, is_anomaly boolean,
@@ -769,9 +775,11 @@ RETURNS TABLE(entity_id text, ts timestamptz, anomaly_score float8, is_anomaly b
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_from timestamptz;
-  v_model bigint;
-  v_threshold float8;
+  v_sql text;
 BEGIN
+  IF p_scope IS NULL OR p_scope NOT IN ('link', 'site', 'network') THEN
+    RAISE EXCEPTION 'scope must be link, site or network, got %', p_scope USING ERRCODE = '22023';
+  END IF;
   IF p_since IS NULL OR p_since <= interval '0' THEN
     RAISE EXCEPTION 'since must be a positive interval, got %', p_since USING ERRCODE = '22023';
   END IF;
@@ -785,30 +793,33 @@ BEGIN
             DETAIL = format('detect_%s_anomaly scores with the live version of model %s.', p_scope, p_model),
             HINT = 'Train the domain models from the standard tables with SELECT insight.train_default_models().';
   END IF;
-  v_model := insight.live_model_id(p_model);
-  SELECT (m.metrics->>'threshold')::float8 INTO v_threshold FROM insight.models m WHERE m.model_id = v_model;
-  RETURN QUERY EXECUTE format(
-    'WITH f AS (SELECT * FROM insight.%I($1, $2, $3, $4)),
-          s AS (SELECT f.%I AS entity_id, f.ts, insight.anomaly_score($5, f) AS score, f FROM f)
-     SELECT s.entity_id, s.ts, s.score, s.score > $6,
-            insight.anomaly_severity(s.score, $6),
-            CASE WHEN s.score > $6 THEN insight.top_features($5, s.f, 3) END
-       FROM s
-      WHERE s.score IS NOT NULL AND (NOT $7 OR s.score > $6)
-      ORDER BY s.score DESC, s.ts, s.entity_id',
-    '_' || p_scope || '_features', p_scope || '_id')
-  USING v_from, coalesce(p_until, now()), v_from - p_baseline, p_entity, p_model, v_threshold,
-        coalesce(p_only_anomalies, true);
+  v_sql := format(
+    'WITH m AS (SELECT mo.model_id, (mo.metrics->>''threshold'')::float8 AS threshold
+                  FROM insight.models mo WHERE mo.model_id = insight.live_model_id($5)),
+          f AS (SELECT * FROM insight.%I($1, $2, $3, $4)),
+          s AS (SELECT f.%I AS entity_id, f.ts, insight.anomaly_score($5, f) AS score, f FROM f),
+          flagged AS (
+            SELECT s.entity_id, s.ts, s.score, s.f, s.score > m.threshold AS is_anomaly,
+                   insight.anomaly_severity(s.score, m.threshold) AS severity, m.model_id
+              FROM s, m WHERE s.score IS NOT NULL)',
+    '_' || p_scope || '_features', p_scope || '_id');
   IF coalesce(p_persist, false) THEN
-    EXECUTE format(
-      'INSERT INTO insight.anomaly_events (scope, entity_id, ts, anomaly_score, severity, model_id, features)
-       SELECT $1, f.%I, f.ts, insight.anomaly_score($2, f), insight.anomaly_severity(insight.anomaly_score($2, f), $3),
-              $4, to_jsonb(f) - %L - ''ts''
-         FROM insight.%I($5, $6, $7, $8) f
-        WHERE insight.anomaly_score($2, f) > $3',
-      p_scope || '_id', p_scope || '_id', '_' || p_scope || '_features')
-    USING p_scope, p_model, v_threshold, v_model, v_from, coalesce(p_until, now()), v_from - p_baseline, p_entity;
+    -- A separate text: the INSERT needs its privilege even when it would insert nothing.
+    v_sql := v_sql || format(',
+          saved AS (
+            INSERT INTO insight.anomaly_events (scope, entity_id, ts, anomaly_score, severity, model_id, features)
+            SELECT %L, entity_id, ts, score, severity, model_id, to_jsonb(f) - %L - ''ts''
+              FROM flagged WHERE is_anomaly
+            ON CONFLICT DO NOTHING)', p_scope, p_scope || '_id');
   END IF;
+  v_sql := v_sql || '
+     SELECT entity_id, ts, score, is_anomaly, severity,
+            CASE WHEN is_anomaly THEN insight.top_features($5, f, 3) END
+       FROM flagged WHERE NOT $6 OR is_anomaly
+      ORDER BY score DESC, ts, entity_id';
+  RETURN QUERY EXECUTE v_sql
+    USING v_from, coalesce(p_until, now()), v_from - p_baseline, p_entity, p_model,
+          coalesce(p_only_anomalies, true);
 END
 $$;
 

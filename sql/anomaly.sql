@@ -78,6 +78,22 @@ SELECT insight.anomaly_score('sensors', ARRAY[NULL, 48]::float8[]) IS NULL AS nu
        insight.anomaly_score('sensors', x) IS NULL AS null_column
   FROM (SELECT NULL::float8 AS temperature, 48::float8 AS load) x;
 
+-- The row binding follows the row type: after ALTER TABLE in the same transaction the
+-- columns are found again.
+CREATE TABLE altering (temperature float8, load float8);
+INSERT INTO altering VALUES (12.5, 48);
+DO $$
+DECLARE
+  a float8;
+  b float8;
+BEGIN
+  SELECT insight.anomaly_score('sensors', t) INTO a FROM altering t;
+  ALTER TABLE altering ADD COLUMN note text, ALTER COLUMN load TYPE numeric;
+  SELECT insight.anomaly_score('sensors', t) INTO b FROM altering t;
+  RAISE NOTICE 'same score after ALTER TABLE: %', abs(a - b) < 1e-12;
+END
+$$;
+
 -- evaluate_anomaly_detector against a label column.
 SELECT metric, round(value::numeric, 3) AS value
   FROM insight.evaluate_anomaly_detector('sensors', 'readings', 'incident')
@@ -103,6 +119,12 @@ SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY[]::text[]);
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.isolation_forest_fit(ARRAY[load], 0, 256) FROM readings;
 \echo :LAST_ERROR_SQLSTATE
+-- Options must be the same for every row of a group (states of different sizes cannot merge).
+SELECT insight.isolation_forest_fit(ARRAY[load], CASE WHEN id < 1000 THEN 10 ELSE 20 END, 64) FROM readings;
+\echo :LAST_ERROR_SQLSTATE
+-- Finite values of any magnitude score normally (scaling never overflows to infinity).
+SELECT s > 0 AND s <= 1 AS extreme_but_finite
+  FROM insight.anomaly_score('sensors', ARRAY[1.7e308, -1.7e308]::float8[]) s;
 -- Too few rows: says how many were found and how many are needed.
 CREATE TABLE tiny AS SELECT 1.0::float8 AS load UNION ALL SELECT NULL;
 SELECT insight.train_anomaly_detector('bad', 'tiny', ARRAY['load']);

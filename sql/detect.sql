@@ -84,6 +84,23 @@ SELECT avg(insight.anomaly_score(p.model, ARRAY[m.ib_esno_db, m.ob_esno_db, m.th
   JOIN insight.link_metrics m ON m.link_id = g.scope_id
  WHERE g.kind = 'antenna_misalignment' AND g.ended_at > '2026-03-31 00:00+00';
 
+-- Persisting the same window again records nothing new.
+SELECT count(*) = :detected AS same_detections_again FROM insight.detect_network_anomaly(until => '2026-04-01+00', persist => true);
+SELECT count(*) = :detected AS no_duplicate_events FROM insight.anomaly_events;
+
+-- The training views are inlined (no materialized function scan), so they scan in parallel.
+DO $$
+DECLARE
+  line text;
+  function_scans int := 0;
+BEGIN
+  FOR line IN EXPLAIN (COSTS OFF) SELECT count(*) FROM insight.link_anomaly_features LOOP
+    IF line LIKE '%Function Scan%' THEN function_scans := function_scans + 1; END IF;
+  END LOOP;
+  RAISE NOTICE 'function scans in the training view plan: %', function_scans;
+END
+$$;
+
 -- Bad input: 22023 for a non-positive window; an unknown entity is simply an empty result.
 SELECT * FROM insight.detect_link_anomaly(since => '-1 hour');
 \echo :LAST_ERROR_SQLSTATE

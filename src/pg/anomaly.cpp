@@ -100,6 +100,17 @@ insight::anomaly::TrainOptions options_from_args(FunctionCallInfo fcinfo) {
   return o;
 }
 
+bool same_options(const insight::anomaly::TrainOptions& a, const insight::anomaly::TrainOptions& b) {
+  return a.forest.n_trees == b.forest.n_trees && a.forest.sample_size == b.forest.sample_size &&
+         a.forest.seed == b.forest.seed && a.contamination == b.contamination &&
+         a.standardize == b.standardize;
+}
+
+[[noreturn]] void options_differ() {
+  throw InvalidParameter("n_trees, sample_size and seed must be the same for every row of a group",
+                         "", "Pass constants, not columns, for the model's options.");
+}
+
 // The float8[] of one row: its values, or nullptr when the array or an element is NULL.
 // Throws InvalidParameter for a multi-dimensional or empty array.
 struct RowValues {
@@ -146,11 +157,13 @@ INSIGHT_FUNCTION(insight_if_transfn) {
                            static_cast<size_t>(options.forest.sample_size), kMaxReservoirRows);
     // Parallel workers sample with their own streams (the merge is exact either way); the
     // forest itself is always grown with the user's seed.
-    const int worker = guard([] { return ParallelWorkerNumber; });
+    const int worker = ParallelWorkerNumber;  // a plain global
     const uint64_t sampling_seed =
         worker < 0 ? options.forest.seed
                    : options.forest.seed * 1000003u + static_cast<uint64_t>(worker) + 1;
     state = new_state_in(aggcxt, capacity, sampling_seed, options);
+  } else if (!same_options(options_from_args(fcinfo), state->options)) {
+    options_differ();
   }
   const RowValues row = row_values(fcinfo, 1);
   if (row.data == nullptr) {
@@ -178,6 +191,7 @@ INSIGHT_FUNCTION(insight_if_combinefn) {
     a->reservoir = std::move(b->reservoir);
     PG_RETURN_POINTER(a);
   }
+  if (!same_options(a->options, b->options)) options_differ();
   a->reservoir.merge(b->reservoir);
   PG_RETURN_POINTER(a);
 }
@@ -283,6 +297,7 @@ const AnomalyModel& model_from_bytes(FunctionCallInfo fcinfo, int argno) {
     fcinfo->flinfo->fn_extra = slot;
   }
   delete slot->model;
+  slot->model = nullptr;  // the reset callback must never see a freed pointer
   slot->model = new insight::ModelPtr(std::move(model));
   slot->raw = rawp;
   slot->raw_size = raw_size;
@@ -337,6 +352,7 @@ struct RowBinding {
   bool valid;
   Oid type;
   int32 typmod;
+  uint64 desc_id;  // changes when the row type changes (ALTER TABLE), even with the same OID
   int64_t model_id;
   TupleDesc desc;  // a copy, in fn_mcxt
   int n;
@@ -368,7 +384,9 @@ void bind_row(FunctionCallInfo fcinfo, RowBinding& b, const AnomalyModel& model,
               HeapTupleHeader td) {
   const Oid type = HeapTupleHeaderGetTypeId(td);
   const int32 typmod = HeapTupleHeaderGetTypMod(td);
-  if (b.valid && b.type == type && b.typmod == typmod && b.model_id == model_id) return;
+  const uint64 desc_id = guard([type, typmod] { return assign_record_type_identifier(type, typmod); });
+  if (b.valid && b.type == type && b.typmod == typmod && b.desc_id == desc_id && b.model_id == model_id)
+    return;
   const auto& names = model.feature_names();
   if (names.empty() || names[0].empty())
     throw InvalidParameter("model \"" + model_name(fcinfo) + "\" has no feature names",
@@ -411,7 +429,7 @@ void bind_row(FunctionCallInfo fcinfo, RowBinding& b, const AnomalyModel& model,
       throw InvalidParameter("column \"" + want + "\" is not numeric",
                              std::string("Features must be ") + kNumericTypes + ".");
   }
-  b = RowBinding{true, type, typmod, model_id, desc, n, attnums, types, values};
+  b = RowBinding{true, type, typmod, desc_id, model_id, desc, n, attnums, types, values};
 }
 
 // The features of one row; false when one of them is NULL.

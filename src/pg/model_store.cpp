@@ -160,6 +160,7 @@ const Model& live_model(LiveModelSlot* slot, Datum name) {
   if (slot->model == nullptr || slot->loaded_model_id != ref.model_id) {
     ModelPtr model = load_model_by_id(ref.model_id);
     delete slot->model;
+    slot->model = nullptr;  // the reset callback must never see a freed pointer
     slot->model = new ModelPtr(std::move(model));
     slot->loaded_model_id = ref.model_id;
   }

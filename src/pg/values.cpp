@@ -112,8 +112,10 @@ std::optional<int64_t> spi_int64(uint64_t row, int col) {
         return static_cast<int64_t>(DatumGetInt32(d));
       case OIDOID:
         return static_cast<int64_t>(DatumGetObjectId(d));
-      default:
+      case INT8OID:
         return static_cast<int64_t>(DatumGetInt64(d));
+      default:
+        elog(ERROR, "pg_insight: spi_int64 cannot read a column of type %u", SPI_gettypeid(SPI_tuptable->tupdesc, col));
     }
   });
   if (isnull) return std::nullopt;

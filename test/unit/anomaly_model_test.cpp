@@ -111,3 +111,24 @@ TEST(AnomalyModel, InconsistentMetadataIsCorrupt) {
 
 }  // namespace
 }  // namespace insight::anomaly
+
+namespace insight::anomaly {
+namespace {
+
+TEST(AnomalyModel, ExtremeValuesTrainAModelThatLoadsAndScores) {
+  Reservoir r(1000, 1);
+  for (int i = 0; i < 300; ++i) {
+    const double row[2] = {i % 3 == 0 ? 1.7e308 : -1.6e308, static_cast<double>(i % 11)};
+    r.add(row, 2);
+  }
+  const auto bytes = encode_payload(train_anomaly_payload(r, TrainOptions{}, {"a", "b"}));
+  const auto m = load_model(bytes.data(), bytes.size());
+  const auto& am = dynamic_cast<const AnomalyModel&>(*m);
+  const double x[2] = {1.79e308, 3};
+  const double s = am.score(x);
+  EXPECT_GT(s, 0.0);
+  EXPECT_LE(s, 1.0);
+}
+
+}  // namespace
+}  // namespace insight::anomaly

@@ -249,3 +249,55 @@ TEST(Reservoir, RejectsBadRowsAndRoundTrips) {
 
 }  // namespace
 }  // namespace insight::anomaly
+
+namespace insight::anomaly {
+namespace {
+
+TEST(IsolationForest, ExtremeMagnitudesStayFiniteAndInBounds) {
+  // Values near ±DBL_MAX: thresholds must not overflow, scores must stay in (0, 1].
+  std::vector<double> rows;
+  for (int i = 0; i < 200; ++i) {
+    rows.push_back(i % 2 ? 1.7e308 : -1.7e308);
+    rows.push_back(static_cast<double>(i));
+  }
+  const auto forest = IsolationForest::fit(rows.data(), 200, 2, ForestParams{20, 64, 1});
+  const double x[2] = {1.79e308, 5};
+  const double s = forest.score(x);
+  EXPECT_GT(s, 0.0);
+  EXPECT_LE(s, 1.0);
+  const double inf[2] = {HUGE_VAL, 5};
+  EXPECT_TRUE(std::isnan(forest.score(inf)));  // refused, never walked
+}
+
+TEST(IsolationForest, SharedChildrenAreCorrupt) {
+  // A hand-made body: one tree whose nodes all split to left = i + 1, so every node but the
+  // first has two parents — loading must fail fast instead of exploring 2^n paths.
+  BinaryWriter w;
+  w.u64(1);     // features
+  w.u32(64);    // sample size
+  w.f64(10.0);  // normaliser
+  w.u64(1);
+  w.u32(0);  // root
+  const uint32_t nodes = 60;
+  w.u64(nodes);
+  for (uint32_t i = 0; i < nodes; ++i) {
+    const bool leaf = i + 2 >= nodes;
+    w.f64(leaf ? 1.0 : 0.5);
+    w.u32(leaf ? 0xFFFFFFFFu : 0u);
+    w.u32(leaf ? 0u : i + 1);
+  }
+  const auto bytes = w.take();
+  BinaryReader r(bytes.data(), bytes.size());
+  EXPECT_THROW(IsolationForest::deserialize(r), CorruptPayload);
+}
+
+TEST(Reservoir, MergeRefusesDifferentSizes) {
+  Reservoir a(10, 1), b(20, 2);
+  const double v = 1;
+  a.add(&v, 1);
+  b.add(&v, 1);
+  EXPECT_THROW(a.merge(b), InvalidParameter);
+}
+
+}  // namespace
+}  // namespace insight::anomaly

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "core/common/error.hpp"
@@ -16,6 +17,13 @@ double quantile(std::vector<double> v, double q) {
   const auto lo = static_cast<size_t>(std::floor(pos));
   const size_t hi = std::min(lo + 1, v.size() - 1);
   return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+// (x − median) / scale, clamped to the finite range: values near ±DBL_MAX must not become
+// infinite (the forest refuses non-finite input).
+double scale_value(double x, double median, double scale) {
+  const double v = (x - median) / scale;
+  return std::clamp(v, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max());
 }
 
 [[noreturn]] void corrupt(const std::string& what) {
@@ -41,7 +49,7 @@ RobustScaler RobustScaler::fit(const Reservoir& sample) {
     for (size_t i = 0; i < n; ++i) column[i] = sample.row(i)[j];
     s.median[j] = quantile(column, 0.5);
     const double iqr = quantile(column, 0.75) - quantile(column, 0.25);
-    s.scale[j] = iqr > 0 ? iqr : 1.0;
+    s.scale[j] = iqr > 0 && std::isfinite(iqr) ? iqr : 1.0;
   }
   return s;
 }
@@ -70,7 +78,7 @@ double AnomalyModel::score(const double* x, double* contributions) const {
       large.resize(d);
       scaled = large.data();
     }
-    for (size_t j = 0; j < d; ++j) scaled[j] = (x[j] - scaler_.median[j]) / scaler_.scale[j];
+    for (size_t j = 0; j < d; ++j) scaled[j] = scale_value(x[j], scaler_.median[j], scaler_.scale[j]);
     input = scaled;
   }
   return contributions ? forest_.score_explained(input, contributions) : forest_.score(input);
@@ -102,7 +110,7 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
     scaler = RobustScaler::fit(sample);
     for (size_t i = 0; i < n; ++i)
       for (size_t j = 0; j < d; ++j)
-        rows[i * d + j] = (rows[i * d + j] - scaler.median[j]) / scaler.scale[j];
+        rows[i * d + j] = scale_value(rows[i * d + j], scaler.median[j], scaler.scale[j]);
   }
   IsolationForest forest = IsolationForest::fit(rows.data(), n, d, options.forest, check);
 

@@ -105,8 +105,11 @@ IsolationForest IsolationForest::fit(const double* rows, size_t n_rows, size_t n
         continue;
       }
       // Threshold in (lo, hi]: both sides non-empty (x < threshold goes left).
-      double threshold = lo + (1.0 - rng.uniform()) * (hi - lo);
-      if (threshold <= lo) threshold = std::nextafter(lo, hi);
+      // lo·(1−u) + hi·u cannot overflow even when hi − lo would (values near ±DBL_MAX).
+      const double u = 1.0 - rng.uniform();
+      double threshold = lo * (1.0 - u) + hi * u;
+      if (!(threshold > lo)) threshold = std::nextafter(lo, hi);
+      if (threshold > hi) threshold = hi;
       const auto fidx = static_cast<size_t>(chosen);
       const auto mid =
           std::partition(sample.begin() + static_cast<ptrdiff_t>(task.begin),
@@ -135,20 +138,16 @@ void IsolationForest::prepare() {
       walk_[i] = Node{std::numeric_limits<double>::infinity(), 0, static_cast<int32_t>(i)};
     }
   }
-  // Depth of the deepest leaf: the number of steps every walk takes.
-  std::vector<std::pair<int32_t, int>> stack;
-  for (int32_t root : roots_) {
-    stack.emplace_back(root, 0);
-    while (!stack.empty()) {
-      const auto [i, depth] = stack.back();
-      stack.pop_back();
-      const Node& n = nodes_[static_cast<size_t>(i)];
-      if (n.feature < 0) {
-        max_depth_ = std::max(max_depth_, depth);
-      } else {
-        stack.emplace_back(n.left, depth + 1);
-        stack.emplace_back(n.left + 1, depth + 1);
-      }
+  // Depth of the deepest leaf: the number of steps every walk takes. Children come after
+  // their parent and have exactly one (validate()), so one pass in index order is enough.
+  std::vector<int> depth(nodes_.size(), 0);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    if (n.feature < 0) {
+      max_depth_ = std::max(max_depth_, depth[i]);
+    } else {
+      depth[static_cast<size_t>(n.left)] = depth[i] + 1;
+      depth[static_cast<size_t>(n.left) + 1] = depth[i] + 1;
     }
   }
 }
@@ -164,6 +163,9 @@ double IsolationForest::path_length(size_t tree, const double* x) const noexcept
 }
 
 double IsolationForest::score(const double* x) const noexcept {
+  // The branch-free walk relies on x[0] < +inf at every leaf: refuse anything not finite.
+  for (size_t j = 0; j < n_features_; ++j)
+    if (!std::isfinite(x[j])) return std::numeric_limits<double>::quiet_NaN();
   constexpr size_t kLanes = 16;  // trees walked at once
   const Node* walk = walk_.data();
   const size_t trees = roots_.size();
@@ -252,13 +254,20 @@ void IsolationForest::validate() const {
   if (!(normaliser_ > 0)) corrupt("normaliser must be positive");
   if (roots_.empty()) corrupt("no trees");
   const auto n = static_cast<int64_t>(nodes_.size());
-  for (int32_t root : roots_)
+  // Every node has at most one parent and roots have none: the trees are trees, so walking
+  // and measuring them is linear (shared children would make depth exponential).
+  std::vector<uint8_t> parents(nodes_.size(), 0);
+  for (int32_t root : roots_) {
     if (root < 0 || root >= n) corrupt("tree root out of range");
+    if (parents[static_cast<size_t>(root)]++ != 0) corrupt("a node is reached twice");
+  }
   for (int64_t i = 0; i < n; ++i) {
     const Node& node = nodes_[static_cast<size_t>(i)];
     if (node.feature >= 0) {
       if (static_cast<size_t>(node.feature) >= n_features_) corrupt("split feature out of range");
       if (node.left <= i || static_cast<int64_t>(node.left) + 1 >= n) corrupt("child out of range");
+      for (int64_t c = node.left; c <= node.left + 1; ++c)
+        if (parents[static_cast<size_t>(c)]++ != 0) corrupt("a node is reached twice");
     } else if (node.feature != -1 || !(node.value >= 0) || node.value > 1e6) {
       corrupt("bad leaf");
     }

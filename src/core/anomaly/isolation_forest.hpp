@@ -35,6 +35,7 @@ class IsolationForest {
   int n_trees() const { return static_cast<int>(roots_.size()); }
   int sample_size() const { return sample_size_; }
 
+  // NaN when x holds NaN or infinity (callers check their input first).
   double score(const double* x) const noexcept;
   // Score, and each feature's share of the isolation of x (sums to 1): every split on x's
   // path in a tree credits its feature with 1 / (that tree's path length), so features that

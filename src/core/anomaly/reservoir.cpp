@@ -47,6 +47,10 @@ void Reservoir::add(const double* row, size_t dimension) {
 }
 
 void Reservoir::merge(const Reservoir& other) {
+  if (other.capacity_ != capacity_)
+    throw InvalidParameter("cannot merge samples of different sizes",
+                           std::to_string(capacity_) + " and " + std::to_string(other.capacity_) +
+                               " rows; n_trees and sample_size must be the same for every row");
   skipped_ += other.skipped_;
   if (other.seen_ == 0) return;
   if (seen_ == 0) {
