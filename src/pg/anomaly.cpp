@@ -77,6 +77,16 @@ int32_t int_arg(FunctionCallInfo fcinfo, int n, const char* what) {
   return PG_GETARG_INT32(n);
 }
 
+void check_forest_options(const insight::anomaly::TrainOptions& o) {
+  if (o.forest.n_trees < 1 || o.forest.n_trees > 10000)
+    throw InvalidParameter("n_trees must be between 1 and 10000",
+                           "got " + std::to_string(o.forest.n_trees));
+  if (o.forest.sample_size < 2 || o.forest.sample_size > (1 << 20))
+    throw InvalidParameter("sample_size must be between 2 and 1048576",
+                           "got " + std::to_string(o.forest.sample_size));
+  insight::anomaly::check_contamination(o.contamination);
+}
+
 insight::anomaly::TrainOptions options_from_args(FunctionCallInfo fcinfo) {
   insight::anomaly::TrainOptions o;
   o.forest.n_trees = int_arg(fcinfo, 2, "n_trees");
@@ -90,17 +100,12 @@ insight::anomaly::TrainOptions options_from_args(FunctionCallInfo fcinfo) {
     o.contamination = PG_GETARG_FLOAT8(5);
   }
   if (PG_NARGS() > 6) o.standardize = !insight::pg::arg_is_null(fcinfo, 6) && PG_GETARG_BOOL(6);
-  if (o.forest.n_trees < 1 || o.forest.n_trees > 10000)
-    throw InvalidParameter("n_trees must be between 1 and 10000",
-                           "got " + std::to_string(o.forest.n_trees));
-  if (o.forest.sample_size < 2 || o.forest.sample_size > (1 << 20))
-    throw InvalidParameter("sample_size must be between 2 and 1048576",
-                           "got " + std::to_string(o.forest.sample_size));
-  insight::anomaly::check_contamination(o.contamination);
+  check_forest_options(o);
   return o;
 }
 
-bool same_options(const insight::anomaly::TrainOptions& a, const insight::anomaly::TrainOptions& b) {
+bool same_options(const insight::anomaly::TrainOptions& a,
+                  const insight::anomaly::TrainOptions& b) {
   return a.forest.n_trees == b.forest.n_trees && a.forest.sample_size == b.forest.sample_size &&
          a.forest.seed == b.forest.seed && a.contamination == b.contamination &&
          a.standardize == b.standardize;
@@ -384,8 +389,10 @@ void bind_row(FunctionCallInfo fcinfo, RowBinding& b, const AnomalyModel& model,
               HeapTupleHeader td) {
   const Oid type = HeapTupleHeaderGetTypeId(td);
   const int32 typmod = HeapTupleHeaderGetTypMod(td);
-  const uint64 desc_id = guard([type, typmod] { return assign_record_type_identifier(type, typmod); });
-  if (b.valid && b.type == type && b.typmod == typmod && b.desc_id == desc_id && b.model_id == model_id)
+  const uint64 desc_id =
+      guard([type, typmod] { return assign_record_type_identifier(type, typmod); });
+  if (b.valid && b.type == type && b.typmod == typmod && b.desc_id == desc_id &&
+      b.model_id == model_id)
     return;
   const auto& names = model.feature_names();
   if (names.empty() || names[0].empty())
@@ -679,12 +686,7 @@ INSIGHT_FUNCTION(insight_train_anomaly_detector) {
   const int32_t seed = required_int(7, "seed");
   o.forest.seed = static_cast<uint64_t>(static_cast<uint32_t>(seed));
   o.standardize = insight::pg::arg_is_null(fcinfo, 8) || PG_GETARG_BOOL(8);
-  if (o.forest.n_trees < 1 || o.forest.n_trees > 10000)
-    throw InvalidParameter("n_trees must be between 1 and 10000",
-                           "got " + std::to_string(o.forest.n_trees));
-  if (o.forest.sample_size < 2 || o.forest.sample_size > (1 << 20))
-    throw InvalidParameter("sample_size must be between 2 and 1048576",
-                           "got " + std::to_string(o.forest.sample_size));
+  check_forest_options(o);
 
   check_select(source, features);
   std::string array = "ARRAY[";

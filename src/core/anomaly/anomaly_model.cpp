@@ -6,18 +6,10 @@
 #include <string>
 
 #include "core/common/error.hpp"
+#include "core/common/stats.hpp"
 
 namespace insight::anomaly {
 namespace {
-
-double quantile(std::vector<double> v, double q) {
-  // Linear interpolation between order statistics (numpy's default).
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
 
 // (x − median) / scale, clamped to the finite range: values near ±DBL_MAX must not become
 // infinite (the forest refuses non-finite input).
@@ -78,7 +70,8 @@ double AnomalyModel::score(const double* x, double* contributions) const {
       large.resize(d);
       scaled = large.data();
     }
-    for (size_t j = 0; j < d; ++j) scaled[j] = scale_value(x[j], scaler_.median[j], scaler_.scale[j]);
+    for (size_t j = 0; j < d; ++j)
+      scaled[j] = scale_value(x[j], scaler_.median[j], scaler_.scale[j]);
     input = scaled;
   }
   return contributions ? forest_.score_explained(input, contributions) : forest_.score(input);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/common/error.hpp"
+#include "core/common/stats.hpp"
 #include "core/forecast/features.hpp"
 #include "core/forecast/metrics.hpp"
 #include "core/forecast/ridge.hpp"
@@ -20,14 +21,6 @@ constexpr std::array<std::pair<Learner, std::string_view>, 3> kLearners{{
     {Learner::HoltWinters, "holt_winters"},
     {Learner::Linear, "linear"},
 }};
-
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
 
 void check_horizon(int horizon, int folds) {
   if (horizon < 1 || horizon > 366)
