@@ -232,16 +232,23 @@ INSIGHT_FUNCTION(insight_if_deserialfn) {
   PG_RETURN_POINTER(state);
 }
 
+namespace {
+// The final state's model payload (read-only: a final function may run more than once).
+Datum payload_of(const FitState& state) {
+  const auto payload =
+      insight::anomaly::train_anomaly_payload(state.reservoir, state.options, {}, kCheck);
+  const auto bytes = insight::encode_payload(payload);
+  return insight::pg::bytea_datum(bytes.data(), bytes.size());
+}
+}  // namespace
+
 // _if_finalfn(internal) → bytea: the model payload; NULL when no row was seen.
 INSIGHT_FUNCTION(insight_if_finalfn) {
   aggregate_context(fcinfo);
   if (insight::pg::arg_is_null(fcinfo, 0)) PG_RETURN_NULL();
   const auto* state = reinterpret_cast<const FitState*>(PG_GETARG_POINTER(0));
   if (state->reservoir.seen() == 0) PG_RETURN_NULL();
-  const auto payload =
-      insight::anomaly::train_anomaly_payload(state->reservoir, state->options, {}, kCheck);
-  const auto bytes = insight::encode_payload(payload);
-  return insight::pg::bytea_datum(bytes.data(), bytes.size());
+  return payload_of(*state);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -249,9 +256,12 @@ INSIGHT_FUNCTION(insight_if_finalfn) {
 // ---------------------------------------------------------------------------------------
 namespace {
 
-const AnomalyModel& as_anomaly_model(const insight::Model& m, const std::string& what) {
+// The model as an anomaly detector, or 22023. describe() names it in the message; it is only
+// called when the check fails (it converts the name argument, which the hot path must not).
+template <typename Describe>
+const AnomalyModel& as_anomaly_model(const insight::Model& m, Describe describe) {
   if (m.task() != insight::Task::Anomaly || m.algorithm() != insight::Algorithm::IsolationForest)
-    throw InvalidParameter(what + " is a " + std::string(insight::task_name(m.task())) +
+    throw InvalidParameter(describe() + " is a " + std::string(insight::task_name(m.task())) +
                                " model (" + std::string(insight::algorithm_name(m.algorithm())) +
                                "), not an anomaly detector",
                            "",
@@ -273,14 +283,8 @@ struct BytesModelSlot {
   const void* raw;
   size_t raw_size;
   unsigned char head[64];
-  insight::ModelPtr* model;  // heap; deleted by the fn_mcxt reset callback
+  insight::pg::HeldModel* held;
 };
-
-void release_bytes_slot(void* arg) {
-  auto* slot = static_cast<BytesModelSlot*>(arg);
-  delete slot->model;
-  slot->model = nullptr;
-}
 
 const AnomalyModel& model_from_bytes(FunctionCallInfo fcinfo, int argno) {
   Datum raw = PG_GETARG_DATUM(argno);
@@ -288,26 +292,24 @@ const AnomalyModel& model_from_bytes(FunctionCallInfo fcinfo, int argno) {
   const size_t raw_size = VARSIZE_ANY(rawp);
   const size_t head = std::min<size_t>(raw_size, sizeof(BytesModelSlot::head));
   auto* slot = static_cast<BytesModelSlot*>(fcinfo->flinfo->fn_extra);
-  if (slot != nullptr && slot->model != nullptr && slot->raw == rawp &&
+  if (slot != nullptr && slot->held->ptr != nullptr && slot->raw == rawp &&
       slot->raw_size == raw_size && std::memcmp(slot->head, rawp, head) == 0)
-    return static_cast<const AnomalyModel&>(**slot->model);
+    return static_cast<const AnomalyModel&>(**slot->held->ptr);
   const auto bytes = insight::pg::bytea_arg(fcinfo, argno, "model");
   insight::ModelPtr model = insight::load_model(bytes.data, bytes.size);
-  as_anomaly_model(*model, "the model");
+  as_anomaly_model(*model, [] { return std::string("the model"); });
   if (slot == nullptr) {
     MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
     slot = static_cast<BytesModelSlot*>(
         guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(BytesModelSlot)); }));
-    insight::pg::on_context_reset(cxt, release_bytes_slot, slot);
+    slot->held = insight::pg::new_held_model(cxt);
     fcinfo->flinfo->fn_extra = slot;
   }
-  delete slot->model;
-  slot->model = nullptr;  // the reset callback must never see a freed pointer
-  slot->model = new insight::ModelPtr(std::move(model));
+  const auto& held = insight::pg::hold(slot->held, std::move(model));
   slot->raw = rawp;
   slot->raw_size = raw_size;
   std::memcpy(slot->head, rawp, head);
-  return static_cast<const AnomalyModel&>(**slot->model);
+  return static_cast<const AnomalyModel&>(held);
 }
 
 }  // namespace
@@ -469,16 +471,30 @@ HeapTupleHeader row_arg(FunctionCallInfo fcinfo, int n) {
   return guard([d] { return DatumGetHeapTupleHeader(d); });
 }
 
+// The live model named by argument 0, as an anomaly detector.
+const AnomalyModel& named_model(FunctionCallInfo fcinfo, NamedScoringSlot* slot) {
+  const insight::Model& m = insight::pg::live_model(slot->live, PG_GETARG_DATUM(0));
+  return as_anomaly_model(m, [fcinfo] { return "model \"" + model_name(fcinfo) + "\""; });
+}
+
+// The model's features from the row in argument 1, bound by column name; nullptr when one of
+// them is NULL.
+const double* named_row_features(FunctionCallInfo fcinfo, NamedScoringSlot* slot,
+                                 const AnomalyModel& model) {
+  const HeapTupleHeader td = row_arg(fcinfo, 1);
+  bind_row(fcinfo, slot->binding, model, slot->live->ref.model_id, td);
+  if (!extract_row(slot->binding, td)) return nullptr;
+  check_finite(slot->binding.values, static_cast<size_t>(slot->binding.n));
+  return slot->binding.values;
+}
+
 // Score of a row for anomaly_score / is_anomaly (name, r anyelement); false when NULL.
 bool score_named_row(FunctionCallInfo fcinfo, double& score, double& threshold) {
   NamedScoringSlot* slot = named_slot(fcinfo);
-  const insight::Model& m = insight::pg::live_model(slot->live, PG_GETARG_DATUM(0));
-  const AnomalyModel& model = as_anomaly_model(m, "model \"" + model_name(fcinfo) + "\"");
-  const HeapTupleHeader td = row_arg(fcinfo, 1);
-  bind_row(fcinfo, slot->binding, model, slot->live->ref.model_id, td);
-  if (!extract_row(slot->binding, td)) return false;
-  check_finite(slot->binding.values, static_cast<size_t>(slot->binding.n));
-  score = model.score(slot->binding.values);
+  const AnomalyModel& model = named_model(fcinfo, slot);
+  const double* x = named_row_features(fcinfo, slot, model);
+  if (x == nullptr) return false;
+  score = model.score(x);
   threshold = model.threshold();
   return true;
 }
@@ -486,18 +502,15 @@ bool score_named_row(FunctionCallInfo fcinfo, double& score, double& threshold) 
 // The k features with the largest share of the isolation of a row, most first.
 std::vector<std::string> top_features_of_row(FunctionCallInfo fcinfo, int k) {
   NamedScoringSlot* slot = named_slot(fcinfo);
-  const insight::Model& m = insight::pg::live_model(slot->live, PG_GETARG_DATUM(0));
-  const AnomalyModel& model = as_anomaly_model(m, "model \"" + model_name(fcinfo) + "\"");
-  const HeapTupleHeader td = row_arg(fcinfo, 1);
-  bind_row(fcinfo, slot->binding, model, slot->live->ref.model_id, td);
-  if (!extract_row(slot->binding, td)) return {};
-  const auto n = static_cast<size_t>(slot->binding.n);
-  check_finite(slot->binding.values, n);
+  const AnomalyModel& model = named_model(fcinfo, slot);
+  const double* x = named_row_features(fcinfo, slot, model);
+  if (x == nullptr) return {};
+  const size_t n = model.n_features();
   std::vector<double> contributions(n);
-  model.score(slot->binding.values, contributions.data());
+  model.score(x, contributions.data());
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
-  const size_t keep = std::min(n, static_cast<size_t>(std::max(k, 0)));
+  const size_t keep = std::min(n, static_cast<size_t>(k));
   std::partial_sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(keep), order.end(),
                     [&](size_t a, size_t b) { return contributions[a] > contributions[b]; });
   std::vector<std::string> out;
@@ -506,9 +519,7 @@ std::vector<std::string> top_features_of_row(FunctionCallInfo fcinfo, int k) {
 }
 
 bool score_named_array(FunctionCallInfo fcinfo, double& score, double& threshold) {
-  NamedScoringSlot* slot = named_slot(fcinfo);
-  const insight::Model& m = insight::pg::live_model(slot->live, PG_GETARG_DATUM(0));
-  const AnomalyModel& model = as_anomaly_model(m, "model \"" + model_name(fcinfo) + "\"");
+  const AnomalyModel& model = named_model(fcinfo, named_slot(fcinfo));
   const RowValues row = row_values(fcinfo, 1);
   if (row.data == nullptr) return false;
   check_arity(model, row.size);
@@ -549,13 +560,7 @@ INSIGHT_FUNCTION(insight_top_features) {
     throw InvalidParameter("k must be between 1 and 1000", "got " + std::to_string(k));
   const std::vector<std::string> names = top_features_of_row(fcinfo, k);
   if (names.empty()) PG_RETURN_NULL();
-  std::vector<Datum> elems;
-  for (const auto& n : names) elems.push_back(insight::pg::text_datum(n));
-  Datum* data = elems.data();
-  const int count = static_cast<int>(elems.size());
-  return guard([data, count] {
-    return PointerGetDatum(construct_array(data, count, TEXTOID, -1, false, TYPALIGN_INT));
-  });
+  return insight::pg::text_array_datum(names);
 }
 
 // is_anomaly(name text, features float8[]) → boolean
@@ -572,8 +577,9 @@ namespace {
 
 struct SourceRelation {
   Oid relid;
-  std::string qualified;  // schema-qualified and quoted: safe in SQL text, readable as regclass
-  std::string display;    // the same, for messages and the catalog's source column
+  // Schema-qualified and quoted: safe in SQL text, readable back as a regclass, and what
+  // messages and the catalog's source column show.
+  std::string qualified;
 };
 
 SourceRelation source_relation(FunctionCallInfo fcinfo, int n) {
@@ -591,7 +597,6 @@ SourceRelation source_relation(FunctionCallInfo fcinfo, int n) {
     throw insight::UndefinedObject("relation with OID " + std::to_string(relid) +
                                    " does not exist");
   s.qualified = guard([nsp, rel] { return quote_qualified_identifier(nsp, rel); });
-  s.display = s.qualified;
   return s;
 }
 
@@ -610,7 +615,7 @@ void check_select(const SourceRelation& s, const std::vector<std::string>& colum
     });
     if (!ok)
       throw insight::InsufficientPrivilege(
-          "permission denied for table " + s.display,
+          "permission denied for table " + s.qualified,
           "Reading column \"" + c + "\" needs the SELECT privilege.",
           "pg_insight reads source relations with your own privileges.");
   }
@@ -626,7 +631,7 @@ Oid column_type(const SourceRelation& s, const std::string& column, const char* 
   });
   if (type == InvalidOid)
     throw insight::UndefinedColumn(
-        "column \"" + column + "\" of relation " + s.display + " does not exist",
+        "column \"" + column + "\" of relation " + s.qualified + " does not exist",
         std::string("It was named as ") + role + ".");
   return type;
 }
@@ -676,14 +681,12 @@ INSIGHT_FUNCTION(insight_train_anomaly_detector) {
   const SourceRelation source = source_relation(fcinfo, 1);
   const std::vector<std::string> features = feature_list(fcinfo, 2);
   insight::anomaly::TrainOptions o;
-  auto required_int = [&](int n, const char* what) { return int_arg(fcinfo, n, what); };
   if (insight::pg::arg_is_null(fcinfo, 3)) throw InvalidParameter("contamination must not be NULL");
   o.contamination = PG_GETARG_FLOAT8(3);
-  insight::anomaly::check_contamination(o.contamination);
-  o.forest.n_trees = required_int(4, "n_trees");
-  o.forest.sample_size = required_int(5, "sample_size");
+  o.forest.n_trees = int_arg(fcinfo, 4, "n_trees");
+  o.forest.sample_size = int_arg(fcinfo, 5, "sample_size");
   const bool deploy = insight::pg::arg_is_null(fcinfo, 6) || PG_GETARG_BOOL(6);
-  const int32_t seed = required_int(7, "seed");
+  const int32_t seed = int_arg(fcinfo, 7, "seed");
   o.forest.seed = static_cast<uint64_t>(static_cast<uint32_t>(seed));
   o.standardize = insight::pg::arg_is_null(fcinfo, 8) || PG_GETARG_BOOL(8);
   check_forest_options(o);
@@ -714,7 +717,7 @@ INSIGHT_FUNCTION(insight_train_anomaly_detector) {
 
   insight::Payload payload = insight::decode_payload(bytes.data(), bytes.size());
   payload.meta["features"] = features;
-  payload.meta["source"] = source.display;
+  payload.meta["source"] = source.qualified;
   const auto& metrics = payload.meta["metrics"];
   const auto rows_used = metrics.at("rows_seen").get<int64_t>();
   const auto rows_skipped = metrics.at("rows_skipped").get<int64_t>();
@@ -722,7 +725,7 @@ INSIGHT_FUNCTION(insight_train_anomaly_detector) {
   request.name = name;
   request.payload = insight::encode_payload(payload);
   request.features = features;
-  request.source = source.display;
+  request.source = source.qualified;
   request.params_json = nlohmann::json{
       {"contamination", o.contamination},
       {"n_trees", o.forest.n_trees},
@@ -749,10 +752,7 @@ INSIGHT_FUNCTION(insight_if_train_finalfn) {
   if (state == nullptr)
     throw InvalidParameter("too few rows to train an anomaly detector",
                            "0 rows found, at least 2 are needed");
-  const auto payload =
-      insight::anomaly::train_anomaly_payload(state->reservoir, state->options, {}, kCheck);
-  const auto bytes = insight::encode_payload(payload);
-  return insight::pg::bytea_datum(bytes.data(), bytes.size());
+  return payload_of(*state);  // fewer than 2 rows: train_anomaly_payload says how many
 }
 
 // evaluate_anomaly_detector(name text, source regclass, label_column text)
@@ -763,7 +763,7 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
   const std::string label = insight::pg::text_arg(fcinfo, 2, "label_column");
   const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
   const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
-  const AnomalyModel& model = as_anomaly_model(*held, "model \"" + name + "\"");
+  const AnomalyModel& model = as_anomaly_model(*held, [&] { return "model \"" + name + "\""; });
   const auto& features = model.feature_names();
   if (features.empty() || features[0].empty())
     throw InvalidParameter("model \"" + name + "\" has no feature names",
@@ -786,6 +786,7 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
   sql += " FROM " + source.qualified;
 
   const size_t d = features.size();
+  const bool label_is_int = label_type == BOOLOID;  // selected as int4, else as float8
   std::vector<double> scores;
   std::vector<bool> labels;
   std::vector<double> x(d);
@@ -803,7 +804,7 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
     if (n == 0) break;
     for (uint64_t i = 0; i < n; ++i) {
       double lab = 0;
-      const bool complete = guard([&x, &lab, i, d] {
+      const bool complete = guard([&x, &lab, i, d, label_is_int] {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc desc = SPI_tuptable->tupdesc;
         bool isnull = false;
@@ -813,8 +814,7 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
         }
         const Datum l = SPI_getbinval(t, desc, static_cast<int>(d) + 1, &isnull);
         if (isnull) return false;
-        lab = SPI_gettypeid(desc, static_cast<int>(d) + 1) == INT4OID ? DatumGetInt32(l)
-                                                                      : DatumGetFloat8(l);
+        lab = label_is_int ? DatumGetInt32(l) : DatumGetFloat8(l);
         return true;
       });
       if (!complete) continue;
@@ -829,8 +829,7 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
   insight::pg::spi_finish();
 
   const auto m = insight::anomaly::detection_metrics(scores, labels, model.threshold());
-  guard([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
-  auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  insight::pg::RowSink sink(fcinfo);
   const std::pair<const char*, double> rows[] = {
       {"roc_auc", m.roc_auc},
       {"pr_auc", m.pr_auc},
@@ -844,9 +843,7 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
   for (const auto& [metric, value] : rows) {
     Datum v[2] = {insight::pg::text_datum(metric), Float8GetDatum(value)};
     bool nulls[2] = {false, false};
-    Tuplestorestate* store = rsi->setResult;
-    TupleDesc desc = rsi->setDesc;
-    guard([=, &v, &nulls] { tuplestore_putvalues(store, desc, v, nulls); });
+    sink.put(v, nulls);
   }
   return static_cast<Datum>(0);
 }

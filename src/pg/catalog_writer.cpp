@@ -7,20 +7,6 @@
 #include "pg/values.hpp"
 
 namespace insight::pg {
-namespace {
-
-Datum text_array_datum(const std::vector<std::string>& items) {
-  std::vector<Datum> elems;
-  elems.reserve(items.size());
-  for (const auto& s : items) elems.push_back(text_datum(s));
-  Datum* data = elems.data();
-  const int n = static_cast<int>(elems.size());
-  return guard([data, n] {
-    return PointerGetDatum(construct_array(data, n, TEXTOID, -1, false, TYPALIGN_INT));
-  });
-}
-
-}  // namespace
 
 void check_model_name(const std::string& name) {
   auto ok_char = [](char c) {

@@ -14,6 +14,8 @@
 namespace {
 
 using insight::pg::guard;
+using insight::pg::RowSink;
+using insight::pg::text_array_datum;
 
 constexpr int64_t kUnixToPostgresEpochSeconds = 946684800;  // 2000-01-01 in Unix seconds
 
@@ -33,17 +35,6 @@ Datum numeric_datum(double v) {
   return guard([v] { return DirectFunctionCall1(float8_numeric, Float8GetDatum(v)); });
 }
 
-Datum text_array_datum(const std::vector<std::string>& items) {
-  std::vector<Datum> elems;
-  elems.reserve(items.size());
-  for (const auto& s : items) elems.push_back(insight::pg::text_datum(s));
-  Datum* data = elems.data();
-  const int n = static_cast<int>(elems.size());
-  return guard([data, n] {
-    return PointerGetDatum(construct_array(data, n, TEXTOID, -1, false, TYPALIGN_INT));
-  });
-}
-
 // Arguments common to every generator: (days int, seed bigint, end_time timestamptz, step int).
 insight::demo::DemoWorld world_from_args(FunctionCallInfo fcinfo) {
   for (int i = 0; i < 4; ++i)
@@ -55,24 +46,6 @@ insight::demo::DemoWorld world_from_args(FunctionCallInfo fcinfo) {
   config.step_seconds = PG_GETARG_INT32(3);
   return insight::demo::DemoWorld(config);
 }
-
-// The tuplestore a materialize-mode SRF fills.
-struct RowSink {
-  Tuplestorestate* store;
-  TupleDesc desc;
-
-  explicit RowSink(FunctionCallInfo fcinfo) {
-    guard([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
-    auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    store = rsi->setResult;
-    desc = rsi->setDesc;
-  }
-  void put(Datum* values, bool* nulls) {
-    Tuplestorestate* s = store;
-    TupleDesc d = desc;
-    guard([=] { tuplestore_putvalues(s, d, values, nulls); });
-  }
-};
 
 // Text datums of every entity's id, made once per load instead of once per row.
 template <typename Entity>

@@ -118,16 +118,31 @@ ModelRef resolve_model_version(const std::string& name, int32_t version) {
   return ref;
 }
 
-void release_slot_model(void* arg) {
-  auto* slot = static_cast<LiveModelSlot*>(arg);
-  delete slot->model;
-  slot->model = nullptr;
+namespace {
+void release_held_model(void* arg) {
+  auto* held = static_cast<HeldModel*>(arg);
+  delete held->ptr;
+  held->ptr = nullptr;
+}
+}  // namespace
+
+HeldModel* new_held_model(MemoryContext cxt) {
+  auto* held = static_cast<HeldModel*>(
+      guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(HeldModel)); }));
+  on_context_reset(cxt, release_held_model, held);
+  return held;
+}
+
+const Model& hold(HeldModel* held, ModelPtr model) {
+  release_held_model(held);  // never leave a freed pointer for the reset callback
+  held->ptr = new ModelPtr(std::move(model));
+  return **held->ptr;
 }
 
 LiveModelSlot* new_live_model_slot(MemoryContext cxt) {
   auto* slot = static_cast<LiveModelSlot*>(
       guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(LiveModelSlot)); }));
-  on_context_reset(cxt, release_slot_model, slot);
+  slot->held = new_held_model(cxt);
   return slot;
 }
 
@@ -157,14 +172,11 @@ ModelRef resolve_live_model_cached(LiveModelSlot* slot, Datum name_datum) {
 
 const Model& live_model(LiveModelSlot* slot, Datum name) {
   const ModelRef ref = resolve_live_model_cached(slot, name);
-  if (slot->model == nullptr || slot->loaded_model_id != ref.model_id) {
-    ModelPtr model = load_model_by_id(ref.model_id);
-    delete slot->model;
-    slot->model = nullptr;  // the reset callback must never see a freed pointer
-    slot->model = new ModelPtr(std::move(model));
+  if (slot->held->ptr == nullptr || slot->loaded_model_id != ref.model_id) {
+    hold(slot->held, load_model_by_id(ref.model_id));
     slot->loaded_model_id = ref.model_id;
   }
-  return **slot->model;
+  return **slot->held->ptr;
 }
 
 ModelPtr load_model_by_id(int64_t model_id) {

@@ -21,6 +21,15 @@ struct ModelRef {
 ModelRef resolve_live_model(const std::string& name);
 // A given version of `name`; UndefinedObject when absent.
 ModelRef resolve_model_version(const std::string& name, int32_t version);
+// A model kept alive from plain PostgreSQL memory (fn_extra): the shared_ptr lives on the heap
+// and a reset callback on the context releases it when the query (or statement) is over.
+struct HeldModel {
+  ModelPtr* ptr;
+};
+HeldModel* new_held_model(MemoryContext cxt);
+// Replaces the held model; returns the new one.
+const Model& hold(HeldModel* held, ModelPtr model);
+
 // Per-call-site cache of "name → live model", kept by a SQL function in its fn_extra (plain
 // data in fn_mcxt). The first call in a statement looks the name up; later calls with the same
 // name reuse the answer. FmgrInfo can outlive a statement (PL/pgSQL keeps simple expressions
@@ -35,7 +44,7 @@ struct LiveModelSlot {
   ModelRef ref;
   size_t name_len;
   char name[NAMEDATALEN];
-  ModelPtr* model;  // heap-allocated; deleted by a reset callback on the slot's context
+  HeldModel* held;  // the model of loaded_model_id
   int64_t loaded_model_id;
 };
 

@@ -52,6 +52,30 @@ Datum text_datum(const std::string& s) {
   return guard([p, len] { return PointerGetDatum(cstring_to_text_with_len(p, len)); });
 }
 
+Datum text_array_datum(const std::vector<std::string>& items) {
+  std::vector<Datum> elems;
+  elems.reserve(items.size());
+  for (const auto& s : items) elems.push_back(text_datum(s));
+  Datum* data = elems.data();
+  const int n = static_cast<int>(elems.size());
+  return guard([data, n] {
+    return PointerGetDatum(construct_array(data, n, TEXTOID, -1, false, TYPALIGN_INT));
+  });
+}
+
+RowSink::RowSink(FunctionCallInfo fcinfo) {
+  guard([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
+  auto* rsi = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  store_ = rsi->setResult;
+  desc_ = rsi->setDesc;
+}
+
+void RowSink::put(Datum* values, bool* nulls) {
+  Tuplestorestate* store = store_;
+  TupleDesc desc = desc_;
+  guard([=] { tuplestore_putvalues(store, desc, values, nulls); });
+}
+
 Datum bytea_datum(const uint8_t* data, size_t size) {
   return guard([data, size] {
     bytea* b = static_cast<bytea*>(palloc(size + VARHDRSZ));
@@ -115,7 +139,8 @@ std::optional<int64_t> spi_int64(uint64_t row, int col) {
       case INT8OID:
         return static_cast<int64_t>(DatumGetInt64(d));
       default:
-        elog(ERROR, "pg_insight: spi_int64 cannot read a column of type %u", SPI_gettypeid(SPI_tuptable->tupdesc, col));
+        elog(ERROR, "pg_insight: spi_int64 cannot read a column of type %u",
+             SPI_gettypeid(SPI_tuptable->tupdesc, col));
     }
   });
   if (isnull) return std::nullopt;

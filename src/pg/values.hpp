@@ -33,8 +33,21 @@ void on_context_reset(MemoryContext cxt, void (*fn)(void*), void* arg);
 
 // ---- results ----
 Datum text_datum(const std::string& s);
+Datum text_array_datum(const std::vector<std::string>& items);  // text[]
 Datum bytea_datum(const uint8_t* data, size_t size);
 Datum jsonb_datum(const std::string& json);
+
+// The tuplestore a materialize-mode set-returning function fills (InitMaterializedSRF).
+class RowSink {
+ public:
+  explicit RowSink(FunctionCallInfo fcinfo);
+  // values and nulls hold one entry per result column.
+  void put(Datum* values, bool* nulls);
+
+ private:
+  Tuplestorestate* store_;
+  TupleDesc desc_;
+};
 
 // ---- SPI ----
 // Connect/finish with no destructor: on an error the transaction aborts and PostgreSQL
