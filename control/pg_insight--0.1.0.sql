@@ -572,9 +572,9 @@ RETURNS insight.training_result
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   SELECT insight._store_model(
       name, payload, NULL, 'import', '{}'::jsonb,
-      CASE WHEN jsonb_typeof(insight.payload_info(payload)->'metadata'->'metrics') = 'object'
-           THEN insight.payload_info(payload)->'metadata'->'metrics' END,
-      NULL, NULL, NULL, NULL, deploy);
+      CASE WHEN jsonb_typeof(i.meta->'metrics') = 'object' THEN i.meta->'metrics' END,
+      NULL, NULL, NULL, NULL, deploy)
+    FROM (SELECT insight.payload_info(payload)->'metadata' AS meta) i;
 $$;
 
 -------------------------------------------------------------------------------------------

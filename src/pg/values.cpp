@@ -8,17 +8,11 @@ namespace insight::pg {
 
 bool arg_is_null(FunctionCallInfo fcinfo, int n) { return n >= PG_NARGS() || PG_ARGISNULL(n); }
 
-std::optional<std::string> opt_text_arg(FunctionCallInfo fcinfo, int n) {
-  if (arg_is_null(fcinfo, n)) return std::nullopt;
+std::string text_arg(FunctionCallInfo fcinfo, int n, const char* what) {
+  if (arg_is_null(fcinfo, n)) throw InvalidParameter(std::string(what) + " must not be NULL");
   Datum d = PG_GETARG_DATUM(n);
   const char* s = guard([d] { return static_cast<const char*>(TextDatumGetCString(d)); });
   return std::string(s);
-}
-
-std::string text_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  auto v = opt_text_arg(fcinfo, n);
-  if (!v) throw InvalidParameter(std::string(what) + " must not be NULL");
-  return *v;
 }
 
 Bytes bytea_arg(FunctionCallInfo fcinfo, int n, const char* what) {

@@ -15,7 +15,6 @@ namespace insight::pg {
 bool arg_is_null(FunctionCallInfo fcinfo, int n);
 // Text argument; throws InvalidParameter naming `what` when NULL.
 std::string text_arg(FunctionCallInfo fcinfo, int n, const char* what);
-std::optional<std::string> opt_text_arg(FunctionCallInfo fcinfo, int n);
 // Raw bytes of a bytea argument (detoasted; valid for the rest of the call).
 struct Bytes {
   const uint8_t* data;

@@ -33,7 +33,6 @@ class IsolationForest {
 
   size_t n_features() const { return n_features_; }
   int n_trees() const { return static_cast<int>(roots_.size()); }
-  int sample_size() const { return sample_size_; }
 
   // NaN when x holds NaN or infinity (callers check their input first).
   double score(const double* x) const noexcept;

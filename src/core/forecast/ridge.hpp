@@ -14,7 +14,6 @@ class RidgeForecaster {
   static constexpr size_t kMinTrainingRows = 14;
   void fit(int64_t first_day, const std::vector<double>& series, double lambda = 1.0);
   std::vector<double> forecast(int horizon) const;
-  const std::vector<double>& weights() const { return weights_; }
 
  private:
   std::vector<double> weights_, mean_, scale_;

@@ -68,6 +68,5 @@ std::optional<Algorithm> algorithm_from_tag(uint16_t tag) noexcept {
   return std::nullopt;
 }
 
-std::string algorithm_names() { return join_names(kAlgorithms); }
 
 }  // namespace insight

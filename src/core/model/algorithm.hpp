@@ -27,6 +27,5 @@ std::string task_names();
 std::string_view algorithm_name(Algorithm a) noexcept;
 std::optional<Algorithm> algorithm_from_name(std::string_view name) noexcept;
 std::optional<Algorithm> algorithm_from_tag(uint16_t tag) noexcept;
-std::string algorithm_names();
 
 }  // namespace insight
