@@ -1,91 +1,42 @@
 #include "core/forecast/backtest.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "core/common/error.hpp"
 #include "core/common/stats.hpp"
-#include "core/forecast/features.hpp"
 #include "core/forecast/metrics.hpp"
-#include "core/forecast/ridge.hpp"
 #include "core/forecast/smoothing.hpp"
 
 namespace insight::forecast {
-namespace {
 
-constexpr std::array<std::pair<Learner, std::string_view>, 3> kLearners{{
-    {Learner::SeasonalNaive, "seasonal_naive"},
-    {Learner::HoltWinters, "holt_winters"},
-    {Learner::Linear, "linear"},
-}};
-
-void check_horizon(int horizon, int folds) {
+void check_horizon(int horizon) {
   if (horizon < 1 || horizon > 366)
     throw InvalidParameter("horizon must be between 1 and 366", "got " + std::to_string(horizon));
+}
+
+void check_folds(int folds) {
   if (folds < 1 || folds > 52)
     throw InvalidParameter("folds must be between 1 and 52", "got " + std::to_string(folds));
 }
 
-}  // namespace
-
-std::string_view learner_name(Learner l) noexcept {
-  for (const auto& [learner, name] : kLearners)
-    if (learner == l) return name;
-  return "unknown";
-}
-
-std::optional<Learner> learner_from_name(std::string_view name) noexcept {
-  for (const auto& [learner, n] : kLearners)
-    if (n == name) return learner;
-  return std::nullopt;
-}
-
-const std::vector<Learner>& all_learners() {
-  static const std::vector<Learner> all{Learner::SeasonalNaive, Learner::HoltWinters,
-                                        Learner::Linear};
-  return all;
-}
-
-size_t min_history(Learner l) noexcept {
-  switch (l) {
-    case Learner::SeasonalNaive:
-      return kWeek;
-    case Learner::HoltWinters:
-      return 2 * kWeek;
-    case Learner::Linear:
-      return kFeatureWarmup + RidgeForecaster::kMinTrainingRows;
-  }
-  return 0;
+void check_confidence(double confidence) {
+  if (!(confidence > 0 && confidence < 1))
+    throw InvalidParameter("confidence must be between 0 and 1, exclusive",
+                           "got " + format_number(confidence));
 }
 
 std::vector<double> fit_and_forecast(Learner learner, int64_t first_day,
-                                     const std::vector<double>& series, int horizon) {
-  switch (learner) {
-    case Learner::SeasonalNaive: {
-      SeasonalNaive m;
-      m.fit(series);
-      return m.forecast(horizon);
-    }
-    case Learner::HoltWinters: {
-      HoltWinters m;
-      m.fit(series);
-      return m.forecast(horizon);
-    }
-    case Learner::Linear: {
-      RidgeForecaster m;
-      m.fit(first_day, series);
-      return m.forecast(horizon);
-    }
-  }
-  throw InternalError("unknown learner");
+                                     const std::vector<double>& series, int horizon,
+                                     const InterruptCheck& check) {
+  return fit_learner(learner, first_day, series, check)->forecast(horizon);
 }
 
 BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<double>& series,
                        int horizon, int folds, const InterruptCheck& check) {
-  check_horizon(horizon, folds);
+  check_horizon(horizon);
+  check_folds(folds);
   const auto h = static_cast<size_t>(horizon), k = static_cast<size_t>(folds);
   const size_t needed = min_history(learner) + h * k;
   if (series.size() < needed)
@@ -93,7 +44,8 @@ BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<dou
         "the series is too short to backtest " + std::string(learner_name(learner)),
         std::to_string(series.size()) + " days found, " + std::to_string(needed) + " needed (" +
             std::to_string(min_history(learner)) + " to train, then " + std::to_string(folds) +
-            " folds of " + std::to_string(horizon) + " days)");
+            " folds of " + std::to_string(horizon) + " days)",
+        "Use a shorter horizon, or algorithm => 'auto', which falls back to seasonal_naive.");
   BacktestScore score;
   score.learner = learner;
   score.residuals.assign(h, std::vector<double>());
@@ -105,7 +57,7 @@ BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<dou
     const std::vector<double> train(series.begin(), series.begin() + static_cast<long>(cut));
     const std::vector<double> actual(series.begin() + static_cast<long>(cut),
                                      series.begin() + static_cast<long>(cut + h));
-    const auto predicted = fit_and_forecast(learner, first_day, train, horizon);
+    const auto predicted = fit_and_forecast(learner, first_day, train, horizon, check);
     for (size_t s = 0; s < h; ++s) score.residuals[s].push_back(actual[s] - predicted[s]);
     mase_sum += mase(actual, predicted, mase_scale(train));
     all_actual.insert(all_actual.end(), actual.begin(), actual.end());
@@ -118,38 +70,194 @@ BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<dou
   return score;
 }
 
+std::vector<std::vector<double>> seasonal_naive_residuals(const std::vector<double>& series,
+                                                          int horizon) {
+  std::vector<std::vector<double>> out(static_cast<size_t>(std::max(horizon, 0)));
+  for (size_t s = 0; s < out.size(); ++s) {
+    const size_t lag = kWeek * ((s / kWeek) + 1);
+    for (size_t t = lag; t < series.size(); ++t) out[s].push_back(series[t] - series[t - lag]);
+  }
+  return out;
+}
+
+void prediction_interval(const std::vector<double>& value,
+                         const std::vector<std::vector<double>>& residuals, double confidence,
+                         std::vector<double>& lower, std::vector<double>& upper) {
+  check_confidence(confidence);
+  const double lo_q = (1 - confidence) / 2, hi_q = 1 - lo_q;
+  lower.assign(value.size(), 0);
+  upper.assign(value.size(), 0);
+  std::vector<double> pooled;
+  double lo = 0, hi = 0;  // offsets from the point forecast: lo <= 0 <= hi
+  size_t last = 0;        // 1 + the last step that had residuals
+  for (size_t s = 0; s < value.size(); ++s) {
+    if (s < residuals.size()) {
+      pooled.insert(pooled.end(), residuals[s].begin(), residuals[s].end());
+      if (!pooled.empty()) {
+        lo = std::min(lo, quantile(pooled, lo_q));
+        hi = std::max(hi, quantile(pooled, hi_q));
+        last = s + 1;
+      }
+      lower[s] = value[s] + lo;
+      upper[s] = value[s] + hi;
+    } else {  // beyond the backtested horizon: grow like a random walk's spread
+      const double widen = last > 0 ? std::sqrt(static_cast<double>(s + 1) / last) : 1.0;
+      lower[s] = value[s] + lo * widen;
+      upper[s] = value[s] + hi * widen;
+    }
+  }
+}
+
+const std::vector<std::vector<double>>& Forecast::residuals() const {
+  if (fallback) return fallback_residuals_;
+  for (const auto& c : candidates)
+    if (c.learner == learner) return c.residuals;
+  throw InternalError("forecast has no residuals for its learner");
+}
+
 Forecast forecast(std::optional<Learner> learner, int64_t first_day,
                   const std::vector<double>& series, int horizon, int folds, double confidence,
                   const InterruptCheck& check) {
-  check_horizon(horizon, folds);
-  if (!(confidence > 0 && confidence < 1))
-    throw InvalidParameter("confidence must be in (0, 1)", "got " + format_number(confidence));
+  check_horizon(horizon);
+  check_folds(folds);
+  check_confidence(confidence);
   Forecast out;
   if (learner) {
     out.candidates.push_back(backtest(*learner, first_day, series, horizon, folds, check));
   } else {
     for (Learner l : all_learners()) {
-      if (series.size() < min_history(l) + static_cast<size_t>(horizon * folds)) continue;
+      if (series.size() < min_history(l) + static_cast<size_t>(horizon) * folds) continue;
       out.candidates.push_back(backtest(l, first_day, series, horizon, folds, check));
     }
-    if (out.candidates.empty())  // too short for any backtest: report seasonal naive's need
-      out.candidates.push_back(
-          backtest(Learner::SeasonalNaive, first_day, series, horizon, folds, check));
   }
-  const auto best = std::min_element(
-      out.candidates.begin(), out.candidates.end(),
-      [](const BacktestScore& a, const BacktestScore& b) { return a.mase < b.mase; });
-  out.learner = best->learner;
-  out.value = fit_and_forecast(out.learner, first_day, series, horizon);
-  const double lo_q = (1 - confidence) / 2, hi_q = 1 - lo_q;
-  std::vector<double> pooled;
-  double lower = 0, upper = 0;
-  for (size_t s = 0; s < out.value.size(); ++s) {
-    pooled.insert(pooled.end(), best->residuals[s].begin(), best->residuals[s].end());
-    lower = std::min(s == 0 ? 0.0 : lower, quantile(pooled, lo_q));
-    upper = std::max(s == 0 ? 0.0 : upper, quantile(pooled, hi_q));
-    out.lower.push_back(out.value[s] + std::min(lower, 0.0));
-    out.upper.push_back(out.value[s] + std::max(upper, 0.0));
+  if (out.candidates.empty()) {  // 'auto' on a series too short to backtest anything
+    if (series.size() < kMinFallbackHistory)
+      throw InvalidParameter("the series is too short to forecast",
+                             std::to_string(series.size()) + " days found, at least " +
+                                 std::to_string(kMinFallbackHistory) + " needed");
+    out.fallback = true;
+    out.learner = Learner::SeasonalNaive;
+    out.fallback_residuals_ = seasonal_naive_residuals(series, horizon);
+  } else {
+    const auto best = std::min_element(
+        out.candidates.begin(), out.candidates.end(),
+        [](const BacktestScore& a, const BacktestScore& b) { return a.mase < b.mase; });
+    out.learner = best->learner;
+  }
+  poll(check);
+  out.model = fit_learner(out.learner, first_day, series, check);
+  out.value = out.model->forecast(horizon);
+  prediction_interval(out.value, out.residuals(), confidence, out.lower, out.upper);
+  return out;
+}
+
+// ---- evaluation ----
+
+Evaluator::Evaluator(std::optional<Learner> learner, int horizon, int folds, double confidence)
+    : learner_(learner), horizon_(horizon), folds_(folds), confidence_(confidence) {
+  check_horizon(horizon);
+  check_folds(folds);
+  check_confidence(confidence);
+  sums_.resize(1 + (learner ? 0 : all_learners().size()));
+}
+
+namespace {
+// One learner's errors on one series, over the outer folds.
+struct SeriesErrors {
+  std::vector<double> actual, predicted;
+  double mase_sum = 0;
+  size_t covered = 0, folds = 0;
+  void add(const std::vector<double>& a, const std::vector<double>& p,
+           const std::vector<double>& lo, const std::vector<double>& hi, double scale) {
+    actual.insert(actual.end(), a.begin(), a.end());
+    predicted.insert(predicted.end(), p.begin(), p.end());
+    mase_sum += mase(a, p, scale);
+    for (size_t i = 0; i < a.size(); ++i) covered += (a[i] >= lo[i] && a[i] <= hi[i]) ? 1 : 0;
+    ++folds;
+  }
+};
+}  // namespace
+
+void Evaluator::add(int64_t first_day, const std::vector<double>& series,
+                    const InterruptCheck& check) {
+  const auto h = static_cast<size_t>(horizon_), k = static_cast<size_t>(folds_);
+  const size_t inner = learner_ ? min_history(*learner_) + h * k : kMinFallbackHistory;
+  if (series.size() < inner + h * k) {
+    ++skipped_;
+    return;
+  }
+  const std::vector<Learner>& learners = all_learners();
+  std::vector<SeriesErrors> errors(sums_.size());
+  const size_t first_train = series.size() - h * k;
+  for (size_t fold = 0; fold < k; ++fold) {
+    poll(check);
+    const size_t cut = first_train + fold * h;
+    const std::vector<double> train(series.begin(), series.begin() + static_cast<long>(cut));
+    const std::vector<double> actual(series.begin() + static_cast<long>(cut),
+                                     series.begin() + static_cast<long>(cut + h));
+    const double scale = mase_scale(train);
+    const Forecast f = forecast(learner_, first_day, train, horizon_, folds_, confidence_, check);
+    errors[0].add(actual, f.value, f.lower, f.upper, scale);
+    if (learner_) continue;
+    for (size_t i = 0; i < learners.size(); ++i) {
+      const Learner l = learners[i];
+      // Scored only where it was a candidate on every fold, so every fold has its interval.
+      if (first_train < min_history(l) + h * k) continue;
+      const auto cand = std::find_if(f.candidates.begin(), f.candidates.end(),
+                                     [&](const BacktestScore& c) { return c.learner == l; });
+      if (cand == f.candidates.end()) throw InternalError("candidate missing from backtest");
+      const std::vector<double> predicted =
+          (l == f.learner && !f.fallback) ? f.value
+                                          : fit_and_forecast(l, first_day, train, horizon_, check);
+      std::vector<double> lo, hi;
+      prediction_interval(predicted, cand->residuals, confidence_, lo, hi);
+      errors[i + 1].add(actual, predicted, lo, hi, scale);
+    }
+  }
+  for (size_t i = 0; i < errors.size(); ++i) {
+    const SeriesErrors& e = errors[i];
+    if (e.folds == 0) continue;
+    Sums& s = sums_[i];
+    ++s.series;
+    s.mae += mae(e.actual, e.predicted);
+    s.rmse += rmse(e.actual, e.predicted);
+    s.smape += smape(e.actual, e.predicted);
+    s.mase += e.mase_sum / static_cast<double>(e.folds);
+    s.coverage += static_cast<double>(e.covered) / static_cast<double>(e.actual.size());
+  }
+}
+
+void Evaluator::merge(const Evaluator& other) {
+  if (other.sums_.size() != sums_.size()) throw InternalError("merging unlike evaluators");
+  for (size_t i = 0; i < sums_.size(); ++i) {
+    sums_[i].series += other.sums_[i].series;
+    sums_[i].mae += other.sums_[i].mae;
+    sums_[i].rmse += other.sums_[i].rmse;
+    sums_[i].smape += other.sums_[i].smape;
+    sums_[i].mase += other.sums_[i].mase;
+    sums_[i].coverage += other.sums_[i].coverage;
+  }
+  skipped_ += other.skipped_;
+}
+
+Evaluation Evaluator::result() const {
+  Evaluation out;
+  out.skipped = skipped_;
+  for (size_t i = 0; i < sums_.size(); ++i) {
+    const Sums& s = sums_[i];
+    EvaluationScore e;
+    e.algorithm = i == 0 ? (learner_ ? std::string(learner_name(*learner_)) : "auto")
+                         : std::string(learner_name(all_learners()[i - 1]));
+    e.series = s.series;
+    if (s.series > 0) {
+      const auto n = static_cast<double>(s.series);
+      e.mae = s.mae / n;
+      e.rmse = s.rmse / n;
+      e.smape = s.smape / n;
+      e.mase = s.mase / n;
+      e.coverage = s.coverage / n;
+    }
+    out.scores.push_back(e);
   }
   return out;
 }

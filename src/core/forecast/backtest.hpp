@@ -1,4 +1,5 @@
-// Rolling-origin backtests, model choice and prediction intervals (issue 4, items 3-5).
+// Rolling-origin backtests, model choice, prediction intervals and honest evaluation
+// (issue 4, items 3-5).
 // For fold k of `folds`, a learner is trained on the series up to n - (folds - k)·horizon days
 // and forecasts the next `horizon` days; the errors of all folds give its MAE, RMSE, sMAPE and
 // MASE. 'auto' takes the learner with the lowest MASE among those with enough history.
@@ -8,30 +9,33 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "core/common/interrupt.hpp"
+#include "core/forecast/learners.hpp"
 
 namespace insight::forecast {
 
-enum class Learner { SeasonalNaive, HoltWinters, Linear };
+// The shortest series 'auto' accepts: below it, even the seasonal-naive fallback has no
+// residuals to size its intervals with.
+constexpr size_t kMinFallbackHistory = 14;
 
-std::string_view learner_name(Learner l) noexcept;
-std::optional<Learner> learner_from_name(std::string_view name) noexcept;
-// Days of history the learner needs to be trained.
-size_t min_history(Learner l) noexcept;
-// Every learner, in order of preference when MASE ties.
-const std::vector<Learner>& all_learners();
+// Range checks shared by training, forecasting and evaluation: InvalidParameter naming the
+// argument and its allowed range.
+void check_horizon(int horizon);
+void check_folds(int folds);
+void check_confidence(double confidence);
 
 // Trains `learner` on series (day first_day onwards) and forecasts `horizon` days.
 std::vector<double> fit_and_forecast(Learner learner, int64_t first_day,
-                                     const std::vector<double>& series, int horizon);
+                                     const std::vector<double>& series, int horizon,
+                                     const InterruptCheck& check = {});
 
 struct BacktestScore {
-  Learner learner;
+  Learner learner = Learner::SeasonalNaive;
   double mae = 0, rmse = 0, smape = 0, mase = 0;
   // residuals[h][k]: actual − forecast at step h + 1 of fold k
   std::vector<std::vector<double>> residuals;
@@ -42,16 +46,74 @@ struct BacktestScore {
 BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<double>& series,
                        int horizon, int folds, const InterruptCheck& check = {});
 
+// Seasonal naive's h-step errors inside the history itself (y_t − y_{t − 7·ceil(h/7)}):
+// the residuals of the fallback for series too short to backtest.
+std::vector<std::vector<double>> seasonal_naive_residuals(const std::vector<double>& series,
+                                                          int horizon);
+
+// Interval bounds around `value` from per-step residuals (residuals[s] = errors at step s+1):
+// pooled empirical quantiles over steps 1..s+1, never narrower than the step before; steps
+// beyond the residuals' horizon H widen the last band by sqrt(step / H).
+void prediction_interval(const std::vector<double>& value,
+                         const std::vector<std::vector<double>>& residuals, double confidence,
+                         std::vector<double>& lower, std::vector<double>& upper);
+
 struct Forecast {
-  Learner learner;
+  Learner learner = Learner::SeasonalNaive;
+  bool fallback = false;  // 'auto' on a series too short to backtest: seasonal naive
+  std::unique_ptr<FittedLearner> model;  // trained on the whole series
   std::vector<double> value, lower, upper;
   std::vector<BacktestScore> candidates;  // every learner backtested ('auto'), or just one
+  // Residuals the intervals come from: the chosen candidate's, or the fallback's.
+  const std::vector<std::vector<double>>& residuals() const;
+
+ private:
+  friend Forecast forecast(std::optional<Learner>, int64_t, const std::vector<double>&, int, int,
+                           double, const InterruptCheck&);
+  std::vector<std::vector<double>> fallback_residuals_;
 };
 
-// learner empty = 'auto'. confidence in (0, 1). With 'auto', a series too short for every
-// learner but seasonal naive falls back to seasonal naive.
+// learner empty = 'auto'. With 'auto', a series too short to backtest any learner falls back
+// to seasonal naive (at least kMinFallbackHistory days); an explicit learner needs
+// min_history(learner) + folds·horizon days.
 Forecast forecast(std::optional<Learner> learner, int64_t first_day,
                   const std::vector<double>& series, int horizon, int folds, double confidence,
                   const InterruptCheck& check = {});
+
+// Accumulates one learner's out-of-sample errors over folds and series.
+struct EvaluationScore {
+  std::string algorithm;  // a learner name or "auto"
+  size_t series = 0;      // series it was evaluated on
+  double mae = 0, rmse = 0, smape = 0, mase = 0, coverage = 0;  // means over those series
+};
+
+// Honest evaluation: for each outer fold, the whole procedure (the 'auto' choice included,
+// with its own inner backtest on the training part only) is rerun, and its forecast and
+// interval are scored on the next `horizon` days. With 'auto', every candidate learner is
+// scored on the same outer folds too. Series shorter than the outer folds plus what the
+// procedure needs are skipped (counted in skipped).
+struct Evaluation {
+  std::vector<EvaluationScore> scores;
+  size_t skipped = 0;
+};
+class Evaluator {
+ public:
+  Evaluator(std::optional<Learner> learner, int horizon, int folds, double confidence);
+  // Adds one series; thread-compatible only (call from one thread, or merge evaluators).
+  void add(int64_t first_day, const std::vector<double>& series, const InterruptCheck& check = {});
+  void merge(const Evaluator& other);
+  Evaluation result() const;
+
+ private:
+  struct Sums {
+    size_t series = 0;
+    double mae = 0, rmse = 0, smape = 0, mase = 0, coverage = 0;
+  };
+  std::optional<Learner> learner_;
+  int horizon_, folds_;
+  double confidence_;
+  std::vector<Sums> sums_;  // index 0 = the procedure ('auto' or the learner), then candidates
+  size_t skipped_ = 0;
+};
 
 }  // namespace insight::forecast

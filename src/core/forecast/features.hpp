@@ -27,6 +27,10 @@ struct CivilDate {
   int year, month, day;
 };
 CivilDate civil_from_days(int64_t days) noexcept;
+// Day numbers of 0001-01-01 and 9999-12-31: the calendar range forecasts support.
+constexpr int64_t kFirstDay = -719162;
+constexpr int64_t kLastDay = 2932896;
+constexpr bool valid_day(int64_t day) noexcept { return day >= kFirstDay && day <= kLastDay; }
 // 0 = Monday .. 6 = Sunday
 int weekday(int64_t days) noexcept;
 

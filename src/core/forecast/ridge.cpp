@@ -6,6 +6,7 @@
 #include "core/common/eigen.hpp"
 #include "core/common/error.hpp"
 #include "core/forecast/features.hpp"
+#include "core/model/binary_io.hpp"
 
 namespace insight::forecast {
 
@@ -39,7 +40,7 @@ void RidgeForecaster::fit(int64_t first_day, const std::vector<double>& series, 
   mean_.assign(mean.data(), mean.data() + d);
   scale_.assign(scale.data(), scale.data() + d);
   intercept_ = y_mean;
-  history_ = series;
+  history_.assign(series.end() - kFeatureWarmup, series.end());
   next_day_ = first_day + static_cast<int64_t>(series.size());
 }
 
@@ -55,6 +56,36 @@ std::vector<double> RidgeForecaster::forecast(int horizon) const {
     history.push_back(yhat);  // recursive: the next day's lags see this prediction
   }
   return out;
+}
+
+void RidgeForecaster::write(BinaryWriter& w) const {
+  w.f64_array(weights_);
+  w.f64_array(mean_);
+  w.f64_array(scale_);
+  w.f64(intercept_);
+  w.i64(next_day_);
+  w.f64_array(history_);
+}
+
+RidgeForecaster RidgeForecaster::read(BinaryReader& r) {
+  RidgeForecaster m;
+  m.weights_ = r.f64_array(kFeatureCount);
+  m.mean_ = r.f64_array(kFeatureCount);
+  m.scale_ = r.f64_array(kFeatureCount);
+  m.intercept_ = r.finite_f64();
+  m.next_day_ = r.i64();
+  m.history_ = r.f64_array(kFeatureWarmup);
+  if (m.weights_.size() != kFeatureCount || m.mean_.size() != kFeatureCount ||
+      m.scale_.size() != kFeatureCount || m.history_.size() != kFeatureWarmup)
+    throw CorruptPayload("linear forecaster state has the wrong size");
+  for (size_t j = 0; j < kFeatureCount; ++j)
+    if (!std::isfinite(m.weights_[j]) || !std::isfinite(m.mean_[j]) || !(m.scale_[j] > 0) ||
+        !std::isfinite(m.scale_[j]))
+      throw CorruptPayload("linear forecaster state is not finite");
+  for (double v : m.history_)
+    if (!std::isfinite(v)) throw CorruptPayload("linear forecaster history is not finite");
+  if (!valid_day(m.next_day_)) throw CorruptPayload("linear forecaster day out of range");
+  return m;
 }
 
 }  // namespace insight::forecast

@@ -6,6 +6,11 @@
 #include <cstdint>
 #include <vector>
 
+namespace insight {
+class BinaryWriter;
+class BinaryReader;
+}  // namespace insight
+
 namespace insight::forecast {
 
 class RidgeForecaster {
@@ -14,12 +19,15 @@ class RidgeForecaster {
   static constexpr size_t kMinTrainingRows = 14;
   void fit(int64_t first_day, const std::vector<double>& series, double lambda = 1.0);
   std::vector<double> forecast(int horizon) const;
+  void write(BinaryWriter& w) const;
+  // CorruptPayload if the state is inconsistent.
+  static RidgeForecaster read(BinaryReader& r);
 
  private:
   std::vector<double> weights_, mean_, scale_;
   double intercept_ = 0;
   int64_t next_day_ = 0;
-  std::vector<double> history_;  // the series, to continue recursively
+  std::vector<double> history_;  // the last kFeatureWarmup days, to continue recursively
 };
 
 }  // namespace insight::forecast

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/common/error.hpp"
+#include "core/model/binary_io.hpp"
 
 namespace insight::forecast {
 namespace {
@@ -173,6 +174,47 @@ std::vector<double> HoltWinters::forecast(int horizon) const {
     out[h - 1] = level_ + damp * trend_ + seasonal_[(n_ + h - 1) % static_cast<size_t>(season_)];
   }
   return out;
+}
+
+void SeasonalNaive::write(BinaryWriter& w) const { w.f64_array(last_season_); }
+
+SeasonalNaive SeasonalNaive::read(BinaryReader& r) {
+  SeasonalNaive m;
+  m.last_season_ = r.f64_array(366);
+  if (m.last_season_.empty()) throw CorruptPayload("seasonal_naive state is empty");
+  for (double v : m.last_season_)
+    if (!std::isfinite(v)) throw CorruptPayload("seasonal_naive state is not finite");
+  return m;
+}
+
+void HoltWinters::write(BinaryWriter& w) const {
+  w.f64(params_.alpha);
+  w.f64(params_.beta);
+  w.f64(params_.gamma);
+  w.f64(params_.phi);
+  w.f64(level_);
+  w.f64(trend_);
+  w.f64_array(seasonal_);
+  w.u64(n_);
+}
+
+HoltWinters HoltWinters::read(BinaryReader& r) {
+  HoltWinters m;
+  m.params_.alpha = r.finite_f64();
+  m.params_.beta = r.finite_f64();
+  m.params_.gamma = r.finite_f64();
+  m.params_.phi = r.finite_f64();
+  m.level_ = r.finite_f64();
+  m.trend_ = r.finite_f64();
+  m.seasonal_ = r.f64_array(366);
+  m.n_ = r.u64();
+  if (m.seasonal_.empty()) throw CorruptPayload("holt_winters has no seasonal state");
+  for (double v : m.seasonal_)
+    if (!std::isfinite(v)) throw CorruptPayload("holt_winters seasonal state is not finite");
+  if (!(m.params_.phi >= 0 && m.params_.phi <= 1))
+    throw CorruptPayload("holt_winters damping out of range");
+  m.season_ = static_cast<int>(m.seasonal_.size());
+  return m;
 }
 
 }  // namespace insight::forecast

@@ -9,6 +9,11 @@
 #include <cstddef>
 #include <vector>
 
+namespace insight {
+class BinaryWriter;
+class BinaryReader;
+}  // namespace insight
+
 namespace insight::forecast {
 
 constexpr int kWeek = 7;
@@ -18,6 +23,9 @@ class SeasonalNaive {
   // Needs at least one season of history.
   void fit(const std::vector<double>& history, int season = kWeek);
   std::vector<double> forecast(int horizon) const;
+  // The fitted state, for a model payload; read() throws CorruptPayload if it is inconsistent.
+  void write(BinaryWriter& w) const;
+  static SeasonalNaive read(BinaryReader& r);
 
  private:
   std::vector<double> last_season_;
@@ -38,6 +46,8 @@ class HoltWinters {
                 int season = kWeek);
   std::vector<double> forecast(int horizon) const;
   const HoltWintersParams& params() const { return params_; }
+  void write(BinaryWriter& w) const;
+  static HoltWinters read(BinaryReader& r);
   // Sum of squared one-step-ahead errors over the history for these parameters.
   static double one_step_sse(const std::vector<double>& history, const HoltWintersParams& p,
                              int season);

@@ -1,0 +1,58 @@
+// The forecasting learners behind one interface: train on a daily series, continue it for
+// `horizon` days, and write/read the fitted state for a model payload.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/common/interrupt.hpp"
+
+namespace insight {
+class BinaryWriter;
+class BinaryReader;
+}  // namespace insight
+
+namespace insight::forecast {
+
+// The number is stored in payloads: append only.
+enum class Learner : uint8_t {
+  SeasonalNaive = 0,
+  HoltWinters = 1,
+  Linear = 2,
+  RandomForest = 3,
+  GradientBoosting = 4,
+};
+
+std::string_view learner_name(Learner l) noexcept;
+std::optional<Learner> learner_from_name(std::string_view name) noexcept;
+std::optional<Learner> learner_from_tag(uint8_t tag) noexcept;
+// Days of history the learner needs to be trained.
+size_t min_history(Learner l) noexcept;
+// Every learner, in order of preference when MASE ties.
+const std::vector<Learner>& all_learners();
+// "seasonal_naive, holt_winters, ..." for error messages.
+std::string learner_names();
+
+class FittedLearner {
+ public:
+  virtual ~FittedLearner() = default;
+  virtual Learner learner() const noexcept = 0;
+  // The `horizon` days after the training series, recursively.
+  virtual std::vector<double> forecast(int horizon) const = 0;
+  virtual void write(BinaryWriter& w) const = 0;
+};
+
+// Trains `learner` on series (day first_day onwards). InvalidParameter if it is too short.
+// `check` runs between units of work, on the calling thread.
+std::unique_ptr<FittedLearner> fit_learner(Learner learner, int64_t first_day,
+                                           const std::vector<double>& series,
+                                           const InterruptCheck& check = {});
+// CorruptPayload if the state is inconsistent.
+std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r);
+
+}  // namespace insight::forecast

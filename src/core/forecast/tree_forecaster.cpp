@@ -1,0 +1,214 @@
+#include "core/forecast/tree_forecaster.hpp"
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+// clang-format off
+#include "core/common/dlib.hpp"
+#include <dlib/random_forest.h>
+// clang-format on
+#include <xgboost/c_api.h>
+
+#include "core/common/error.hpp"
+#include "core/forecast/features.hpp"
+#include "core/model/binary_io.hpp"
+
+namespace insight::forecast {
+namespace {
+
+void check_series(const std::vector<double>& series, const char* learner) {
+  const size_t needed = kFeatureWarmup + TreeForecaster::kMinTrainingRows;
+  if (series.size() < needed)
+    throw InvalidParameter(std::string("the series is too short for ") + learner,
+                           std::to_string(series.size()) + " days found, " + learner + " needs " +
+                               std::to_string(needed));
+  for (double v : series)
+    if (!std::isfinite(v)) throw InvalidParameter("series values must be finite numbers");
+}
+
+// XGBoost reports failures through return codes; turn them into exceptions.
+void xgb(int rc) {
+  if (rc != 0) throw InternalError(std::string("XGBoost: ") + XGBGetLastError());
+}
+
+struct DMatrix {
+  DMatrixHandle h = nullptr;
+  ~DMatrix() {
+    if (h) XGDMatrixFree(h);
+  }
+};
+struct Booster {
+  BoosterHandle h = nullptr;
+  ~Booster() {
+    if (h) XGBoosterFree(h);
+  }
+};
+
+}  // namespace
+
+// Rows of the most recent kTrainingWindow days (after the feature warm-up).
+static void training_rows(int64_t first_day, const std::vector<double>& series, std::vector<double>& X,
+                   std::vector<double>& y) {
+  const size_t keep = TreeForecaster::kTrainingWindow + kFeatureWarmup;
+  if (series.size() <= keep) return build_training_rows(first_day, series, X, y);
+  const size_t skip = series.size() - keep;
+  const std::vector<double> recent(series.begin() + static_cast<long>(skip), series.end());
+  build_training_rows(first_day + static_cast<int64_t>(skip), recent, X, y);
+}
+
+void TreeForecaster::keep_history(int64_t first_day, const std::vector<double>& series) {
+  history_.assign(series.end() - kFeatureWarmup, series.end());
+  next_day_ = first_day + static_cast<int64_t>(series.size());
+}
+
+TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>& y,
+                         size_t features, const ForestOptions& options,
+                         std::vector<double>* library_predictions) {
+  if (y.empty() || X.size() != y.size() * features || features == 0)
+    throw InvalidParameter("a forest needs a non-empty design matrix");
+  using Sample = dlib::matrix<double, 0, 1>;
+  std::vector<Sample> samples(y.size());
+  for (size_t r = 0; r < y.size(); ++r) {
+    samples[r].set_size(static_cast<long>(features));
+    for (size_t j = 0; j < features; ++j) samples[r](static_cast<long>(j)) = X[r * features + j];
+  }
+  dlib::random_forest_regression_trainer<dlib::dense_feature_extractor> trainer;
+  trainer.set_num_trees(options.trees);
+  trainer.set_min_samples_per_leaf(options.min_samples_per_leaf);
+  trainer.set_feature_subsampling_fraction(options.feature_fraction);
+  trainer.set_seed("pg_insight");
+  const auto forest = trainer.train(samples, y);
+  if (library_predictions) {
+    library_predictions->clear();
+    for (const auto& sample : samples) library_predictions->push_back(forest(sample));
+  }
+  // dlib: internal nodes 0..T-1, then leaves; a child index >= T names leaf (index - T), so
+  // laying the leaves out right after the internal nodes keeps every index as it is.
+  std::vector<TreeNode> nodes;
+  std::vector<uint32_t> roots;
+  const auto& trees = forest.get_internal_tree_nodes();
+  const auto& leaves = forest.get_tree_leaves();
+  for (size_t t = 0; t < trees.size(); ++t) {
+    const auto offset = static_cast<uint32_t>(nodes.size());
+    roots.push_back(offset);
+    for (const auto& n : trees[t]) {
+      TreeNode node;
+      node.feature = static_cast<int32_t>(n.split_feature);
+      node.threshold = n.split_threshold;
+      node.left = offset + n.left;
+      node.right = offset + n.right;
+      nodes.push_back(node);
+    }
+    for (float leaf : leaves[t]) {
+      TreeNode node;
+      node.value = leaf;
+      nodes.push_back(node);
+    }
+  }
+  const double scale = 1.0 / static_cast<double>(trees.size());
+  return TreeEnsemble(std::move(nodes), std::move(roots), features, 0.0, scale, false);
+}
+
+TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<double>& y,
+                                size_t features, const BoostingOptions& options,
+                                const InterruptCheck& check,
+                                std::vector<double>* library_predictions) {
+  if (y.empty() || X.size() != y.size() * features || features == 0)
+    throw InvalidParameter("boosting needs a non-empty design matrix");
+  const std::vector<float> Xf(X.begin(), X.end());
+  const std::vector<float> yf(y.begin(), y.end());
+  double mean = 0;
+  for (double v : y) mean += v;
+  mean /= static_cast<double>(y.size());
+  DMatrix d;
+  xgb(XGDMatrixCreateFromMat(Xf.data(), y.size(), features, std::nanf(""), &d.h));
+  xgb(XGDMatrixSetFloatInfo(d.h, "label", yf.data(), y.size()));
+  Booster b;
+  xgb(XGBoosterCreate(&d.h, 1, &b.h));
+  auto set = [&](const char* k, const std::string& v) { xgb(XGBoosterSetParam(b.h, k, v.c_str())); };
+  set("objective", "reg:squarederror");
+  set("nthread", "1");  // one series per thread: parallelism comes from running series side by side
+  set("seed", "0");
+  set("verbosity", "0");
+  set("tree_method", "exact");
+  set("max_depth", std::to_string(options.max_depth));
+  set("eta", format_number(options.eta));
+  set("subsample", format_number(options.subsample));
+  set("colsample_bytree", format_number(options.colsample));
+  set("min_child_weight", format_number(options.min_child_weight));
+  set("base_score", format_number(mean));
+  for (int round = 0; round < options.rounds; ++round) {
+    if (round % 16 == 0) poll(check);
+    xgb(XGBoosterUpdateOneIter(b.h, round, d.h));
+  }
+  if (library_predictions) {
+    bst_ulong n = 0;
+    const float* out = nullptr;
+    xgb(XGBoosterPredict(b.h, d.h, 0, 0, 0, &n, &out));
+    library_predictions->assign(out, out + n);
+  }
+  bst_ulong len = 0;
+  const char* buf = nullptr;
+  xgb(XGBoosterSaveModelToBuffer(b.h, R"({"format": "json"})", &len, &buf));
+  return TreeEnsemble::from_xgboost_json(std::string(buf, len), features);
+}
+
+void TreeForecaster::fit_random_forest(int64_t first_day, const std::vector<double>& series,
+                                       const ForestOptions& options) {
+  check_series(series, "random_forest");
+  std::vector<double> X, y;
+  training_rows(first_day, series, X, y);
+  ensemble_ = grow_forest(X, y, kFeatureCount, options);
+  kind_ = Kind::RandomForest;
+  keep_history(first_day, series);
+}
+
+void TreeForecaster::fit_gradient_boosting(int64_t first_day, const std::vector<double>& series,
+                                           const BoostingOptions& options,
+                                           const InterruptCheck& check) {
+  check_series(series, "gradient_boosting");
+  std::vector<double> X, y;
+  training_rows(first_day, series, X, y);
+  ensemble_ = grow_boosted_trees(X, y, kFeatureCount, options, check);
+  kind_ = Kind::GradientBoosting;
+  keep_history(first_day, series);
+}
+
+std::vector<double> TreeForecaster::forecast(int horizon) const {
+  std::vector<double> history = history_;
+  std::vector<double> out;
+  double x[kFeatureCount];
+  for (int h = 0; h < horizon; ++h) {
+    features_for_day(next_day_ + h, history, x);
+    const double yhat = ensemble_.predict(x);
+    out.push_back(yhat);
+    history.push_back(yhat);
+  }
+  return out;
+}
+
+void TreeForecaster::write(BinaryWriter& w) const {
+  w.u8(static_cast<uint8_t>(kind_));
+  w.i64(next_day_);
+  w.f64_array(history_);
+  ensemble_.write(w);
+}
+
+TreeForecaster TreeForecaster::read(BinaryReader& r) {
+  TreeForecaster m;
+  const uint8_t kind = r.u8();
+  if (kind > 1) throw CorruptPayload("unknown tree forecaster kind");
+  m.kind_ = static_cast<Kind>(kind);
+  m.next_day_ = r.i64();
+  if (!valid_day(m.next_day_)) throw CorruptPayload("tree forecaster day out of range");
+  m.history_ = r.f64_array(kFeatureWarmup);
+  if (m.history_.size() != kFeatureWarmup)
+    throw CorruptPayload("tree forecaster history has the wrong size");
+  for (double v : m.history_)
+    if (!std::isfinite(v)) throw CorruptPayload("tree forecaster history is not finite");
+  m.ensemble_ = TreeEnsemble::read(r, kFeatureCount);
+  return m;
+}
+
+}  // namespace insight::forecast

@@ -1,0 +1,74 @@
+// random_forest and gradient_boosting: regression trees on the shared daily features
+// (features.hpp), forecasting recursively like linear. The forest is grown by dlib's
+// random_forest_regression_trainer, the boosted trees by XGBoost's C API (reg:squarederror);
+// both are then copied into a TreeEnsemble, the validated form payloads store.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/common/interrupt.hpp"
+#include "core/forecast/trees.hpp"
+
+namespace insight::forecast {
+
+// Defaults sized for 'auto' over many series: every candidate is fitted folds + 1 times per
+// series (docs/benchmarks.md has the accuracy and speed they give).
+struct ForestOptions {
+  size_t trees = 30;
+  size_t min_samples_per_leaf = 5;
+  double feature_fraction = 1.0 / 3.0;
+};
+
+struct BoostingOptions {
+  int rounds = 60;
+  int max_depth = 3;
+  double eta = 0.1;
+  double subsample = 0.8;
+  double colsample = 0.8;
+  double min_child_weight = 3;
+};
+
+// Grow trees on a row-major design matrix X (rows × features) and copy them into a
+// TreeEnsemble. `library_predictions`, if given, receives the library's own predictions for
+// every row of X, so tests can check the copy predicts exactly what dlib / XGBoost predict.
+TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>& y,
+                         size_t features, const ForestOptions& options,
+                         std::vector<double>* library_predictions = nullptr);
+TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<double>& y,
+                                size_t features, const BoostingOptions& options,
+                                const InterruptCheck& check = {},
+                                std::vector<double>* library_predictions = nullptr);
+
+class TreeForecaster {
+ public:
+  // Both need kFeatureWarmup + kMinTrainingRows days.
+  static constexpr size_t kMinTrainingRows = 14;
+  // Trees learn from the most recent year only: older days cost time and, for trees that cannot
+  // extrapolate a level, mostly describe a level the series has left.
+  static constexpr size_t kTrainingWindow = 365;
+  enum class Kind : uint8_t { RandomForest = 0, GradientBoosting = 1 };
+
+  // The InterruptCheck runs between boosting rounds; it must be callable from this thread.
+  void fit_random_forest(int64_t first_day, const std::vector<double>& series,
+                         const ForestOptions& options = {});
+  void fit_gradient_boosting(int64_t first_day, const std::vector<double>& series,
+                             const BoostingOptions& options = {},
+                             const InterruptCheck& check = {});
+  std::vector<double> forecast(int horizon) const;
+  Kind kind() const noexcept { return kind_; }
+  const TreeEnsemble& ensemble() const noexcept { return ensemble_; }
+
+  void write(BinaryWriter& w) const;
+  static TreeForecaster read(BinaryReader& r);
+
+ private:
+  void keep_history(int64_t first_day, const std::vector<double>& series);
+  Kind kind_ = Kind::RandomForest;
+  TreeEnsemble ensemble_;
+  int64_t next_day_ = 0;
+  std::vector<double> history_;  // the last kFeatureWarmup days
+};
+
+}  // namespace insight::forecast
