@@ -18,11 +18,20 @@
 
 #include "pg/catalog_writer.hpp"
 #include "pg/model_store.hpp"
+#include "pg/source.hpp"
 #include "pg/values.hpp"
 
 namespace {
 
 using insight::InvalidParameter;
+using insight::pg::check_select;
+using insight::pg::column_type;
+using insight::pg::elapsed_us;
+using insight::pg::is_numeric_type;
+using insight::pg::kNumericTypes;
+using insight::pg::quoted;
+using insight::pg::source_relation;
+using insight::pg::SourceRelation;
 using insight::anomaly::AnomalyModel;
 using insight::anomaly::Reservoir;
 using insight::pg::guard;
@@ -329,13 +338,6 @@ INSIGHT_FUNCTION(insight_anomaly_score_bytes) {
 // ---------------------------------------------------------------------------------------
 namespace {
 
-const char* kNumericTypes = "double precision, real, smallint, integer, bigint or numeric";
-
-bool is_numeric_type(Oid base) {
-  return base == FLOAT8OID || base == FLOAT4OID || base == INT2OID || base == INT4OID ||
-         base == INT8OID || base == NUMERICOID;
-}
-
 // Inside guard() only: plain C, may raise (numeric → float8 out of range).
 double datum_to_double(Datum d, Oid base) {
   switch (base) {
@@ -575,72 +577,6 @@ INSIGHT_FUNCTION(insight_is_anomaly_named) {
 // ---------------------------------------------------------------------------------------
 namespace {
 
-struct SourceRelation {
-  Oid relid;
-  // Schema-qualified and quoted: safe in SQL text, readable back as a regclass, and what
-  // messages and the catalog's source column show.
-  std::string qualified;
-};
-
-SourceRelation source_relation(FunctionCallInfo fcinfo, int n) {
-  if (insight::pg::arg_is_null(fcinfo, n)) throw InvalidParameter("source must not be NULL");
-  SourceRelation s;
-  s.relid = PG_GETARG_OID(n);
-  const Oid relid = s.relid;
-  const char* nsp = nullptr;
-  const char* rel = nullptr;
-  guard([relid, &nsp, &rel] {
-    rel = get_rel_name(relid);
-    if (rel != nullptr) nsp = get_namespace_name(get_rel_namespace(relid));
-  });
-  if (rel == nullptr || nsp == nullptr)
-    throw insight::UndefinedObject("relation with OID " + std::to_string(relid) +
-                                   " does not exist");
-  s.qualified = guard([nsp, rel] { return quote_qualified_identifier(nsp, rel); });
-  return s;
-}
-
-// Source relations are read with the caller's privileges: checked up front for a clear error.
-void check_select(const SourceRelation& s, const std::vector<std::string>& columns) {
-  const Oid relid = s.relid;
-  const bool table_ok =
-      guard([relid] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK; });
-  if (table_ok) return;
-  for (const auto& c : columns) {
-    const char* name = c.c_str();
-    const bool ok = guard([relid, name] {
-      const AttrNumber att = get_attnum(relid, name);
-      return att != InvalidAttrNumber &&
-             pg_attribute_aclcheck(relid, att, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
-    });
-    if (!ok)
-      throw insight::InsufficientPrivilege(
-          "permission denied for table " + s.qualified,
-          "Reading column \"" + c + "\" needs the SELECT privilege.",
-          "pg_insight reads source relations with your own privileges.");
-  }
-}
-
-// The column's base type; UndefinedColumn (42703) when absent.
-Oid column_type(const SourceRelation& s, const std::string& column, const char* role) {
-  const Oid relid = s.relid;
-  const char* name = column.c_str();
-  const Oid type = guard([relid, name] {
-    const AttrNumber att = get_attnum(relid, name);
-    return att == InvalidAttrNumber ? InvalidOid : getBaseType(get_atttype(relid, att));
-  });
-  if (type == InvalidOid)
-    throw insight::UndefinedColumn(
-        "column \"" + column + "\" of relation " + s.qualified + " does not exist",
-        std::string("It was named as ") + role + ".");
-  return type;
-}
-
-std::string quoted(const std::string& identifier) {
-  const char* id = identifier.c_str();
-  return guard([id] { return quote_identifier(id); });
-}
-
 std::vector<std::string> feature_list(FunctionCallInfo fcinfo, int n) {
   if (insight::pg::arg_is_null(fcinfo, n)) throw InvalidParameter("features must not be NULL");
   Datum d = PG_GETARG_DATUM(n);
@@ -661,12 +597,6 @@ std::vector<std::string> feature_list(FunctionCallInfo fcinfo, int n) {
       throw InvalidParameter("feature \"" + out.back() + "\" is named twice");
   }
   return out;
-}
-
-int64_t elapsed_us(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                               since)
-      .count();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "core/common/crc32c.hpp"
 #include "core/common/error.hpp"
+#include "core/forecast/forecast_model.hpp"
 #include "core/model/binary_io.hpp"
 #include "core/model/model.hpp"
 
@@ -17,6 +18,14 @@ void load(const uint8_t* data, size_t size) {
     insight::ModelPtr m = insight::load_model(data, size);
     (void)m->memory_bytes();
     (void)m->meta().dump();
+    // A forecaster that loads must also forecast: walks every learner's validated state.
+    if (const auto* f = dynamic_cast<const insight::forecast::ForecastModel*>(m.get())) {
+      size_t n = 0;
+      for (const auto& s : f->series()) {
+        if (n++ == 4) break;
+        (void)f->forecast(s, 3, 0.9);
+      }
+    }
   } catch (const insight::CorruptPayload&) {
   }
 }

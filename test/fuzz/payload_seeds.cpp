@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/anomaly/anomaly_model.hpp"
+#include "core/forecast/forecast_model.hpp"
 #include "core/model/binary_io.hpp"
 #include "core/model/payload.hpp"
 
@@ -45,5 +46,25 @@ int main(int argc, char** argv) {
   options.forest.n_trees = 3;
   options.forest.sample_size = 8;
   write(insight::anomaly::train_anomaly_payload(sample, options, {"a", "b"}));
+  // Forecasters: 'auto' over two groups (one short: the seasonal-naive fallback), and each
+  // tree learner alone, so the fuzzer starts inside every learner's state reader.
+  auto series = [](const char* key, size_t n) {
+    insight::forecast::SeriesData s;
+    s.key = key;
+    s.first_day = 15000;
+    for (size_t t = 0; t < n; ++t) s.values.push_back(10.0 + static_cast<double>(t % 7));
+    return s;
+  };
+  insight::forecast::TrainSummary summary;
+  insight::forecast::TrainOptions fo;
+  fo.horizon = 3;
+  fo.folds = 1;
+  write(insight::forecast::train_forecast_payload({series("a", 20), series("b", 60)}, true, fo, {},
+                                                  summary));
+  for (auto l : {insight::forecast::Learner::RandomForest,
+                 insight::forecast::Learner::GradientBoosting}) {
+    fo.learner = l;
+    write(insight::forecast::train_forecast_payload({series("", 50)}, false, fo, {}, summary));
+  }
   return 0;
 }

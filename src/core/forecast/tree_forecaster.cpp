@@ -1,5 +1,6 @@
 #include "core/forecast/tree_forecaster.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -116,8 +117,9 @@ TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<
                                 std::vector<double>* library_predictions) {
   if (y.empty() || X.size() != y.size() * features || features == 0)
     throw InvalidParameter("boosting needs a non-empty design matrix");
-  const std::vector<float> Xf(X.begin(), X.end());
-  const std::vector<float> yf(y.begin(), y.end());
+  std::vector<float> Xf(X.size()), yf(y.size());
+  std::transform(X.begin(), X.end(), Xf.begin(), to_float);
+  std::transform(y.begin(), y.end(), yf.begin(), to_float);
   double mean = 0;
   for (double v : y) mean += v;
   mean /= static_cast<double>(y.size());

@@ -56,7 +56,7 @@ double TreeEnsemble::predict(const double* x) const {
     while (nodes_[i].feature >= 0) {
       const TreeNode& n = nodes_[i];
       const double v = x[n.feature];
-      const bool left = float_inputs_ ? static_cast<float>(v) < n.threshold
+      const bool left = float_inputs_ ? to_float(v) < n.threshold
                                       : v < static_cast<double>(n.threshold);
       i = left ? n.left : n.right;
     }
@@ -132,10 +132,10 @@ TreeEnsemble TreeEnsemble::from_xgboost_json(const std::string& text, size_t fea
     for (size_t i = 0; i < n; ++i) {
       TreeNode node;
       if (left[i] < 0) {
-        node.value = static_cast<float>(cond[i]);
+        node.value = to_float(cond[i]);
       } else {
         node.feature = static_cast<int32_t>(split[i]);
-        node.threshold = static_cast<float>(cond[i]);
+        node.threshold = to_float(cond[i]);
         node.left = offset + static_cast<uint32_t>(left[i]);
         node.right = offset + static_cast<uint32_t>(right[i]);
       }

@@ -17,6 +17,14 @@ class BinaryReader;
 
 namespace insight::forecast {
 
+// double → float without undefined behaviour: out-of-range values saturate to ±infinity.
+inline float to_float(double v) noexcept {
+  constexpr double kMax = 3.4028234663852886e38;  // FLT_MAX
+  if (v > kMax) return __builtin_huge_valf();
+  if (v < -kMax) return -__builtin_huge_valf();
+  return static_cast<float>(v);  // NaN stays NaN
+}
+
 struct TreeNode {
   int32_t feature = -1;    // -1 = leaf
   float threshold = 0;     // go left when x[feature] < threshold

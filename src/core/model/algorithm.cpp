@@ -13,9 +13,15 @@ constexpr std::array<std::pair<Task, std::string_view>, 4> kTasks{{
     {Task::RootCause, "root_cause"},
 }};
 
-constexpr std::array<std::pair<Algorithm, std::string_view>, 2> kAlgorithms{{
+constexpr std::array<std::pair<Algorithm, std::string_view>, 8> kAlgorithms{{
     {Algorithm::External, "external"},
     {Algorithm::IsolationForest, "isolation_forest"},
+    {Algorithm::ForecastAuto, "auto"},
+    {Algorithm::SeasonalNaive, "seasonal_naive"},
+    {Algorithm::HoltWinters, "holt_winters"},
+    {Algorithm::LinearForecast, "linear"},
+    {Algorithm::RandomForestForecast, "random_forest"},
+    {Algorithm::GradientBoostingForecast, "gradient_boosting"},
 }};
 
 template <typename Table>

@@ -16,6 +16,13 @@ enum class Algorithm : uint16_t {
   External = 1,
   // src/core/anomaly: insight.isolation_forest_fit, insight.train_anomaly_detector
   IsolationForest = 10,
+  // src/core/forecast: insight.train_forecaster, by the algorithm asked for (one body format)
+  ForecastAuto = 20,
+  SeasonalNaive = 21,
+  HoltWinters = 22,
+  LinearForecast = 23,
+  RandomForestForecast = 24,
+  GradientBoostingForecast = 25,
 };
 
 std::string_view task_name(Task t) noexcept;

@@ -2,6 +2,7 @@
 
 #include "core/anomaly/anomaly_model.hpp"
 #include "core/common/error.hpp"
+#include "core/forecast/forecast_model.hpp"
 
 namespace insight {
 
@@ -29,6 +30,14 @@ ModelPtr load_model(const uint8_t* data, size_t size) {
     case Algorithm::IsolationForest:
       if (p.task != Task::Anomaly) throw CorruptPayload("isolation forest payload with a wrong task");
       return anomaly::load_anomaly_model(std::move(p));
+    case Algorithm::ForecastAuto:
+    case Algorithm::SeasonalNaive:
+    case Algorithm::HoltWinters:
+    case Algorithm::LinearForecast:
+    case Algorithm::RandomForestForecast:
+    case Algorithm::GradientBoostingForecast:
+      if (p.task != Task::Forecast) throw CorruptPayload("forecast payload with a wrong task");
+      return forecast::load_forecast_model(std::move(p));
   }
   throw CorruptPayload("model payload is corrupt: no loader for algorithm " +
                        std::string(algorithm_name(p.algorithm)));

@@ -1,0 +1,317 @@
+#include "core/forecast/forecast_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <mutex>
+
+#include "core/common/error.hpp"
+#include "core/common/parallel.hpp"
+#include "core/forecast/features.hpp"
+#include "core/model/binary_io.hpp"
+
+namespace insight::forecast {
+namespace {
+
+constexpr size_t kMaxSeries = 10'000'000;
+constexpr size_t kMaxResiduals = 52 * 366;  // folds × horizon at most
+
+std::string iso_date(int64_t day) {
+  const CivilDate d = civil_from_days(day);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+  return buf;
+}
+
+std::string series_label(const SeriesData& s, bool grouped) {
+  return grouped ? "group \"" + s.key + "\"" : "the series";
+}
+
+nlohmann::json metrics_json(double mae, double rmse, double smape, double mase) {
+  return {{"mae", mae}, {"rmse", rmse}, {"smape", smape}, {"mase", mase}};
+}
+
+}  // namespace
+
+Algorithm forecast_algorithm(std::optional<Learner> learner) noexcept {
+  if (!learner) return Algorithm::ForecastAuto;
+  switch (*learner) {
+    case Learner::SeasonalNaive:
+      return Algorithm::SeasonalNaive;
+    case Learner::HoltWinters:
+      return Algorithm::HoltWinters;
+    case Learner::Linear:
+      return Algorithm::LinearForecast;
+    case Learner::RandomForest:
+      return Algorithm::RandomForestForecast;
+    case Learner::GradientBoosting:
+      return Algorithm::GradientBoostingForecast;
+  }
+  return Algorithm::ForecastAuto;
+}
+
+bool is_forecast_algorithm(Algorithm a) noexcept {
+  const auto tag = static_cast<uint16_t>(a);
+  return tag >= 20 && tag <= 25;
+}
+
+ForecastModel::ForecastModel(Algorithm algorithm, nlohmann::json meta, int horizon, int folds,
+                             bool grouped, std::vector<SeriesFit> series, size_t state_bytes)
+    : Model(algorithm, Task::Forecast, std::move(meta)),
+      horizon_(horizon),
+      folds_(folds),
+      grouped_(grouped),
+      series_(std::move(series)) {
+  // In memory, tree nodes take 20 bytes for 16 serialized: state_bytes · 1.5 is an upper bound.
+  bytes_ = sizeof(*this) + json_memory_bytes(this->meta()) + state_bytes + state_bytes / 2;
+  for (const SeriesFit& s : series_) {
+    bytes_ += sizeof(SeriesFit) + s.key.capacity() + s.candidates.capacity() * sizeof(CandidateMetrics);
+    for (const auto& r : s.residuals) bytes_ += sizeof(r) + r.capacity() * sizeof(double);
+    bytes_ += 128;  // the learner object itself
+  }
+}
+
+size_t ForecastModel::memory_bytes() const { return bytes_; }
+
+const SeriesFit* ForecastModel::find(const std::string& key) const {
+  if (!grouped_) return series_.empty() ? nullptr : &series_[0];
+  const auto it = std::lower_bound(series_.begin(), series_.end(), key,
+                                   [](const SeriesFit& s, const std::string& k) { return s.key < k; });
+  return it != series_.end() && it->key == key ? &*it : nullptr;
+}
+
+std::vector<ForecastPoint> ForecastModel::forecast(const SeriesFit& s, int horizon,
+                                                   double confidence) const {
+  check_horizon(horizon);
+  check_confidence(confidence);
+  const std::vector<double> value = s.model->forecast(horizon);
+  std::vector<double> lower, upper;
+  prediction_interval(value, s.residuals, confidence, lower, upper);
+  std::vector<ForecastPoint> out(value.size());
+  for (size_t h = 0; h < value.size(); ++h)
+    out[h] = ForecastPoint{s.next_day() + static_cast<int64_t>(h), value[h], lower[h], upper[h]};
+  return out;
+}
+
+// ---- training ----
+
+Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
+                               const TrainOptions& options, const InterruptCheck& check,
+                               TrainSummary& summary) {
+  check_horizon(options.horizon);
+  check_folds(options.folds);
+  if (series.empty()) throw InvalidParameter("no rows to train a forecaster on");
+  if (!grouped && series.size() != 1) throw InternalError("an ungrouped model has one series");
+  std::sort(series.begin(), series.end(),
+            [](const SeriesData& a, const SeriesData& b) { return a.key < b.key; });
+  for (size_t i = 1; i < series.size(); ++i)
+    if (series[i].key == series[i - 1].key) throw InternalError("duplicate group key");
+  for (const SeriesData& s : series) {
+    if (!valid_day(s.first_day) || !valid_day(s.first_day + static_cast<int64_t>(s.values.size()) + 366))
+      throw InvalidParameter("dates must lie between 0001-01-01 and 9998-12-31");
+    for (double v : s.values)
+      if (!std::isfinite(v))
+        throw InvalidParameter("the daily sums of " + series_label(s, grouped) + " are not finite");
+  }
+  // An explicit learner needs its history for every series: fail before any work.
+  if (options.learner) {
+    const size_t needed =
+        min_history(*options.learner) + static_cast<size_t>(options.horizon) * options.folds;
+    for (const SeriesData& s : series)
+      if (s.values.size() < needed)
+        throw InvalidParameter(
+            std::string("the series of ") + (grouped ? "group \"" + s.key + "\"" : "the source") +
+                " is too short for " + std::string(learner_name(*options.learner)),
+            std::to_string(s.values.size()) + " days found, " + std::to_string(needed) +
+                " needed (" + std::to_string(min_history(*options.learner)) + " to train, then " +
+                std::to_string(options.folds) + " backtest folds of " +
+                std::to_string(options.horizon) + " days)",
+            "Use algorithm => 'auto', which falls back to seasonal_naive for short series.");
+  }
+
+  std::vector<std::optional<SeriesFit>> fits(series.size());
+  parallel_for(
+      series.size(), options.threads,
+      [&](size_t i, const InterruptCheck& poll_worker) {
+        const SeriesData& s = series[i];
+        if (!options.learner && s.values.size() < kMinFallbackHistory) return;  // skipped
+        Forecast f = forecast(options.learner, s.first_day, s.values, options.horizon,
+                              options.folds, 0.5, poll_worker);
+        SeriesFit fit;
+        fit.key = s.key;
+        fit.first_day = s.first_day;
+        fit.days = static_cast<uint32_t>(s.values.size());
+        fit.learner = f.learner;
+        fit.fallback = f.fallback;
+        fit.residuals = f.residuals();
+        for (const BacktestScore& c : f.candidates)
+          fit.candidates.push_back({c.learner, c.mae, c.rmse, c.smape, c.mase});
+        fit.model = std::move(f.model);
+        fits[i] = std::move(fit);
+      },
+      check);
+
+  std::vector<SeriesFit> trained;
+  for (auto& f : fits)
+    if (f) trained.push_back(std::move(*f));
+  summary.series = trained.size();
+  summary.skipped_series = series.size() - trained.size();
+  if (trained.empty())
+    throw InvalidParameter("every series is too short to forecast",
+                           std::to_string(series.size()) + " series, none with at least " +
+                               std::to_string(kMinFallbackHistory) + " days");
+
+  // Metrics: per learner, the mean of its backtest metrics over the series it ran on; the
+  // chosen learners' counts; the chosen forecasts' own backtest metrics (means).
+  struct Acc {
+    size_t n = 0;
+    double mae = 0, rmse = 0, smape = 0, mase = 0;
+    void add(const CandidateMetrics& c) {
+      ++n;
+      mae += c.mae;
+      rmse += c.rmse;
+      smape += c.smape;
+      mase += c.mase;
+    }
+    nlohmann::json json() const {
+      const auto d = static_cast<double>(n);
+      auto j = metrics_json(mae / d, rmse / d, smape / d, mase / d);
+      j["series"] = n;
+      return j;
+    }
+  };
+  std::map<std::string, Acc> per_learner;
+  std::map<std::string, size_t> chosen;
+  Acc best;
+  size_t fallbacks = 0;
+  int64_t last_day = trained[0].next_day() - 1, first_day = trained[0].first_day;
+  for (const SeriesFit& s : trained) {
+    ++chosen[std::string(learner_name(s.learner))];
+    fallbacks += s.fallback ? 1 : 0;
+    last_day = std::max(last_day, s.next_day() - 1);
+    first_day = std::min(first_day, s.first_day);
+    for (const CandidateMetrics& c : s.candidates) {
+      per_learner[std::string(learner_name(c.learner))].add(c);
+      if (c.learner == s.learner) best.add(c);
+    }
+  }
+  nlohmann::json m = nlohmann::json::object();
+  if (best.n > 0) {
+    m = metrics_json(best.mae / static_cast<double>(best.n), best.rmse / static_cast<double>(best.n),
+                     best.smape / static_cast<double>(best.n), best.mase / static_cast<double>(best.n));
+  }
+  m["series"] = trained.size();
+  m["skipped_series"] = summary.skipped_series;
+  m["fallback_series"] = fallbacks;
+  m["horizon"] = options.horizon;
+  m["folds"] = options.folds;
+  if (!grouped) {
+    m["chosen"] = learner_name(trained[0].learner);
+  } else {
+    m["chosen"] = chosen;
+  }
+  nlohmann::json candidates = nlohmann::json::object();
+  for (const auto& [name, acc] : per_learner) candidates[name] = acc.json();
+  m["candidates"] = candidates;
+  summary.metrics = m;
+
+  Payload p;
+  p.algorithm = forecast_algorithm(options.learner);
+  p.task = Task::Forecast;
+  p.meta = {{"horizon", options.horizon},
+            {"folds", options.folds},
+            {"grouped", grouped},
+            {"series", trained.size()},
+            {"first_day", iso_date(first_day)},
+            {"last_day", iso_date(last_day)},
+            {"metrics", m}};
+  BinaryWriter w;
+  w.u32(static_cast<uint32_t>(options.horizon));
+  w.u32(static_cast<uint32_t>(options.folds));
+  w.u8(grouped ? 1 : 0);
+  w.u64(trained.size());
+  for (const SeriesFit& s : trained) {
+    w.str(s.key);
+    w.i64(s.first_day);
+    w.u32(s.days);
+    w.u8(static_cast<uint8_t>(s.learner));
+    w.u8(s.fallback ? 1 : 0);
+    s.model->write(w);
+    w.u32(static_cast<uint32_t>(s.residuals.size()));
+    for (const auto& r : s.residuals) w.f64_array(r);
+    w.u8(static_cast<uint8_t>(s.candidates.size()));
+    for (const CandidateMetrics& c : s.candidates) {
+      w.u8(static_cast<uint8_t>(c.learner));
+      w.f64(c.mae);
+      w.f64(c.rmse);
+      w.f64(c.smape);
+      w.f64(c.mase);
+    }
+  }
+  p.body = w.take();
+  return p;
+}
+
+// ---- loading ----
+
+ModelPtr load_forecast_model(Payload&& p) {
+  if (!is_forecast_algorithm(p.algorithm) || p.task != Task::Forecast)
+    throw CorruptPayload("not a forecast payload");
+  BinaryReader r(p.body.data(), p.body.size());
+  const uint32_t horizon = r.u32();
+  const uint32_t folds = r.u32();
+  if (horizon < 1 || horizon > 366 || folds < 1 || folds > 52)
+    throw CorruptPayload("forecast payload has an invalid horizon or folds");
+  const uint8_t grouped = r.u8();
+  if (grouped > 1) throw CorruptPayload("forecast payload has an invalid flag");
+  // Each series takes well over 16 bytes: bounds the count by the bytes present.
+  const uint64_t count = r.count(kMaxSeries, 16);
+  if (count == 0 || (grouped == 0 && count != 1))
+    throw CorruptPayload("forecast payload has an invalid number of series");
+  std::vector<SeriesFit> series(count);
+  size_t state_bytes = 0;
+  for (size_t i = 0; i < count; ++i) {
+    SeriesFit& s = series[i];
+    s.key = r.str(1u << 16);
+    if (grouped == 0 && !s.key.empty()) throw CorruptPayload("ungrouped series with a key");
+    if (grouped == 1 && i > 0 && !(series[i - 1].key < s.key))
+      throw CorruptPayload("forecast payload group keys are not sorted");
+    s.first_day = r.i64();
+    s.days = r.u32();
+    if (s.days == 0 || !valid_day(s.first_day) ||
+        !valid_day(s.first_day + static_cast<int64_t>(s.days) + 366))
+      throw CorruptPayload("forecast payload has an invalid date range");
+    const auto learner = learner_from_tag(r.u8());
+    if (!learner) throw CorruptPayload("forecast payload has an unknown learner");
+    s.learner = *learner;
+    const uint8_t fallback = r.u8();
+    if (fallback > 1) throw CorruptPayload("forecast payload has an invalid flag");
+    s.fallback = fallback == 1;
+    const size_t before = r.remaining();
+    s.model = read_learner(s.learner, r);
+    state_bytes += before - r.remaining();
+    const uint32_t steps = r.u32();
+    if (steps != horizon) throw CorruptPayload("forecast payload residuals do not match the horizon");
+    s.residuals.resize(steps);
+    for (auto& step : s.residuals) {
+      step = r.f64_array(kMaxResiduals);
+      for (double v : step)
+        if (!std::isfinite(v)) throw CorruptPayload("forecast payload residual is not finite");
+    }
+    const uint8_t candidates = r.u8();
+    if (candidates > all_learners().size())
+      throw CorruptPayload("forecast payload has too many candidates");
+    for (uint8_t c = 0; c < candidates; ++c) {
+      const auto l = learner_from_tag(r.u8());
+      if (!l) throw CorruptPayload("forecast payload has an unknown candidate");
+      CandidateMetrics m{*l, r.f64(), r.f64(), r.f64(), r.f64()};
+      s.candidates.push_back(m);
+    }
+  }
+  r.expect_end();
+  return std::make_shared<ForecastModel>(p.algorithm, std::move(p.meta), static_cast<int>(horizon),
+                                         static_cast<int>(folds), grouped == 1, std::move(series),
+                                         state_bytes);
+}
+
+}  // namespace insight::forecast

@@ -1,0 +1,36 @@
+// Reading a caller's source relation safely: resolve it from its regclass, check the caller's
+// SELECT privilege up front, resolve columns through the catalog (42703 when absent) and quote
+// every identifier that goes into SQL text.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pg/boundary.hpp"
+
+namespace insight::pg {
+
+struct SourceRelation {
+  Oid relid;
+  // Schema-qualified and quoted: safe in SQL text, readable back as a regclass, and what
+  // messages and the catalog's source column show.
+  std::string qualified;
+};
+
+// Argument n as a regclass; 22023 when NULL, 42704 when the relation is gone.
+SourceRelation source_relation(FunctionCallInfo fcinfo, int n);
+// 42501 unless the caller may SELECT the relation, or at least each of `columns`.
+void check_select(const SourceRelation& s, const std::vector<std::string>& columns);
+// The column's base type; UndefinedColumn (42703) when absent. `role` says which argument
+// named it ("a feature", "time_column").
+Oid column_type(const SourceRelation& s, const std::string& column, const char* role);
+std::string quoted(const std::string& identifier);
+
+extern const char* const kNumericTypes;  // for messages
+bool is_numeric_type(Oid base);
+
+int64_t elapsed_us(std::chrono::steady_clock::time_point since);
+
+}  // namespace insight::pg

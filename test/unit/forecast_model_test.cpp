@@ -1,0 +1,156 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/common/parallel.hpp"
+#include "core/common/random.hpp"
+#include "core/forecast/forecast_model.hpp"
+#include "core/model/model.hpp"
+#include "core/model/payload.hpp"
+
+namespace insight::forecast {
+namespace {
+
+SeriesData make(const std::string& key, size_t n, uint64_t seed, double level = 100) {
+  Rng rng(seed);
+  SeriesData s;
+  s.key = key;
+  s.first_day = 15000;
+  for (size_t t = 0; t < n; ++t)
+    s.values.push_back(level + 20 * ((t % 7) >= 5 ? 1 : 0) + 10 * (rng.uniform() - 0.5));
+  return s;
+}
+
+std::shared_ptr<const ForecastModel> reload(const Payload& p) {
+  const auto bytes = encode_payload(p);
+  auto m = std::dynamic_pointer_cast<const ForecastModel>(load_model(bytes.data(), bytes.size()));
+  if (!m) throw std::runtime_error("not a forecast model");
+  return m;
+}
+
+TEST(ForecastModel, GroupedAutoTrainsEverySeriesAndSkipsTooShortOnes) {
+  TrainOptions o;
+  o.horizon = 7;
+  o.threads = 2;
+  TrainSummary summary;
+  const Payload p = train_forecast_payload(
+      {make("b", 120, 1), make("a", 90, 2, 500), make("c", 10, 3), make("d", 30, 4)}, true, o, {},
+      summary);
+  EXPECT_EQ(p.algorithm, Algorithm::ForecastAuto);
+  EXPECT_EQ(summary.series, 3u);
+  EXPECT_EQ(summary.skipped_series, 1u);  // "c": 10 days < 14
+  EXPECT_EQ(summary.metrics.at("fallback_series").get<int>(), 0);
+  EXPECT_TRUE(summary.metrics.contains("candidates"));
+  const auto m = reload(p);
+  ASSERT_TRUE(m->grouped());
+  ASSERT_EQ(m->series().size(), 3u);
+  EXPECT_EQ(m->series()[0].key, "a");  // sorted
+  EXPECT_EQ(m->find("c"), nullptr);
+  EXPECT_EQ(m->find("zz"), nullptr);
+  const SeriesFit* a = m->find("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->next_day(), 15090);
+  const auto f = m->forecast(*a, 10, 0.8);  // beyond the trained horizon of 7
+  ASSERT_EQ(f.size(), 10u);
+  EXPECT_EQ(f[0].day, 15090);
+  for (const auto& pt : f) {
+    EXPECT_GT(pt.value, 400);  // group a's level is 500
+    EXPECT_LT(pt.value, 600);
+    EXPECT_LE(pt.lower, pt.value);
+    EXPECT_GE(pt.upper, pt.value);
+  }
+  // Wider confidence, wider interval.
+  const auto g = m->forecast(*a, 10, 0.95);
+  EXPECT_GE(g[5].upper - g[5].lower, f[5].upper - f[5].lower);
+}
+
+TEST(ForecastModel, ExplicitLearnerTooShortNamesTheGroupAndLength) {
+  TrainOptions o;
+  o.learner = Learner::Linear;
+  TrainSummary summary;
+  try {
+    train_forecast_payload({make("x", 200, 1), make("y", 50, 2)}, true, o, {}, summary);
+    FAIL() << "expected InvalidParameter";
+  } catch (const InvalidParameter& e) {
+    EXPECT_NE(std::string(e.what()).find("group \"y\""), std::string::npos) << e.what();
+    EXPECT_EQ(e.detail(), "50 days found, 86 needed (44 to train, then 3 backtest folds of 14 days)");
+  }
+}
+
+TEST(ForecastModel, TrainingIsDeterministicAcrossThreadCounts) {
+  TrainOptions o;
+  o.horizon = 7;
+  TrainSummary s1, s2;
+  o.threads = 1;
+  const auto one = encode_payload(
+      train_forecast_payload({make("a", 120, 1), make("b", 100, 2)}, true, o, {}, s1));
+  o.threads = 2;
+  const auto two = encode_payload(
+      train_forecast_payload({make("a", 120, 1), make("b", 100, 2)}, true, o, {}, s2));
+  EXPECT_EQ(one, two);
+}
+
+TEST(ForecastModel, EveryTruncationOrFlipIsCorruptNeverACrash) {
+  TrainOptions o;
+  o.horizon = 3;
+  o.folds = 1;
+  TrainSummary summary;
+  const Payload p = train_forecast_payload({make("a", 60, 1), make("b", 20, 2)}, true, o, {}, summary);
+  for (size_t cut = 0; cut < p.body.size(); cut += 7) {
+    Payload t = p;
+    t.body.resize(cut);
+    EXPECT_THROW(reload(t), CorruptPayload) << cut;
+  }
+  // Flipped bytes behind a valid checksum: loads or is refused, never crashes.
+  for (size_t i = 0; i < p.body.size(); i += 3) {
+    Payload t = p;
+    t.body[i] ^= 0x5a;
+    try {
+      const auto m = reload(t);
+      for (const auto& s : m->series()) (void)m->forecast(s, 5, 0.9);
+    } catch (const CorruptPayload&) {
+    }
+  }
+}
+
+TEST(Parallel, RunsEveryItemOnceAndPropagatesTheFirstError) {
+  std::vector<std::atomic<int>> hits(100);
+  parallel_for(100, 2, [&](size_t i, const InterruptCheck&) { hits[i]++; }, {});
+  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+  EXPECT_THROW(parallel_for(
+                   100, 2,
+                   [&](size_t i, const InterruptCheck&) {
+                     if (i == 50) throw InvalidParameter("item 50");
+                   },
+                   {}),
+               InvalidParameter);
+}
+
+TEST(Parallel, ACallerCancelStopsWorkersAtTheirNextPoll) {
+  struct Cancelled {};
+  std::atomic<int> started{0};
+  int checks = 0;
+  EXPECT_THROW(parallel_for(
+                   1000, 2,
+                   [&](size_t, const InterruptCheck& poll_worker) {
+                     ++started;
+                     for (;;) {  // would run forever without the stop
+                       std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                       poll_worker();
+                     }
+                   },
+                   [&] {
+                     if (++checks == 3) throw Cancelled{};
+                   }),
+               Cancelled);
+  EXPECT_LE(started.load(), 2);
+}
+
+}  // namespace
+}  // namespace insight::forecast
