@@ -848,6 +848,63 @@ LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
   SELECT * FROM insight._detect('network', 'network_anomaly', network_id, since, until, baseline, only_anomalies, persist)
 $$;
 
+-------------------------------------------------------------------------------------------
+-- Forecasting (src/core/forecast, src/pg/forecast.cpp)
+-------------------------------------------------------------------------------------------
+-- Reads source with the caller's privileges (daily sums of value_column per calendar day of
+-- time_column, in the session's TimeZone; days without rows count as 0), writes the catalog
+-- as its owner. With group_column, one series per group, all in one model version.
+CREATE FUNCTION insight.train_forecaster(name text, source regclass, time_column text,
+    value_column text, group_column text DEFAULT NULL, algorithm text DEFAULT 'auto',
+    horizon int DEFAULT 14, deploy bool DEFAULT true)
+  RETURNS insight.training_result
+  AS 'MODULE_PATHNAME', 'insight_train_forecaster' LANGUAGE C VOLATILE;
+
+-- Forecasts of the live model from the day after its training data; group_key NULL = every
+-- group. STABLE: reads the catalog; forecast_time is midnight in the session's TimeZone.
+CREATE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, group_key text DEFAULT NULL,
+    confidence float8 DEFAULT 0.9)
+  RETURNS TABLE(group_key text, forecast_time timestamptz, forecast_value float8,
+                lower_bound float8, upper_bound float8)
+  AS 'MODULE_PATHNAME', 'insight_forecast' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 14;
+
+-- Rolling-origin evaluation without training a model: for each of `folds` origins, the whole
+-- procedure ('auto' included) runs on the data before it and is scored on the next horizon days.
+CREATE FUNCTION insight.evaluate_forecaster(source regclass, time_column text, value_column text,
+    group_column text DEFAULT NULL, algorithm text DEFAULT 'auto', horizon int DEFAULT 14,
+    folds int DEFAULT 3, confidence float8 DEFAULT 0.9)
+  RETURNS TABLE(algorithm text, metric text, value float8)
+  AS 'MODULE_PATHNAME', 'insight_evaluate_forecaster' LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+-- Daily revenue (insight.transactions.total_amount) of the whole shop, or of one product, from
+-- the models train_default_models() trains ('daily_sales', 'daily_sales_by_product').
+CREATE FUNCTION insight.forecast_daily_sales(horizon int DEFAULT 14, product_id text DEFAULT NULL,
+    confidence float8 DEFAULT 0.9)
+  RETURNS TABLE(day date, forecast_value float8, lower_bound float8, upper_bound float8)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  model constant text := CASE WHEN product_id IS NULL THEN 'daily_sales'
+                              ELSE 'daily_sales_by_product' END;
+BEGIN
+  IF NOT EXISTS (SELECT FROM insight.deployments d WHERE d.name = model) THEN
+    RAISE EXCEPTION 'model "%" does not exist', model
+      USING ERRCODE = '42704',
+            DETAIL = 'forecast_daily_sales forecasts with the live version of model ' || model || '.',
+            HINT = 'Train the domain models from the standard tables with SELECT insight.train_default_models().';
+  END IF;
+  IF product_id IS NOT NULL
+     AND NOT EXISTS (SELECT FROM insight.products p WHERE p.product_id = forecast_daily_sales.product_id) THEN
+    RAISE EXCEPTION 'product "%" does not exist', product_id
+      USING ERRCODE = '42704', DETAIL = 'insight.products has no such product_id.';
+  END IF;
+  RETURN QUERY
+    SELECT f.forecast_time::date, greatest(f.forecast_value, 0), greatest(f.lower_bound, 0),
+           greatest(f.upper_bound, 0)
+      FROM insight.forecast(model, horizon, product_id, confidence) f
+     ORDER BY 1;
+END
+$$;
+
 -- Every model the domain functions use, from the standard tables. The anomaly models keep
 -- 1 % of the training rows above their threshold (the demo's faults and spikes are ~1-3 %).
 CREATE FUNCTION insight.train_default_models() RETURNS SETOF insight.training_result
@@ -865,6 +922,10 @@ BEGIN
     ARRAY['bandwidth_mbps', 'packet_loss_pct', 'latency_ms', 'error_rate', 'connections', 'bandwidth_dev',
           'packet_loss_dev', 'latency_dev', 'error_rate_dev', 'connections_dev'],
     contamination => 0.01);
+  -- forecast_daily_sales: the shop's daily revenue, and each product's.
+  RETURN NEXT insight.train_forecaster('daily_sales', 'insight.transactions', 'ts', 'total_amount');
+  RETURN NEXT insight.train_forecaster('daily_sales_by_product', 'insight.transactions', 'ts',
+    'total_amount', group_column => 'product_id');
 END
 $$;
 
@@ -911,7 +972,8 @@ CREATE FUNCTION insight._demo_ground_truth(days int, seed bigint, end_time times
 -- SECURITY DEFINER (executable by insight_admin only): TRUNCATE ... RESTART IDENTITY and
 -- ANALYZE need the tables' owner.
 CREATE FUNCTION insight.load_demo_data(days int DEFAULT 30, seed int DEFAULT 42,
-    end_time timestamptz DEFAULT NULL, replace bool DEFAULT false, step_seconds int DEFAULT 300)
+    end_time timestamptz DEFAULT NULL, replace bool DEFAULT false, step_seconds int DEFAULT 300,
+    sales_days int DEFAULT 120)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -930,6 +992,9 @@ BEGIN
   END IF;
   IF seed IS NULL THEN
     RAISE EXCEPTION 'seed must not be NULL' USING ERRCODE = '22023';
+  END IF;
+  IF sales_days IS NULL OR sales_days < 1 OR sales_days > 3650 THEN
+    RAISE EXCEPTION 'sales_days must be between 1 and 3650, got %', sales_days USING ERRCODE = '22023';
   END IF;
   IF step_seconds IS NULL OR step_seconds NOT IN (60, 300) THEN
     RAISE EXCEPTION 'step_seconds must be 60 or 300, got %', step_seconds USING ERRCODE = '22023';
@@ -957,7 +1022,7 @@ BEGIN
 
   INSERT INTO insight.products SELECT * FROM insight._demo_products(days, seed, t_end, step_seconds);
   INSERT INTO insight.transactions (ts, user_id, product_id, quantity, total_amount)
-    SELECT * FROM insight._demo_transactions(days, seed, t_end, step_seconds);
+    SELECT * FROM insight._demo_transactions(greatest(days, sales_days), seed, t_end, step_seconds);
   INSERT INTO insight.networks SELECT * FROM insight._demo_networks(days, seed, t_end, step_seconds);
   INSERT INTO insight.satellites SELECT * FROM insight._demo_satellites(days, seed, t_end, step_seconds);
   INSERT INTO insight.sites SELECT * FROM insight._demo_sites(days, seed, t_end, step_seconds);
@@ -1017,7 +1082,10 @@ GRANT EXECUTE ON FUNCTION
     insight._detect(text, text, text, interval, timestamptz, interval, bool, bool),
     insight._link_features(timestamptz, timestamptz, timestamptz, text),
     insight._site_features(timestamptz, timestamptz, timestamptz, text),
-    insight._network_features(timestamptz, timestamptz, timestamptz, text)
+    insight._network_features(timestamptz, timestamptz, timestamptz, text),
+    insight.forecast(text, int, text, float8),
+    insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8),
+    insight.forecast_daily_sales(int, text, float8)
   TO insight_analyst, insight_admin;
 GRANT SELECT ON insight.link_anomaly_features, insight.site_anomaly_features,
                 insight.network_anomaly_features TO insight_analyst, insight_admin;
@@ -1030,6 +1098,7 @@ GRANT EXECUTE ON FUNCTION insight.version(), insight.payload_info(bytea),
 GRANT EXECUTE ON FUNCTION
     insight.train_anomaly_detector(text, regclass, text[], float8, int, int, bool, int, bool),
     insight._isolation_forest_train(float8[], int, int, int, float8, bool),
+    insight.train_forecaster(text, regclass, text, text, text, text, int, bool),
     insight.train_default_models()
   TO insight_admin;
 -- Persisting detections (persist => true) writes insight.anomaly_events: admins only.
@@ -1039,7 +1108,7 @@ GRANT EXECUTE ON FUNCTION insight.deploy(text, int), insight.rollback(text),
     insight.drop_model(text, int), insight.register_model(text, text, bytea, jsonb, text[], text, bool),
     insight.import_model(text, bytea, bool),
     insight._external_payload(text, jsonb, bytea),
-    insight.load_demo_data(int, int, timestamptz, bool, int),
+    insight.load_demo_data(int, int, timestamptz, bool, int, int),
     insight._demo_products(int, bigint, timestamptz, int),
     insight._demo_transactions(int, bigint, timestamptz, int),
     insight._demo_networks(int, bigint, timestamptz, int),

@@ -1,5 +1,9 @@
 // Module entry: _PG_init only initialises each subsystem.
 #include "pg/model_store.hpp"
+
+namespace insight::pg {
+void init_forecast();  // pg/forecast.cpp
+}
 #include "pg/values.hpp"
 
 #ifndef PG_INSIGHT_VERSION
@@ -13,6 +17,7 @@ void _PG_init(void);
 
 void _PG_init(void) {
   insight::pg::init_model_store();
+  insight::pg::init_forecast();
   MarkGUCPrefixReserved("insight");
 }
 

@@ -28,6 +28,7 @@ extern "C" {
 #include "utils/typcache.h"
 #include "parser/parse_type.h"
 #include "access/parallel.h"
+#include "utils/date.h"
 #include "utils/timestamp.h"
 }
 // clang-format on

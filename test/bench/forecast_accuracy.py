@@ -369,15 +369,17 @@ def evaluate_pg(cur, task):
     spec = TASKS[task]
     params = {"table": spec["table"], "value": spec["value"], "group": spec["group"],
               "horizon": HORIZON, "folds": FOLDS, "confidence": CONFIDENCE}
+    del cur.connection.notices[:]
     try:
         ms, rows = timed(lambda: (cur.execute(EVALUATE_SQL, params), cur.fetchall())[1])
     except psycopg2.Error as e:
         return {"error": f"{e.pgcode or ''} {e.pgerror or e}".strip()}
+    notices = [n.strip() for n in cur.connection.notices]
     results = {}
     for algorithm, metric, value in rows:
         results.setdefault(algorithm, {})[metric] = value
     order = [a for a in PG_ALGORITHMS if a in results] + sorted(set(results) - set(PG_ALGORITHMS))
-    return {"ms": ms, "algorithms": {a: results[a] for a in order}}
+    return {"ms": ms, "algorithms": {a: results[a] for a in order}, "notices": notices}
 
 
 # ---------------------------------------------------------------- report
@@ -424,7 +426,7 @@ def print_task(task, result):
         print("pg_insight side skipped (--python-only).\n")
     elif "error" in pg:
         print(f"pg_insight side failed: {pg['error']}\n")
-    notes = []
+    notes = [f"pg_insight {n}" for n in (pg or {}).get("notices", [])]
     for py in result["python"].values():
         if py["skipped"]:
             short = ", ".join(f"{s['group']} ({s['days']} d)" for s in py["skipped"])

@@ -81,7 +81,8 @@ def generate_series(n_series, n_days, seed=SEED):
         2 * np.pi * t / 365.25 + rng.uniform(0, 2 * np.pi, n_series)[:, None])
     mu = np.maximum(level * weekly * trend * yearly, 1e-3)
     dispersion = rng.uniform(2.0, 20.0, n_series)[:, None]
-    nb = rng.negative_binomial(np.broadcast_to(dispersion, mu.shape), dispersion / (dispersion + mu))
+    nb = rng.negative_binomial(np.broadcast_to(dispersion, mu.shape),
+                               dispersion / (dispersion + mu))
     units = np.where(intermittent[:, None], rng.poisson(mu), nb).astype(np.float64)
     width = len(str(n_series))
     ids = np.array([f"p{i:0{width}d}" for i in range(n_series)])

@@ -1,0 +1,399 @@
+// SQL side of forecasting (src/core/forecast): the series builder (a relation's time, value and
+// optional group columns → one daily, zero-filled series per group), train_forecaster,
+// forecast and evaluate_forecaster.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/common/parallel.hpp"
+#include "core/forecast/backtest.hpp"
+#include "core/forecast/features.hpp"
+#include "core/forecast/forecast_model.hpp"
+#include "core/model/payload.hpp"
+
+#include "pg/catalog_writer.hpp"
+#include "pg/model_store.hpp"
+#include "pg/source.hpp"
+#include "pg/values.hpp"
+
+namespace {
+
+using insight::InvalidParameter;
+using insight::forecast::Learner;
+using insight::pg::guard;
+
+const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
+
+// Days between 1970-01-01 (the core's day 0) and 2000-01-01 (PostgreSQL's date 0).
+constexpr int64_t kPgEpochDay = 10957;
+// The longest series a group may span: 100 years of days.
+constexpr int64_t kMaxSeriesDays = 36525;
+
+int training_threads = 0;
+
+// ---------------------------------------------------------------------------------------
+// Arguments
+// ---------------------------------------------------------------------------------------
+
+int32_t int_arg(FunctionCallInfo fcinfo, int n, const char* what) {
+  if (insight::pg::arg_is_null(fcinfo, n))
+    throw InvalidParameter(std::string(what) + " must not be NULL");
+  return PG_GETARG_INT32(n);
+}
+
+double float_arg(FunctionCallInfo fcinfo, int n, const char* what) {
+  if (insight::pg::arg_is_null(fcinfo, n))
+    throw InvalidParameter(std::string(what) + " must not be NULL");
+  return PG_GETARG_FLOAT8(n);
+}
+
+// 'auto' → nullopt; a learner name → that learner; anything else → 22023 listing the choices.
+std::optional<Learner> algorithm_arg(FunctionCallInfo fcinfo, int n) {
+  const std::string a = insight::pg::text_arg(fcinfo, n, "algorithm");
+  if (a == "auto") return std::nullopt;
+  if (auto l = insight::forecast::learner_from_name(a)) return l;
+  throw InvalidParameter("unknown forecasting algorithm \"" + a + "\"",
+                         "algorithm must be one of: auto, " + insight::forecast::learner_names() +
+                             ".");
+}
+
+// ---------------------------------------------------------------------------------------
+// The series builder
+// ---------------------------------------------------------------------------------------
+
+struct SeriesSpec {
+  insight::pg::SourceRelation source;
+  std::string time_column, value_column;
+  std::optional<std::string> group_column;
+};
+
+struct BuiltSeries {
+  std::vector<insight::forecast::SeriesData> series;
+  int64_t rows_used = 0, rows_skipped = 0;
+};
+
+SeriesSpec series_spec(FunctionCallInfo fcinfo, int source_arg) {
+  SeriesSpec s;
+  s.source = insight::pg::source_relation(fcinfo, source_arg);
+  s.time_column = insight::pg::text_arg(fcinfo, source_arg + 1, "time_column");
+  s.value_column = insight::pg::text_arg(fcinfo, source_arg + 2, "value_column");
+  if (!insight::pg::arg_is_null(fcinfo, source_arg + 3))
+    s.group_column = insight::pg::text_arg(fcinfo, source_arg + 3, "group_column");
+  return s;
+}
+
+// Checks the columns and privileges, then reads the daily sums: one row per (group, day).
+// Days are calendar days of the time column (a timestamptz in the session's TimeZone).
+BuiltSeries build_series(const SeriesSpec& spec) {
+  std::vector<std::string> columns{spec.time_column, spec.value_column};
+  if (spec.group_column) columns.push_back(*spec.group_column);
+  insight::pg::check_select(spec.source, columns);
+  const Oid time_type = insight::pg::column_type(spec.source, spec.time_column, "time_column");
+  if (time_type != DATEOID && time_type != TIMESTAMPOID && time_type != TIMESTAMPTZOID)
+    throw InvalidParameter("time column \"" + spec.time_column + "\" is not a date or time",
+                           "time_column must be of type date, timestamp or timestamptz.");
+  const Oid value_type = insight::pg::column_type(spec.source, spec.value_column, "value_column");
+  if (!insight::pg::is_numeric_type(value_type))
+    throw InvalidParameter("value column \"" + spec.value_column + "\" is not numeric",
+                           std::string("value_column must be ") + insight::pg::kNumericTypes +
+                               ".");
+  if (spec.group_column)
+    insight::pg::column_type(spec.source, *spec.group_column, "group_column");  // must exist
+
+  const std::string t = insight::pg::quoted(spec.time_column);
+  const std::string v = insight::pg::quoted(spec.value_column);
+  const std::string g =
+      spec.group_column ? insight::pg::quoted(*spec.group_column) + "::pg_catalog.text" : "''";
+  // Identifiers are quoted from the catalog's own names; the aggregate may run in parallel.
+  const std::string sql = "SELECT " + g + ", (" + t + ")::pg_catalog.date, pg_catalog.sum(" + v +
+                          "::pg_catalog.float8), pg_catalog.count(" + v +
+                          "), pg_catalog.count(*) FROM " + spec.source.qualified +
+                          " GROUP BY 1, 2";
+  insight::pg::spi_connect();
+  const uint64_t rows = insight::pg::spi_exec(sql.c_str(), {}, true);
+  insight::pg::check_interrupts();
+
+  struct Day {
+    int64_t day;
+    double sum;
+  };
+  std::map<std::string, std::vector<Day>> groups;
+  BuiltSeries out;
+  int64_t last_day = INT64_MIN;
+  for (uint64_t i = 0; i < rows; ++i) {
+    struct Row {
+      const char* key;
+      int key_len;
+      bool key_null, day_null, day_finite, sum_null;
+      int64_t day;
+      double sum;
+      int64_t used, all;
+    } r{};
+    guard([i, &r] {
+      HeapTuple tup = SPI_tuptable->vals[i];
+      TupleDesc desc = SPI_tuptable->tupdesc;
+      bool isnull = false;
+      Datum k = SPI_getbinval(tup, desc, 1, &r.key_null);
+      if (!r.key_null) {
+        text* txt = DatumGetTextPP(k);
+        r.key = VARDATA_ANY(txt);
+        r.key_len = static_cast<int>(VARSIZE_ANY_EXHDR(txt));
+      }
+      Datum d = SPI_getbinval(tup, desc, 2, &r.day_null);
+      if (!r.day_null) {
+        const DateADT date = DatumGetDateADT(d);
+        r.day_finite = !DATE_NOT_FINITE(date);
+        r.day = static_cast<int64_t>(date) + kPgEpochDay;
+      }
+      Datum s = SPI_getbinval(tup, desc, 3, &r.sum_null);
+      if (!r.sum_null) r.sum = DatumGetFloat8(s);
+      r.used = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+      r.all = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+      return 0;
+    });
+    if (r.key_null || r.day_null || r.sum_null) {  // no group, no day, or no value at all
+      out.rows_skipped += r.all;
+      continue;
+    }
+    if (!r.day_finite)
+      throw InvalidParameter("time column \"" + spec.time_column + "\" holds an infinite date",
+                             "", "Filter the rows with a view, then train on the view.");
+    out.rows_used += r.used;
+    out.rows_skipped += r.all - r.used;
+    groups[std::string(r.key, static_cast<size_t>(r.key_len))].push_back(Day{r.day, r.sum});
+    last_day = std::max(last_day, r.day);
+    if ((i & 0xffff) == 0) insight::pg::check_interrupts();
+  }
+  guard([] {
+    SPI_freetuptable(SPI_tuptable);
+    return 0;
+  });
+  insight::pg::spi_finish();
+
+  // A daily grid per group, from its own first day to the last day of the whole relation:
+  // days without rows are 0 (no sales that day), so every group's forecast starts together.
+  for (auto& [key, days] : groups) {
+    std::sort(days.begin(), days.end(), [](const Day& a, const Day& b) { return a.day < b.day; });
+    const int64_t first = days.front().day;
+    const int64_t length = last_day - first + 1;
+    if (length > kMaxSeriesDays)
+      throw InvalidParameter(
+          (spec.group_column ? "group \"" + key + "\"" : std::string("the series")) + " spans " +
+              std::to_string(length) + " days",
+          "A series may span at most " + std::to_string(kMaxSeriesDays) + " days (100 years).");
+    if (!insight::forecast::valid_day(first) || !insight::forecast::valid_day(last_day + 367))
+      throw InvalidParameter("dates must lie between 0001-01-01 and 9998-12-31");
+    insight::forecast::SeriesData s;
+    s.key = key;
+    s.first_day = first;
+    s.values.assign(static_cast<size_t>(length), 0.0);
+    for (const Day& d : days) s.values[static_cast<size_t>(d.day - first)] = d.sum;
+    out.series.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::string no_rows_message(const SeriesSpec& spec) {
+  return "relation " + spec.source.qualified + " has no rows with both \"" + spec.time_column +
+         "\" and \"" + spec.value_column + "\" set";
+}
+
+// Timestamptz of midnight of a day in the session's TimeZone.
+Datum day_timestamptz(int64_t day) {
+  const auto date = static_cast<DateADT>(day - kPgEpochDay);
+  return guard([date] { return DirectFunctionCall1(date_timestamptz, DateADTGetDatum(date)); });
+}
+
+const insight::forecast::ForecastModel& as_forecaster(const insight::Model& m,
+                                                      const std::string& name) {
+  const auto* f = dynamic_cast<const insight::forecast::ForecastModel*>(&m);
+  if (f == nullptr)
+    throw InvalidParameter("model \"" + name + "\" is not a forecaster",
+                           "Its task is " + std::string(insight::task_name(m.task())) +
+                               ", its algorithm " +
+                               std::string(insight::algorithm_name(m.algorithm())) + ".",
+                           "Train a forecaster with insight.train_forecaster.");
+  return *f;
+}
+
+}  // namespace
+
+namespace insight::pg {
+
+void init_forecast() {
+  DefineCustomIntVariable(
+      "insight.training_threads",
+      "Threads a forecaster's training uses for its series (0 = one per core).",
+      "Series are trained side by side; the backend itself only waits and answers cancels.",
+      &training_threads, 0, 0, 256, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+}
+
+}  // namespace insight::pg
+
+// train_forecaster(name, source, time_column, value_column, group_column, algorithm, horizon,
+//                  deploy) → insight.training_result
+INSIGHT_FUNCTION(insight_train_forecaster) {
+  const auto started = std::chrono::steady_clock::now();
+  const TimestampTz started_at = guard([] { return GetCurrentTimestamp(); });
+  const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
+  insight::pg::check_model_name(name);
+  const SeriesSpec spec = series_spec(fcinfo, 1);
+  insight::forecast::TrainOptions o;
+  o.learner = algorithm_arg(fcinfo, 5);
+  o.horizon = int_arg(fcinfo, 6, "horizon");
+  insight::forecast::check_horizon(o.horizon);
+  const bool deploy = insight::pg::arg_is_null(fcinfo, 7) || PG_GETARG_BOOL(7);
+  o.threads = static_cast<unsigned>(training_threads);
+
+  BuiltSeries built = build_series(spec);
+  if (built.series.empty()) throw InvalidParameter(no_rows_message(spec));
+  insight::forecast::TrainSummary summary;
+  insight::Payload payload = insight::forecast::train_forecast_payload(
+      std::move(built.series), spec.group_column.has_value(), o, kCheck, summary);
+  if (summary.skipped_series > 0)
+    guard([&summary] {
+      ereport(NOTICE,
+              (errmsg("%zu of %zu series had fewer than %zu days and were not trained",
+                      summary.skipped_series, summary.skipped_series + summary.series,
+                      insight::forecast::kMinFallbackHistory)));
+      return 0;
+    });
+  nlohmann::json params = {{"time_column", spec.time_column},
+                           {"value_column", spec.value_column},
+                           {"group_column", spec.group_column ? nlohmann::json(*spec.group_column)
+                                                              : nlohmann::json(nullptr)},
+                           {"algorithm", o.learner ? std::string(insight::forecast::learner_name(
+                                                         *o.learner))
+                                                   : std::string("auto")},
+                           {"horizon", o.horizon},
+                           {"folds", o.folds}};
+  payload.meta["source"] = spec.source.qualified;
+  payload.meta["params"] = params;
+  insight::pg::StoreRequest request;
+  request.name = name;
+  request.payload = insight::encode_payload(payload);
+  request.features = {spec.time_column, spec.value_column};
+  if (spec.group_column) request.features.push_back(*spec.group_column);
+  request.source = spec.source.qualified;
+  request.params_json = params.dump();
+  request.metrics_json = summary.metrics.dump();
+  request.rows_used = built.rows_used;
+  request.rows_skipped = built.rows_skipped;
+  request.started_at = started_at;
+  request.deploy = deploy;
+  request.training_ms = static_cast<double>(insight::pg::elapsed_us(started)) / 1000.0;
+  return insight::pg::store_model(request);
+}
+
+// forecast(name, horizon, group_key, confidence)
+//   → TABLE(group_key text, forecast_time timestamptz, forecast_value, lower_bound, upper_bound)
+INSIGHT_FUNCTION(insight_forecast) {
+  const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
+  const int horizon = int_arg(fcinfo, 1, "horizon");
+  insight::forecast::check_horizon(horizon);
+  std::optional<std::string> key;
+  if (!insight::pg::arg_is_null(fcinfo, 2)) key = insight::pg::text_arg(fcinfo, 2, "group_key");
+  const double confidence = float_arg(fcinfo, 3, "confidence");
+  insight::forecast::check_confidence(confidence);
+
+  const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
+  const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
+  const auto& model = as_forecaster(*held, name);
+  std::vector<const insight::forecast::SeriesFit*> wanted;
+  if (key) {
+    if (!model.grouped())
+      throw InvalidParameter("model \"" + name + "\" has no groups",
+                             "It was trained without a group_column.",
+                             "Call insight.forecast with group_key => NULL.");
+    const auto* s = model.find(*key);
+    if (s == nullptr)
+      throw insight::UndefinedObject(
+          "model \"" + name + "\" has no series for group key \"" + *key + "\"",
+          "The model knows " + std::to_string(model.series().size()) + " groups.",
+          "Groups with fewer than " + std::to_string(insight::forecast::kMinFallbackHistory) +
+              " days of history at training time are not trained; retrain to include new groups.");
+    wanted.push_back(s);
+  } else {
+    for (const auto& s : model.series()) wanted.push_back(&s);
+  }
+  insight::pg::RowSink sink(fcinfo);
+  for (const auto* s : wanted) {
+    insight::pg::check_interrupts();
+    const auto points = model.forecast(*s, horizon, confidence);
+    for (const auto& p : points) {
+      Datum v[5] = {model.grouped() ? insight::pg::text_datum(s->key) : static_cast<Datum>(0),
+                    day_timestamptz(p.day), Float8GetDatum(p.value), Float8GetDatum(p.lower),
+                    Float8GetDatum(p.upper)};
+      bool nulls[5] = {!model.grouped(), false, false, false, false};
+      sink.put(v, nulls);
+    }
+  }
+  return static_cast<Datum>(0);
+}
+
+// evaluate_forecaster(source, time_column, value_column, group_column, algorithm, horizon,
+//                     folds, confidence) → TABLE(algorithm text, metric text, value float8)
+INSIGHT_FUNCTION(insight_evaluate_forecaster) {
+  const SeriesSpec spec = series_spec(fcinfo, 0);
+  const std::optional<Learner> learner = algorithm_arg(fcinfo, 4);
+  const int horizon = int_arg(fcinfo, 5, "horizon");
+  insight::forecast::check_horizon(horizon);
+  const int folds = int_arg(fcinfo, 6, "folds");
+  insight::forecast::check_folds(folds);
+  const double confidence = float_arg(fcinfo, 7, "confidence");
+  insight::forecast::check_confidence(confidence);
+
+  const BuiltSeries built = build_series(spec);
+  if (built.series.empty()) throw InvalidParameter(no_rows_message(spec));
+  // One evaluator per series, merged in order: the same sums whatever the thread count.
+  std::vector<insight::forecast::Evaluator> per_series(
+      built.series.size(), insight::forecast::Evaluator(learner, horizon, folds, confidence));
+  insight::parallel_for(
+      built.series.size(), static_cast<unsigned>(training_threads),
+      [&](size_t i, const insight::InterruptCheck& poll_worker) {
+        per_series[i].add(built.series[i].first_day, built.series[i].values, poll_worker);
+      },
+      kCheck);
+  insight::forecast::Evaluator total(learner, horizon, folds, confidence);
+  for (const auto& e : per_series) total.merge(e);
+  const insight::forecast::Evaluation result = total.result();
+  if (result.scores.empty() || result.scores[0].series == 0) {
+    const size_t needed =
+        (learner ? insight::forecast::min_history(*learner) +
+                       static_cast<size_t>(horizon) * static_cast<size_t>(folds)
+                 : insight::forecast::kMinFallbackHistory) +
+        static_cast<size_t>(horizon) * static_cast<size_t>(folds);
+    throw InvalidParameter("every series is too short to evaluate",
+                           std::to_string(built.series.size()) + " series, none with at least " +
+                               std::to_string(needed) + " days (" + std::to_string(folds) +
+                               " folds of " + std::to_string(horizon) +
+                               " days to score, after what training needs)");
+  }
+  insight::pg::RowSink sink(fcinfo);
+  for (const auto& s : result.scores) {
+    if (s.series == 0) continue;  // a learner no series was long enough for
+    const std::pair<const char*, double> rows[] = {
+        {"mae", s.mae},       {"rmse", s.rmse},         {"smape", s.smape},
+        {"mase", s.mase},     {"coverage", s.coverage}, {"series", static_cast<double>(s.series)},
+    };
+    for (const auto& [metric, value] : rows) {
+      Datum v[3] = {insight::pg::text_datum(s.algorithm), insight::pg::text_datum(metric),
+                    Float8GetDatum(value)};
+      bool nulls[3] = {false, false, false};
+      sink.put(v, nulls);
+    }
+  }
+  if (result.skipped > 0)
+    guard([&result] {
+      ereport(NOTICE, (errmsg("%zu series were too short to evaluate and were skipped",
+                              result.skipped)));
+      return 0;
+    });
+  return static_cast<Datum>(0);
+}
