@@ -4,8 +4,8 @@
 // and forecasts the next `horizon` days; the errors of all folds give its MAE, RMSE, sMAPE and
 // MASE. 'auto' takes the learner with the lowest MASE among those with enough history.
 // Intervals at `confidence` come from the backtest residuals (actual − forecast): for step h,
-// the empirical quantiles of every fold's residuals at steps 1..h, never narrower than step
-// h − 1's — so they widen with the step.
+// split-conformal quantiles of every fold's residuals at steps 1..h (at least 20 of them),
+// never narrower than step h − 1's — so they widen with the step.
 #pragma once
 
 #include <cstdint>
@@ -52,8 +52,10 @@ std::vector<std::vector<double>> seasonal_naive_residuals(const std::vector<doub
                                                           int horizon);
 
 // Interval bounds around `value` from per-step residuals (residuals[s] = errors at step s+1):
-// pooled empirical quantiles over steps 1..s+1, never narrower than the step before; steps
-// beyond the residuals' horizon H widen the last band by sqrt(step / H).
+// split-conformal quantiles of the residuals of steps 1..s+1 (extended to later steps until at
+// least kMinPooledResiduals are pooled), never narrower than the step before; steps beyond the
+// residuals' horizon H widen the last band by sqrt(step / H).
+constexpr size_t kMinPooledResiduals = 20;
 void prediction_interval(const std::vector<double>& value,
                          const std::vector<std::vector<double>>& residuals, double confidence,
                          std::vector<double>& lower, std::vector<double>& upper);

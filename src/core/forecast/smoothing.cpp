@@ -29,6 +29,14 @@ struct HwState {
   std::vector<double> seasonal;
 };
 
+// Robust to outliers (Gelper, Fried & Croux 2010): each observation enters the recursions
+// "cleaned" — its one-step error clipped at kHuber robust scales — and the fit minimises the
+// squared clipped errors. A bulk order or a data glitch then moves level, trend and season by at
+// most a few typical errors, while a lasting level shift still gets through: the scale grows
+// with every clipped error until the new level is followed.
+constexpr double kHuber = 3.0;
+constexpr double kScaleSmoothing = 0.1;
+
 double run(const std::vector<double>& y, const HoltWintersParams& p, int m, HwState* out) {
   const auto sm = static_cast<size_t>(m);
   // Initial state from the first two seasons.
@@ -38,16 +46,24 @@ double run(const std::vector<double>& y, const HoltWintersParams& p, int m, HwSt
   double trend = (mean2 - mean1) / m;
   std::vector<double> s(sm);
   for (size_t i = 0; i < sm; ++i) s[i] = y[i] - mean1;
+  // Initial scale: the mean absolute seasonal difference of the first two seasons.
+  double scale = 0;
+  for (size_t i = sm; i < 2 * sm; ++i) scale += std::abs(y[i] - y[i - sm]);
+  scale /= m;
+  if (!(scale > 0)) scale = std::max(1e-9, std::abs(mean1) * 0.01 + 1e-9);
   double sse = 0;
   for (size_t t = sm; t < y.size(); ++t) {
     const size_t k = t % sm;
     const double predicted = level + p.phi * trend + s[k];
-    const double err = y[t] - predicted;
+    const double limit = kHuber * scale;
+    const double err = std::clamp(y[t] - predicted, -limit, limit);
     sse += err * err;
+    scale = std::sqrt(kScaleSmoothing * err * err + (1 - kScaleSmoothing) * scale * scale);
+    const double clean = predicted + err;
     const double prev_level = level;
-    level = p.alpha * (y[t] - s[k]) + (1 - p.alpha) * (prev_level + p.phi * trend);
+    level = p.alpha * (clean - s[k]) + (1 - p.alpha) * (prev_level + p.phi * trend);
     trend = p.beta * (level - prev_level) + (1 - p.beta) * p.phi * trend;
-    s[k] = p.gamma * (y[t] - prev_level - p.phi * trend) + (1 - p.gamma) * s[k];
+    s[k] = p.gamma * (clean - prev_level - p.phi * trend) + (1 - p.gamma) * s[k];
   }
   if (out) *out = HwState{level, trend, std::move(s)};
   return sse;

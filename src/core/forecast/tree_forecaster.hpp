@@ -16,15 +16,15 @@ namespace insight::forecast {
 // Defaults sized for 'auto' over many series: every candidate is fitted folds + 1 times per
 // series (docs/benchmarks.md has the accuracy and speed they give).
 struct ForestOptions {
-  size_t trees = 30;
+  size_t trees = 20;
   size_t min_samples_per_leaf = 5;
   double feature_fraction = 1.0 / 3.0;
 };
 
 struct BoostingOptions {
-  int rounds = 60;
+  int rounds = 40;
   int max_depth = 3;
-  double eta = 0.1;
+  double eta = 0.15;
   double subsample = 0.8;
   double colsample = 0.8;
   double min_child_weight = 3;
@@ -45,9 +45,9 @@ class TreeForecaster {
  public:
   // Both need kFeatureWarmup + kMinTrainingRows days.
   static constexpr size_t kMinTrainingRows = 14;
-  // Trees learn from the most recent year only: older days cost time and, for trees that cannot
+  // Trees learn from the most recent 300 days only: older days cost time and, for trees that cannot
   // extrapolate a level, mostly describe a level the series has left.
-  static constexpr size_t kTrainingWindow = 365;
+  static constexpr size_t kTrainingWindow = 300;
   enum class Kind : uint8_t { RandomForest = 0, GradientBoosting = 1 };
 
   // The InterruptCheck runs between boosting rounds; it must be callable from this thread.
