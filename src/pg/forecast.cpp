@@ -35,7 +35,7 @@ constexpr int64_t kPgEpochDay = 10957;
 // The longest series a group may span: 100 years of days.
 constexpr int64_t kMaxSeriesDays = 36525;
 
-int training_threads = 0;
+int training_threads_guc = 0;
 
 // ---------------------------------------------------------------------------------------
 // Arguments
@@ -226,12 +226,15 @@ const insight::forecast::ForecastModel& as_forecaster(const insight::Model& m,
 
 namespace insight::pg {
 
+unsigned training_threads() { return static_cast<unsigned>(training_threads_guc); }
+
 void init_forecast() {
   DefineCustomIntVariable(
       "insight.training_threads",
-      "Threads a forecaster's training uses for its series (0 = one per core).",
-      "Series are trained side by side; the backend itself only waits and answers cancels.",
-      &training_threads, 0, 0, 256, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+      "Threads training and evaluation use (0 = one per core).",
+      "Forecasters train their series side by side, recommenders solve users and items side by "
+      "side; the backend itself only waits and answers cancels.",
+      &training_threads_guc, 0, 0, 256, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 }
 
 }  // namespace insight::pg
@@ -249,7 +252,7 @@ INSIGHT_FUNCTION(insight_train_forecaster) {
   o.horizon = int_arg(fcinfo, 6, "horizon");
   insight::forecast::check_horizon(o.horizon);
   const bool deploy = insight::pg::arg_is_null(fcinfo, 7) || PG_GETARG_BOOL(7);
-  o.threads = static_cast<unsigned>(training_threads);
+  o.threads = insight::pg::training_threads();
 
   BuiltSeries built = build_series(spec);
   if (built.series.empty()) throw InvalidParameter(no_rows_message(spec));
@@ -355,7 +358,7 @@ INSIGHT_FUNCTION(insight_evaluate_forecaster) {
   std::vector<insight::forecast::Evaluator> per_series(
       built.series.size(), insight::forecast::Evaluator(learner, horizon, folds, confidence));
   insight::parallel_for(
-      built.series.size(), static_cast<unsigned>(training_threads),
+      built.series.size(), insight::pg::training_threads(),
       [&](size_t i, const insight::InterruptCheck& poll_worker) {
         per_series[i].add(built.series[i].first_day, built.series[i].values, poll_worker);
       },

@@ -33,4 +33,7 @@ bool is_numeric_type(Oid base);
 
 int64_t elapsed_us(std::chrono::steady_clock::time_point since);
 
+// GUC insight.training_threads (pg/forecast.cpp): threads for training; 0 = one per core.
+unsigned training_threads();
+
 }  // namespace insight::pg

@@ -414,7 +414,8 @@ def print_task(task, result):
     pg = result.get("pg_insight")
     if pg and "algorithms" in pg:
         for i, (algorithm, m) in enumerate(pg["algorithms"].items()):
-            rows.append(["pg_insight", algorithm, "—",
+            series = m.get("series")
+            rows.append(["pg_insight", algorithm, "—" if series is None else int(series),
                          *(fmt_value(m.get(k)) for k in METRICS),
                          fmt_s(pg["ms"]) + " (whole call)" if i == 0 else "″"])
     for py in result["python"].values():

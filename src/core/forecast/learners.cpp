@@ -21,36 +21,83 @@ constexpr std::array<std::pair<Learner, std::string_view>, 5> kLearners{{
     {Learner::GradientBoosting, "gradient_boosting"},
 }};
 
-// A learner's fitted state plus one rule they share: a series that was never negative (sales,
-// units, counts) is never forecast below zero.
+// What every learner but seasonal naive (the baseline, kept pure) does to its raw forecast on a
+// series that was never negative (sales, units, counts):
+//  - it never forecasts below zero;
+//  - on a weekday that was zero in most of the last kZeroLookbackWeeks weeks (a shop closed on
+//    Saturdays, a slow product), it forecasts exactly zero. Zero is then the median of that
+//    weekday's recent values, and the median, not the mean a learner fits, is the forecast that
+//    minimises absolute error (MAE, MASE) — and sMAPE, which punishes any non-zero forecast of
+//    a zero day with its maximum of 200.
+// zero_steps bit j: forecast steps s (0-based) with s % 7 == j are zero.
+struct OutputRule {
+  bool non_negative = false;
+  uint8_t zero_steps = 0;
+
+  void apply(std::vector<double>& f) const {
+    if (!non_negative) return;
+    for (size_t s = 0; s < f.size(); ++s) {
+      f[s] = std::max(f[s], 0.0);
+      if (zero_steps & (1u << (s % kWeek))) f[s] = 0;
+    }
+  }
+  void write(BinaryWriter& w) const {
+    w.u8(non_negative ? 1 : 0);
+    w.u8(zero_steps);
+  }
+  static OutputRule read(BinaryReader& r) {
+    OutputRule rule;
+    const uint8_t flag = r.u8();
+    rule.zero_steps = r.u8();
+    if (flag > 1 || rule.zero_steps >= (1u << kWeek) || (flag == 0 && rule.zero_steps != 0))
+      throw CorruptPayload("invalid learner output rule");
+    rule.non_negative = flag == 1;
+    return rule;
+  }
+};
+
+constexpr size_t kZeroLookbackWeeks = 8;
+
+OutputRule output_rule(Learner learner, const std::vector<double>& series) {
+  OutputRule rule;
+  rule.non_negative =
+      std::all_of(series.begin(), series.end(), [](double v) { return v >= 0; });
+  if (!rule.non_negative || learner == Learner::SeasonalNaive) return rule;
+  const size_t n = series.size();
+  if (n < kZeroLookbackWeeks * kWeek) return rule;
+  for (size_t j = 0; j < static_cast<size_t>(kWeek); ++j) {
+    // Step j falls on the weekday of days n + j - 7k, k = 1..kZeroLookbackWeeks.
+    size_t zeros = 0;
+    for (size_t k = 1; k <= kZeroLookbackWeeks; ++k)
+      if (series[n + j - k * kWeek] == 0) ++zeros;
+    if (2 * zeros > kZeroLookbackWeeks) rule.zero_steps |= static_cast<uint8_t>(1u << j);
+  }
+  return rule;
+}
+
 template <class M, Learner L>
 class Fitted final : public FittedLearner {
  public:
-  Fitted(M m, bool non_negative) : m_(std::move(m)), non_negative_(non_negative) {}
+  Fitted(M m, OutputRule rule) : m_(std::move(m)), rule_(rule) {}
   Learner learner() const noexcept override { return L; }
   std::vector<double> forecast(int horizon) const override {
     std::vector<double> f = m_.forecast(horizon);
-    if (non_negative_)
-      for (double& v : f) v = std::max(v, 0.0);
+    rule_.apply(f);
     return f;
   }
   void write(BinaryWriter& w) const override {
-    w.u8(non_negative_ ? 1 : 0);
+    rule_.write(w);
     m_.write(w);
   }
 
  private:
   M m_;
-  bool non_negative_;
+  OutputRule rule_;
 };
 
 template <Learner L, class M>
-std::unique_ptr<FittedLearner> wrap(M m, bool non_negative) {
-  return std::make_unique<Fitted<M, L>>(std::move(m), non_negative);
-}
-
-bool never_negative(const std::vector<double>& series) {
-  return std::all_of(series.begin(), series.end(), [](double v) { return v >= 0; });
+std::unique_ptr<FittedLearner> wrap(M m, OutputRule rule) {
+  return std::make_unique<Fitted<M, L>>(std::move(m), rule);
 }
 
 }  // namespace
@@ -107,7 +154,7 @@ size_t min_history(Learner l) noexcept {
 std::unique_ptr<FittedLearner> fit_learner(Learner learner, int64_t first_day,
                                            const std::vector<double>& series,
                                            const InterruptCheck& check) {
-  const bool nn = never_negative(series);
+  const OutputRule nn = output_rule(learner, series);
   switch (learner) {
     case Learner::SeasonalNaive: {
       SeasonalNaive m;
@@ -139,9 +186,9 @@ std::unique_ptr<FittedLearner> fit_learner(Learner learner, int64_t first_day,
 }
 
 std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r) {
-  const uint8_t flag = r.u8();
-  if (flag > 1) throw CorruptPayload("invalid learner flag");
-  const bool nn = flag == 1;
+  const OutputRule nn = OutputRule::read(r);
+  if (learner == Learner::SeasonalNaive && nn.zero_steps != 0)
+    throw CorruptPayload("seasonal naive with a zero-weekday rule");
   switch (learner) {
     case Learner::SeasonalNaive:
       return wrap<Learner::SeasonalNaive>(SeasonalNaive::read(r), nn);

@@ -23,6 +23,12 @@ enum class Algorithm : uint16_t {
   LinearForecast = 23,
   RandomForestForecast = 24,
   GradientBoostingForecast = 25,
+  // src/core/recommend: insight.train_recommender, by algorithm (one body format)
+  Als = 30,
+  ItemKnn = 31,
+  UserKnn = 32,
+  Svd = 33,
+  Popularity = 34,
 };
 
 std::string_view task_name(Task t) noexcept;

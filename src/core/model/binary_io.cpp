@@ -32,6 +32,15 @@ void BinaryWriter::u32_array(const std::vector<uint32_t>& v) {
   for (uint32_t x : v) u32(x);
 }
 
+void BinaryWriter::f32_array(const float* v, size_t n) {
+  u64(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &v[i], sizeof bits);
+    u32(bits);
+  }
+}
+
 void BinaryWriter::raw(const void* data, size_t size) {
   const auto* p = static_cast<const uint8_t*>(data);
   bytes_.insert(bytes_.end(), p, p + size);
@@ -102,6 +111,18 @@ std::vector<uint32_t> BinaryReader::u32_array(size_t max_count) {
   uint64_t n = count(max_count, 4);
   std::vector<uint32_t> v(static_cast<size_t>(n));
   for (auto& x : v) x = u32();
+  return v;
+}
+
+std::vector<float> BinaryReader::finite_f32_array(size_t max_count) {
+  uint64_t n = count(max_count, 4);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) {
+    const uint32_t bits = u32();
+    std::memcpy(&x, &bits, sizeof x);
+    if (!std::isfinite(x))
+      throw CorruptPayload("model payload is corrupt: non-finite number in body");
+  }
   return v;
 }
 

@@ -22,6 +22,7 @@ class BinaryWriter {
   void str(const std::string& s);
   void f64_array(const std::vector<double>& v);
   void u32_array(const std::vector<uint32_t>& v);
+  void f32_array(const float* v, size_t n);
   void raw(const void* data, size_t size);
 
   const std::vector<uint8_t>& bytes() const { return bytes_; }
@@ -47,6 +48,8 @@ class BinaryReader {
   std::string str(size_t max_len = 1u << 20);
   std::vector<double> f64_array(size_t max_count);
   std::vector<uint32_t> u32_array(size_t max_count);
+  // Finite floats only (NaN or infinity means corruption).
+  std::vector<float> finite_f32_array(size_t max_count);
   // A count that must not exceed max_count, and whose elements of elem_size bytes each must
   // still fit in the bytes left.
   uint64_t count(size_t max_count, size_t elem_size);

@@ -3,6 +3,7 @@
 #include "core/anomaly/anomaly_model.hpp"
 #include "core/common/error.hpp"
 #include "core/forecast/forecast_model.hpp"
+#include "core/recommend/recommender.hpp"
 
 namespace insight {
 
@@ -38,6 +39,12 @@ ModelPtr load_model(const uint8_t* data, size_t size) {
     case Algorithm::GradientBoostingForecast:
       if (p.task != Task::Forecast) throw CorruptPayload("forecast payload with a wrong task");
       return forecast::load_forecast_model(std::move(p));
+    case Algorithm::Als:
+    case Algorithm::ItemKnn:
+    case Algorithm::UserKnn:
+    case Algorithm::Svd:
+    case Algorithm::Popularity:
+      return recommend::load_recommend_model(std::move(p));
   }
   throw CorruptPayload("model payload is corrupt: no loader for algorithm " +
                        std::string(algorithm_name(p.algorithm)));

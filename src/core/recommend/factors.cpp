@@ -1,0 +1,169 @@
+#include "core/recommend/factors.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/common/eigen.hpp"
+#include "core/common/error.hpp"
+#include "core/common/parallel.hpp"
+#include "core/common/random.hpp"
+
+namespace insight::recommend {
+namespace {
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Vector = Eigen::VectorXd;
+
+// One half-step of ALS: re-solves every row of X (the rows of `m`) against the fixed Y.
+void solve_side(const Csr& m, const RowMatrix& Y, RowMatrix& X, const AlsOptions& o,
+                const InterruptCheck& check) {
+  const Eigen::Index f = Y.cols();
+  Eigen::MatrixXd YtY = Y.transpose() * Y;
+  YtY.diagonal().array() += o.regularization;
+  constexpr uint32_t kBlock = 256;
+  const size_t blocks = (size_t{m.rows} + kBlock - 1) / kBlock;
+  parallel_for(
+      blocks, o.threads,
+      [&](size_t b, const InterruptCheck& poll_worker) {
+        poll(poll_worker);
+        Vector x(f), r(f), p(f), Ap(f);
+        const uint32_t first = static_cast<uint32_t>(b * kBlock);
+        const uint32_t last = std::min<uint32_t>(m.rows, first + kBlock);
+        for (uint32_t row = first; row < last; ++row) {
+          x = X.row(row).transpose();
+          // r = b − A·x, with b = Σ cᵢ yᵢ and A·x = YtY·x + Σ (cᵢ − 1)(yᵢ·x) yᵢ.
+          r.noalias() = -(YtY * x);
+          for (uint32_t k = m.indptr[row]; k < m.indptr[row + 1]; ++k) {
+            const double c = 1.0 + o.alpha * m.values[k];
+            const auto y = Y.row(m.indices[k]);
+            r.noalias() += (c - (c - 1.0) * y.dot(x.transpose())) * y.transpose();
+          }
+          p = r;
+          double rs_old = r.squaredNorm();
+          for (uint32_t step = 0; step < o.cg_steps && rs_old > 1e-20; ++step) {
+            Ap.noalias() = YtY * p;
+            for (uint32_t k = m.indptr[row]; k < m.indptr[row + 1]; ++k) {
+              const double c = 1.0 + o.alpha * m.values[k];
+              const auto y = Y.row(m.indices[k]);
+              Ap.noalias() += ((c - 1.0) * y.dot(p.transpose())) * y.transpose();
+            }
+            const double pAp = p.dot(Ap);
+            if (!(pAp > 0)) break;
+            const double step_size = rs_old / pAp;
+            x.noalias() += step_size * p;
+            r.noalias() -= step_size * Ap;
+            const double rs_new = r.squaredNorm();
+            p = r + (rs_new / rs_old) * p;
+            rs_old = rs_new;
+          }
+          X.row(row) = x.transpose();
+        }
+      },
+      check);
+}
+
+RowMatrix random_factors(uint32_t rows, uint32_t f, Rng& rng) {
+  RowMatrix m(rows, f);
+  // Small positive values, as in the implicit library: a neutral start for warm-started CG.
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform() * 0.01;
+  return m;
+}
+
+std::vector<float> to_float(const RowMatrix& m) {
+  std::vector<float> out(static_cast<size_t>(m.size()));
+  for (Eigen::Index i = 0; i < m.size(); ++i) out[static_cast<size_t>(i)] = static_cast<float>(m.data()[i]);
+  return out;
+}
+
+void check_finite(const RowMatrix& m, const char* what) {
+  if (!m.allFinite())
+    throw InvalidParameter(std::string(what) + " diverged to non-finite values",
+                           "", "lower alpha or raise the regularization");
+}
+
+}  // namespace
+
+Factors train_als(const Csr& by_user, const Csr& by_item, const AlsOptions& o,
+                  const InterruptCheck& check) {
+  if (o.factors < 1) throw InvalidParameter("factors must be at least 1");
+  Rng rng(o.seed);
+  RowMatrix X = random_factors(by_user.rows, o.factors, rng);
+  RowMatrix Y = random_factors(by_item.rows, o.factors, rng);
+  for (uint32_t it = 0; it < o.iterations; ++it) {
+    solve_side(by_user, Y, X, o, check);
+    solve_side(by_item, X, Y, o, check);
+  }
+  check_finite(X, "ALS");
+  check_finite(Y, "ALS");
+  Factors out;
+  out.factors = o.factors;
+  out.users = to_float(X);
+  out.items = to_float(Y);
+  return out;
+}
+
+Factors train_svd(const Csr& by_user, const SvdOptions& o, const InterruptCheck& check) {
+  const uint32_t n_users = by_user.rows, n_items = by_user.cols;
+  if (o.factors < 1 || o.factors >= std::min(n_users, n_items))
+    throw InvalidParameter(
+        "svd needs more users and more items than factors",
+        "factors " + std::to_string(o.factors) + ", users " + std::to_string(n_users) +
+            ", items " + std::to_string(n_items),
+        "lower factors");
+  using Sparse = Eigen::SparseMatrix<double, Eigen::RowMajor, int>;
+  Sparse A(n_users, n_items);
+  {
+    std::vector<Eigen::Triplet<double, int>> t;
+    t.reserve(by_user.nnz());
+    for (uint32_t u = 0; u < n_users; ++u)
+      for (uint32_t k = by_user.indptr[u]; k < by_user.indptr[u + 1]; ++k)
+        t.emplace_back(static_cast<int>(u), static_cast<int>(by_user.indices[k]),
+                       static_cast<double>(by_user.values[k]));
+    A.setFromTriplets(t.begin(), t.end());
+  }
+  const Eigen::Index l =
+      std::min<Eigen::Index>(o.factors + o.oversampling, std::min(n_users, n_items));
+  Rng rng(o.seed);
+  Eigen::MatrixXd omega(n_items, l);
+  for (Eigen::Index i = 0; i < omega.size(); ++i) {
+    // Box–Muller: a standard normal from two uniforms (the PRNG is ours, so is the result).
+    const double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();
+    omega.data()[i] = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  }
+  auto orthonormal = [](const Eigen::MatrixXd& m) -> Eigen::MatrixXd {
+    Eigen::HouseholderQR<Eigen::MatrixXd> qr(m);
+    return qr.householderQ() * Eigen::MatrixXd::Identity(m.rows(), m.cols());
+  };
+  Eigen::MatrixXd Q = orthonormal(A * omega);
+  for (uint32_t it = 0; it < o.power_iterations; ++it) {
+    poll(check);
+    Eigen::MatrixXd Z = orthonormal(A.transpose() * Q);
+    Q = orthonormal(A * Z);
+  }
+  poll(check);
+  const Eigen::MatrixXd Bt = A.transpose() * Q;  // Bᵀ = AᵀQ, items × l
+  Eigen::BDCSVD<Eigen::MatrixXd> svd(Bt, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  // Bᵀ = U_b S V_bᵀ, so B = V_b S U_bᵀ and A ≈ Q·B = (Q V_b) S U_bᵀ.
+  const Eigen::Index k = o.factors;
+  const Eigen::VectorXd s = svd.singularValues().head(k);
+  RowMatrix user_f = (Q * svd.matrixV().leftCols(k)) * s.asDiagonal();
+  RowMatrix item_f = svd.matrixU().leftCols(k);
+  // A deterministic sign: each component's largest-magnitude item loading is positive.
+  for (Eigen::Index c = 0; c < k; ++c) {
+    Eigen::Index arg;
+    item_f.col(c).cwiseAbs().maxCoeff(&arg);
+    if (item_f(arg, c) < 0) {
+      item_f.col(c) *= -1;
+      user_f.col(c) *= -1;
+    }
+  }
+  check_finite(user_f, "SVD");
+  check_finite(item_f, "SVD");
+  Factors out;
+  out.factors = o.factors;
+  out.users = to_float(user_f);
+  out.items = to_float(item_f);
+  return out;
+}
+
+}  // namespace insight::recommend
