@@ -228,8 +228,9 @@ def mase_scale(train, season=SEASON):
     return 1.0
 
 
-def backtest(fn, first_day, series, horizon=HORIZON, folds=FOLDS):
+def backtest(fn, first_day, series, horizon=HORIZON, folds=None):
     """MAE, RMSE, sMAPE pooled over the folds' points; MASE the mean of the folds' MASE."""
+    folds = FOLDS if folds is None else folds
     n = len(series)
     actual_all, forecast_all, mases = [], [], []
     for k in range(folds):
@@ -452,6 +453,8 @@ def parse_args():
     parser.add_argument("--python-only", action="store_true",
                         help="run only the Python side (no database)")
     parser.add_argument("--only", choices=tuple(TASKS), help="run only one task")
+    parser.add_argument("--folds", type=int, default=FOLDS,
+                        help=f"rolling origins (default {FOLDS}); more folds, less noise")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help=f"shared data directory (default {DEFAULT_DATA})")
     parser.add_argument("--json", type=Path, help="write a JSON summary to this path")
@@ -462,7 +465,9 @@ def parse_args():
 
 
 def main():
+    global FOLDS
     args = parse_args()
+    FOLDS = args.folds
     parts = (args.only,) if args.only else tuple(TASKS)
     command = shlex.join(sys.argv)
     date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")

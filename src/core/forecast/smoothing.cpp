@@ -97,7 +97,7 @@ std::array<double, 4> nelder_mead(const std::function<double(const std::array<do
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](int a, int b) { return fx[a] < fx[b]; });
     const int best = order[0], worst = order[n], second = order[n - 1];
-    if (std::abs(fx[worst] - fx[best]) <= 1e-10 * (std::abs(fx[best]) + 1e-12)) break;
+    if (std::abs(fx[worst] - fx[best]) <= 1e-8 * (std::abs(fx[best]) + 1e-12)) break;
     std::array<double, 4> centroid{};
     for (int i = 0; i <= n; ++i)
       if (i != worst)

@@ -133,7 +133,8 @@ TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<
   set("nthread", "1");  // one series per thread: parallelism comes from running series side by side
   set("seed", "0");
   set("verbosity", "0");
-  set("tree_method", "exact");
+  set("tree_method", "hist");
+  set("max_bin", "32");
   set("max_depth", std::to_string(options.max_depth));
   set("eta", format_number(options.eta));
   set("subsample", format_number(options.subsample));

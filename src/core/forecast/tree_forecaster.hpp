@@ -47,7 +47,7 @@ class TreeForecaster {
   static constexpr size_t kMinTrainingRows = 14;
   // Trees learn from the most recent 300 days only: older days cost time and, for trees that cannot
   // extrapolate a level, mostly describe a level the series has left.
-  static constexpr size_t kTrainingWindow = 300;
+  static constexpr size_t kTrainingWindow = 200;
   enum class Kind : uint8_t { RandomForest = 0, GradientBoosting = 1 };
 
   // The InterruptCheck runs between boosting rounds; it must be callable from this thread.
