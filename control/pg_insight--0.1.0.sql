@@ -913,7 +913,7 @@ $$;
 CREATE FUNCTION insight.train_recommender(name text, source regclass, user_column text,
     item_column text, weight_column text DEFAULT NULL, algorithm text DEFAULT 'als',
     factors int DEFAULT 64, deploy bool DEFAULT true, iterations int DEFAULT 15,
-    regularization float8 DEFAULT 0.1, alpha float8 DEFAULT 5, neighbors int DEFAULT 100,
+    regularization float8 DEFAULT 0.3, alpha float8 DEFAULT 1, neighbors int DEFAULT NULL,
     min_user_interactions int DEFAULT 1, min_item_interactions int DEFAULT 1, seed int DEFAULT 42)
   RETURNS insight.training_result
   AS 'MODULE_PATHNAME', 'insight_train_recommender' LANGUAGE C VOLATILE;
@@ -934,7 +934,8 @@ CREATE FUNCTION insight.similar_items(name text, item_id text, k int DEFAULT 10)
 CREATE FUNCTION insight.evaluate_recommender(source regclass, user_column text, item_column text,
     time_column text, algorithm text DEFAULT 'als', k int DEFAULT 10,
     test_fraction float8 DEFAULT 0.2, weight_column text DEFAULT NULL, factors int DEFAULT 64,
-    cutoff timestamptz DEFAULT NULL)
+    cutoff timestamptz DEFAULT NULL, iterations int DEFAULT 15, regularization float8 DEFAULT 0.3,
+    alpha float8 DEFAULT 1, neighbors int DEFAULT NULL)
   RETURNS TABLE(algorithm text, metric text, value float8)
   AS 'MODULE_PATHNAME', 'insight_evaluate_recommender' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
@@ -1205,7 +1206,8 @@ GRANT EXECUTE ON FUNCTION
     insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8),
     insight.forecast_daily_sales(int, text, float8),
     insight.recommend(text, text, int, bool), insight.similar_items(text, text, int),
-    insight.evaluate_recommender(regclass, text, text, text, text, int, float8, text, int, timestamptz),
+    insight.evaluate_recommender(regclass, text, text, text, text, int, float8, text, int, timestamptz,
+                                 int, float8, float8, int),
     insight._require_domain_model(text, text), insight.recommend_products(text, int),
     insight.similar_products(text, int), insight.popular_products(int, int, timestamptz)
   TO insight_analyst, insight_admin;

@@ -251,7 +251,7 @@ INSIGHT_FUNCTION(insight_train_recommender) {
   o.iterations = positive_arg(fcinfo, 8, "iterations");
   o.regularization = float_arg(fcinfo, 9, "regularization");
   o.alpha = float_arg(fcinfo, 10, "alpha");
-  o.neighbors = positive_arg(fcinfo, 11, "neighbors");
+  if (!insight::pg::arg_is_null(fcinfo, 11)) o.neighbors = positive_arg(fcinfo, 11, "neighbors");
   const uint32_t min_user = positive_arg(fcinfo, 12, "min_user_interactions");
   const uint32_t min_item = positive_arg(fcinfo, 13, "min_item_interactions");
   o.seed = static_cast<uint64_t>(static_cast<uint32_t>(int_arg(fcinfo, 14, "seed")));
@@ -285,7 +285,7 @@ INSIGHT_FUNCTION(insight_train_recommender) {
       {"iterations", o.iterations},
       {"regularization", o.regularization},
       {"alpha", o.alpha},
-      {"neighbors", o.neighbors},
+      {"neighbors", o.neighbors > 0 ? nlohmann::json(o.neighbors) : nlohmann::json(nullptr)},
       {"min_user_interactions", min_user},
       {"min_item_interactions", min_item},
       {"seed", o.seed}};
@@ -364,7 +364,8 @@ INSIGHT_FUNCTION(insight_similar_items) {
 }
 
 // evaluate_recommender(source, user_column, item_column, time_column, algorithm, k,
-//                      test_fraction, weight_column, factors, cutoff)
+//                      test_fraction, weight_column, factors, cutoff, iterations,
+//                      regularization, alpha, neighbors)
 //   → TABLE(algorithm text, metric text, value float8)
 INSIGHT_FUNCTION(insight_evaluate_recommender) {
   InteractionSpec spec;
@@ -381,6 +382,10 @@ INSIGHT_FUNCTION(insight_evaluate_recommender) {
     spec.weight_column = insight::pg::text_arg(fcinfo, 7, "weight_column");
   o.factors = static_cast<uint32_t>(std::max(0, int_arg(fcinfo, 8, "factors")));
   if (!insight::pg::arg_is_null(fcinfo, 9)) split.cutoff = PG_GETARG_TIMESTAMPTZ(9);
+  o.iterations = positive_arg(fcinfo, 10, "iterations");
+  o.regularization = float_arg(fcinfo, 11, "regularization");
+  o.alpha = float_arg(fcinfo, 12, "alpha");
+  if (!insight::pg::arg_is_null(fcinfo, 13)) o.neighbors = positive_arg(fcinfo, 13, "neighbors");
   o.threads = insight::pg::training_threads();
   o.similar_items = false;
   insight::recommend::validate(o);

@@ -196,7 +196,7 @@ TEST(Als, ConjugateGradientConvergesToTheExactLeastSquaresSolution) {
   for (uint32_t u = 0; u < x.by_user.rows; ++u)
     for (uint32_t c = 0; c < o.factors; ++c) X(u, c) = f.user(u)[c];
   Eigen::MatrixXd A = X.transpose() * X;
-  A.diagonal().array() += o.regularization;
+  A.diagonal().array() += o.regularization * by_item.row_size(item);  // weighted λ
   Eigen::VectorXd rhs = Eigen::VectorXd::Zero(o.factors);
   for (uint32_t k = by_item.indptr[item]; k < by_item.indptr[item + 1]; ++k) {
     const double c = 1 + o.alpha * by_item.values[k];

@@ -18,8 +18,7 @@ using Vector = Eigen::VectorXd;
 void solve_side(const Csr& m, const RowMatrix& Y, RowMatrix& X, const AlsOptions& o,
                 const InterruptCheck& check) {
   const Eigen::Index f = Y.cols();
-  Eigen::MatrixXd YtY = Y.transpose() * Y;
-  YtY.diagonal().array() += o.regularization;
+  const Eigen::MatrixXd YtY = Y.transpose() * Y;
   constexpr uint32_t kBlock = 256;
   const size_t blocks = (size_t{m.rows} + kBlock - 1) / kBlock;
   parallel_for(
@@ -31,8 +30,11 @@ void solve_side(const Csr& m, const RowMatrix& Y, RowMatrix& X, const AlsOptions
         const uint32_t last = std::min<uint32_t>(m.rows, first + kBlock);
         for (uint32_t row = first; row < last; ++row) {
           x = X.row(row).transpose();
-          // r = b − A·x, with b = Σ cᵢ yᵢ and A·x = YtY·x + Σ (cᵢ − 1)(yᵢ·x) yᵢ.
-          r.noalias() = -(YtY * x);
+          // Weighted-λ regularisation (Zhou et al. 2008): λ grows with the row's interactions,
+          // so one λ suits light and heavy users, small and large catalogues.
+          const double lambda = o.regularization * std::max<uint32_t>(1, m.row_size(row));
+          // r = b − A·x, with b = Σ cᵢ yᵢ and A·x = (YᵀY + λI)·x + Σ (cᵢ − 1)(yᵢ·x) yᵢ.
+          r.noalias() = -(YtY * x) - lambda * x;
           for (uint32_t k = m.indptr[row]; k < m.indptr[row + 1]; ++k) {
             const double c = 1.0 + o.alpha * m.values[k];
             const auto y = Y.row(m.indices[k]);
@@ -41,7 +43,7 @@ void solve_side(const Csr& m, const RowMatrix& Y, RowMatrix& X, const AlsOptions
           p = r;
           double rs_old = r.squaredNorm();
           for (uint32_t step = 0; step < o.cg_steps && rs_old > 1e-20; ++step) {
-            Ap.noalias() = YtY * p;
+            Ap.noalias() = YtY * p + lambda * p;
             for (uint32_t k = m.indptr[row]; k < m.indptr[row + 1]; ++k) {
               const double c = 1.0 + o.alpha * m.values[k];
               const auto y = Y.row(m.indices[k]);

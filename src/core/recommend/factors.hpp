@@ -1,7 +1,8 @@
 // Latent-factor learners over an interaction matrix:
 //  - implicit ALS (Hu, Koren & Volinsky 2008): preference p = 1 for every observed pair with
 //    confidence c = 1 + alpha·weight, 0 with confidence 1 elsewhere; alternately solves
-//    (YᵀY + Yᵀ(Cᵤ − I)Y + λI) xᵤ = YᵀCᵤp(u) for every user, then every item, by a few
+//    (YᵀY + Yᵀ(Cᵤ − I)Y + λ·nᵤ·I) xᵤ = YᵀCᵤp(u) for every user (nᵤ: the user's items, the
+//    weighted-λ regularisation of Zhou et al. 2008), then every item, by a few
 //    conjugate-gradient steps warm-started from the previous solution (Takács, Pilászy & Tikk
 //    2011), so an iteration costs O(nnz·f + (users + items)·f²), never a dense users × items
 //    matrix;
@@ -30,8 +31,8 @@ struct Factors {
 struct AlsOptions {
   uint32_t factors = 64;
   uint32_t iterations = 15;
-  double regularization = 0.1;
-  double alpha = 5.0;
+  double regularization = 0.3;  // λ per interaction: row r is regularised by λ·n_r
+  double alpha = 1.0;
   uint32_t cg_steps = 3;
   uint64_t seed = 42;
   unsigned threads = 0;  // 0 = one per core

@@ -119,10 +119,12 @@ void validate(const TrainOptions& o) {
                            "regularization = " + format_number(o.regularization));
   if (!std::isfinite(o.alpha) || o.alpha < 0 || o.alpha > 1e6)
     throw InvalidParameter("alpha must be between 0 and 1e6", "alpha = " + format_number(o.alpha));
-  if (o.neighbors < 1 || o.neighbors > 10000)
+  if (o.neighbors > 10000)
     throw InvalidParameter("neighbors must be between 1 and 10000",
                            "neighbors = " + std::to_string(o.neighbors));
 }
+
+uint32_t default_neighbors(Method m) noexcept { return m == Method::UserKnn ? 100 : 20; }
 
 RecommendModel::RecommendModel(nlohmann::json meta, Method method, Interactions data,
                                Factors factors, Neighbors item_neighbors,
@@ -305,7 +307,13 @@ std::shared_ptr<RecommendModel> fit_recommender(Interactions data, const TrainOp
   const Csr by_item = data.by_user.transpose();
   Factors factors;
   Neighbors item_nb, user_nb;
-  const NeighborOptions nb{o.neighbors, 10.0, o.threads};
+  const uint32_t neighbors = o.neighbors > 0 ? o.neighbors : default_neighbors(o.method);
+  const NeighborOptions nb{neighbors, 10.0, o.threads};
+  // Item neighbours of a user_knn model serve similar_items only.
+  const NeighborOptions item_nb_options{o.method == Method::UserKnn && o.neighbors == 0
+                                            ? default_neighbors(Method::ItemKnn)
+                                            : neighbors,
+                                        10.0, o.threads};
   switch (o.method) {
     case Method::Als: {
       AlsOptions a;
@@ -331,7 +339,7 @@ std::shared_ptr<RecommendModel> fit_recommender(Interactions data, const TrainOp
     case Method::ItemKnn:
     case Method::Popularity:
       if (o.method == Method::ItemKnn || o.similar_items)
-        item_nb = cosine_neighbors(by_item, data.by_user, nb, check);
+        item_nb = cosine_neighbors(by_item, data.by_user, item_nb_options, check);
       else
         item_nb.indptr.assign(size_t{by_item.rows} + 1, 0);  // none kept
       break;
@@ -352,7 +360,7 @@ std::shared_ptr<RecommendModel> fit_recommender(Interactions data, const TrainOp
     meta["seed"] = o.seed;
   }
   if (o.method == Method::Svd) meta["seed"] = o.seed;
-  if (!uses_factors(o.method)) meta["neighbors"] = o.neighbors;
+  if (!uses_factors(o.method)) meta["neighbors"] = neighbors;
   return std::make_shared<RecommendModel>(std::move(meta), o.method, std::move(data),
                                           std::move(factors), std::move(item_nb),
                                           std::move(user_nb));

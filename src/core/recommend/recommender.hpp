@@ -51,9 +51,9 @@ struct TrainOptions {
   Method method = Method::Als;
   uint32_t factors = 64;         // als, svd: 1..512
   uint32_t iterations = 15;      // als
-  double regularization = 0.1;   // als: λ
-  double alpha = 5.0;            // als: confidence 1 + alpha·weight
-  uint32_t neighbors = 100;      // item_knn, user_knn: neighbours kept per entity
+  double regularization = 0.3;   // als: λ per interaction of the row (weighted-λ)
+  double alpha = 1.0;            // als: confidence 1 + alpha·weight
+  uint32_t neighbors = 0;        // item_knn, user_knn: neighbours kept; 0 = the method's default
   uint64_t seed = 42;
   unsigned threads = 0;
   // user_knn and popularity compute item neighbours only for similar_items(); an evaluation
@@ -63,6 +63,10 @@ struct TrainOptions {
 
 // Throws InvalidParameter for an option out of range (each names its allowed values).
 void validate(const TrainOptions& o);
+// Neighbours kept when TrainOptions::neighbors is 0: item_knn 20, user_knn 100 (the best on
+// a validation split of Online Retail, docs/benchmarks.md); item neighbours for similar_items
+// of user_knn and popularity models: 20.
+uint32_t default_neighbors(Method m) noexcept;
 
 struct Recommendation {
   uint32_t item;
