@@ -138,8 +138,59 @@ TEST_P(EachLearner, TooShortASeriesNamesTheLengthNeeded) {
 INSTANTIATE_TEST_SUITE_P(Forecast, EachLearner,
                          ::testing::Values(Learner::SeasonalNaive, Learner::HoltWinters,
                                            Learner::Linear, Learner::RandomForest,
-                                           Learner::GradientBoosting),
+                                           Learner::GradientBoosting, Learner::Combination),
                          [](const auto& info) { return std::string(learner_name(info.param)); });
+
+TEST(Combination, ForecastsTheMeanOfItsMembers) {
+  const auto y = sales(200, 21);
+  const auto combined = fit_learner(Learner::Combination, 15000, y)->forecast(14);
+  std::vector<double> mean(14, 0.0);
+  for (Learner m : combination_members()) {
+    const auto f = fit_learner(m, 15000, y)->forecast(14);
+    for (size_t s = 0; s < 14; ++s) mean[s] += f[s] / static_cast<double>(combination_members().size());
+  }
+  for (size_t s = 0; s < 14; ++s) EXPECT_NEAR(combined[s], mean[s], 1e-9 * std::abs(mean[s]));
+}
+
+TEST(Combination, BacktestFromMembersEqualsRefittingTheCombination) {
+  // A series with closed Saturdays, so the combination's own zero-weekday rule matters too.
+  auto y = sales(220, 22);
+  for (size_t t = 5; t < y.size(); t += 7) y[t] = 0;
+  std::vector<BacktestScore> members;
+  for (Learner m : combination_members()) members.push_back(backtest(m, 15000, y, 14, 3));
+  std::vector<const BacktestScore*> ptrs;
+  for (const auto& m : members) ptrs.push_back(&m);
+  const BacktestScore combined = combine_backtests(ptrs, y, 14, 3);
+  const BacktestScore refit = backtest(Learner::Combination, 15000, y, 14, 3);
+  EXPECT_EQ(combined.learner, Learner::Combination);
+  EXPECT_NEAR(combined.mase, refit.mase, 1e-9);
+  EXPECT_NEAR(combined.mae, refit.mae, 1e-9 * refit.mae);
+  EXPECT_NEAR(combined.smape, refit.smape, 1e-9);
+  for (size_t k = 0; k < 3; ++k)
+    for (size_t s = 0; s < 14; ++s) {
+      EXPECT_NEAR(combined.predicted[k][s], refit.predicted[k][s], 1e-9 * (1 + std::abs(refit.predicted[k][s])));
+      if ((y.size() - (3 - k) * 14 + s) % 7 == 5) EXPECT_EQ(combined.predicted[k][s], 0.0);
+    }
+}
+
+TEST(Combination, StateRoundTripsAndRejectsAForeignMember) {
+  const auto m = fit_learner(Learner::Combination, 15000, sales(160, 23));
+  BinaryWriter w;
+  m->write(w);
+  {
+    BinaryReader r(w.bytes().data(), w.bytes().size());
+    const auto back = read_learner(Learner::Combination, r);
+    r.expect_end();
+    EXPECT_EQ(back->forecast(10), m->forecast(10));
+  }
+  // Byte 2 is the member count (after the two output-rule bytes), byte 3 the first member's tag.
+  for (size_t pos : {size_t{2}, size_t{3}}) {
+    std::vector<uint8_t> bad = w.bytes();
+    bad[pos] = static_cast<uint8_t>(bad[pos] + 1);
+    BinaryReader r(bad.data(), bad.size());
+    EXPECT_THROW(read_learner(Learner::Combination, r), CorruptPayload) << pos;
+  }
+}
 
 TEST(Learners, WrongTreeKindForItsLearnerIsCorrupt) {
   const auto m = fit_learner(Learner::RandomForest, 15000, sales(100, 5));

@@ -33,6 +33,39 @@ std::vector<double> fit_and_forecast(Learner learner, int64_t first_day,
   return fit_learner(learner, first_day, series, check)->forecast(horizon);
 }
 
+namespace {
+// Scores `predict(fold, train)` on each fold: fold k trains on the series up to
+// n − (folds − k)·horizon days and is scored on the next horizon days.
+template <class Predict>
+BacktestScore score_folds(Learner learner, const std::vector<double>& series, int horizon,
+                          int folds, const InterruptCheck& check, Predict&& predict) {
+  const auto h = static_cast<size_t>(horizon), k = static_cast<size_t>(folds);
+  BacktestScore score;
+  score.learner = learner;
+  score.residuals.assign(h, std::vector<double>());
+  std::vector<double> all_actual, all_forecast;
+  double mase_sum = 0;
+  for (size_t fold = 0; fold < k; ++fold) {
+    poll(check);
+    const size_t cut = series.size() - (k - fold) * h;
+    const std::vector<double> train(series.begin(), series.begin() + static_cast<long>(cut));
+    const std::vector<double> actual(series.begin() + static_cast<long>(cut),
+                                     series.begin() + static_cast<long>(cut + h));
+    std::vector<double> predicted = predict(fold, train);
+    for (size_t s = 0; s < h; ++s) score.residuals[s].push_back(actual[s] - predicted[s]);
+    mase_sum += mase(actual, predicted, mase_scale(train));
+    all_actual.insert(all_actual.end(), actual.begin(), actual.end());
+    all_forecast.insert(all_forecast.end(), predicted.begin(), predicted.end());
+    score.predicted.push_back(std::move(predicted));
+  }
+  score.mae = mae(all_actual, all_forecast);
+  score.rmse = rmse(all_actual, all_forecast);
+  score.smape = smape(all_actual, all_forecast);
+  score.mase = mase_sum / static_cast<double>(k);
+  return score;
+}
+}  // namespace
+
 BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<double>& series,
                        int horizon, int folds, const InterruptCheck& check) {
   check_horizon(horizon);
@@ -46,28 +79,34 @@ BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<dou
             std::to_string(min_history(learner)) + " to train, then " + std::to_string(folds) +
             " folds of " + std::to_string(horizon) + " days)",
         "Use a shorter horizon, or algorithm => 'auto', which falls back to seasonal_naive.");
-  BacktestScore score;
-  score.learner = learner;
-  score.residuals.assign(h, std::vector<double>());
-  std::vector<double> all_actual, all_forecast;
-  double mase_sum = 0;
-  for (size_t fold = 0; fold < k; ++fold) {
-    poll(check);
-    const size_t cut = series.size() - (k - fold) * h;
-    const std::vector<double> train(series.begin(), series.begin() + static_cast<long>(cut));
-    const std::vector<double> actual(series.begin() + static_cast<long>(cut),
-                                     series.begin() + static_cast<long>(cut + h));
-    const auto predicted = fit_and_forecast(learner, first_day, train, horizon, check);
-    for (size_t s = 0; s < h; ++s) score.residuals[s].push_back(actual[s] - predicted[s]);
-    mase_sum += mase(actual, predicted, mase_scale(train));
-    all_actual.insert(all_actual.end(), actual.begin(), actual.end());
-    all_forecast.insert(all_forecast.end(), predicted.begin(), predicted.end());
-  }
-  score.mae = mae(all_actual, all_forecast);
-  score.rmse = rmse(all_actual, all_forecast);
-  score.smape = smape(all_actual, all_forecast);
-  score.mase = mase_sum / static_cast<double>(k);
-  return score;
+  return score_folds(learner, series, horizon, folds, check,
+                     [&](size_t, const std::vector<double>& train) {
+                       return fit_and_forecast(learner, first_day, train, horizon, check);
+                     });
+}
+
+std::vector<double> combine_forecasts(const std::vector<std::vector<double>>& forecasts,
+                                      const std::vector<double>& train) {
+  if (forecasts.empty()) throw InternalError("a combination needs members");
+  std::vector<double> mean(forecasts.front().size(), 0.0);
+  for (const auto& f : forecasts)
+    for (size_t s = 0; s < mean.size(); ++s) mean[s] += f[s];
+  for (double& v : mean) v /= static_cast<double>(forecasts.size());
+  apply_output_rule(Learner::Combination, train, mean);
+  return mean;
+}
+
+BacktestScore combine_backtests(const std::vector<const BacktestScore*>& members,
+                                const std::vector<double>& series, int horizon, int folds) {
+  for (const BacktestScore* m : members)
+    if (m->predicted.size() != static_cast<size_t>(folds))
+      throw InternalError("combining backtests of different folds");
+  return score_folds(Learner::Combination, series, horizon, folds, {},
+                     [&](size_t fold, const std::vector<double>& train) {
+                       std::vector<std::vector<double>> f;
+                       for (const BacktestScore* m : members) f.push_back(m->predicted[fold]);
+                       return combine_forecasts(f, train);
+                     });
 }
 
 std::vector<std::vector<double>> seasonal_naive_residuals(const std::vector<double>& series,
@@ -151,6 +190,15 @@ Forecast forecast(std::optional<Learner> learner, int64_t first_day,
   } else {
     for (Learner l : all_learners()) {
       if (series.size() < min_history(l) + static_cast<size_t>(horizon) * folds) continue;
+      if (l == Learner::Combination) {  // from the members' backtests: nothing fitted again
+        std::vector<const BacktestScore*> members;
+        for (Learner m : combination_members())
+          for (const BacktestScore& c : out.candidates)
+            if (c.learner == m) members.push_back(&c);
+        if (members.size() == combination_members().size())
+          out.candidates.push_back(combine_backtests(members, series, horizon, folds));
+        continue;
+      }
       out.candidates.push_back(backtest(l, first_day, series, horizon, folds, check));
     }
   }
@@ -167,6 +215,11 @@ Forecast forecast(std::optional<Learner> learner, int64_t first_day,
         out.candidates.begin(), out.candidates.end(),
         [](const BacktestScore& a, const BacktestScore& b) { return a.mase < b.mase; });
     out.learner = best->learner;
+    // The lowest of several noisy backtest scores is optimistic: a single learner must beat the
+    // combination, which hedges against choosing on noise, by more than kCombinationMargin.
+    for (const BacktestScore& c : out.candidates)
+      if (c.learner == Learner::Combination && c.mase <= best->mase * (1 + kCombinationMargin))
+        out.learner = Learner::Combination;
   }
   poll(check);
   out.model = fit_learner(out.learner, first_day, series, check);
@@ -223,6 +276,7 @@ void Evaluator::add(int64_t first_day, const std::vector<double>& series,
     const Forecast f = forecast(learner_, first_day, train, horizon_, folds_, confidence_, check);
     errors[0].add(actual, f.value, f.lower, f.upper, scale);
     if (learner_) continue;
+    std::vector<std::vector<double>> fold_forecasts(learners.size());
     for (size_t i = 0; i < learners.size(); ++i) {
       const Learner l = learners[i];
       // Scored only where it was a candidate on every fold, so every fold has its interval.
@@ -230,9 +284,23 @@ void Evaluator::add(int64_t first_day, const std::vector<double>& series,
       const auto cand = std::find_if(f.candidates.begin(), f.candidates.end(),
                                      [&](const BacktestScore& c) { return c.learner == l; });
       if (cand == f.candidates.end()) throw InternalError("candidate missing from backtest");
-      const std::vector<double> predicted =
-          (l == f.learner && !f.fallback) ? f.value
-                                          : fit_and_forecast(l, first_day, train, horizon_, check);
+      std::vector<double> predicted;
+      if (l == f.learner && !f.fallback) {
+        predicted = f.value;
+      } else if (l == Learner::Combination) {  // the members' forecasts, already made above
+        std::vector<std::vector<double>> members;
+        for (Learner m : combination_members()) {
+          const size_t j = static_cast<size_t>(
+              std::find(learners.begin(), learners.end(), m) - learners.begin());
+          if (j >= learners.size() || fold_forecasts[j].empty())
+            throw InternalError("combination member not forecast");
+          members.push_back(fold_forecasts[j]);
+        }
+        predicted = combine_forecasts(members, train);
+      } else {
+        predicted = fit_and_forecast(l, first_day, train, horizon_, check);
+      }
+      fold_forecasts[i] = predicted;
       std::vector<double> lo, hi;
       prediction_interval(predicted, cand->residuals, confidence_, lo, hi);
       errors[i + 1].add(actual, predicted, lo, hi, scale);

@@ -39,12 +39,23 @@ struct BacktestScore {
   double mae = 0, rmse = 0, smape = 0, mase = 0;
   // residuals[h][k]: actual − forecast at step h + 1 of fold k
   std::vector<std::vector<double>> residuals;
+  // predicted[k]: the forecast of fold k (what a combination averages)
+  std::vector<std::vector<double>> predicted;
 };
 
 // Throws InvalidParameter when the series is too short for `folds` folds of `horizon` days
 // on top of the learner's minimum history.
 BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<double>& series,
                        int horizon, int folds, const InterruptCheck& check = {});
+
+// The combination's backtest from its members' backtests of the same series, horizon and
+// folds — the mean of their fold forecasts, without fitting anything again. Equal to
+// backtest(Learner::Combination, ...) up to rounding.
+// The mean of member forecasts continuing `train`, with the combination's output rule.
+std::vector<double> combine_forecasts(const std::vector<std::vector<double>>& forecasts,
+                                      const std::vector<double>& train);
+BacktestScore combine_backtests(const std::vector<const BacktestScore*>& members,
+                                const std::vector<double>& series, int horizon, int folds);
 
 // Seasonal naive's h-step errors inside the history itself (y_t − y_{t − 7·ceil(h/7)}):
 // the residuals of the fallback for series too short to backtest.
@@ -74,6 +85,10 @@ struct Forecast {
                            double, const InterruptCheck&);
   std::vector<std::vector<double>> fallback_residuals_;
 };
+
+// 'auto' keeps the combination unless a single learner's backtest MASE is lower by more than
+// this share.
+constexpr double kCombinationMargin = 0.05;
 
 // learner empty = 'auto'. With 'auto', a series too short to backtest any learner falls back
 // to seasonal naive (at least kMinFallbackHistory days); an explicit learner needs

@@ -46,13 +46,15 @@ Algorithm forecast_algorithm(std::optional<Learner> learner) noexcept {
       return Algorithm::RandomForestForecast;
     case Learner::GradientBoosting:
       return Algorithm::GradientBoostingForecast;
+    case Learner::Combination:
+      return Algorithm::CombinationForecast;
   }
   return Algorithm::ForecastAuto;
 }
 
 bool is_forecast_algorithm(Algorithm a) noexcept {
   const auto tag = static_cast<uint16_t>(a);
-  return tag >= 20 && tag <= 25;
+  return tag >= 20 && tag <= 26;
 }
 
 ForecastModel::ForecastModel(Algorithm algorithm, nlohmann::json meta, int horizon, int folds,

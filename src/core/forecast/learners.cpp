@@ -13,12 +13,13 @@
 namespace insight::forecast {
 namespace {
 
-constexpr std::array<std::pair<Learner, std::string_view>, 5> kLearners{{
+constexpr std::array<std::pair<Learner, std::string_view>, 6> kLearners{{
     {Learner::SeasonalNaive, "seasonal_naive"},
     {Learner::HoltWinters, "holt_winters"},
     {Learner::Linear, "linear"},
     {Learner::RandomForest, "random_forest"},
     {Learner::GradientBoosting, "gradient_boosting"},
+    {Learner::Combination, "combination"},
 }};
 
 // What every learner but seasonal naive (the baseline, kept pure) does to its raw forecast on a
@@ -75,6 +76,30 @@ OutputRule output_rule(Learner learner, const std::vector<double>& series) {
   return rule;
 }
 
+// The members of a combination, each fitted (with its own output rule) on the same series.
+class CombinationModel {
+ public:
+  std::vector<std::unique_ptr<FittedLearner>> members;
+
+  std::vector<double> forecast(int horizon) const {
+    std::vector<double> mean(static_cast<size_t>(std::max(horizon, 0)), 0.0);
+    for (const auto& m : members) {
+      const std::vector<double> f = m->forecast(horizon);
+      for (size_t s = 0; s < mean.size(); ++s) mean[s] += f[s];
+    }
+    for (double& v : mean) v /= static_cast<double>(members.size());
+    return mean;
+  }
+  void write(BinaryWriter& w) const {
+    w.u8(static_cast<uint8_t>(members.size()));
+    for (const auto& m : members) {
+      w.u8(static_cast<uint8_t>(m->learner()));
+      m->write(w);
+    }
+  }
+  static CombinationModel read(BinaryReader& r);
+};
+
 template <class M, Learner L>
 class Fitted final : public FittedLearner {
  public:
@@ -123,7 +148,7 @@ std::optional<Learner> learner_from_tag(uint8_t tag) noexcept {
 const std::vector<Learner>& all_learners() {
   static const std::vector<Learner> all{Learner::SeasonalNaive, Learner::HoltWinters,
                                         Learner::Linear, Learner::RandomForest,
-                                        Learner::GradientBoosting};
+                                        Learner::GradientBoosting, Learner::Combination};
   return all;
 }
 
@@ -147,6 +172,11 @@ size_t min_history(Learner l) noexcept {
     case Learner::RandomForest:
     case Learner::GradientBoosting:
       return kFeatureWarmup + TreeForecaster::kMinTrainingRows;
+    case Learner::Combination: {
+      size_t most = 0;
+      for (Learner member : combination_members()) most = std::max(most, min_history(member));
+      return most;
+    }
   }
   return 0;
 }
@@ -181,6 +211,12 @@ std::unique_ptr<FittedLearner> fit_learner(Learner learner, int64_t first_day,
       m.fit_gradient_boosting(first_day, series, {}, check);
       return wrap<Learner::GradientBoosting>(std::move(m), nn);
     }
+    case Learner::Combination: {
+      CombinationModel m;
+      for (Learner member : combination_members())
+        m.members.push_back(fit_learner(member, first_day, series, check));
+      return wrap<Learner::Combination>(std::move(m), nn);
+    }
   }
   throw InternalError("unknown learner");
 }
@@ -205,8 +241,35 @@ std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r) {
       if (forest) return wrap<Learner::RandomForest>(std::move(m), nn);
       return wrap<Learner::GradientBoosting>(std::move(m), nn);
     }
+    case Learner::Combination:
+      return wrap<Learner::Combination>(CombinationModel::read(r), nn);
   }
   throw CorruptPayload("unknown learner");
+}
+
+namespace {
+CombinationModel CombinationModel::read(BinaryReader& r) {
+  CombinationModel m;
+  const std::vector<Learner>& expected = combination_members();
+  if (r.u8() != expected.size()) throw CorruptPayload("combination has the wrong member count");
+  for (Learner member : expected) {
+    const auto tag = learner_from_tag(r.u8());
+    if (!tag || *tag != member) throw CorruptPayload("combination has an unexpected member");
+    m.members.push_back(read_learner(member, r));
+  }
+  return m;
+}
+}  // namespace
+
+const std::vector<Learner>& combination_members() {
+  static const std::vector<Learner> members{Learner::HoltWinters, Learner::Linear,
+                                            Learner::RandomForest, Learner::GradientBoosting};
+  return members;
+}
+
+void apply_output_rule(Learner learner, const std::vector<double>& train,
+                       std::vector<double>& forecast) {
+  output_rule(learner, train).apply(forecast);
 }
 
 }  // namespace insight::forecast

@@ -26,7 +26,18 @@ enum class Learner : uint8_t {
   Linear = 2,
   RandomForest = 3,
   GradientBoosting = 4,
+  // The mean of the members' forecasts (combination_members()): forecast combination, which
+  // is usually more accurate than any single choice (Bates & Granger 1969; the M4 competition).
+  Combination = 5,
 };
+
+// The learners a combination averages.
+const std::vector<Learner>& combination_members();
+// What every learner but seasonal naive does to its raw forecast (see learners.cpp): clip a
+// never-negative series at 0 and forecast 0 on weekdays whose recent median is 0. `train` is
+// the series the forecast continues.
+void apply_output_rule(Learner learner, const std::vector<double>& train,
+                       std::vector<double>& forecast);
 
 std::string_view learner_name(Learner l) noexcept;
 std::optional<Learner> learner_from_name(std::string_view name) noexcept;

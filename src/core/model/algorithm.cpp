@@ -13,7 +13,7 @@ constexpr std::array<std::pair<Task, std::string_view>, 4> kTasks{{
     {Task::RootCause, "root_cause"},
 }};
 
-constexpr std::array<std::pair<Algorithm, std::string_view>, 13> kAlgorithms{{
+constexpr std::array<std::pair<Algorithm, std::string_view>, 14> kAlgorithms{{
     {Algorithm::External, "external"},
     {Algorithm::IsolationForest, "isolation_forest"},
     {Algorithm::ForecastAuto, "auto"},
@@ -22,6 +22,7 @@ constexpr std::array<std::pair<Algorithm, std::string_view>, 13> kAlgorithms{{
     {Algorithm::LinearForecast, "linear"},
     {Algorithm::RandomForestForecast, "random_forest"},
     {Algorithm::GradientBoostingForecast, "gradient_boosting"},
+    {Algorithm::CombinationForecast, "combination"},
     {Algorithm::Als, "als"},
     {Algorithm::ItemKnn, "item_knn"},
     {Algorithm::UserKnn, "user_knn"},

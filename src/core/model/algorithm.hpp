@@ -29,6 +29,8 @@ enum class Algorithm : uint16_t {
   UserKnn = 32,
   Svd = 33,
   Popularity = 34,
+  // src/core/forecast again (appended after the recommenders: tags are never renumbered)
+  CombinationForecast = 26,
 };
 
 std::string_view task_name(Task t) noexcept;

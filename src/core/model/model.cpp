@@ -37,6 +37,7 @@ ModelPtr load_model(const uint8_t* data, size_t size) {
     case Algorithm::LinearForecast:
     case Algorithm::RandomForestForecast:
     case Algorithm::GradientBoostingForecast:
+    case Algorithm::CombinationForecast:
       if (p.task != Task::Forecast) throw CorruptPayload("forecast payload with a wrong task");
       return forecast::load_forecast_model(std::move(p));
     case Algorithm::Als:
