@@ -199,6 +199,9 @@ CREATE TABLE insight.models (
   UNIQUE (name, version)
 );
 ALTER SEQUENCE insight.models_model_id_seq OWNED BY insight.models.model_id;
+-- Payloads are mostly float arrays that pglz barely shrinks, at the cost of compressing
+-- megabytes on every training: stored out of line, uncompressed.
+ALTER TABLE insight.models ALTER COLUMN payload SET STORAGE EXTERNAL;
 
 -- A model row never changes once written: versions are immutable, which is what lets every
 -- backend cache deserialized models by model_id without invalidation.

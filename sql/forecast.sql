@@ -30,10 +30,16 @@ SET ROLE fc_admin;
 -- 'auto': every learner backtested; the chosen one and every candidate's metrics recorded.
 SELECT name, version, task, algorithm, rows_used, rows_skipped,
        metrics->>'chosen' IN ('seasonal_naive', 'holt_winters', 'linear', 'random_forest',
-                              'gradient_boosting') AS chose_a_learner,
+                              'gradient_boosting', 'combination') AS chose_a_learner,
        (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(metrics->'candidates') k) AS candidates,
-       (metrics->>'mase')::float8 = (SELECT min((v->>'mase')::float8)
-                                       FROM jsonb_each(metrics->'candidates') c(k, v)) AS chose_lowest_mase,
+       -- the lowest MASE, or the combination when within 5 % of it
+       CASE WHEN metrics->>'chosen' = 'combination'
+            THEN (metrics->>'mase')::float8 <= 1.05 * (SELECT min((v->>'mase')::float8)
+                                                         FROM jsonb_each(metrics->'candidates') c(k, v))
+            ELSE (metrics->>'mase')::float8 = (SELECT min((v->>'mase')::float8)
+                                                 FROM jsonb_each(metrics->'candidates') c(k, v))
+                 AND (metrics->>'mase')::float8 * 1.05 < ((metrics->'candidates'->'combination'->>'mase')::float8)
+       END AS chose_by_the_rule,
        (metrics->>'series')::int AS series, (metrics->>'horizon')::int AS horizon
   FROM insight.train_forecaster('shop', 'shop_a', 'sold_at', 'amount');
 SELECT metric_name FROM insight.model_metrics WHERE name = 'shop' AND metric_name IN ('mae', 'rmse', 'smape', 'mase') ORDER BY 1;
@@ -62,12 +68,12 @@ SELECT count(DISTINCT payload) AS distinct_payloads FROM insight.models WHERE na
 
 -- Each learner by name, on a date time column this time.
 SELECT a AS asked, r.algorithm, r.rows_used
-  FROM unnest(ARRAY['seasonal_naive', 'holt_winters', 'linear', 'random_forest', 'gradient_boosting']) a,
+  FROM unnest(ARRAY['seasonal_naive', 'holt_winters', 'linear', 'random_forest', 'gradient_boosting', 'combination']) a,
        LATERAL insight.train_forecaster('shop_' || a, 'shop_a', 'day', 'amount', algorithm => a) r;
 -- (a new statement: forecast, a STABLE function, sees the models of its statement's snapshot)
 SELECT a AS learner, count(*) AS days,
        bool_and(lower_bound <= forecast_value AND forecast_value <= upper_bound) AS inside
-  FROM unnest(ARRAY['seasonal_naive', 'holt_winters', 'linear', 'random_forest', 'gradient_boosting']) a,
+  FROM unnest(ARRAY['seasonal_naive', 'holt_winters', 'linear', 'random_forest', 'gradient_boosting', 'combination']) a,
        LATERAL insight.forecast('shop_' || a, 7) f
  GROUP BY a ORDER BY a;
 -- Missing days count as zero: seasonal naive repeats last week, and the 3rd was a zero.
@@ -207,7 +213,7 @@ RESET ROLE;
 
 SELECT insight.drop_model(name) FROM insight.model_names
  WHERE name IN ('shop', 'shop_seasonal_naive', 'shop_holt_winters', 'shop_linear', 'shop_random_forest',
-                'shop_gradient_boosting', 'shop_by_store', 'shop_short', 'not_a_forecaster',
+                'shop_gradient_boosting', 'shop_combination', 'shop_by_store', 'shop_short', 'not_a_forecaster',
                 'daily_sales', 'daily_sales_by_product')
  ORDER BY name;
 -- Without its model, forecast_daily_sales says how to train it.

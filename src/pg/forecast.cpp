@@ -111,8 +111,10 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   const std::string g =
       spec.group_column ? insight::pg::quoted(*spec.group_column) + "::pg_catalog.text" : "''";
   // Identifiers are quoted from the catalog's own names; the aggregate may run in parallel.
+  // The sum is exact (numeric): float8 partial sums of parallel workers would be added in
+  // whatever order they finish, and the same data must give the same model, bit for bit.
   const std::string sql = "SELECT " + g + ", (" + t + ")::pg_catalog.date, pg_catalog.sum(" + v +
-                          "::pg_catalog.float8), pg_catalog.count(" + v +
+                          "::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + v +
                           "), pg_catalog.count(*) FROM " + spec.source.qualified +
                           " GROUP BY 1, 2";
   insight::pg::spi_connect();

@@ -171,8 +171,11 @@ Built build_interactions(const InteractionSpec& spec, uint32_t min_user, uint32_
   const std::string w = check_columns(spec);
   const std::string u = "(" + insight::pg::quoted(spec.user_column) + ")::pg_catalog.text";
   const std::string i = "(" + insight::pg::quoted(spec.item_column) + ")::pg_catalog.text";
+  // An exact (numeric) sum: parallel workers' float8 partial sums would be added in whatever
+  // order they finish, and the same data must give the same model, bit for bit.
   const std::string sql =
-      "SELECT " + u + ", " + i + ", pg_catalog.sum(" + w + "), pg_catalog.count(" + w +
+      "SELECT " + u + ", " + i + ", pg_catalog.sum((" + w +
+      ")::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + w +
       "), pg_catalog.count(*), pg_catalog.min(" + w + ") FROM " + spec.source.qualified +
       " GROUP BY 1, 2";
   insight::recommend::InteractionBuilder builder;

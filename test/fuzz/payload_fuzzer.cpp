@@ -10,6 +10,7 @@
 #include "core/forecast/forecast_model.hpp"
 #include "core/model/binary_io.hpp"
 #include "core/model/model.hpp"
+#include "core/recommend/recommender.hpp"
 
 namespace {
 
@@ -25,6 +26,12 @@ void load(const uint8_t* data, size_t size) {
         if (n++ == 4) break;
         (void)f->forecast(s, 3, 0.9);
       }
+    }
+    // A recommender that loads must also recommend and find similar items.
+    if (const auto* r = dynamic_cast<const insight::recommend::RecommendModel*>(m.get())) {
+      for (uint32_t u = 0; u < r->users().size() && u < 4; ++u) (void)r->recommend(u, 3, true);
+      (void)r->recommend(std::nullopt, 3, true);
+      for (uint32_t i = 0; i < r->items().size() && i < 4; ++i) (void)r->similar(i, 3);
     }
   } catch (const insight::CorruptPayload&) {
   }

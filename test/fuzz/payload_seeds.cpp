@@ -7,6 +7,7 @@
 #include "core/forecast/forecast_model.hpp"
 #include "core/model/binary_io.hpp"
 #include "core/model/payload.hpp"
+#include "core/recommend/recommender.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -62,9 +63,22 @@ int main(int argc, char** argv) {
   write(insight::forecast::train_forecast_payload({series("a", 20), series("b", 60)}, true, fo, {},
                                                   summary));
   for (auto l : {insight::forecast::Learner::RandomForest,
-                 insight::forecast::Learner::GradientBoosting}) {
+                 insight::forecast::Learner::GradientBoosting,
+                 insight::forecast::Learner::Combination}) {
     fo.learner = l;
     write(insight::forecast::train_forecast_payload({series("", 50)}, false, fo, {}, summary));
+  }
+  // Recommenders: a factor model and a neighbourhood model with both neighbour lists.
+  for (auto m : {insight::recommend::Method::Als, insight::recommend::Method::UserKnn}) {
+    insight::recommend::InteractionBuilder b;
+    for (int u = 0; u < 6; ++u)
+      for (int i = 0; i < 5; ++i)
+        if ((u + i) % 3 != 0) b.add("u" + std::to_string(u), "i" + std::to_string(i), 1 + i % 2);
+    insight::recommend::TrainOptions ro;
+    ro.method = m;
+    ro.factors = 2;
+    ro.iterations = 2;
+    write(insight::recommend::recommend_payload(*insight::recommend::fit_recommender(b.build(), ro)));
   }
   return 0;
 }

@@ -132,18 +132,31 @@ Factors train_svd(const Csr& by_user, const SvdOptions& o, const InterruptCheck&
     const double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();
     omega.data()[i] = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
   }
-  auto orthonormal = [](const Eigen::MatrixXd& m) -> Eigen::MatrixXd {
-    Eigen::HouseholderQR<Eigen::MatrixXd> qr(m);
-    return qr.householderQ() * Eigen::MatrixXd::Identity(m.rows(), m.cols());
+  // An orthonormal basis of m's columns: Cholesky QR twice (CholQR2: Q = M·R⁻¹ with RᵀR = MᵀM,
+  // repeated once to restore orthogonality to machine precision) — a few dense products
+  // instead of Householder's column-by-column work; Householder QR when MᵀM is not positive
+  // definite (dependent columns).
+  auto orthonormal = [](Eigen::MatrixXd m) -> Eigen::MatrixXd {
+    for (int pass = 0; pass < 2; ++pass) {
+      const Eigen::MatrixXd gram = m.transpose() * m;
+      Eigen::LLT<Eigen::MatrixXd> llt(gram);
+      if (llt.info() != Eigen::Success || !(llt.matrixLLT().diagonal().minCoeff() > 1e-8 * std::sqrt(gram.diagonal().maxCoeff()))) {
+        Eigen::HouseholderQR<Eigen::MatrixXd> qr(m);
+        return qr.householderQ() * Eigen::MatrixXd::Identity(m.rows(), m.cols());
+      }
+      llt.matrixU().solveInPlace<Eigen::OnTheRight>(m);
+    }
+    return m;
   };
+  const Sparse At = A.transpose();  // row-major too: both products walk rows
   Eigen::MatrixXd Q = orthonormal(A * omega);
   for (uint32_t it = 0; it < o.power_iterations; ++it) {
     poll(check);
-    Eigen::MatrixXd Z = orthonormal(A.transpose() * Q);
+    Eigen::MatrixXd Z = orthonormal(At * Q);
     Q = orthonormal(A * Z);
   }
   poll(check);
-  const Eigen::MatrixXd Bt = A.transpose() * Q;  // Bᵀ = AᵀQ, items × l
+  const Eigen::MatrixXd Bt = At * Q;  // Bᵀ = AᵀQ, items × l
   Eigen::BDCSVD<Eigen::MatrixXd> svd(Bt, Eigen::ComputeThinU | Eigen::ComputeThinV);
   // Bᵀ = U_b S V_bᵀ, so B = V_b S U_bᵀ and A ≈ Q·B = (Q V_b) S U_bᵀ.
   const Eigen::Index k = o.factors;
