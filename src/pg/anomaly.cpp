@@ -24,17 +24,17 @@
 namespace {
 
 using insight::InvalidParameter;
+using insight::anomaly::AnomalyModel;
+using insight::anomaly::Reservoir;
 using insight::pg::check_select;
 using insight::pg::column_type;
 using insight::pg::elapsed_us;
+using insight::pg::guard;
 using insight::pg::is_numeric_type;
 using insight::pg::kNumericTypes;
 using insight::pg::quoted;
 using insight::pg::source_relation;
 using insight::pg::SourceRelation;
-using insight::anomaly::AnomalyModel;
-using insight::anomaly::Reservoir;
-using insight::pg::guard;
 
 constexpr int kDefaultSeed = 42;
 constexpr double kDefaultContamination = 0.05;
@@ -80,12 +80,6 @@ MemoryContext aggregate_context(FunctionCallInfo fcinfo) {
   return cxt;
 }
 
-int32_t int_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  if (insight::pg::arg_is_null(fcinfo, n))
-    throw InvalidParameter(std::string(what) + " must not be NULL");
-  return PG_GETARG_INT32(n);
-}
-
 void check_forest_options(const insight::anomaly::TrainOptions& o) {
   if (o.forest.n_trees < 1 || o.forest.n_trees > 10000)
     throw InvalidParameter("n_trees must be between 1 and 10000",
@@ -98,10 +92,10 @@ void check_forest_options(const insight::anomaly::TrainOptions& o) {
 
 insight::anomaly::TrainOptions options_from_args(FunctionCallInfo fcinfo) {
   insight::anomaly::TrainOptions o;
-  o.forest.n_trees = int_arg(fcinfo, 2, "n_trees");
-  o.forest.sample_size = int_arg(fcinfo, 3, "sample_size");
-  o.forest.seed = static_cast<uint64_t>(
-      static_cast<uint32_t>(PG_NARGS() > 4 ? int_arg(fcinfo, 4, "seed") : kDefaultSeed));
+  o.forest.n_trees = insight::pg::int4_arg(fcinfo, 2, "n_trees");
+  o.forest.sample_size = insight::pg::int4_arg(fcinfo, 3, "sample_size");
+  o.forest.seed = static_cast<uint64_t>(static_cast<uint32_t>(
+      PG_NARGS() > 4 ? insight::pg::int4_arg(fcinfo, 4, "seed") : kDefaultSeed));
   o.contamination = kDefaultContamination;
   if (PG_NARGS() > 5) {
     if (insight::pg::arg_is_null(fcinfo, 5))
@@ -613,10 +607,10 @@ INSIGHT_FUNCTION(insight_train_anomaly_detector) {
   insight::anomaly::TrainOptions o;
   if (insight::pg::arg_is_null(fcinfo, 3)) throw InvalidParameter("contamination must not be NULL");
   o.contamination = PG_GETARG_FLOAT8(3);
-  o.forest.n_trees = int_arg(fcinfo, 4, "n_trees");
-  o.forest.sample_size = int_arg(fcinfo, 5, "sample_size");
+  o.forest.n_trees = insight::pg::int4_arg(fcinfo, 4, "n_trees");
+  o.forest.sample_size = insight::pg::int4_arg(fcinfo, 5, "sample_size");
   const bool deploy = insight::pg::arg_is_null(fcinfo, 6) || PG_GETARG_BOOL(6);
-  const int32_t seed = int_arg(fcinfo, 7, "seed");
+  const int32_t seed = insight::pg::int4_arg(fcinfo, 7, "seed");
   o.forest.seed = static_cast<uint64_t>(static_cast<uint32_t>(seed));
   o.standardize = insight::pg::arg_is_null(fcinfo, 8) || PG_GETARG_BOOL(8);
   check_forest_options(o);

@@ -41,26 +41,14 @@ int training_threads_guc = 0;
 // Arguments
 // ---------------------------------------------------------------------------------------
 
-int32_t int_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  if (insight::pg::arg_is_null(fcinfo, n))
-    throw InvalidParameter(std::string(what) + " must not be NULL");
-  return PG_GETARG_INT32(n);
-}
-
-double float_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  if (insight::pg::arg_is_null(fcinfo, n))
-    throw InvalidParameter(std::string(what) + " must not be NULL");
-  return PG_GETARG_FLOAT8(n);
-}
-
 // 'auto' → nullopt; a learner name → that learner; anything else → 22023 listing the choices.
 std::optional<Learner> algorithm_arg(FunctionCallInfo fcinfo, int n) {
   const std::string a = insight::pg::text_arg(fcinfo, n, "algorithm");
   if (a == "auto") return std::nullopt;
   if (auto l = insight::forecast::learner_from_name(a)) return l;
-  throw InvalidParameter("unknown forecasting algorithm \"" + a + "\"",
-                         "algorithm must be one of: auto, " + insight::forecast::learner_names() +
-                             ".");
+  throw InvalidParameter(
+      "unknown forecasting algorithm \"" + a + "\"",
+      "algorithm must be one of: auto, " + insight::forecast::learner_names() + ".");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -101,8 +89,7 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   const Oid value_type = insight::pg::column_type(spec.source, spec.value_column, "value_column");
   if (!insight::pg::is_numeric_type(value_type))
     throw InvalidParameter("value column \"" + spec.value_column + "\" is not numeric",
-                           std::string("value_column must be ") + insight::pg::kNumericTypes +
-                               ".");
+                           std::string("value_column must be ") + insight::pg::kNumericTypes + ".");
   if (spec.group_column)
     insight::pg::column_type(spec.source, *spec.group_column, "group_column");  // must exist
 
@@ -115,8 +102,7 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   // whatever order they finish, and the same data must give the same model, bit for bit.
   const std::string sql = "SELECT " + g + ", (" + t + ")::pg_catalog.date, pg_catalog.sum(" + v +
                           "::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + v +
-                          "), pg_catalog.count(*) FROM " + spec.source.qualified +
-                          " GROUP BY 1, 2";
+                          "), pg_catalog.count(*) FROM " + spec.source.qualified + " GROUP BY 1, 2";
   insight::pg::spi_connect();
   const uint64_t rows = insight::pg::spi_exec(sql.c_str(), {}, true);
   insight::pg::check_interrupts();
@@ -164,8 +150,8 @@ BuiltSeries build_series(const SeriesSpec& spec) {
       continue;
     }
     if (!r.day_finite)
-      throw InvalidParameter("time column \"" + spec.time_column + "\" holds an infinite date",
-                             "", "Filter the rows with a view, then train on the view.");
+      throw InvalidParameter("time column \"" + spec.time_column + "\" holds an infinite date", "",
+                             "Filter the rows with a view, then train on the view.");
     out.rows_used += r.used;
     out.rows_skipped += r.all - r.used;
     groups[std::string(r.key, static_cast<size_t>(r.key_len))].push_back(Day{r.day, r.sum});
@@ -232,8 +218,7 @@ unsigned training_threads() { return static_cast<unsigned>(training_threads_guc)
 
 void init_forecast() {
   DefineCustomIntVariable(
-      "insight.training_threads",
-      "Threads training and evaluation use (0 = one per core).",
+      "insight.training_threads", "Threads training and evaluation use (0 = one per core).",
       "Forecasters train their series side by side, recommenders solve users and items side by "
       "side; the backend itself only waits and answers cancels.",
       &training_threads_guc, 0, 0, 256, PGC_USERSET, 0, nullptr, nullptr, nullptr);
@@ -251,7 +236,7 @@ INSIGHT_FUNCTION(insight_train_forecaster) {
   const SeriesSpec spec = series_spec(fcinfo, 1);
   insight::forecast::TrainOptions o;
   o.learner = algorithm_arg(fcinfo, 5);
-  o.horizon = int_arg(fcinfo, 6, "horizon");
+  o.horizon = insight::pg::int4_arg(fcinfo, 6, "horizon");
   insight::forecast::check_horizon(o.horizon);
   const bool deploy = insight::pg::arg_is_null(fcinfo, 7) || PG_GETARG_BOOL(7);
   o.threads = insight::pg::training_threads();
@@ -263,21 +248,20 @@ INSIGHT_FUNCTION(insight_train_forecaster) {
       std::move(built.series), spec.group_column.has_value(), o, kCheck, summary);
   if (summary.skipped_series > 0)
     guard([&summary] {
-      ereport(NOTICE,
-              (errmsg("%zu of %zu series had fewer than %zu days and were not trained",
-                      summary.skipped_series, summary.skipped_series + summary.series,
-                      insight::forecast::kMinFallbackHistory)));
+      ereport(NOTICE, (errmsg("%zu of %zu series had fewer than %zu days and were not trained",
+                              summary.skipped_series, summary.skipped_series + summary.series,
+                              insight::forecast::kMinFallbackHistory)));
       return 0;
     });
-  nlohmann::json params = {{"time_column", spec.time_column},
-                           {"value_column", spec.value_column},
-                           {"group_column", spec.group_column ? nlohmann::json(*spec.group_column)
-                                                              : nlohmann::json(nullptr)},
-                           {"algorithm", o.learner ? std::string(insight::forecast::learner_name(
-                                                         *o.learner))
-                                                   : std::string("auto")},
-                           {"horizon", o.horizon},
-                           {"folds", o.folds}};
+  nlohmann::json params = {
+      {"time_column", spec.time_column},
+      {"value_column", spec.value_column},
+      {"group_column",
+       spec.group_column ? nlohmann::json(*spec.group_column) : nlohmann::json(nullptr)},
+      {"algorithm",
+       o.learner ? std::string(insight::forecast::learner_name(*o.learner)) : std::string("auto")},
+      {"horizon", o.horizon},
+      {"folds", o.folds}};
   payload.meta["source"] = spec.source.qualified;
   payload.meta["params"] = params;
   insight::pg::StoreRequest request;
@@ -300,11 +284,11 @@ INSIGHT_FUNCTION(insight_train_forecaster) {
 //   → TABLE(group_key text, forecast_time timestamptz, forecast_value, lower_bound, upper_bound)
 INSIGHT_FUNCTION(insight_forecast) {
   const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
-  const int horizon = int_arg(fcinfo, 1, "horizon");
+  const int horizon = insight::pg::int4_arg(fcinfo, 1, "horizon");
   insight::forecast::check_horizon(horizon);
   std::optional<std::string> key;
   if (!insight::pg::arg_is_null(fcinfo, 2)) key = insight::pg::text_arg(fcinfo, 2, "group_key");
-  const double confidence = float_arg(fcinfo, 3, "confidence");
+  const double confidence = insight::pg::float8_arg(fcinfo, 3, "confidence");
   insight::forecast::check_confidence(confidence);
 
   const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
@@ -347,11 +331,11 @@ INSIGHT_FUNCTION(insight_forecast) {
 INSIGHT_FUNCTION(insight_evaluate_forecaster) {
   const SeriesSpec spec = series_spec(fcinfo, 0);
   const std::optional<Learner> learner = algorithm_arg(fcinfo, 4);
-  const int horizon = int_arg(fcinfo, 5, "horizon");
+  const int horizon = insight::pg::int4_arg(fcinfo, 5, "horizon");
   insight::forecast::check_horizon(horizon);
-  const int folds = int_arg(fcinfo, 6, "folds");
+  const int folds = insight::pg::int4_arg(fcinfo, 6, "folds");
   insight::forecast::check_folds(folds);
-  const double confidence = float_arg(fcinfo, 7, "confidence");
+  const double confidence = insight::pg::float8_arg(fcinfo, 7, "confidence");
   insight::forecast::check_confidence(confidence);
 
   const BuiltSeries built = build_series(spec);
@@ -369,11 +353,10 @@ INSIGHT_FUNCTION(insight_evaluate_forecaster) {
   for (const auto& e : per_series) total.merge(e);
   const insight::forecast::Evaluation result = total.result();
   if (result.scores.empty() || result.scores[0].series == 0) {
-    const size_t needed =
-        (learner ? insight::forecast::min_history(*learner) +
-                       static_cast<size_t>(horizon) * static_cast<size_t>(folds)
-                 : insight::forecast::kMinFallbackHistory) +
-        static_cast<size_t>(horizon) * static_cast<size_t>(folds);
+    const size_t needed = (learner ? insight::forecast::min_history(*learner) +
+                                         static_cast<size_t>(horizon) * static_cast<size_t>(folds)
+                                   : insight::forecast::kMinFallbackHistory) +
+                          static_cast<size_t>(horizon) * static_cast<size_t>(folds);
     throw InvalidParameter("every series is too short to evaluate",
                            std::to_string(built.series.size()) + " series, none with at least " +
                                std::to_string(needed) + " days (" + std::to_string(folds) +
@@ -384,8 +367,8 @@ INSIGHT_FUNCTION(insight_evaluate_forecaster) {
   for (const auto& s : result.scores) {
     if (s.series == 0) continue;  // a learner no series was long enough for
     const std::pair<const char*, double> rows[] = {
-        {"mae", s.mae},       {"rmse", s.rmse},         {"smape", s.smape},
-        {"mase", s.mase},     {"coverage", s.coverage}, {"series", static_cast<double>(s.series)},
+        {"mae", s.mae},   {"rmse", s.rmse},         {"smape", s.smape},
+        {"mase", s.mase}, {"coverage", s.coverage}, {"series", static_cast<double>(s.series)},
     };
     for (const auto& [metric, value] : rows) {
       Datum v[3] = {insight::pg::text_datum(s.algorithm), insight::pg::text_datum(metric),
@@ -396,8 +379,8 @@ INSIGHT_FUNCTION(insight_evaluate_forecaster) {
   }
   if (result.skipped > 0)
     guard([&result] {
-      ereport(NOTICE, (errmsg("%zu series were too short to evaluate and were skipped",
-                              result.skipped)));
+      ereport(NOTICE,
+              (errmsg("%zu series were too short to evaluate and were skipped", result.skipped)));
       return 0;
     });
   return static_cast<Datum>(0);

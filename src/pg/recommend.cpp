@@ -1,5 +1,6 @@
 // SQL side of recommendations (src/core/recommend): the interaction builder over a caller's
 // relation, train_recommender, recommend, similar_items and evaluate_recommender.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -25,18 +26,6 @@ using insight::recommend::Method;
 const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
 constexpr int kFetchRows = 10000;
 
-int32_t int_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  if (insight::pg::arg_is_null(fcinfo, n))
-    throw InvalidParameter(std::string(what) + " must not be NULL");
-  return PG_GETARG_INT32(n);
-}
-
-double float_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  if (insight::pg::arg_is_null(fcinfo, n))
-    throw InvalidParameter(std::string(what) + " must not be NULL");
-  return PG_GETARG_FLOAT8(n);
-}
-
 Method method_arg(FunctionCallInfo fcinfo, int n) {
   const std::string a = insight::pg::text_arg(fcinfo, n, "algorithm");
   if (auto m = insight::recommend::method_from_name(a)) return *m;
@@ -45,14 +34,14 @@ Method method_arg(FunctionCallInfo fcinfo, int n) {
 }
 
 size_t k_arg(FunctionCallInfo fcinfo, int n) {
-  const int32_t k = int_arg(fcinfo, n, "k");
+  const int32_t k = insight::pg::int4_arg(fcinfo, n, "k");
   if (k < 1 || k > 1000)
     throw InvalidParameter("k must be between 1 and 1000", "k = " + std::to_string(k));
   return static_cast<size_t>(k);
 }
 
 uint32_t positive_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  const int32_t v = int_arg(fcinfo, n, what);
+  const int32_t v = insight::pg::int4_arg(fcinfo, n, what);
   if (v < 1) throw InvalidParameter(std::string(what) + " must be at least 1");
   return static_cast<uint32_t>(v);
 }
@@ -101,7 +90,8 @@ void for_each_row(const std::string& sql, F&& row) {
   const char* q = sql.c_str();
   Portal portal = guard([q] {
     SPIPlanPtr plan = SPI_prepare(q, 0, nullptr);
-    if (plan == nullptr) elog(ERROR, "pg_insight: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+    if (plan == nullptr)
+      elog(ERROR, "pg_insight: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
     return SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
   });
   for (;;) {
@@ -147,8 +137,9 @@ std::string check_columns(const InteractionSpec& s) {
   if (!s.weight_column) return "1::pg_catalog.float8";
   const Oid w = insight::pg::column_type(s.source, *s.weight_column, "weight_column");
   if (!insight::pg::is_numeric_type(w))
-    throw InvalidParameter("weight column \"" + *s.weight_column + "\" is not numeric",
-                           std::string("weight_column must be ") + insight::pg::kNumericTypes + ".");
+    throw InvalidParameter(
+        "weight column \"" + *s.weight_column + "\" is not numeric",
+        std::string("weight_column must be ") + insight::pg::kNumericTypes + ".");
   return "(" + insight::pg::quoted(*s.weight_column) + ")::pg_catalog.float8";
 }
 
@@ -173,11 +164,10 @@ Built build_interactions(const InteractionSpec& spec, uint32_t min_user, uint32_
   const std::string i = "(" + insight::pg::quoted(spec.item_column) + ")::pg_catalog.text";
   // An exact (numeric) sum: parallel workers' float8 partial sums would be added in whatever
   // order they finish, and the same data must give the same model, bit for bit.
-  const std::string sql =
-      "SELECT " + u + ", " + i + ", pg_catalog.sum((" + w +
-      ")::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + w +
-      "), pg_catalog.count(*), pg_catalog.min(" + w + ") FROM " + spec.source.qualified +
-      " GROUP BY 1, 2";
+  const std::string sql = "SELECT " + u + ", " + i + ", pg_catalog.sum((" + w +
+                          ")::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + w +
+                          "), pg_catalog.count(*), pg_catalog.min(" + w + ") FROM " +
+                          spec.source.qualified + " GROUP BY 1, 2";
   insight::recommend::InteractionBuilder builder;
   Built out;
   insight::pg::spi_connect();
@@ -249,29 +239,30 @@ INSIGHT_FUNCTION(insight_train_recommender) {
     spec.weight_column = insight::pg::text_arg(fcinfo, 4, "weight_column");
   insight::recommend::TrainOptions o;
   o.method = method_arg(fcinfo, 5);
-  o.factors = static_cast<uint32_t>(std::max(0, int_arg(fcinfo, 6, "factors")));
+  o.factors = static_cast<uint32_t>(std::max(0, insight::pg::int4_arg(fcinfo, 6, "factors")));
   const bool deploy = insight::pg::arg_is_null(fcinfo, 7) || PG_GETARG_BOOL(7);
   o.iterations = positive_arg(fcinfo, 8, "iterations");
-  o.regularization = float_arg(fcinfo, 9, "regularization");
-  o.alpha = float_arg(fcinfo, 10, "alpha");
+  o.regularization = insight::pg::float8_arg(fcinfo, 9, "regularization");
+  o.alpha = insight::pg::float8_arg(fcinfo, 10, "alpha");
   if (!insight::pg::arg_is_null(fcinfo, 11)) o.neighbors = positive_arg(fcinfo, 11, "neighbors");
   const uint32_t min_user = positive_arg(fcinfo, 12, "min_user_interactions");
   const uint32_t min_item = positive_arg(fcinfo, 13, "min_item_interactions");
-  o.seed = static_cast<uint64_t>(static_cast<uint32_t>(int_arg(fcinfo, 14, "seed")));
+  o.seed = static_cast<uint64_t>(static_cast<uint32_t>(insight::pg::int4_arg(fcinfo, 14, "seed")));
   o.threads = insight::pg::training_threads();
   insight::recommend::validate(o);  // before reading anything
 
   Built built = build_interactions(spec, min_user, min_item);
   if (built.data.by_user.nnz() == 0 && built.pairs_read > 0 && (min_user > 1 || min_item > 1))
-    throw InvalidParameter(
-        "no interactions are left after the minimum counts",
-        std::to_string(built.pairs_read) + " (user, item) pairs were read; none is left with " +
-            "min_user_interactions = " + std::to_string(min_user) +
-            " and min_item_interactions = " + std::to_string(min_item) + ".",
-        "Lower min_user_interactions or min_item_interactions.");
+    throw InvalidParameter("no interactions are left after the minimum counts",
+                           std::to_string(built.pairs_read) +
+                               " (user, item) pairs were read; none is left with " +
+                               "min_user_interactions = " + std::to_string(min_user) +
+                               " and min_item_interactions = " + std::to_string(min_item) + ".",
+                           "Lower min_user_interactions or min_item_interactions.");
   if (built.data.by_user.nnz() == 0) throw InvalidParameter(no_interactions(spec));
   const int64_t rows_used = static_cast<int64_t>(built.data.rows_used);
-  const int64_t rows_skipped = built.rows_skipped_null + static_cast<int64_t>(built.data.rows_dropped);
+  const int64_t rows_skipped =
+      built.rows_skipped_null + static_cast<int64_t>(built.data.rows_dropped);
   const size_t users = built.data.users.size(), items = built.data.items.size(),
                pairs = built.data.by_user.nnz();
   auto model = insight::recommend::fit_recommender(std::move(built.data), o, kCheck);
@@ -295,8 +286,8 @@ INSIGHT_FUNCTION(insight_train_recommender) {
   nlohmann::json metrics = {{"users", users},
                             {"items", items},
                             {"interactions", pairs},
-                            {"density", static_cast<double>(pairs) /
-                                            (static_cast<double>(users) * static_cast<double>(items))}};
+                            {"density", static_cast<double>(pairs) / (static_cast<double>(users) *
+                                                                      static_cast<double>(items))}};
   payload.meta["source"] = spec.source.qualified;
   payload.meta["params"] = params;
   insight::pg::StoreRequest request;
@@ -327,7 +318,8 @@ INSIGHT_FUNCTION(insight_recommend) {
   if (!insight::pg::arg_is_null(fcinfo, 1))
     user = model.user_index(insight::pg::text_arg(fcinfo, 1, "user_id"));
   const auto recs = model.recommend(user, k, exclude_seen);
-  const Datum own_reason = insight::pg::text_datum(std::string(insight::recommend::method_name(model.method())));
+  const Datum own_reason =
+      insight::pg::text_datum(std::string(insight::recommend::method_name(model.method())));
   const Datum popular_reason = insight::pg::text_datum("popularity");
   insight::pg::RowSink sink(fcinfo);
   for (const auto& r : recs) {
@@ -380,14 +372,14 @@ INSIGHT_FUNCTION(insight_evaluate_recommender) {
   o.method = method_arg(fcinfo, 4);
   const size_t k = k_arg(fcinfo, 5);
   insight::recommend::SplitOptions split;
-  split.test_fraction = float_arg(fcinfo, 6, "test_fraction");
+  split.test_fraction = insight::pg::float8_arg(fcinfo, 6, "test_fraction");
   if (!insight::pg::arg_is_null(fcinfo, 7))
     spec.weight_column = insight::pg::text_arg(fcinfo, 7, "weight_column");
-  o.factors = static_cast<uint32_t>(std::max(0, int_arg(fcinfo, 8, "factors")));
+  o.factors = static_cast<uint32_t>(std::max(0, insight::pg::int4_arg(fcinfo, 8, "factors")));
   if (!insight::pg::arg_is_null(fcinfo, 9)) split.cutoff = PG_GETARG_TIMESTAMPTZ(9);
   o.iterations = positive_arg(fcinfo, 10, "iterations");
-  o.regularization = float_arg(fcinfo, 11, "regularization");
-  o.alpha = float_arg(fcinfo, 12, "alpha");
+  o.regularization = insight::pg::float8_arg(fcinfo, 11, "regularization");
+  o.alpha = insight::pg::float8_arg(fcinfo, 12, "alpha");
   if (!insight::pg::arg_is_null(fcinfo, 13)) o.neighbors = positive_arg(fcinfo, 13, "neighbors");
   o.threads = insight::pg::training_threads();
   o.similar_items = false;
@@ -397,11 +389,10 @@ INSIGHT_FUNCTION(insight_evaluate_recommender) {
                            "test_fraction = " + insight::format_number(split.test_fraction));
 
   const std::string w = check_columns(spec);
-  const std::string sql =
-      "SELECT (" + insight::pg::quoted(spec.user_column) + ")::pg_catalog.text, (" +
-      insight::pg::quoted(spec.item_column) + ")::pg_catalog.text, (" +
-      insight::pg::quoted(*spec.time_column) + ")::pg_catalog.timestamptz, " + w + " FROM " +
-      spec.source.qualified;
+  const std::string sql = "SELECT (" + insight::pg::quoted(spec.user_column) +
+                          ")::pg_catalog.text, (" + insight::pg::quoted(spec.item_column) +
+                          ")::pg_catalog.text, (" + insight::pg::quoted(*spec.time_column) +
+                          ")::pg_catalog.timestamptz, " + w + " FROM " + spec.source.qualified;
   insight::recommend::EventLog log;
   insight::pg::spi_connect();
   for_each_row(sql, [&](HeapTuple tup, TupleDesc desc) {
@@ -426,9 +417,9 @@ INSIGHT_FUNCTION(insight_evaluate_recommender) {
   insight::pg::RowSink sink(fcinfo);
   auto put = [&sink](std::string_view algorithm, const insight::recommend::RankingMetrics& m) {
     const std::pair<const char*, double> rows[] = {
-        {"precision_at_k", m.precision}, {"recall_at_k", m.recall}, {"ndcg_at_k", m.ndcg},
-        {"map_at_k", m.map},             {"coverage", m.coverage},
-        {"users", static_cast<double>(m.users)}};
+        {"precision_at_k", m.precision}, {"recall_at_k", m.recall},
+        {"ndcg_at_k", m.ndcg},           {"map_at_k", m.map},
+        {"coverage", m.coverage},        {"users", static_cast<double>(m.users)}};
     for (const auto& [metric, value] : rows) {
       Datum v[3] = {insight::pg::text_datum(std::string(algorithm)),
                     insight::pg::text_datum(metric), Float8GetDatum(value)};

@@ -8,6 +8,16 @@ namespace insight::pg {
 
 bool arg_is_null(FunctionCallInfo fcinfo, int n) { return n >= PG_NARGS() || PG_ARGISNULL(n); }
 
+int32_t int4_arg(FunctionCallInfo fcinfo, int n, const char* what) {
+  if (arg_is_null(fcinfo, n)) throw InvalidParameter(std::string(what) + " must not be NULL");
+  return PG_GETARG_INT32(n);
+}
+
+double float8_arg(FunctionCallInfo fcinfo, int n, const char* what) {
+  if (arg_is_null(fcinfo, n)) throw InvalidParameter(std::string(what) + " must not be NULL");
+  return PG_GETARG_FLOAT8(n);
+}
+
 std::string text_arg(FunctionCallInfo fcinfo, int n, const char* what) {
   if (arg_is_null(fcinfo, n)) throw InvalidParameter(std::string(what) + " must not be NULL");
   Datum d = PG_GETARG_DATUM(n);

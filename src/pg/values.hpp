@@ -13,6 +13,9 @@ namespace insight::pg {
 
 // ---- arguments ----
 bool arg_is_null(FunctionCallInfo fcinfo, int n);
+// int4 / float8 arguments; throw InvalidParameter naming `what` when NULL.
+int32_t int4_arg(FunctionCallInfo fcinfo, int n, const char* what);
+double float8_arg(FunctionCallInfo fcinfo, int n, const char* what);
 // Text argument; throws InvalidParameter naming `what` when NULL.
 std::string text_arg(FunctionCallInfo fcinfo, int n, const char* what);
 // Raw bytes of a bytea argument (detoasted; valid for the rest of the call).

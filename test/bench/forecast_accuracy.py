@@ -310,12 +310,13 @@ def query(cur, sql, params=None):
     return cur.fetchone()[0] if cur.description else None
 
 
-def create_database(admin_dsn):
+def create_database(admin_dsn, database=DATABASE):
+    """A fresh database next to the one in admin_dsn, with pg_insight: (dsn, versions)."""
     from psycopg2.extensions import make_dsn
     with closing(connect(admin_dsn)) as conn, conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DATABASE}")
-    dsn = make_dsn(admin_dsn, dbname=DATABASE)
+        cur.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {database}")
+    dsn = make_dsn(admin_dsn, dbname=database)
     with closing(connect(dsn)) as conn, conn.cursor() as cur:
         cur.execute("CREATE EXTENSION pg_insight")
         versions = {"postgresql": query(cur, "SELECT current_setting('server_version')"),

@@ -18,8 +18,8 @@ std::vector<double> two_years() {
   insight::Rng rng(11);
   std::vector<double> y;
   for (int t = 0; t < 730; ++t)
-    y.push_back(std::max(0.0, 50 + 10 * ((t % 7) >= 5) + 5 * std::sin(t / 58.0) +
-                                  8 * (rng.uniform() - 0.5)));
+    y.push_back(std::max(
+        0.0, 50 + 10 * ((t % 7) >= 5) + 5 * std::sin(t / 58.0) + 8 * (rng.uniform() - 0.5)));
   return y;
 }
 

@@ -53,7 +53,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forecast_accuracy import connect, machine, markdown_table, query  # noqa: E402
+from forecast_accuracy import connect, create_database, machine, markdown_table, query  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -247,19 +247,6 @@ def python_speed(frame, dsn=None):
 
 # ---------------------------------------------------------------- database
 
-def create_database(admin_dsn):
-    from psycopg2.extensions import make_dsn
-    with closing(connect(admin_dsn)) as conn, conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DATABASE}")
-    dsn = make_dsn(admin_dsn, dbname=DATABASE)
-    with closing(connect(dsn)) as conn, conn.cursor() as cur:
-        cur.execute("CREATE EXTENSION pg_insight")
-        versions = {"postgresql": query(cur, "SELECT current_setting('server_version')"),
-                    "pg_insight": query(cur, "SELECT insight.version()")}
-    return dsn, versions
-
-
 def load_table(cur, frame):
     cur.execute("SET TimeZone = 'UTC'")
     cur.execute("CREATE TABLE retail (ts timestamp, user_id text, product_id text, quantity int)")
@@ -355,7 +342,7 @@ def main():
                "test_fraction": TEST_FRACTION}
     pg_acc = pg_sp = None
     if not args.python_only:
-        dsn, versions = create_database(args.dsn)
+        dsn, versions = create_database(args.dsn, DATABASE)
         summary["versions"] = versions
         with closing(connect(dsn)) as conn, conn.cursor() as cur:
             copy_ms = load_table(cur, frame)

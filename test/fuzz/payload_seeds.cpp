@@ -62,9 +62,9 @@ int main(int argc, char** argv) {
   fo.folds = 1;
   write(insight::forecast::train_forecast_payload({series("a", 20), series("b", 60)}, true, fo, {},
                                                   summary));
-  for (auto l : {insight::forecast::Learner::RandomForest,
-                 insight::forecast::Learner::GradientBoosting,
-                 insight::forecast::Learner::Combination}) {
+  for (auto l :
+       {insight::forecast::Learner::RandomForest, insight::forecast::Learner::GradientBoosting,
+        insight::forecast::Learner::Combination}) {
     fo.learner = l;
     write(insight::forecast::train_forecast_payload({series("", 50)}, false, fo, {}, summary));
   }
@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
     ro.method = m;
     ro.factors = 2;
     ro.iterations = 2;
-    write(insight::recommend::recommend_payload(*insight::recommend::fit_recommender(b.build(), ro)));
+    write(
+        insight::recommend::recommend_payload(*insight::recommend::fit_recommender(b.build(), ro)));
   }
   return 0;
 }

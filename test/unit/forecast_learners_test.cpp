@@ -147,7 +147,8 @@ TEST(Combination, ForecastsTheMeanOfItsMembers) {
   std::vector<double> mean(14, 0.0);
   for (Learner m : combination_members()) {
     const auto f = fit_learner(m, 15000, y)->forecast(14);
-    for (size_t s = 0; s < 14; ++s) mean[s] += f[s] / static_cast<double>(combination_members().size());
+    for (size_t s = 0; s < 14; ++s)
+      mean[s] += f[s] / static_cast<double>(combination_members().size());
   }
   for (size_t s = 0; s < 14; ++s) EXPECT_NEAR(combined[s], mean[s], 1e-9 * std::abs(mean[s]));
 }
@@ -168,7 +169,8 @@ TEST(Combination, BacktestFromMembersEqualsRefittingTheCombination) {
   EXPECT_NEAR(combined.smape, refit.smape, 1e-9);
   for (size_t k = 0; k < 3; ++k)
     for (size_t s = 0; s < 14; ++s) {
-      EXPECT_NEAR(combined.predicted[k][s], refit.predicted[k][s], 1e-9 * (1 + std::abs(refit.predicted[k][s])));
+      EXPECT_NEAR(combined.predicted[k][s], refit.predicted[k][s],
+                  1e-9 * (1 + std::abs(refit.predicted[k][s])));
       if ((y.size() - (3 - k) * 14 + s) % 7 == 5) EXPECT_EQ(combined.predicted[k][s], 0.0);
     }
 }

@@ -49,6 +49,8 @@ TEST(ForecastModel, GroupedAutoTrainsEverySeriesAndSkipsTooShortOnes) {
   EXPECT_TRUE(summary.metrics.contains("candidates"));
   const auto m = reload(p);
   ASSERT_TRUE(m->grouped());
+  EXPECT_EQ(m->trained_horizon(), 7);
+  EXPECT_EQ(m->trained_folds(), o.folds);
   ASSERT_EQ(m->series().size(), 3u);
   EXPECT_EQ(m->series()[0].key, "a");  // sorted
   EXPECT_EQ(m->find("c"), nullptr);

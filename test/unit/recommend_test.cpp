@@ -47,16 +47,19 @@ Interactions planted(uint64_t seed = 7, std::vector<std::tuple<int, int>>* held_
 
 std::shared_ptr<const RecommendModel> reload(const RecommendModel& m) {
   const auto bytes = encode_payload(recommend_payload(m));
-  auto loaded = std::dynamic_pointer_cast<const RecommendModel>(load_model(bytes.data(), bytes.size()));
+  auto loaded =
+      std::dynamic_pointer_cast<const RecommendModel>(load_model(bytes.data(), bytes.size()));
   if (!loaded) throw std::runtime_error("not a recommender");
   return loaded;
 }
 
 TEST(Interactions, SumsDuplicatesSortsIdsAndIgnoresRowOrder) {
   InteractionBuilder a, b;
-  const std::vector<std::tuple<std::string, std::string, double>> rows{
-      {"bob", "pear", 1}, {"alice", "apple", 2}, {"bob", "apple", 1}, {"alice", "apple", 3},
-      {"carol", "fig", 0}};
+  const std::vector<std::tuple<std::string, std::string, double>> rows{{"bob", "pear", 1},
+                                                                       {"alice", "apple", 2},
+                                                                       {"bob", "apple", 1},
+                                                                       {"alice", "apple", 3},
+                                                                       {"carol", "fig", 0}};
   for (const auto& [u, i, w] : rows) a.add(u, i, w);
   for (auto it = rows.rbegin(); it != rows.rend(); ++it)
     b.add(std::get<0>(*it), std::get<1>(*it), std::get<2>(*it));

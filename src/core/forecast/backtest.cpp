@@ -290,8 +290,8 @@ void Evaluator::add(int64_t first_day, const std::vector<double>& series,
       } else if (l == Learner::Combination) {  // the members' forecasts, already made above
         std::vector<std::vector<double>> members;
         for (Learner m : combination_members()) {
-          const size_t j = static_cast<size_t>(
-              std::find(learners.begin(), learners.end(), m) - learners.begin());
+          const size_t j = static_cast<size_t>(std::find(learners.begin(), learners.end(), m) -
+                                               learners.begin());
           if (j >= learners.size() || fold_forecasts[j].empty())
             throw InternalError("combination member not forecast");
           members.push_back(fold_forecasts[j]);

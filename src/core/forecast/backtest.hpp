@@ -73,7 +73,7 @@ void prediction_interval(const std::vector<double>& value,
 
 struct Forecast {
   Learner learner = Learner::SeasonalNaive;
-  bool fallback = false;  // 'auto' on a series too short to backtest: seasonal naive
+  bool fallback = false;                 // 'auto' on a series too short to backtest: seasonal naive
   std::unique_ptr<FittedLearner> model;  // trained on the whole series
   std::vector<double> value, lower, upper;
   std::vector<BacktestScore> candidates;  // every learner backtested ('auto'), or just one
@@ -99,8 +99,8 @@ Forecast forecast(std::optional<Learner> learner, int64_t first_day,
 
 // Accumulates one learner's out-of-sample errors over folds and series.
 struct EvaluationScore {
-  std::string algorithm;  // a learner name or "auto"
-  size_t series = 0;      // series it was evaluated on
+  std::string algorithm;                                        // a learner name or "auto"
+  size_t series = 0;                                            // series it was evaluated on
   double mae = 0, rmse = 0, smape = 0, mase = 0, coverage = 0;  // means over those series
 };
 

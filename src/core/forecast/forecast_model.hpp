@@ -69,6 +69,7 @@ class ForecastModel final : public Model {
 
   bool grouped() const noexcept { return grouped_; }
   int trained_horizon() const noexcept { return horizon_; }
+  int trained_folds() const noexcept { return folds_; }
   const std::vector<SeriesFit>& series() const noexcept { return series_; }
   // The series of a group key (binary search), or nullptr. Ungrouped: the only series.
   const SeriesFit* find(const std::string& key) const;

@@ -61,8 +61,7 @@ constexpr size_t kZeroLookbackWeeks = 8;
 
 OutputRule output_rule(Learner learner, const std::vector<double>& series) {
   OutputRule rule;
-  rule.non_negative =
-      std::all_of(series.begin(), series.end(), [](double v) { return v >= 0; });
+  rule.non_negative = std::all_of(series.begin(), series.end(), [](double v) { return v >= 0; });
   if (!rule.non_negative || learner == Learner::SeasonalNaive) return rule;
   const size_t n = series.size();
   if (n < kZeroLookbackWeeks * kWeek) return rule;
@@ -146,8 +145,8 @@ std::optional<Learner> learner_from_tag(uint8_t tag) noexcept {
 }
 
 const std::vector<Learner>& all_learners() {
-  static const std::vector<Learner> all{Learner::SeasonalNaive, Learner::HoltWinters,
-                                        Learner::Linear, Learner::RandomForest,
+  static const std::vector<Learner> all{Learner::SeasonalNaive,    Learner::HoltWinters,
+                                        Learner::Linear,           Learner::RandomForest,
                                         Learner::GradientBoosting, Learner::Combination};
   return all;
 }

@@ -24,12 +24,12 @@ void EventLog::add(std::string_view user, std::string_view item, int64_t time, d
     throw InvalidParameter("weights must be finite and not negative",
                            "user \"" + std::string(user) + "\", item \"" + std::string(item) +
                                "\" has weight " + format_number(weight));
-  events_.push_back({intern(user_index_, users_, user), intern(item_index_, items_, item), time,
-                     weight});
+  events_.push_back(
+      {intern(user_index_, users_, user), intern(item_index_, items_, item), time, weight});
 }
 
-void score_list(const std::vector<uint32_t>& list, const std::vector<uint32_t>& relevant,
-                size_t k, double& precision, double& recall, double& ndcg, double& ap) {
+void score_list(const std::vector<uint32_t>& list, const std::vector<uint32_t>& relevant, size_t k,
+                double& precision, double& recall, double& ndcg, double& ap) {
   size_t hits = 0;
   double dcg = 0, sum_prec = 0;
   for (size_t r = 0; r < list.size() && r < k; ++r) {
@@ -91,8 +91,7 @@ Evaluation evaluate(const EventLog& log, const TrainOptions& options, size_t k,
       train.add(log.users()[events[e].user], log.items()[events[e].item], events[e].weight);
     }
   }
-  if (out.train_events == 0)
-    throw InvalidParameter("no events before the split to train on");
+  if (out.train_events == 0) throw InvalidParameter("no events before the split to train on");
 
   // Per user: the relevant items, as names (the models index their own id tables).
   struct Target {
@@ -124,30 +123,35 @@ Evaluation evaluate(const EventLog& log, const TrainOptions& options, size_t k,
     std::vector<double> sums(4 * targets.size(), 0);
     std::vector<std::vector<uint32_t>> lists(targets.size());
     constexpr size_t kBlock = 64;
-    parallel_for(
-        (targets.size() + kBlock - 1) / kBlock, o.threads,
-        [&](size_t b, const InterruptCheck& poll_worker) {
-          poll(poll_worker);
-          for (size_t t = b * kBlock; t < std::min(targets.size(), (b + 1) * kBlock); ++t) {
-            const Target& target = targets[t];
-            std::vector<uint32_t> relevant;
-            size_t unknown = 0;
-            for (std::string_view id : target.relevant) {
-              if (auto i = model->item_index(id)) relevant.push_back(*i);
-              else ++unknown;
-            }
-            std::sort(relevant.begin(), relevant.end());
-            // Items unknown to the model get indices past the catalogue: relevant, never hit.
-            for (size_t x = 0; x < unknown; ++x) relevant.push_back(static_cast<uint32_t>(n_items + x));
-            std::vector<uint32_t> list;
-            for (const Recommendation& r : model->recommend(model->user_index(target.user), k, true))
-              list.push_back(r.item);
-            score_list(list, relevant, k, sums[4 * t], sums[4 * t + 1], sums[4 * t + 2],
-                       sums[4 * t + 3]);
-            lists[t] = std::move(list);
-          }
-        },
-        check);
+    parallel_for((targets.size() + kBlock - 1) / kBlock, o.threads,
+                 [&](size_t b, const InterruptCheck& poll_worker) {
+                   poll(poll_worker);
+                   for (size_t t = b * kBlock; t < std::min(targets.size(), (b + 1) * kBlock);
+                        ++t) {
+                     const Target& target = targets[t];
+                     std::vector<uint32_t> relevant;
+                     size_t unknown = 0;
+                     for (std::string_view id : target.relevant) {
+                       if (auto i = model->item_index(id))
+                         relevant.push_back(*i);
+                       else
+                         ++unknown;
+                     }
+                     std::sort(relevant.begin(), relevant.end());
+                     // Items unknown to the model get indices past the catalogue: relevant, never
+                     // hit.
+                     for (size_t x = 0; x < unknown; ++x)
+                       relevant.push_back(static_cast<uint32_t>(n_items + x));
+                     std::vector<uint32_t> list;
+                     for (const Recommendation& r :
+                          model->recommend(model->user_index(target.user), k, true))
+                       list.push_back(r.item);
+                     score_list(list, relevant, k, sums[4 * t], sums[4 * t + 1], sums[4 * t + 2],
+                                sums[4 * t + 3]);
+                     lists[t] = std::move(list);
+                   }
+                 },
+                 check);
     RankingMetrics m;
     m.users = targets.size();
     for (size_t t = 0; t < targets.size(); ++t) {

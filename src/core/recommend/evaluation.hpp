@@ -67,8 +67,8 @@ struct Evaluation {
 
 // Ranking metrics of one user's list (item indices in rank order) against the relevant set
 // (sorted ascending).
-void score_list(const std::vector<uint32_t>& list, const std::vector<uint32_t>& relevant,
-                size_t k, double& precision, double& recall, double& ndcg, double& ap);
+void score_list(const std::vector<uint32_t>& list, const std::vector<uint32_t>& relevant, size_t k,
+                double& precision, double& recall, double& ndcg, double& ap);
 
 // InvalidParameter for k outside 1..1000, test_fraction outside (0, 1), or no user left
 // with a test part.

@@ -73,14 +73,21 @@ RowMatrix random_factors(uint32_t rows, uint32_t f, Rng& rng) {
 
 std::vector<float> to_float(const RowMatrix& m) {
   std::vector<float> out(static_cast<size_t>(m.size()));
-  for (Eigen::Index i = 0; i < m.size(); ++i) out[static_cast<size_t>(i)] = static_cast<float>(m.data()[i]);
+  for (Eigen::Index i = 0; i < m.size(); ++i)
+    out[static_cast<size_t>(i)] = static_cast<float>(m.data()[i]);
   return out;
 }
 
-void check_finite(const RowMatrix& m, const char* what) {
-  if (!m.allFinite())
-    throw InvalidParameter(std::string(what) + " diverged to non-finite values",
-                           "", "lower alpha or raise the regularization");
+// The float32 factors of a finished training; InvalidParameter when it diverged.
+Factors pack(const RowMatrix& users, const RowMatrix& items, const char* what) {
+  if (!users.allFinite() || !items.allFinite())
+    throw InvalidParameter(std::string(what) + " diverged to non-finite values", "",
+                           "lower alpha or raise the regularization");
+  Factors out;
+  out.factors = static_cast<uint32_t>(users.cols());
+  out.users = to_float(users);
+  out.items = to_float(items);
+  return out;
 }
 
 }  // namespace
@@ -95,23 +102,16 @@ Factors train_als(const Csr& by_user, const Csr& by_item, const AlsOptions& o,
     solve_side(by_user, Y, X, o, check);
     solve_side(by_item, X, Y, o, check);
   }
-  check_finite(X, "ALS");
-  check_finite(Y, "ALS");
-  Factors out;
-  out.factors = o.factors;
-  out.users = to_float(X);
-  out.items = to_float(Y);
-  return out;
+  return pack(X, Y, "ALS");
 }
 
 Factors train_svd(const Csr& by_user, const SvdOptions& o, const InterruptCheck& check) {
   const uint32_t n_users = by_user.rows, n_items = by_user.cols;
   if (o.factors < 1 || o.factors >= std::min(n_users, n_items))
-    throw InvalidParameter(
-        "svd needs more users and more items than factors",
-        "factors " + std::to_string(o.factors) + ", users " + std::to_string(n_users) +
-            ", items " + std::to_string(n_items),
-        "lower factors");
+    throw InvalidParameter("svd needs more users and more items than factors",
+                           "factors " + std::to_string(o.factors) + ", users " +
+                               std::to_string(n_users) + ", items " + std::to_string(n_items),
+                           "lower factors");
   using Sparse = Eigen::SparseMatrix<double, Eigen::RowMajor, int>;
   Sparse A(n_users, n_items);
   {
@@ -140,7 +140,8 @@ Factors train_svd(const Csr& by_user, const SvdOptions& o, const InterruptCheck&
     for (int pass = 0; pass < 2; ++pass) {
       const Eigen::MatrixXd gram = m.transpose() * m;
       Eigen::LLT<Eigen::MatrixXd> llt(gram);
-      if (llt.info() != Eigen::Success || !(llt.matrixLLT().diagonal().minCoeff() > 1e-8 * std::sqrt(gram.diagonal().maxCoeff()))) {
+      if (llt.info() != Eigen::Success ||
+          !(llt.matrixLLT().diagonal().minCoeff() > 1e-8 * std::sqrt(gram.diagonal().maxCoeff()))) {
         Eigen::HouseholderQR<Eigen::MatrixXd> qr(m);
         return qr.householderQ() * Eigen::MatrixXd::Identity(m.rows(), m.cols());
       }
@@ -172,13 +173,7 @@ Factors train_svd(const Csr& by_user, const SvdOptions& o, const InterruptCheck&
       user_f.col(c) *= -1;
     }
   }
-  check_finite(user_f, "SVD");
-  check_finite(item_f, "SVD");
-  Factors out;
-  out.factors = o.factors;
-  out.users = to_float(user_f);
-  out.items = to_float(item_f);
-  return out;
+  return pack(user_f, item_f, "SVD");
 }
 
 }  // namespace insight::recommend

@@ -54,8 +54,8 @@ void InteractionBuilder::add(std::string_view user, std::string_view item, doubl
     throw InvalidParameter("weights must be finite and not negative",
                            "user \"" + std::string(user) + "\", item \"" + std::string(item) +
                                "\" has weight " + format_number(weight));
-  entries_.push_back({intern(user_index_, users_, user), intern(item_index_, items_, item), weight,
-                      rows});
+  entries_.push_back(
+      {intern(user_index_, users_, user), intern(item_index_, items_, item), weight, rows});
 }
 
 namespace {

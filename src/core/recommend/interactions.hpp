@@ -31,7 +31,7 @@ struct Csr {
 struct Interactions {
   std::vector<std::string> users, items;  // index → id, ascending
   Csr by_user;                            // users × items, summed weights (all > 0)
-  size_t rows_used = 0;     // source rows that went into by_user
+  size_t rows_used = 0;                   // source rows that went into by_user
   size_t rows_dropped = 0;  // source rows of dropped users/items or of zero-weight pairs
 };
 

@@ -44,7 +44,8 @@ Neighbors cosine_neighbors(const Csr& m, const Csr& mt, const NeighborOptions& o
             }
             count[other] = 0;
           }
-          auto better = [](const std::pair<float, uint32_t>& x, const std::pair<float, uint32_t>& y) {
+          auto better = [](const std::pair<float, uint32_t>& x,
+                           const std::pair<float, uint32_t>& y) {
             return x.first > y.first || (x.first == y.first && x.second < y.second);
           };
           const size_t keep = std::min<size_t>(o.keep, cand.size());

@@ -99,11 +99,16 @@ std::string method_names() {
 
 Algorithm method_algorithm(Method m) noexcept {
   switch (m) {
-    case Method::Als: return Algorithm::Als;
-    case Method::ItemKnn: return Algorithm::ItemKnn;
-    case Method::UserKnn: return Algorithm::UserKnn;
-    case Method::Svd: return Algorithm::Svd;
-    case Method::Popularity: return Algorithm::Popularity;
+    case Method::Als:
+      return Algorithm::Als;
+    case Method::ItemKnn:
+      return Algorithm::ItemKnn;
+    case Method::UserKnn:
+      return Algorithm::UserKnn;
+    case Method::Svd:
+      return Algorithm::Svd;
+    case Method::Popularity:
+      return Algorithm::Popularity;
   }
   return Algorithm::Popularity;
 }
@@ -127,8 +132,7 @@ void validate(const TrainOptions& o) {
 uint32_t default_neighbors(Method m) noexcept { return m == Method::UserKnn ? 100 : 20; }
 
 RecommendModel::RecommendModel(nlohmann::json meta, Method method, Interactions data,
-                               Factors factors, Neighbors item_neighbors,
-                               Neighbors user_neighbors)
+                               Factors factors, Neighbors item_neighbors, Neighbors user_neighbors)
     : Model(method_algorithm(method), Task::Recommend, std::move(meta)),
       method_(method),
       users_(std::move(data.users)),
@@ -198,7 +202,8 @@ void RecommendModel::score_all(uint32_t u, std::vector<float>& scores) const {
       for (uint32_t n = user_neighbors_.indptr[u]; n < user_neighbors_.indptr[u + 1]; ++n) {
         const uint32_t v = user_neighbors_.indices[n];
         const float s = user_neighbors_.sims[n];
-        for (uint32_t k = seen_.indptr[v]; k < seen_.indptr[v + 1]; ++k) scores[seen_.indices[k]] += s;
+        for (uint32_t k = seen_.indptr[v]; k < seen_.indptr[v + 1]; ++k)
+          scores[seen_.indices[k]] += s;
       }
       break;
     case Method::Popularity:
@@ -217,7 +222,8 @@ std::vector<Recommendation> RecommendModel::recommend(std::optional<uint32_t> us
     std::vector<float> scores;
     score_all(*user, scores);
     if (exclude_seen)
-      for (uint32_t j = seen_.indptr[*user]; j < seen_.indptr[*user + 1]; ++j) taken[seen_.indices[j]] = true;
+      for (uint32_t j = seen_.indptr[*user]; j < seen_.indptr[*user + 1]; ++j)
+        taken[seen_.indices[j]] = true;
     // Neighbourhood scores are sums of positive similarities: 0 means "no evidence".
     const bool need_positive = !uses_factors(method_);
     std::vector<std::pair<float, uint32_t>> cand;
@@ -232,7 +238,8 @@ std::vector<Recommendation> RecommendModel::recommend(std::optional<uint32_t> us
       taken[cand[r].second] = true;
     }
   } else if (user && exclude_seen) {
-    for (uint32_t j = seen_.indptr[*user]; j < seen_.indptr[*user + 1]; ++j) taken[seen_.indices[j]] = true;
+    for (uint32_t j = seen_.indptr[*user]; j < seen_.indptr[*user + 1]; ++j)
+      taken[seen_.indices[j]] = true;
   }
   for (uint32_t i : by_popularity_) {
     if (out.size() >= k) break;
@@ -274,7 +281,8 @@ size_t RecommendModel::memory_bytes() const {
   size_t total = sizeof(*this) + json_memory_bytes(meta()) + seen_.memory_bytes() +
                  item_neighbors_.memory_bytes() + user_neighbors_.memory_bytes() +
                  (factors_.users.capacity() + factors_.items.capacity() + item_norms_.capacity() +
-                  popularity_.capacity() + by_popularity_.capacity()) * 4;
+                  popularity_.capacity() + by_popularity_.capacity()) *
+                     4;
   for (const auto& s : users_) total += sizeof(s) + s.capacity();
   for (const auto& s : items_) total += sizeof(s) + s.capacity();
   return total;
@@ -302,8 +310,9 @@ std::shared_ptr<RecommendModel> fit_recommender(Interactions data, const TrainOp
                                                 const InterruptCheck& check) {
   validate(o);
   if (data.by_user.nnz() == 0)
-    throw InvalidParameter("no interactions to learn from",
-                           "found 0 (user, item) pairs with a positive weight; at least 1 is needed");
+    throw InvalidParameter(
+        "no interactions to learn from",
+        "found 0 (user, item) pairs with a positive weight; at least 1 is needed");
   const Csr by_item = data.by_user.transpose();
   Factors factors;
   Neighbors item_nb, user_nb;
@@ -397,7 +406,8 @@ ModelPtr load_recommend_model(Payload&& p) {
   check_indptr(seen.indptr, seen.rows, seen.indices.size(), "seen-items");
   for (uint32_t u = 0; u < seen.rows; ++u)
     for (uint32_t k = seen.indptr[u]; k < seen.indptr[u + 1]; ++k)
-      if (seen.indices[k] >= seen.cols || (k > seen.indptr[u] && seen.indices[k - 1] >= seen.indices[k]))
+      if (seen.indices[k] >= seen.cols ||
+          (k > seen.indptr[u] && seen.indices[k - 1] >= seen.indices[k]))
         throw CorruptPayload("recommender payload has an invalid seen item");
   Factors factors;
   Neighbors item_nb, user_nb;

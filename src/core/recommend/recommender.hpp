@@ -49,11 +49,11 @@ std::string method_names();
 
 struct TrainOptions {
   Method method = Method::Als;
-  uint32_t factors = 64;         // als, svd: 1..512
-  uint32_t iterations = 15;      // als
-  double regularization = 0.3;   // als: λ per interaction of the row (weighted-λ)
-  double alpha = 1.0;            // als: confidence 1 + alpha·weight
-  uint32_t neighbors = 0;        // item_knn, user_knn: neighbours kept; 0 = the method's default
+  uint32_t factors = 64;        // als, svd: 1..512
+  uint32_t iterations = 15;     // als
+  double regularization = 0.3;  // als: λ per interaction of the row (weighted-λ)
+  double alpha = 1.0;           // als: confidence 1 + alpha·weight
+  uint32_t neighbors = 0;       // item_knn, user_knn: neighbours kept; 0 = the method's default
   uint64_t seed = 42;
   unsigned threads = 0;
   // user_knn and popularity compute item neighbours only for similar_items(); an evaluation
@@ -111,7 +111,7 @@ class RecommendModel final : public Model {
   Factors factors_;
   std::vector<float> item_norms_;  // als, svd
   Neighbors item_neighbors_, user_neighbors_;
-  std::vector<float> popularity_;   // per item
+  std::vector<float> popularity_;        // per item
   std::vector<uint32_t> by_popularity_;  // items, most popular first (ties: ascending index)
 };
 
