@@ -171,7 +171,9 @@ TEST(Combination, BacktestFromMembersEqualsRefittingTheCombination) {
     for (size_t s = 0; s < 14; ++s) {
       EXPECT_NEAR(combined.predicted[k][s], refit.predicted[k][s],
                   1e-9 * (1 + std::abs(refit.predicted[k][s])));
-      if ((y.size() - (3 - k) * 14 + s) % 7 == 5) EXPECT_EQ(combined.predicted[k][s], 0.0);
+      if ((y.size() - (3 - k) * 14 + s) % 7 == 5) {
+        EXPECT_EQ(combined.predicted[k][s], 0.0);  // a closed Saturday
+      }
     }
 }
 
