@@ -74,14 +74,6 @@ std::optional<double> spi_float8(HeapTuple tup, TupleDesc desc, int col) {
   return v;
 }
 
-int64_t spi_int8(HeapTuple tup, TupleDesc desc, int col) {
-  return guard([tup, desc, col] {
-    bool null = false;
-    Datum d = SPI_getbinval(tup, desc, col, &null);
-    return null ? int64_t{0} : static_cast<int64_t>(DatumGetInt64(d));
-  });
-}
-
 // Runs a read-only query through a cursor and calls row(tuple, desc) for every row, a batch of
 // kFetchRows at a time, so memory stays bounded whatever the relation's size. SPI must be
 // connected.
@@ -154,7 +146,7 @@ std::string check_columns(const InteractionSpec& s) {
 struct Built {
   insight::recommend::Interactions data;
   int64_t rows_skipped_null = 0;
-  size_t pairs_read = 0;  // (user, item) pairs with a weight, before the minimum counts
+  size_t rows_read = 0;  // rows with a user, an item and a weight, before the minimum counts
 };
 
 // Reads (user, item, weight) summed per pair: the count of rows when there is no weight column.
@@ -162,31 +154,26 @@ Built build_interactions(const InteractionSpec& spec, uint32_t min_user, uint32_
   const std::string w = check_columns(spec);
   const std::string u = "(" + insight::pg::quoted(spec.user_column) + ")::pg_catalog.text";
   const std::string i = "(" + insight::pg::quoted(spec.item_column) + ")::pg_catalog.text";
-  // An exact (numeric) sum: parallel workers' float8 partial sums would be added in whatever
-  // order they finish, and the same data must give the same model, bit for bit.
-  const std::string sql = "SELECT " + u + ", " + i + ", pg_catalog.sum((" + w +
-                          ")::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + w +
-                          "), pg_catalog.count(*), pg_catalog.min(" + w + ") FROM " +
-                          spec.source.qualified + " GROUP BY 1, 2";
+  // The rows as they are, summed per (user, item) by the builder: cheaper than a GROUP BY on
+  // text keys (which a cursor could not run in parallel anyway), and summed in a canonical
+  // order, so the same rows in any order give the same model.
+  const std::string sql = "SELECT " + u + ", " + i + ", " + w + " FROM " + spec.source.qualified;
   insight::recommend::InteractionBuilder builder;
   Built out;
   insight::pg::spi_connect();
   for_each_row(sql, [&](HeapTuple tup, TupleDesc desc) {
     const auto user = spi_text(tup, desc, 1);
     const auto item = spi_text(tup, desc, 2);
-    const auto sum = spi_float8(tup, desc, 3);
-    const int64_t used = spi_int8(tup, desc, 4), all = spi_int8(tup, desc, 5);
-    if (!user || !item || !sum) {
-      out.rows_skipped_null += all;
+    const auto weight = spi_float8(tup, desc, 3);
+    if (!user || !item || !weight) {
+      ++out.rows_skipped_null;
       return;
     }
-    const double min = *spi_float8(tup, desc, 6);
-    if (std::isnan(*sum) || std::isnan(min)) bad_weight(*spec.weight_column, *user, *item, "NaN");
-    if (min < 0) bad_weight(*spec.weight_column, *user, *item, "a negative value");
-    if (!std::isfinite(*sum)) bad_weight(*spec.weight_column, *user, *item, "an infinite value");
-    out.rows_skipped_null += all - used;
-    builder.add(*user, *item, *sum, static_cast<size_t>(used));
-    ++out.pairs_read;
+    if (std::isnan(*weight)) bad_weight(*spec.weight_column, *user, *item, "NaN");
+    if (*weight < 0) bad_weight(*spec.weight_column, *user, *item, "a negative value");
+    if (!std::isfinite(*weight)) bad_weight(*spec.weight_column, *user, *item, "an infinite value");
+    builder.add(*user, *item, *weight);
+    ++out.rows_read;
   });
   insight::pg::spi_finish();
   out.data = builder.build(min_user, min_item);
@@ -252,10 +239,10 @@ INSIGHT_FUNCTION(insight_train_recommender) {
   insight::recommend::validate(o);  // before reading anything
 
   Built built = build_interactions(spec, min_user, min_item);
-  if (built.data.by_user.nnz() == 0 && built.pairs_read > 0 && (min_user > 1 || min_item > 1))
+  if (built.data.by_user.nnz() == 0 && built.rows_read > 0 && (min_user > 1 || min_item > 1))
     throw InvalidParameter("no interactions are left after the minimum counts",
-                           std::to_string(built.pairs_read) +
-                               " (user, item) pairs were read; none is left with " +
+                           std::to_string(built.rows_read) +
+                               " rows were read; no (user, item) pair is left with " +
                                "min_user_interactions = " + std::to_string(min_user) +
                                " and min_item_interactions = " + std::to_string(min_item) + ".",
                            "Lower min_user_interactions or min_item_interactions.");

@@ -81,8 +81,10 @@ std::vector<uint32_t> sorted_order(std::vector<std::string>& ids, const std::vec
 Interactions InteractionBuilder::build(uint32_t min_user_items, uint32_t min_item_users) {
   constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
   // Sum duplicates first (pairs, in old indices), so "distinct" counts are right.
+  // Weights of a pair are summed in ascending order: the same rows in any order give the same
+  // sums, bit for bit.
   std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
-    return std::tie(a.user, a.item) < std::tie(b.user, b.item);
+    return std::tie(a.user, a.item, a.weight) < std::tie(b.user, b.item, b.weight);
   });
   struct Pair {
     uint32_t user, item;
