@@ -35,8 +35,6 @@ constexpr int64_t kPgEpochDay = 10957;
 // The longest series a group may span: 100 years of days.
 constexpr int64_t kMaxSeriesDays = 36525;
 
-int training_threads_guc = 0;
-
 // ---------------------------------------------------------------------------------------
 // Arguments
 // ---------------------------------------------------------------------------------------
@@ -198,33 +196,7 @@ Datum day_timestamptz(int64_t day) {
   return guard([date] { return DirectFunctionCall1(date_timestamptz, DateADTGetDatum(date)); });
 }
 
-const insight::forecast::ForecastModel& as_forecaster(const insight::Model& m,
-                                                      const std::string& name) {
-  const auto* f = dynamic_cast<const insight::forecast::ForecastModel*>(&m);
-  if (f == nullptr)
-    throw InvalidParameter("model \"" + name + "\" is not a forecaster",
-                           "Its task is " + std::string(insight::task_name(m.task())) +
-                               ", its algorithm " +
-                               std::string(insight::algorithm_name(m.algorithm())) + ".",
-                           "Train a forecaster with insight.train_forecaster.");
-  return *f;
-}
-
 }  // namespace
-
-namespace insight::pg {
-
-unsigned training_threads() { return static_cast<unsigned>(training_threads_guc); }
-
-void init_forecast() {
-  DefineCustomIntVariable(
-      "insight.training_threads", "Threads training and evaluation use (0 = one per core).",
-      "Forecasters train their series side by side, recommenders solve users and items side by "
-      "side; the backend itself only waits and answers cancels.",
-      &training_threads_guc, 0, 0, 256, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-}
-
-}  // namespace insight::pg
 
 // train_forecaster(name, source, time_column, value_column, group_column, algorithm, horizon,
 //                  deploy) → insight.training_result
@@ -293,7 +265,8 @@ INSIGHT_FUNCTION(insight_forecast) {
 
   const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
   const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
-  const auto& model = as_forecaster(*held, name);
+  const auto& model = insight::pg::model_as<insight::forecast::ForecastModel>(
+      *held, name, "forecaster", "insight.train_forecaster");
   std::vector<const insight::forecast::SeriesFit*> wanted;
   if (key) {
     if (!model.grouped())

@@ -55,6 +55,17 @@ ModelRef resolve_live_model_cached(LiveModelSlot* slot, Datum name);
 // The live model itself, via the slot (loaded through the backend cache when it changed).
 const Model& live_model(LiveModelSlot* slot, Datum name);
 
+// `m` as the learner type M, or InvalidParameter (22023): model "<name>" is not a <kind>, with
+// its task and algorithm, and a HINT to train one with <trainer>.
+[[noreturn]] void wrong_model_kind(const Model& m, const std::string& name, const char* kind,
+                                   const char* trainer);
+template <class M>
+const M& model_as(const Model& m, const std::string& name, const char* kind, const char* trainer) {
+  const auto* typed = dynamic_cast<const M*>(&m);
+  if (typed == nullptr) wrong_model_kind(m, name, kind, trainer);
+  return *typed;
+}
+
 // The deserialized model, from the backend cache or loaded (and cached) from the catalog.
 // CorruptPayload (XX001) for a bad payload.
 ModelPtr load_model_by_id(int64_t model_id);

@@ -1,9 +1,7 @@
 // Module entry: _PG_init only initialises each subsystem.
 #include "pg/model_store.hpp"
+#include "pg/source.hpp"
 
-namespace insight::pg {
-void init_forecast();  // pg/forecast.cpp
-}
 #include "pg/values.hpp"
 
 #ifndef PG_INSIGHT_VERSION
@@ -17,7 +15,7 @@ void _PG_init(void);
 
 void _PG_init(void) {
   insight::pg::init_model_store();
-  insight::pg::init_forecast();
+  insight::pg::init_training();
   MarkGUCPrefixReserved("insight");
 }
 

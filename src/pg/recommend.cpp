@@ -5,6 +5,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/common/error.hpp"
@@ -35,8 +36,7 @@ Method method_arg(FunctionCallInfo fcinfo, int n) {
 
 size_t k_arg(FunctionCallInfo fcinfo, int n) {
   const int32_t k = insight::pg::int4_arg(fcinfo, n, "k");
-  if (k < 1 || k > 1000)
-    throw InvalidParameter("k must be between 1 and 1000", "k = " + std::to_string(k));
+  insight::recommend::check_k(k);
   return static_cast<size_t>(k);
 }
 
@@ -46,8 +46,27 @@ uint32_t positive_arg(FunctionCallInfo fcinfo, int n, const char* what) {
   return static_cast<uint32_t>(v);
 }
 
-// A text column of the current SPI row, copied out (nullopt for NULL).
-std::optional<std::string> spi_text(HeapTuple tup, TupleDesc desc, int col) {
+// The learner options train_recommender and evaluate_recommender share: factors at argument
+// `first`, then iterations, regularization, alpha and neighbors at `second` onwards (NULL
+// neighbors = the algorithm's default). Validated before any data is read.
+insight::recommend::TrainOptions learner_options(FunctionCallInfo fcinfo, Method method, int first,
+                                                 int second) {
+  insight::recommend::TrainOptions o;
+  o.method = method;
+  o.factors = static_cast<uint32_t>(std::max(0, insight::pg::int4_arg(fcinfo, first, "factors")));
+  o.iterations = positive_arg(fcinfo, second, "iterations");
+  o.regularization = insight::pg::float8_arg(fcinfo, second + 1, "regularization");
+  o.alpha = insight::pg::float8_arg(fcinfo, second + 2, "alpha");
+  if (!insight::pg::arg_is_null(fcinfo, second + 3))
+    o.neighbors = positive_arg(fcinfo, second + 3, "neighbors");
+  o.threads = insight::pg::training_threads();
+  insight::recommend::validate(o);
+  return o;
+}
+
+// A text column of the current SPI row, viewed in place (nullopt for NULL): valid until the
+// batch holding the row is freed.
+std::optional<std::string_view> spi_text(HeapTuple tup, TupleDesc desc, int col) {
   const char* data = nullptr;
   size_t len = 0;
   const bool isnull = guard([tup, desc, col, &data, &len] {
@@ -61,7 +80,7 @@ std::optional<std::string> spi_text(HeapTuple tup, TupleDesc desc, int col) {
     return null;
   });
   if (isnull) return std::nullopt;
-  return std::string(data, len);
+  return std::string_view(data, len);
 }
 
 std::optional<double> spi_float8(HeapTuple tup, TupleDesc desc, int col) {
@@ -135,10 +154,17 @@ std::string check_columns(const InteractionSpec& s) {
   return "(" + insight::pg::quoted(*s.weight_column) + ")::pg_catalog.float8";
 }
 
-[[noreturn]] void bad_weight(const std::string& column, const std::string& user,
-                             const std::string& item, const char* what) {
-  throw InvalidParameter("weight column \"" + column + "\" has " + what,
-                         "user \"" + user + "\", item \"" + item + "\"",
+// A weight the learners cannot use, named by column, user and item (the core checks again,
+// without the column's name).
+void check_weight(const InteractionSpec& spec, std::string_view user, std::string_view item,
+                  double weight) {
+  const char* what = std::isnan(weight)       ? "NaN"
+                     : weight < 0             ? "a negative value"
+                     : !std::isfinite(weight) ? "an infinite value"
+                                              : nullptr;
+  if (what == nullptr) return;
+  throw InvalidParameter("weight column \"" + spec.weight_column.value_or("") + "\" has " + what,
+                         "user \"" + std::string(user) + "\", item \"" + std::string(item) + "\"",
                          "Weights must be finite and not negative; filter or transform them in "
                          "a view, then train on the view.");
 }
@@ -169,9 +195,7 @@ Built build_interactions(const InteractionSpec& spec, uint32_t min_user, uint32_
       ++out.rows_skipped_null;
       return;
     }
-    if (std::isnan(*weight)) bad_weight(*spec.weight_column, *user, *item, "NaN");
-    if (*weight < 0) bad_weight(*spec.weight_column, *user, *item, "a negative value");
-    if (!std::isfinite(*weight)) bad_weight(*spec.weight_column, *user, *item, "an infinite value");
+    check_weight(spec, *user, *item, *weight);
     builder.add(*user, *item, *weight);
     ++out.rows_read;
   });
@@ -189,14 +213,8 @@ std::string no_interactions(const InteractionSpec& spec) {
 
 const insight::recommend::RecommendModel& as_recommender(const insight::Model& m,
                                                          const std::string& name) {
-  const auto* r = dynamic_cast<const insight::recommend::RecommendModel*>(&m);
-  if (r == nullptr)
-    throw InvalidParameter("model \"" + name + "\" is not a recommender",
-                           "Its task is " + std::string(insight::task_name(m.task())) +
-                               ", its algorithm " +
-                               std::string(insight::algorithm_name(m.algorithm())) + ".",
-                           "Train a recommender with insight.train_recommender.");
-  return *r;
+  return insight::pg::model_as<insight::recommend::RecommendModel>(m, name, "recommender",
+                                                                   "insight.train_recommender");
 }
 
 insight::pg::LiveModelSlot* live_slot(FunctionCallInfo fcinfo) {
@@ -224,19 +242,11 @@ INSIGHT_FUNCTION(insight_train_recommender) {
   spec.item_column = insight::pg::text_arg(fcinfo, 3, "item_column");
   if (!insight::pg::arg_is_null(fcinfo, 4))
     spec.weight_column = insight::pg::text_arg(fcinfo, 4, "weight_column");
-  insight::recommend::TrainOptions o;
-  o.method = method_arg(fcinfo, 5);
-  o.factors = static_cast<uint32_t>(std::max(0, insight::pg::int4_arg(fcinfo, 6, "factors")));
+  insight::recommend::TrainOptions o = learner_options(fcinfo, method_arg(fcinfo, 5), 6, 8);
   const bool deploy = insight::pg::arg_is_null(fcinfo, 7) || PG_GETARG_BOOL(7);
-  o.iterations = positive_arg(fcinfo, 8, "iterations");
-  o.regularization = insight::pg::float8_arg(fcinfo, 9, "regularization");
-  o.alpha = insight::pg::float8_arg(fcinfo, 10, "alpha");
-  if (!insight::pg::arg_is_null(fcinfo, 11)) o.neighbors = positive_arg(fcinfo, 11, "neighbors");
   const uint32_t min_user = positive_arg(fcinfo, 12, "min_user_interactions");
   const uint32_t min_item = positive_arg(fcinfo, 13, "min_item_interactions");
   o.seed = static_cast<uint64_t>(static_cast<uint32_t>(insight::pg::int4_arg(fcinfo, 14, "seed")));
-  o.threads = insight::pg::training_threads();
-  insight::recommend::validate(o);  // before reading anything
 
   Built built = build_interactions(spec, min_user, min_item);
   if (built.data.by_user.nnz() == 0 && built.rows_read > 0 && (min_user > 1 || min_item > 1))
@@ -355,25 +365,16 @@ INSIGHT_FUNCTION(insight_evaluate_recommender) {
   spec.user_column = insight::pg::text_arg(fcinfo, 1, "user_column");
   spec.item_column = insight::pg::text_arg(fcinfo, 2, "item_column");
   spec.time_column = insight::pg::text_arg(fcinfo, 3, "time_column");
-  insight::recommend::TrainOptions o;
-  o.method = method_arg(fcinfo, 4);
+  const Method method = method_arg(fcinfo, 4);
   const size_t k = k_arg(fcinfo, 5);
   insight::recommend::SplitOptions split;
   split.test_fraction = insight::pg::float8_arg(fcinfo, 6, "test_fraction");
   if (!insight::pg::arg_is_null(fcinfo, 7))
     spec.weight_column = insight::pg::text_arg(fcinfo, 7, "weight_column");
-  o.factors = static_cast<uint32_t>(std::max(0, insight::pg::int4_arg(fcinfo, 8, "factors")));
-  if (!insight::pg::arg_is_null(fcinfo, 9)) split.cutoff = PG_GETARG_TIMESTAMPTZ(9);
-  o.iterations = positive_arg(fcinfo, 10, "iterations");
-  o.regularization = insight::pg::float8_arg(fcinfo, 11, "regularization");
-  o.alpha = insight::pg::float8_arg(fcinfo, 12, "alpha");
-  if (!insight::pg::arg_is_null(fcinfo, 13)) o.neighbors = positive_arg(fcinfo, 13, "neighbors");
-  o.threads = insight::pg::training_threads();
+  insight::recommend::TrainOptions o = learner_options(fcinfo, method, 8, 10);
   o.similar_items = false;
-  insight::recommend::validate(o);
-  if (!split.cutoff && !(split.test_fraction > 0 && split.test_fraction < 1))
-    throw InvalidParameter("test_fraction must be between 0 and 1 (exclusive)",
-                           "test_fraction = " + insight::format_number(split.test_fraction));
+  if (!insight::pg::arg_is_null(fcinfo, 9)) split.cutoff = PG_GETARG_TIMESTAMPTZ(9);
+  insight::recommend::validate(split);  // before reading anything
 
   const std::string w = check_columns(spec);
   const std::string sql = "SELECT (" + insight::pg::quoted(spec.user_column) +
@@ -392,9 +393,7 @@ INSIGHT_FUNCTION(insight_evaluate_recommender) {
       return time_null ? int64_t{0} : static_cast<int64_t>(DatumGetTimestampTz(d));
     });
     if (!user || !item || !weight || time_null) return;  // skipped, as in training
-    if (std::isnan(*weight)) bad_weight(*spec.weight_column, *user, *item, "NaN");
-    if (*weight < 0) bad_weight(*spec.weight_column, *user, *item, "a negative value");
-    if (!std::isfinite(*weight)) bad_weight(*spec.weight_column, *user, *item, "an infinite value");
+    check_weight(spec, *user, *item, *weight);
     log.add(*user, *item, time, *weight);
   });
   insight::pg::spi_finish();

@@ -9,7 +9,8 @@
 namespace insight::pg {
 
 SourceRelation source_relation(FunctionCallInfo fcinfo, int n) {
-  if (insight::pg::arg_is_null(fcinfo, n)) throw insight::InvalidParameter("source must not be NULL");
+  if (insight::pg::arg_is_null(fcinfo, n))
+    throw insight::InvalidParameter("source must not be NULL");
   SourceRelation s;
   s.relid = PG_GETARG_OID(n);
   const Oid relid = s.relid;
@@ -72,6 +73,20 @@ const char* const kNumericTypes = "double precision, real, smallint, integer, bi
 bool is_numeric_type(Oid base) {
   return base == FLOAT8OID || base == FLOAT4OID || base == INT2OID || base == INT4OID ||
          base == INT8OID || base == NUMERICOID;
+}
+
+namespace {
+int training_threads_guc = 0;
+}
+
+unsigned training_threads() { return static_cast<unsigned>(training_threads_guc); }
+
+void init_training() {
+  DefineCustomIntVariable(
+      "insight.training_threads", "Threads training and evaluation use (0 = one per core).",
+      "Forecasters train their series side by side, recommenders solve users and items side by "
+      "side; the backend itself only waits and answers cancels.",
+      &training_threads_guc, 0, 0, 256, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 }
 
 int64_t elapsed_us(std::chrono::steady_clock::time_point since) {

@@ -33,7 +33,8 @@ bool is_numeric_type(Oid base);
 
 int64_t elapsed_us(std::chrono::steady_clock::time_point since);
 
-// GUC insight.training_threads (pg/forecast.cpp): threads for training; 0 = one per core.
+// GUC insight.training_threads: threads for training and evaluation; 0 = one per core.
 unsigned training_threads();
+void init_training();  // defines the GUC; from _PG_init
 
 }  // namespace insight::pg

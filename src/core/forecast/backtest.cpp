@@ -87,11 +87,7 @@ BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<dou
 
 std::vector<double> combine_forecasts(const std::vector<std::vector<double>>& forecasts,
                                       const std::vector<double>& train) {
-  if (forecasts.empty()) throw InternalError("a combination needs members");
-  std::vector<double> mean(forecasts.front().size(), 0.0);
-  for (const auto& f : forecasts)
-    for (size_t s = 0; s < mean.size(); ++s) mean[s] += f[s];
-  for (double& v : mean) v /= static_cast<double>(forecasts.size());
+  std::vector<double> mean = mean_forecast(forecasts);
   apply_output_rule(Learner::Combination, train, mean);
   return mean;
 }

@@ -81,13 +81,9 @@ class CombinationModel {
   std::vector<std::unique_ptr<FittedLearner>> members;
 
   std::vector<double> forecast(int horizon) const {
-    std::vector<double> mean(static_cast<size_t>(std::max(horizon, 0)), 0.0);
-    for (const auto& m : members) {
-      const std::vector<double> f = m->forecast(horizon);
-      for (size_t s = 0; s < mean.size(); ++s) mean[s] += f[s];
-    }
-    for (double& v : mean) v /= static_cast<double>(members.size());
-    return mean;
+    std::vector<std::vector<double>> each;
+    for (const auto& m : members) each.push_back(m->forecast(horizon));
+    return mean_forecast(each);
   }
   void write(BinaryWriter& w) const {
     w.u8(static_cast<uint8_t>(members.size()));
@@ -264,6 +260,15 @@ const std::vector<Learner>& combination_members() {
   static const std::vector<Learner> members{Learner::HoltWinters, Learner::Linear,
                                             Learner::RandomForest, Learner::GradientBoosting};
   return members;
+}
+
+std::vector<double> mean_forecast(const std::vector<std::vector<double>>& forecasts) {
+  if (forecasts.empty()) throw InternalError("a combination needs members");
+  std::vector<double> mean(forecasts.front().size(), 0.0);
+  for (const auto& f : forecasts)
+    for (size_t s = 0; s < mean.size(); ++s) mean[s] += f[s];
+  for (double& v : mean) v /= static_cast<double>(forecasts.size());
+  return mean;
 }
 
 void apply_output_rule(Learner learner, const std::vector<double>& train,

@@ -31,8 +31,10 @@ enum class Learner : uint8_t {
   Combination = 5,
 };
 
-// The learners a combination averages.
+// The learners a combination averages, and the average itself (step by step; non-empty input
+// of equal lengths).
 const std::vector<Learner>& combination_members();
+std::vector<double> mean_forecast(const std::vector<std::vector<double>>& forecasts);
 // What every learner but seasonal naive does to its raw forecast (see learners.cpp): clip a
 // never-negative series at 0 and forecast 0 on weekdays whose recent median is 0. `train` is
 // the series the forecast continues.

@@ -8,24 +8,20 @@
 #include "core/common/parallel.hpp"
 
 namespace insight::recommend {
-namespace {
-
-uint32_t intern(std::unordered_map<std::string, uint32_t>& index, std::vector<std::string>& ids,
-                std::string_view id) {
-  auto [it, inserted] = index.try_emplace(std::string(id), static_cast<uint32_t>(ids.size()));
-  if (inserted) ids.emplace_back(id);
-  return it->second;
+void EventLog::add(std::string_view user, std::string_view item, int64_t time, double weight) {
+  check_weight(user, item, weight);
+  events_.push_back({users_.intern(user), items_.intern(item), time, weight});
 }
 
-}  // namespace
+void check_k(int64_t k) {
+  if (k < 1 || k > 1000)
+    throw InvalidParameter("k must be between 1 and 1000", "k = " + std::to_string(k));
+}
 
-void EventLog::add(std::string_view user, std::string_view item, int64_t time, double weight) {
-  if (!std::isfinite(weight) || weight < 0)
-    throw InvalidParameter("weights must be finite and not negative",
-                           "user \"" + std::string(user) + "\", item \"" + std::string(item) +
-                               "\" has weight " + format_number(weight));
-  events_.push_back(
-      {intern(user_index_, users_, user), intern(item_index_, items_, item), time, weight});
+void validate(const SplitOptions& split) {
+  if (!split.cutoff && !(split.test_fraction > 0 && split.test_fraction < 1))
+    throw InvalidParameter("test_fraction must be between 0 and 1 (exclusive)",
+                           "test_fraction = " + format_number(split.test_fraction));
 }
 
 void score_list(const std::vector<uint32_t>& list, const std::vector<uint32_t>& relevant, size_t k,
@@ -50,10 +46,8 @@ void score_list(const std::vector<uint32_t>& list, const std::vector<uint32_t>& 
 
 Evaluation evaluate(const EventLog& log, const TrainOptions& options, size_t k,
                     const SplitOptions& split, const InterruptCheck& check) {
-  if (k < 1 || k > 1000) throw InvalidParameter("k must be between 1 and 1000");
-  if (!split.cutoff && !(split.test_fraction > 0 && split.test_fraction < 1))
-    throw InvalidParameter("test_fraction must be between 0 and 1 (exclusive)",
-                           "test_fraction = " + format_number(split.test_fraction));
+  check_k(static_cast<int64_t>(k));
+  validate(split);
   validate(options);
   const auto& events = log.events();
   const size_t n_users = log.users().size();

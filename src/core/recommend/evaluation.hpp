@@ -21,7 +21,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/common/interrupt.hpp"
@@ -41,12 +40,11 @@ class EventLog {
     double weight;
   };
   const std::vector<Event>& events() const noexcept { return events_; }
-  const std::vector<std::string>& users() const noexcept { return users_; }
-  const std::vector<std::string>& items() const noexcept { return items_; }
+  const std::vector<std::string>& users() const noexcept { return users_.ids; }
+  const std::vector<std::string>& items() const noexcept { return items_.ids; }
 
  private:
-  std::unordered_map<std::string, uint32_t> user_index_, item_index_;
-  std::vector<std::string> users_, items_;
+  IdTable users_, items_;
   std::vector<Event> events_;
 };
 
@@ -54,6 +52,11 @@ struct SplitOptions {
   double test_fraction = 0.2;     // (0, 1), per-user split
   std::optional<int64_t> cutoff;  // a global split instead
 };
+
+// InvalidParameter unless 1 ≤ k ≤ 1000, or, without a cut-off, 0 < test_fraction < 1: checked
+// by evaluate(), and by callers that want to fail before reading any data.
+void check_k(int64_t k);
+void validate(const SplitOptions& split);
 
 struct RankingMetrics {
   double precision = 0, recall = 0, ndcg = 0, map = 0, coverage = 0;

@@ -37,8 +37,7 @@ size_t Csr::memory_bytes() const noexcept {
   return sizeof(*this) + indptr.capacity() * 4 + indices.capacity() * 4 + values.capacity() * 4;
 }
 
-uint32_t InteractionBuilder::intern(std::unordered_map<std::string, uint32_t>& index,
-                                    std::vector<std::string>& ids, std::string_view id) {
+uint32_t IdTable::intern(std::string_view id) {
   auto [it, inserted] = index.try_emplace(std::string(id), static_cast<uint32_t>(ids.size()));
   if (inserted) {
     if (ids.size() >= std::numeric_limits<uint32_t>::max() - 1)
@@ -48,14 +47,17 @@ uint32_t InteractionBuilder::intern(std::unordered_map<std::string, uint32_t>& i
   return it->second;
 }
 
-void InteractionBuilder::add(std::string_view user, std::string_view item, double weight,
-                             size_t rows) {
+void check_weight(std::string_view user, std::string_view item, double weight) {
   if (!std::isfinite(weight) || weight < 0)
     throw InvalidParameter("weights must be finite and not negative",
                            "user \"" + std::string(user) + "\", item \"" + std::string(item) +
                                "\" has weight " + format_number(weight));
-  entries_.push_back(
-      {intern(user_index_, users_, user), intern(item_index_, items_, item), weight, rows});
+}
+
+void InteractionBuilder::add(std::string_view user, std::string_view item, double weight,
+                             size_t rows) {
+  check_weight(user, item, weight);
+  entries_.push_back({users_.intern(user), items_.intern(item), weight, rows});
 }
 
 namespace {
@@ -105,25 +107,25 @@ Interactions InteractionBuilder::build(uint32_t min_user_items, uint32_t min_ite
   entries_.clear();
   entries_.shrink_to_fit();
 
-  std::vector<uint32_t> item_users(items_.size(), 0), user_items(users_.size(), 0);
+  std::vector<uint32_t> item_users(items_.ids.size(), 0), user_items(users_.ids.size(), 0);
   for (const Pair& p : pairs)
     if (p.weight > 0) ++item_users[p.item];
-  std::vector<bool> keep_item(items_.size());
-  for (size_t i = 0; i < items_.size(); ++i) keep_item[i] = item_users[i] >= min_item_users;
+  std::vector<bool> keep_item(items_.ids.size());
+  for (size_t i = 0; i < items_.ids.size(); ++i) keep_item[i] = item_users[i] >= min_item_users;
   for (const Pair& p : pairs)
     if (p.weight > 0 && keep_item[p.item]) ++user_items[p.user];
-  std::vector<bool> keep_user(users_.size());
-  for (size_t u = 0; u < users_.size(); ++u) keep_user[u] = user_items[u] >= min_user_items;
+  std::vector<bool> keep_user(users_.ids.size());
+  for (size_t u = 0; u < users_.ids.size(); ++u) keep_user[u] = user_items[u] >= min_user_items;
   // An item may have lost every user with the users dropped: keep only items still used.
-  std::vector<bool> item_used(items_.size(), false);
+  std::vector<bool> item_used(items_.ids.size(), false);
   for (const Pair& p : pairs)
     if (p.weight > 0 && keep_item[p.item] && keep_user[p.user]) item_used[p.item] = true;
 
   Interactions out;
-  const std::vector<uint32_t> user_map = sorted_order(users_, keep_user, out.users);
-  const std::vector<uint32_t> item_map = sorted_order(items_, item_used, out.items);
-  user_index_.clear();
-  item_index_.clear();
+  const std::vector<uint32_t> user_map = sorted_order(users_.ids, keep_user, out.users);
+  const std::vector<uint32_t> item_map = sorted_order(items_.ids, item_used, out.items);
+  users_ = {};
+  items_ = {};
 
   std::vector<std::tuple<uint32_t, uint32_t, float>> kept;
   for (const Pair& p : pairs) {

@@ -35,6 +35,16 @@ struct Interactions {
   size_t rows_dropped = 0;  // source rows of dropped users/items or of zero-weight pairs
 };
 
+// Ids → indices in order of first appearance (at most 2^32 − 2 of them).
+struct IdTable {
+  std::unordered_map<std::string, uint32_t> index;
+  std::vector<std::string> ids;
+  uint32_t intern(std::string_view id);
+};
+
+// InvalidParameter naming the user and item unless weight is finite and ≥ 0.
+void check_weight(std::string_view user, std::string_view item, double weight);
+
 class InteractionBuilder {
  public:
   // weight must be finite and ≥ 0 (InvalidParameter naming the row's user and item otherwise).
@@ -48,10 +58,7 @@ class InteractionBuilder {
   Interactions build(uint32_t min_user_items = 1, uint32_t min_item_users = 1);
 
  private:
-  static uint32_t intern(std::unordered_map<std::string, uint32_t>& index,
-                         std::vector<std::string>& ids, std::string_view id);
-  std::unordered_map<std::string, uint32_t> user_index_, item_index_;
-  std::vector<std::string> users_, items_;
+  IdTable users_, items_;
   struct Entry {
     uint32_t user, item;
     double weight;
