@@ -9,9 +9,9 @@
 #include "core/common/dlib.hpp"
 #include <dlib/random_forest.h>
 // clang-format on
-#include <xgboost/c_api.h>
 
 #include "core/common/error.hpp"
+#include "core/common/xgboost.hpp"
 #include "core/forecast/features.hpp"
 #include "core/model/binary_io.hpp"
 
@@ -27,24 +27,6 @@ void check_series(const std::vector<double>& series, const char* learner) {
   for (double v : series)
     if (!std::isfinite(v)) throw InvalidParameter("series values must be finite numbers");
 }
-
-// XGBoost reports failures through return codes; turn them into exceptions.
-void xgb(int rc) {
-  if (rc != 0) throw InternalError(std::string("XGBoost: ") + XGBGetLastError());
-}
-
-struct DMatrix {
-  DMatrixHandle h = nullptr;
-  ~DMatrix() {
-    if (h) XGDMatrixFree(h);
-  }
-};
-struct Booster {
-  BoosterHandle h = nullptr;
-  ~Booster() {
-    if (h) XGBoosterFree(h);
-  }
-};
 
 }  // namespace
 
@@ -123,12 +105,12 @@ TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<
   double mean = 0;
   for (double v : y) mean += v;
   mean /= static_cast<double>(y.size());
-  DMatrix d;
-  xgb(XGDMatrixCreateFromMat(Xf.data(), y.size(), features, std::nanf(""), &d.h));
-  xgb(XGDMatrixSetFloatInfo(d.h, "label", yf.data(), y.size()));
-  Booster b;
-  xgb(XGBoosterCreate(&d.h, 1, &b.h));
-  auto set = [&](const char* k, const std::string& v) { xgb(XGBoosterSetParam(b.h, k, v.c_str())); };
+  xgb::DMatrix d;
+  xgb::check(XGDMatrixCreateFromMat(Xf.data(), y.size(), features, std::nanf(""), &d.h));
+  xgb::check(XGDMatrixSetFloatInfo(d.h, "label", yf.data(), y.size()));
+  xgb::Booster b;
+  xgb::check(XGBoosterCreate(&d.h, 1, &b.h));
+  auto set = [&](const char* k, const std::string& v) { b.set(k, v); };
   set("objective", "reg:squarederror");
   set("nthread", "1");  // one series per thread: parallelism comes from running series side by side
   set("seed", "0");
@@ -143,18 +125,15 @@ TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<
   set("base_score", format_number(mean));
   for (int round = 0; round < options.rounds; ++round) {
     if (round % 16 == 0) poll(check);
-    xgb(XGBoosterUpdateOneIter(b.h, round, d.h));
+    xgb::check(XGBoosterUpdateOneIter(b.h, round, d.h));
   }
   if (library_predictions) {
     bst_ulong n = 0;
     const float* out = nullptr;
-    xgb(XGBoosterPredict(b.h, d.h, 0, 0, 0, &n, &out));
+    xgb::check(XGBoosterPredict(b.h, d.h, 0, 0, 0, &n, &out));
     library_predictions->assign(out, out + n);
   }
-  bst_ulong len = 0;
-  const char* buf = nullptr;
-  xgb(XGBoosterSaveModelToBuffer(b.h, R"({"format": "json"})", &len, &buf));
-  return TreeEnsemble::from_xgboost_json(std::string(buf, len), features);
+  return TreeEnsemble::from_xgboost_json(b.json(), features);
 }
 
 void TreeForecaster::fit_random_forest(int64_t first_day, const std::vector<double>& series,

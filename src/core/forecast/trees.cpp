@@ -110,16 +110,23 @@ TreeEnsemble TreeEnsemble::read(BinaryReader& r, size_t features) {
   return e;
 }
 
-TreeEnsemble TreeEnsemble::from_xgboost_json(const std::string& text, size_t features) {
+TreeEnsemble TreeEnsemble::from_xgboost_json(const std::string& text, size_t features,
+                                             int group) {
   const auto j = nlohmann::json::parse(text);  // XGBoost's own output: trusted, checked below
   const auto& learner = j.at("learner");
-  if (learner.at("objective").at("name").get<std::string>() != "reg:squarederror")
-    throw InternalError("unexpected XGBoost objective");
+  const auto objective = learner.at("objective").at("name").get<std::string>();
+  if (objective != (group < 0 ? "reg:squarederror" : "multi:softprob"))
+    throw InternalError("unexpected XGBoost objective " + objective);
   const double base = std::stod(learner.at("learner_model_param").at("base_score").get<std::string>());
-  const auto& trees = learner.at("gradient_booster").at("model").at("trees");
+  const auto& model = learner.at("gradient_booster").at("model");
+  const auto& trees = model.at("trees");
+  const auto tree_info = model.at("tree_info").get<std::vector<int64_t>>();
+  if (tree_info.size() != trees.size()) throw InternalError("inconsistent XGBoost tree_info");
   std::vector<TreeNode> nodes;
   std::vector<uint32_t> roots;
-  for (const auto& tree : trees) {
+  for (size_t t = 0; t < trees.size(); ++t) {
+    if (group >= 0 && tree_info[t] != group) continue;
+    const auto& tree = trees[t];
     const auto left = tree.at("left_children").get<std::vector<int64_t>>();
     const auto right = tree.at("right_children").get<std::vector<int64_t>>();
     const auto split = tree.at("split_indices").get<std::vector<int64_t>>();

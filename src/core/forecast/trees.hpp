@@ -50,8 +50,10 @@ class TreeEnsemble {
   // CorruptPayload for anything inconsistent.
   static TreeEnsemble read(BinaryReader& r, size_t features);
 
-  // From XGBoost's JSON model (XGBoosterSaveModelToBuffer with format json), reg:squarederror.
-  static TreeEnsemble from_xgboost_json(const std::string& json, size_t features);
+  // From XGBoost's JSON model (XGBoosterSaveModelToBuffer with format json): reg:squarederror
+  // (group -1: every tree), or one class's trees of multi:softprob (group = the class; the
+  // prediction is that class's margin).
+  static TreeEnsemble from_xgboost_json(const std::string& json, size_t features, int group = -1);
 
  private:
   void validate() const;  // throws CorruptPayload

@@ -13,7 +13,7 @@ constexpr std::array<std::pair<Task, std::string_view>, 4> kTasks{{
     {Task::RootCause, "root_cause"},
 }};
 
-constexpr std::array<std::pair<Algorithm, std::string_view>, 14> kAlgorithms{{
+constexpr std::array<std::pair<Algorithm, std::string_view>, 15> kAlgorithms{{
     {Algorithm::External, "external"},
     {Algorithm::IsolationForest, "isolation_forest"},
     {Algorithm::ForecastAuto, "auto"},
@@ -28,6 +28,7 @@ constexpr std::array<std::pair<Algorithm, std::string_view>, 14> kAlgorithms{{
     {Algorithm::UserKnn, "user_knn"},
     {Algorithm::Svd, "svd"},
     {Algorithm::Popularity, "popularity"},
+    {Algorithm::RootCauseBoosting, "gradient_boosting_classifier"},
 }};
 
 template <typename Table>

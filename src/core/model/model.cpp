@@ -4,6 +4,7 @@
 #include "core/common/error.hpp"
 #include "core/forecast/forecast_model.hpp"
 #include "core/recommend/recommender.hpp"
+#include "core/rootcause/classifier.hpp"
 
 namespace insight {
 
@@ -46,6 +47,8 @@ ModelPtr load_model(const uint8_t* data, size_t size) {
     case Algorithm::Svd:
     case Algorithm::Popularity:
       return recommend::load_recommend_model(std::move(p));
+    case Algorithm::RootCauseBoosting:
+      return rootcause::load_root_cause_model(std::move(p));
   }
   throw CorruptPayload("model payload is corrupt: no loader for algorithm " +
                        std::string(algorithm_name(p.algorithm)));
