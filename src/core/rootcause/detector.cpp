@@ -795,7 +795,7 @@ std::vector<Finding> correlate(const Analysis& a, const Classifier* classifier,
         out_f.entity_id = topo.satellite_name(most_common(sats));
         out_f.root_cause = "Interference on satellite " + out_f.entity_id + ": inbound and outbound Es/No down " +
                            fixed(0.5 * (f[0] + f[1]), 1) + " dB on " + n_links + " links across " +
-                           fixed(f[19], 0) + " hub antennas" + span;
+                           fixed(f[19], 0) + (f[19] == 1.0 ? " hub antenna" : " hub antennas") + span;
         break;
       case Pattern::AntennaMisalignment:
       case Pattern::None:

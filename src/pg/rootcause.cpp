@@ -1,0 +1,370 @@
+// SQL side of root-cause correlation (src/core/rootcause): insight._correlate behind the
+// correlate_* functions, and insight.train_root_cause_classifier. Topology and telemetry are
+// read with the caller's privileges, telemetry streamed straight from the executor into the
+// detectors' arrays (pg/stream.hpp) through the (link_id, ts) primary key.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/model/payload.hpp"
+#include "core/rootcause/classifier.hpp"
+#include "core/rootcause/detector.hpp"
+#include "pg/catalog_writer.hpp"
+#include "pg/model_store.hpp"
+#include "pg/source.hpp"
+#include "pg/stream.hpp"
+#include "pg/values.hpp"
+
+#include "pg/pg_prelude.hpp"
+
+using insight::InvalidParameter;
+using insight::UndefinedObject;
+using insight::pg::guard;
+namespace rc = insight::rootcause;
+
+namespace {
+
+const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
+
+constexpr int64_t kPgEpochOffset = 946684800;  // 2000-01-01 in Unix seconds
+constexpr int kMaxHours = 720;
+
+int64_t unix_seconds(TimestampTz ts) {
+  int64_t s = ts / 1000000;
+  if (ts % 1000000 < 0) --s;
+  return s + kPgEpochOffset;
+}
+TimestampTz pg_timestamp(int64_t unix) { return (unix - kPgEpochOffset) * 1000000; }
+
+std::string_view text_view(Datum d) {
+  const auto* t = reinterpret_cast<const text*>(DatumGetPointer(d));
+  return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
+}
+std::string text_or_empty(const Datum* v, const bool* n, int i) {
+  return n[i] ? std::string() : std::string(text_view(v[i]));
+}
+
+// insight.links with each link's hub site and satellite (the link's own, else its antenna's).
+rc::Topology read_topology() {
+  std::vector<rc::LinkInfo> links;
+  insight::pg::spi_stream(
+      "SELECT l.link_id, l.network_id, l.hub_antenna_id, a.site_id, l.remote_site_id, "
+      "       coalesce(l.satellite_name, a.satellite_name) "
+      "FROM insight.links l LEFT JOIN insight.hub_antennas a ON a.antenna_id = l.hub_antenna_id",
+      {}, [&](const Datum* v, const bool* n, int) {
+        links.push_back(rc::LinkInfo{text_or_empty(v, n, 0), text_or_empty(v, n, 1),
+                                     text_or_empty(v, n, 2), text_or_empty(v, n, 3),
+                                     text_or_empty(v, n, 4), text_or_empty(v, n, 5)});
+      });
+  return rc::Topology(std::move(links));
+}
+
+// Telemetry of `links` over [start, end): one indexed query, rows streamed into the series.
+rc::Window read_window(const rc::Topology& topology, const std::vector<size_t>& links,
+                       int64_t start, int64_t end) {
+  rc::Window w;
+  w.start = start;
+  w.end = end;
+  w.links = links;
+  w.series.resize(links.size());
+  std::vector<std::string> ids;
+  std::unordered_map<std::string, size_t> member;
+  for (size_t m = 0; m < links.size(); ++m) {
+    ids.push_back(topology.link(links[m]).link_id);
+    member.emplace(ids.back(), m);
+  }
+  std::string sql = "SELECT link_id, ts";
+  for (size_t k = 0; k < rc::kMetricCount; ++k) {
+    sql += ", ";
+    sql += rc::metric_column(k);
+    sql += "::float8";
+  }
+  sql += " FROM insight.link_metrics WHERE link_id = ANY ($1) AND ts >= $2 AND ts < $3";
+  std::string last_id;
+  rc::Series* current = nullptr;
+  insight::pg::spi_stream(
+      sql.c_str(),
+      {insight::pg::spi_text_array_arg(ids),
+       insight::pg::spi_timestamptz_arg(pg_timestamp(start)),
+       insight::pg::spi_timestamptz_arg(pg_timestamp(end))},
+      [&](const Datum* v, const bool* n, int) {
+        const std::string_view id = text_view(v[0]);
+        if (current == nullptr || id != last_id) {
+          last_id.assign(id.data(), id.size());
+          current = &w.series[member.at(last_id)];
+        }
+        current->ts.push_back(unix_seconds(DatumGetTimestampTz(v[1])));
+        std::array<float, rc::kMetricCount> row;
+        for (size_t k = 0; k < rc::kMetricCount; ++k) {
+          row[k] = n[k + 2] ? std::nanf("")
+                            : static_cast<float>(DatumGetFloat8(v[k + 2]));
+        }
+        current->values.push_back(row);
+      });
+  // An index scan delivers each link's rows in time order; other plans may not.
+  for (rc::Series& s : w.series) {
+    if (std::is_sorted(s.ts.begin(), s.ts.end())) continue;
+    std::vector<size_t> order(s.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return s.ts[a] < s.ts[b]; });
+    rc::Series sorted;
+    for (const size_t i : order) {
+      sorted.ts.push_back(s.ts[i]);
+      sorted.values.push_back(s.values[i]);
+    }
+    s = std::move(sorted);
+  }
+  return w;
+}
+
+const char* entity_table(rc::ScopeKind s) {
+  switch (s) {
+    case rc::ScopeKind::Link:
+      return "SELECT EXISTS (SELECT FROM insight.links WHERE link_id = $1)";
+    case rc::ScopeKind::HubAntenna:
+      return "SELECT EXISTS (SELECT FROM insight.hub_antennas WHERE antenna_id = $1)";
+    case rc::ScopeKind::Satellite:
+      return "SELECT EXISTS (SELECT FROM insight.satellites WHERE satellite_name = $1)";
+    case rc::ScopeKind::Network:
+      return "SELECT EXISTS (SELECT FROM insight.networks WHERE network_id = $1)";
+  }
+  return "";
+}
+
+const char* entity_noun(rc::ScopeKind s) {
+  switch (s) {
+    case rc::ScopeKind::Link:
+      return "link";
+    case rc::ScopeKind::HubAntenna:
+      return "hub antenna";
+    case rc::ScopeKind::Satellite:
+      return "satellite";
+    case rc::ScopeKind::Network:
+      return "network";
+  }
+  return "";
+}
+
+// 42704 unless the entity is in its topology table (or referenced by a link).
+void require_entity(rc::ScopeKind scope, const std::string& id, const rc::Topology& t) {
+  if (!rc::scope_links(t, scope, id).empty()) return;
+  bool exists = false;
+  insight::pg::spi_stream(entity_table(scope), {insight::pg::spi_text_arg(id)},
+                          [&](const Datum* v, const bool* n, int) { exists = !n[0] && DatumGetBool(v[0]); });
+  if (!exists) {
+    throw UndefinedObject(std::string(entity_noun(scope)) + " \"" + id + "\" does not exist",
+                          "", std::string("Known ids are in insight.") +
+                                  (scope == rc::ScopeKind::Link         ? "links"
+                                   : scope == rc::ScopeKind::HubAntenna ? "hub_antennas"
+                                   : scope == rc::ScopeKind::Satellite  ? "satellites"
+                                                                        : "networks") +
+                                  ".");
+  }
+}
+
+void notice(const std::string& message, const std::string& hint) {
+  const char* m = message.c_str();
+  const char* h = hint.c_str();
+  guard([m, h] {
+    ereport(NOTICE, (errmsg("%s", m), errhint("%s", h)));
+    return 0;
+  });
+}
+
+rc::ScopeKind scope_arg(FunctionCallInfo fcinfo, int n) {
+  const std::string s = insight::pg::text_arg(fcinfo, n, "scope");
+  const auto scope = rc::scope_from_name(s);
+  if (!scope)
+    throw InvalidParameter("invalid scope \"" + s + "\"", "",
+                           "scope must be one of link, hub_antenna, satellite, network.");
+  return *scope;
+}
+
+int hours_arg(FunctionCallInfo fcinfo, int n) {
+  const int32_t hours = insight::pg::int4_arg(fcinfo, n, "hours");
+  if (hours < 1 || hours > kMaxHours)
+    throw InvalidParameter("hours must be between 1 and 720",
+                           "hours = " + std::to_string(hours), "");
+  return hours;
+}
+
+// The live classifier `name`, or nullptr when no such model is deployed.
+std::shared_ptr<const insight::Model> optional_classifier(const std::string& name) {
+  insight::pg::ModelRef ref;
+  try {
+    ref = insight::pg::resolve_live_model(name);
+  } catch (const UndefinedObject&) {
+    return nullptr;
+  }
+  return insight::pg::load_model_by_id(ref.model_id);
+}
+
+}  // namespace
+
+// _correlate(scope, scope_id, hours, until, classifier)
+//   → TABLE(pattern_type, severity, confidence, root_cause, affected, recommendations, evidence)
+INSIGHT_FUNCTION(insight_correlate) {
+  const rc::ScopeKind scope = scope_arg(fcinfo, 0);
+  const std::string id = insight::pg::text_arg(fcinfo, 1, "scope_id");
+  const int hours = hours_arg(fcinfo, 2);
+  const TimestampTz until = insight::pg::arg_is_null(fcinfo, 3)
+                                ? guard([] { return GetCurrentTransactionStartTimestamp(); })
+                                : PG_GETARG_TIMESTAMPTZ(3);
+  std::string classifier_name;
+  std::shared_ptr<const insight::Model> model;
+  const rc::RootCauseModel* classifier = nullptr;
+  if (!insight::pg::arg_is_null(fcinfo, 4)) {
+    classifier_name = insight::pg::text_arg(fcinfo, 4, "classifier");
+    model = optional_classifier(classifier_name);
+    if (model) {
+      classifier = &insight::pg::model_as<rc::RootCauseModel>(
+          *model, classifier_name, "root-cause classifier", "insight.train_root_cause_classifier()");
+    }
+  }
+  const int64_t end = unix_seconds(until);
+  const int64_t start = end - static_cast<int64_t>(hours) * 3600;
+
+  insight::pg::spi_connect();
+  const rc::Topology topology = read_topology();
+  require_entity(scope, id, topology);
+  const rc::View view = rc::make_view(topology, scope, id);
+  insight::pg::RowSink sink(fcinfo);
+  if (view.links.empty()) {
+    insight::pg::spi_finish();
+    notice(std::string(entity_noun(scope)) + " \"" + id + "\" has no links",
+           "Links are listed in insight.links.");
+    return static_cast<Datum>(0);
+  }
+  std::vector<size_t> read = view.links;
+  read.insert(read.end(), view.context.begin(), view.context.end());
+  const rc::Window window = read_window(topology, read, start, end);
+  insight::pg::spi_finish();
+  const rc::Analysis analysis(topology, scope, window, view.links.size());
+  if (analysis.samples() == 0) {
+    notice("no telemetry for " + std::string(entity_noun(scope)) + " \"" + id + "\" in the last " +
+               std::to_string(hours) + " hours before the analysis time",
+           "insight.link_metrics has no rows for its links in that window; widen hours or "
+           "pass until.");
+    return static_cast<Datum>(0);
+  }
+  const auto findings = rc::correlate(analysis, classifier, classifier_name);
+  for (const rc::Finding& f : findings) {
+    Datum v[7] = {insight::pg::text_datum(std::string(rc::pattern_name(f.pattern))),
+                  Float8GetDatum(f.severity),
+                  Float8GetDatum(f.confidence),
+                  insight::pg::text_datum(f.root_cause),
+                  insight::pg::text_array_datum(f.affected),
+                  insight::pg::text_array_datum(f.recommendations),
+                  insight::pg::jsonb_datum(f.evidence.dump())};
+    bool nulls[7] = {false, false, false, false, false, false, false};
+    sink.put(v, nulls);
+  }
+  return static_cast<Datum>(0);
+}
+
+// train_root_cause_classifier(name, source, deploy) → insight.training_result
+INSIGHT_FUNCTION(insight_train_root_cause_classifier) {
+  const auto started = std::chrono::steady_clock::now();
+  const TimestampTz started_at = guard([] { return GetCurrentTimestamp(); });
+  const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
+  insight::pg::check_model_name(name);
+  const insight::pg::SourceRelation source = insight::pg::source_relation(fcinfo, 1);
+  const bool deploy = insight::pg::arg_is_null(fcinfo, 2) || PG_GETARG_BOOL(2);
+  const std::vector<std::string> columns = {"scope", "scope_id", "started_at", "ended_at",
+                                            "root_cause"};
+  for (const auto& c : columns) insight::pg::column_type(source, c, "an incidents column");
+  insight::pg::check_select(source, columns);
+
+  insight::pg::spi_connect();
+  // Incidents with a root cause; NULL or unknown values are counted and skipped.
+  std::vector<rc::Incident> incidents;
+  int64_t skipped = 0;
+  const std::string sql =
+      "SELECT scope::text, scope_id::text, started_at::timestamptz, ended_at::timestamptz, "
+      "root_cause::text FROM " +
+      source.qualified + " ORDER BY started_at, scope, scope_id";
+  insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* v, const bool* n, int) {
+    if (n[0] || n[1] || n[2] || n[3] || n[4]) {
+      ++skipped;
+      return;
+    }
+    const auto scope = rc::scope_from_name(text_view(v[0]));
+    const auto cause = rc::pattern_from_name(text_view(v[4]));
+    if (!scope || !cause || *cause == rc::Pattern::None) {
+      ++skipped;
+      return;
+    }
+    incidents.push_back(rc::Incident{*scope, std::string(text_view(v[1])),
+                                     unix_seconds(DatumGetTimestampTz(v[2])),
+                                     unix_seconds(DatumGetTimestampTz(v[3])), *cause});
+  });
+  const rc::Topology topology = read_topology();
+  std::vector<rc::TrainingRow> rows;
+  int64_t used = 0;
+  size_t matched_own = 0, views_matched = 0, views_total = 0;
+  for (const rc::Incident& inc : incidents) {
+    insight::pg::check_interrupts();
+    const auto views = rc::training_views(topology, inc);
+    if (views.empty() || inc.end <= inc.start) {
+      ++skipped;
+      continue;
+    }
+    const auto [start, end] = rc::training_window(inc);
+    bool any = false;
+    for (size_t k = 0; k < views.size(); ++k) {
+      const rc::View& view = views[k];
+      std::vector<size_t> read = view.links;
+      read.insert(read.end(), view.context.begin(), view.context.end());
+      const rc::Window window = read_window(topology, read, start, end);
+      const rc::Analysis analysis(topology, view.scope, window, view.links.size());
+      bool matched = false;
+      const auto labelled = rc::label_episodes(analysis, inc, incidents, matched);
+      rows.insert(rows.end(), labelled.begin(), labelled.end());
+      ++views_total;
+      views_matched += matched ? 1 : 0;
+      if (matched && k == 0) ++matched_own;
+      any = any || matched;
+    }
+    if (any) {
+      ++used;
+    } else {
+      ++skipped;
+    }
+  }
+  insight::pg::spi_finish();
+
+  const rc::ClassifierOptions options;
+  auto model = rc::RootCauseModel::train(rows, options, nlohmann::json::object(), kCheck);
+  insight::Payload payload = model->to_payload();
+  nlohmann::json metrics = {
+      {"incidents", incidents.size()},
+      {"incidents_used", used},
+      {"incidents_found_in_own_scope", matched_own},
+      {"views", views_total},
+      {"views_matched", views_matched},
+      {"labelled_episodes", rows.size()},
+      {"class_counts", model->meta().at("class_counts")},
+      {"training_accuracy", model->meta().at("training_accuracy")}};
+  const nlohmann::json params = model->meta().at("options");
+  payload.meta["source"] = source.qualified;
+  payload.meta["params"] = params;
+  insight::pg::StoreRequest request;
+  request.name = name;
+  request.payload = insight::encode_payload(payload);
+  metrics["payload_bytes"] = request.payload.size();
+  for (const char* f : rc::feature_names()) request.features.emplace_back(f);
+  request.source = source.qualified;
+  request.params_json = params.dump();
+  request.metrics_json = metrics.dump();
+  request.rows_used = used;
+  request.rows_skipped = skipped;
+  request.started_at = started_at;
+  request.deploy = deploy;
+  request.training_ms = static_cast<double>(insight::pg::elapsed_us(started)) / 1000.0;
+  return insight::pg::store_model(request);
+}
