@@ -193,15 +193,18 @@ int hours_arg(FunctionCallInfo fcinfo, int n) {
   return hours;
 }
 
-// The live classifier `name`, or nullptr when no such model is deployed.
+// The live classifier `name`, or nullptr when no version of it is deployed.
 std::shared_ptr<const insight::Model> optional_classifier(const std::string& name) {
-  insight::pg::ModelRef ref;
-  try {
-    ref = insight::pg::resolve_live_model(name);
-  } catch (const UndefinedObject&) {
-    return nullptr;
-  }
-  return insight::pg::load_model_by_id(ref.model_id);
+  insight::pg::spi_connect();
+  bool deployed = false;
+  insight::pg::spi_stream(
+      "SELECT d.model_id IS NOT NULL FROM insight.deployments d WHERE d.name = $1 "
+      "ORDER BY d.deployment_id DESC LIMIT 1",
+      {insight::pg::spi_text_arg(name)},
+      [&](const Datum* v, const bool* n, int) { deployed = !n[0] && DatumGetBool(v[0]); });
+  insight::pg::spi_finish();
+  if (!deployed) return nullptr;
+  return insight::pg::load_model_by_id(insight::pg::resolve_live_model(name).model_id);
 }
 
 }  // namespace

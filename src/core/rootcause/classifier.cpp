@@ -173,9 +173,9 @@ std::shared_ptr<RootCauseModel> RootCauseModel::train(const std::vector<Training
   if (rows.size() < kMinRows || causes < 2) {
     throw InvalidParameter(
         "too few labelled episodes to train a root-cause classifier",
-        std::to_string(rows.size()) + " labelled episodes found covering " +
-            std::to_string(causes) + " root causes; at least " + std::to_string(kMinRows) +
-            " covering 2 root causes are needed",
+        std::to_string(rows.size()) + " labelled episodes found, of " + std::to_string(causes) +
+            (causes == 1 ? " root cause" : " root causes") + "; at least " +
+            std::to_string(kMinRows) + " episodes of 2 or more root causes are needed",
         "Add incidents with their root_cause to the source table, over periods that still have "
         "telemetry in insight.link_metrics.");
   }
