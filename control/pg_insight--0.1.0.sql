@@ -1035,7 +1035,7 @@ CREATE FUNCTION insight._correlate(scope text, scope_id text, hours int, until t
   RETURNS TABLE(pattern_type text, severity float8, confidence float8, root_cause text,
     affected text[], recommendations text[], evidence jsonb)
   AS 'MODULE_PATHNAME', 'insight_correlate' LANGUAGE C STABLE
-  SET search_path = pg_catalog, pg_temp;
+  SET search_path = pg_catalog, pg_temp SET jit = off;
 
 CREATE FUNCTION insight.correlate_hub_antenna(antenna_id text, hours int DEFAULT 24,
     until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
@@ -1192,7 +1192,7 @@ $$;
 CREATE FUNCTION insight.train_root_cause_classifier(name text DEFAULT 'root_cause',
     source regclass DEFAULT 'insight.incidents', deploy bool DEFAULT true)
   RETURNS insight.training_result
-  AS 'MODULE_PATHNAME', 'insight_train_root_cause_classifier' LANGUAGE C VOLATILE;
+  AS 'MODULE_PATHNAME', 'insight_train_root_cause_classifier' LANGUAGE C VOLATILE SET jit = off;
 
 -- Every model the domain functions use, from the standard tables. The anomaly models keep
 -- 1 % of the training rows above their threshold (the demo's faults and spikes are ~1-3 %).
@@ -1231,37 +1231,48 @@ $$;
 -------------------------------------------------------------------------------------------
 -- Demo data
 -------------------------------------------------------------------------------------------
-CREATE FUNCTION insight._demo_products(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_products(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS SETOF insight.products AS 'MODULE_PATHNAME', 'insight_demo_products'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_transactions(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_transactions(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS TABLE(ts timestamptz, user_id text, product_id text, quantity int, total_amount numeric)
   AS 'MODULE_PATHNAME', 'insight_demo_transactions' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_networks(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_networks(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS SETOF insight.networks AS 'MODULE_PATHNAME', 'insight_demo_networks'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_satellites(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_satellites(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS SETOF insight.satellites AS 'MODULE_PATHNAME', 'insight_demo_satellites'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_sites(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_sites(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS SETOF insight.sites AS 'MODULE_PATHNAME', 'insight_demo_sites'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_hub_antennas(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_hub_antennas(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS SETOF insight.hub_antennas AS 'MODULE_PATHNAME', 'insight_demo_hub_antennas'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_links(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_links(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS SETOF insight.links AS 'MODULE_PATHNAME', 'insight_demo_links'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_link_metrics(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_link_metrics(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS SETOF insight.link_metrics AS 'MODULE_PATHNAME', 'insight_demo_link_metrics'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_site_metrics(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_site_metrics(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS SETOF insight.site_metrics AS 'MODULE_PATHNAME', 'insight_demo_site_metrics'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_network_metrics(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_network_metrics(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS SETOF insight.network_metrics AS 'MODULE_PATHNAME', 'insight_demo_network_metrics'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_ground_truth(days int, seed bigint, end_time timestamptz, step int)
+CREATE FUNCTION insight._demo_ground_truth(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55)
   RETURNS SETOF insight.demo_ground_truth AS 'MODULE_PATHNAME', 'insight_demo_ground_truth'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
@@ -1272,7 +1283,7 @@ CREATE FUNCTION insight._demo_ground_truth(days int, seed bigint, end_time times
 -- ANALYZE need the tables' owner.
 CREATE FUNCTION insight.load_demo_data(days int DEFAULT 30, seed int DEFAULT 42,
     end_time timestamptz DEFAULT NULL, replace bool DEFAULT false, step_seconds int DEFAULT 300,
-    sales_days int DEFAULT 120)
+    sales_days int DEFAULT 120, remotes_per_network int DEFAULT 55)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -1294,6 +1305,10 @@ BEGIN
   END IF;
   IF sales_days IS NULL OR sales_days < 1 OR sales_days > 3650 THEN
     RAISE EXCEPTION 'sales_days must be between 1 and 3650, got %', sales_days USING ERRCODE = '22023';
+  END IF;
+  IF remotes_per_network IS NULL OR remotes_per_network < 1 OR remotes_per_network > 2500 THEN
+    RAISE EXCEPTION 'remotes_per_network must be between 1 and 2500, got %', remotes_per_network
+      USING ERRCODE = '22023';
   END IF;
   IF step_seconds IS NULL OR step_seconds NOT IN (60, 300) THEN
     RAISE EXCEPTION 'step_seconds must be 60 or 300, got %', step_seconds USING ERRCODE = '22023';
@@ -1319,18 +1334,18 @@ BEGIN
            insight.satellites, insight.networks, insight.incidents, insight.demo_ground_truth
            RESTART IDENTITY;
 
-  INSERT INTO insight.products SELECT * FROM insight._demo_products(days, seed, t_end, step_seconds);
+  INSERT INTO insight.products SELECT * FROM insight._demo_products(days, seed, t_end, step_seconds, remotes_per_network);
   INSERT INTO insight.transactions (ts, user_id, product_id, quantity, total_amount)
-    SELECT * FROM insight._demo_transactions(greatest(days, sales_days), seed, t_end, step_seconds);
-  INSERT INTO insight.networks SELECT * FROM insight._demo_networks(days, seed, t_end, step_seconds);
-  INSERT INTO insight.satellites SELECT * FROM insight._demo_satellites(days, seed, t_end, step_seconds);
-  INSERT INTO insight.sites SELECT * FROM insight._demo_sites(days, seed, t_end, step_seconds);
-  INSERT INTO insight.hub_antennas SELECT * FROM insight._demo_hub_antennas(days, seed, t_end, step_seconds);
-  INSERT INTO insight.links SELECT * FROM insight._demo_links(days, seed, t_end, step_seconds);
-  INSERT INTO insight.network_metrics SELECT * FROM insight._demo_network_metrics(days, seed, t_end, step_seconds);
-  INSERT INTO insight.site_metrics SELECT * FROM insight._demo_site_metrics(days, seed, t_end, step_seconds);
-  INSERT INTO insight.link_metrics SELECT * FROM insight._demo_link_metrics(days, seed, t_end, step_seconds);
-  INSERT INTO insight.demo_ground_truth SELECT * FROM insight._demo_ground_truth(days, seed, t_end, step_seconds);
+    SELECT * FROM insight._demo_transactions(greatest(days, sales_days), seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.networks SELECT * FROM insight._demo_networks(days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.satellites SELECT * FROM insight._demo_satellites(days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.sites SELECT * FROM insight._demo_sites(days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.hub_antennas SELECT * FROM insight._demo_hub_antennas(days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.links SELECT * FROM insight._demo_links(days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.network_metrics SELECT * FROM insight._demo_network_metrics(days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.site_metrics SELECT * FROM insight._demo_site_metrics(days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.link_metrics SELECT * FROM insight._demo_link_metrics(days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.demo_ground_truth SELECT * FROM insight._demo_ground_truth(days, seed, t_end, step_seconds, remotes_per_network);
   INSERT INTO insight.incidents (scope, scope_id, started_at, ended_at, root_cause, notes)
     SELECT scope, scope_id, started_at, ended_at, root_cause, notes
       FROM insight.demo_ground_truth WHERE root_cause IS NOT NULL ORDER BY fault_id;
@@ -1422,16 +1437,16 @@ GRANT EXECUTE ON FUNCTION insight.deploy(text, int), insight.rollback(text),
     insight.drop_model(text, int), insight.register_model(text, text, bytea, jsonb, text[], text, bool),
     insight.import_model(text, bytea, bool),
     insight._external_payload(text, jsonb, bytea),
-    insight.load_demo_data(int, int, timestamptz, bool, int, int),
-    insight._demo_products(int, bigint, timestamptz, int),
-    insight._demo_transactions(int, bigint, timestamptz, int),
-    insight._demo_networks(int, bigint, timestamptz, int),
-    insight._demo_satellites(int, bigint, timestamptz, int),
-    insight._demo_sites(int, bigint, timestamptz, int),
-    insight._demo_hub_antennas(int, bigint, timestamptz, int),
-    insight._demo_links(int, bigint, timestamptz, int),
-    insight._demo_link_metrics(int, bigint, timestamptz, int),
-    insight._demo_site_metrics(int, bigint, timestamptz, int),
-    insight._demo_network_metrics(int, bigint, timestamptz, int),
-    insight._demo_ground_truth(int, bigint, timestamptz, int)
+    insight.load_demo_data(int, int, timestamptz, bool, int, int, int),
+    insight._demo_products(int, bigint, timestamptz, int, int),
+    insight._demo_transactions(int, bigint, timestamptz, int, int),
+    insight._demo_networks(int, bigint, timestamptz, int, int),
+    insight._demo_satellites(int, bigint, timestamptz, int, int),
+    insight._demo_sites(int, bigint, timestamptz, int, int),
+    insight._demo_hub_antennas(int, bigint, timestamptz, int, int),
+    insight._demo_links(int, bigint, timestamptz, int, int),
+    insight._demo_link_metrics(int, bigint, timestamptz, int, int),
+    insight._demo_site_metrics(int, bigint, timestamptz, int, int),
+    insight._demo_network_metrics(int, bigint, timestamptz, int, int),
+    insight._demo_ground_truth(int, bigint, timestamptz, int, int)
   TO insight_admin;

@@ -35,7 +35,8 @@ Datum numeric_datum(double v) {
   return guard([v] { return DirectFunctionCall1(float8_numeric, Float8GetDatum(v)); });
 }
 
-// Arguments common to every generator: (days int, seed bigint, end_time timestamptz, step int).
+// Arguments common to every generator: (days int, seed bigint, end_time timestamptz, step int,
+// remotes int).
 insight::demo::DemoWorld world_from_args(FunctionCallInfo fcinfo) {
   for (int i = 0; i < 4; ++i)
     if (PG_ARGISNULL(i)) throw insight::InvalidParameter("demo data arguments must not be NULL");
@@ -44,6 +45,7 @@ insight::demo::DemoWorld world_from_args(FunctionCallInfo fcinfo) {
   config.seed = static_cast<uint64_t>(PG_GETARG_INT64(1));
   config.end_epoch = unix_seconds(PG_GETARG_TIMESTAMPTZ(2));
   config.step_seconds = PG_GETARG_INT32(3);
+  if (PG_NARGS() > 4 && !PG_ARGISNULL(4)) config.remotes_per_network = PG_GETARG_INT32(4);
   return insight::demo::DemoWorld(config);
 }
 

@@ -78,13 +78,19 @@ rc::Window read_window(const rc::Topology& topology, const std::vector<size_t>& 
     ids.push_back(topology.link(links[m]).link_id);
     member.emplace(ids.back(), m);
   }
-  std::string sql = "SELECT link_id, ts";
+  // One range scan of the (link_id, ts) primary key per link, in the order of $1: written as
+  // a lateral join because a large "link_id = ANY ($1)" list makes the planner prefer a
+  // sequential scan of the whole table.
+  std::string sql = "SELECT k.id, m.ts";
   for (size_t k = 0; k < rc::kMetricCount; ++k) {
-    sql += ", ";
+    sql += ", m.";
     sql += rc::metric_column(k);
     sql += "::float8";
   }
-  sql += " FROM insight.link_metrics WHERE link_id = ANY ($1) AND ts >= $2 AND ts < $3";
+  sql +=
+      " FROM unnest($1::text[]) WITH ORDINALITY AS k(id, ord) "
+      "CROSS JOIN LATERAL (SELECT * FROM insight.link_metrics l "
+      "WHERE l.link_id = k.id AND l.ts >= $2 AND l.ts < $3 ORDER BY l.ts) m";
   std::string last_id;
   rc::Series* current = nullptr;
   insight::pg::spi_stream(

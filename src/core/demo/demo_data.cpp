@@ -255,7 +255,6 @@ constexpr int kUsers = 1000;
 constexpr int kNetworks = 4;
 constexpr int kSatellites = 4;
 constexpr int kHubsPerNetwork = 2;
-constexpr int kRemotesPerNetwork = 55;
 
 constexpr double kBaseDailyTransactions = 450.0;
 constexpr double kTrendPerDay = 0.008;
@@ -883,6 +882,11 @@ DemoWorld::DemoWorld(const DemoConfig& config) : config_(config) {
                            "step_seconds = " + std::to_string(config.step_seconds),
                            "Use 300 (5-minute samples) or 60 (1-minute samples).");
   }
+  if (config.remotes_per_network < 1 || config.remotes_per_network > 2500) {
+    throw InvalidParameter("demo remotes_per_network must be between 1 and 2500",
+                           "remotes_per_network = " + std::to_string(config.remotes_per_network),
+                           "The default topology has 55 remote sites per network.");
+  }
   if (config.end_epoch <= 0 || config.end_epoch > kMaxEndEpoch) {
     throw InvalidParameter("demo end time must be a positive Unix timestamp",
                            "end_epoch = " + std::to_string(config.end_epoch),
@@ -1023,7 +1027,7 @@ DemoWorld::DemoWorld(const DemoConfig& config) : config_(config) {
                                            hub_id, kSatelliteNames[static_cast<size_t>(sat)]});
       }
     }
-    for (int r = 0; r < kRemotesPerNetwork; ++r) {
+    for (int r = 0; r < config.remotes_per_network; ++r) {
       const std::string rr = pad(r + 1, 3);
       const size_t site_index = sites_.size();
       sites_.push_back(Site{"rs-" + nn + "-" + rr, networks_.back().network_id, "remote",

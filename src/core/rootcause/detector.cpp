@@ -123,6 +123,14 @@ double quantile(std::vector<double>& scratch, double q) {
   return scratch[k];
 }
 
+// Baselines are quantiles of at most this many evenly spaced samples: a day of one-minute
+// samples costs the same as a day of five-minute ones, and a quantile of 512 samples is as
+// good a baseline as one of 1,440.
+constexpr size_t kBaselineSamples = 512;
+
+// The stride that picks at most kBaselineSamples of n samples.
+size_t baseline_stride(size_t n) { return n <= kBaselineSamples ? 1 : (n + kBaselineSamples - 1) / kBaselineSamples; }
+
 bool rf_metric(size_t m) { return m == kIbEsno || m == kObEsno || m == kIbGrade || m == kObGrade; }
 
 bool compatible(Signature a, Signature b) {
@@ -187,8 +195,9 @@ void Analysis::analyse_link(size_t member) {
   if (n == 0) return;
   std::vector<double> scratch;
   scratch.reserve(n);
+  const size_t stride = baseline_stride(n);
   if (n >= 2) {
-    for (size_t i = 1; i < n; ++i) scratch.push_back(static_cast<double>(s.ts[i] - s.ts[i - 1]));
+    for (size_t i = 1; i < n; i += stride) scratch.push_back(static_cast<double>(s.ts[i] - s.ts[i - 1]));
     st.step = std::max<int64_t>(1, static_cast<int64_t>(quantile(scratch, 0.5)));
   }
   st.coverage = clamp01(static_cast<double>(n) * static_cast<double>(st.step) /
@@ -196,8 +205,8 @@ void Analysis::analyse_link(size_t member) {
 
   auto window_quantile = [&](size_t metric, double q) {
     scratch.clear();
-    for (const auto& v : s.values) {
-      if (std::isfinite(v[metric])) scratch.push_back(v[metric]);
+    for (size_t i = 0; i < n; i += stride) {
+      if (std::isfinite(s.values[i][metric])) scratch.push_back(s.values[i][metric]);
     }
     return quantile(scratch, q);
   };
@@ -278,12 +287,21 @@ void Analysis::compute_baseline(size_t member) {
     }
   }
   const bool use_all = healthy < kMinHealthySamples;
+  // The samples the baselines use: healthy ones (or all), at most kBaselineSamples of them.
+  std::vector<size_t> picked;
+  picked.reserve(std::min(s.size(), 2 * kBaselineSamples));
+  const size_t stride = baseline_stride(use_all ? s.size() : healthy);
+  size_t k = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (!use_all && in_run[i]) continue;
+    if (k++ % stride == 0) picked.push_back(i);
+  }
   std::vector<double> scratch;
-  scratch.reserve(s.size());
+  scratch.reserve(picked.size());
   for (size_t m = 0; m < kMetricCount; ++m) {
     scratch.clear();
-    for (size_t i = 0; i < s.size(); ++i) {
-      if ((use_all || !in_run[i]) && std::isfinite(s.values[i][m])) scratch.push_back(s.values[i][m]);
+    for (const size_t i : picked) {
+      if (std::isfinite(s.values[i][m])) scratch.push_back(s.values[i][m]);
     }
     st.base[m] = quantile(scratch, rf_metric(m) ? 0.9 : 0.5);
   }
@@ -561,9 +579,9 @@ std::array<double, kPatternCount> Analysis::scores(const std::array<double, kFea
   return s;
 }
 
-Analysis::Severity Analysis::severity(size_t episode, Pattern p) const {
+Analysis::Severity Analysis::severity(size_t episode, Pattern p,
+                                      const std::array<double, kFeatureCount>& f) const {
   const Episode& e = episodes_.at(episode);
-  const auto f = features(episode);
   // Depth over the degraded samples only: how bad it is while it is bad.
   double rf_depth = 0, traffic_depth = 0;
   for (const size_t r : e.runs) {
@@ -620,9 +638,9 @@ Analysis::Severity Analysis::severity(size_t episode, Pattern p) const {
   return sev;
 }
 
-Analysis::Confidence Analysis::confidence(size_t episode, double score) const {
+Analysis::Confidence Analysis::confidence(size_t episode, double score,
+                                          const std::array<double, kFeatureCount>& f) const {
   const Episode& e = episodes_.at(episode);
-  const auto f = features(episode);
   Confidence c{};
   // Coverage: samples present in the episode's interval for its links.
   double cov = 0;
@@ -753,8 +771,8 @@ std::vector<Finding> correlate(const Analysis& a, const Classifier* classifier,
     // are not sure either.
     if (best < min_score) continue;
     if (probs && (*probs)[static_cast<size_t>(Pattern::None)] >= 0.5 && s[pi] < 0.5) continue;
-    const auto sev = a.severity(e, pattern);
-    const auto conf = a.confidence(e, s[pi]);
+    const auto sev = a.severity(e, pattern, f);
+    const auto conf = a.confidence(e, s[pi], f);
 
     Finding out_f;
     out_f.pattern = pattern;

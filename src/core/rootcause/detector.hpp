@@ -107,13 +107,15 @@ class Analysis {
   struct Severity {
     double value, depth, frequency, share;
   };
-  Severity severity(size_t episode, Pattern p) const;
+  // f: the episode's features().
+  Severity severity(size_t episode, Pattern p, const std::array<double, kFeatureCount>& f) const;
   // Detector confidence in [0, 1] from the winning score, consistency, correlation strength
   // and data coverage.
   struct Confidence {
     double value, consistency, correlation, coverage;
   };
-  Confidence confidence(size_t episode, double score) const;
+  Confidence confidence(size_t episode, double score,
+                        const std::array<double, kFeatureCount>& f) const;
 
   const Topology& topology() const noexcept { return topology_; }
   const Window& window() const noexcept { return window_; }
