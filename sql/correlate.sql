@@ -109,6 +109,37 @@ SELECT count(*) >= 5 AS windows_checked, sum(n) AS findings
                     AND (g.scope_id = w.net OR g.affected_links && (SELECT array_agg(link_id) FROM insight.links
                                                                       WHERE network_id = w.net)))) c;
 
+-- The five-minute rollup (load_demo_data refreshed it): wide scopes of dense telemetry read
+-- it instead of the raw rows, and find the same patterns.
+SELECT count(*) = (SELECT count(*) FROM insight.link_metrics) AS one_bucket_per_sample,
+       bool_and(samples = 1) AS five_minute_samples
+  FROM insight.link_metrics_5m;
+SELECT refreshed_until = (SELECT max(ts) FROM insight.link_metrics) AS covers_all FROM insight.rollup_state;
+SELECT array_agg(pattern_type ORDER BY pattern_type) AS raw_patterns,
+       bool_and(evidence->'telemetry'->>'scope' = 'raw') AS read_raw
+  FROM insight.correlate_network('net-01', 24, '2026-04-01 00:00+00');
+SET insight.correlate_raw_rows = 0;
+SELECT array_agg(pattern_type ORDER BY pattern_type) AS rollup_patterns,
+       bool_and(evidence->'telemetry'->>'scope' = '5-minute rollup') AS read_rollup
+  FROM insight.correlate_network('net-01', 24, '2026-04-01 00:00+00');
+-- Buckets after the rollup's end are read from the raw rows as five-minute means.
+SELECT array_agg(pattern_type ORDER BY pattern_type) AS rollup_and_raw_patterns,
+       sum((evidence->'telemetry'->>'rows_read')::int) / count(*) AS rows_read
+  FROM insight.correlate_network('net-01', 48, '2026-04-02 00:00+00');
+RESET insight.correlate_raw_rows;
+-- A narrow scope's peers come from the rollup.
+SELECT DISTINCT evidence->'telemetry'->>'scope' AS scope, evidence->'telemetry'->>'context' AS context
+  FROM insight.correlate_hub_antenna((SELECT scope_id FROM insight.incidents WHERE started_at >= '2026-03-31'
+                                        AND root_cause = 'antenna_alignment'), 24, '2026-04-01 00:00+00');
+RESET ROLE;
+SET ROLE cor_admin;
+SELECT insight.refresh_link_rollup() AS buckets_recomputed;
+SELECT insight.refresh_link_rollup(since => '2026-03-31 23:00+00') AS buckets_since;
+RESET ROLE;
+SET ROLE cor_analyst;
+SELECT insight.refresh_link_rollup();
+\echo :LAST_ERROR_SQLSTATE
+
 -- The detectors alone (classifier => NULL) still find the misalignment.
 SELECT pattern_type, confidence <= 0.75 AS capped
   FROM insight.correlate_link_bidirectional((SELECT scope_id FROM insight.incidents WHERE started_at >= '2026-03-31'

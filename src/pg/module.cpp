@@ -16,6 +16,7 @@ void _PG_init(void);
 void _PG_init(void) {
   insight::pg::init_model_store();
   insight::pg::init_training();
+  insight::pg::init_rootcause();
   MarkGUCPrefixReserved("insight");
 }
 

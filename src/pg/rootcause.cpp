@@ -4,6 +4,9 @@
 // detectors' arrays (pg/stream.hpp) through the (link_id, ts) primary key.
 #include <algorithm>
 #include <chrono>
+#include <climits>
+#include <iterator>
+#include <optional>
 #include <cmath>
 #include <string>
 #include <string_view>
@@ -64,55 +67,85 @@ rc::Topology read_topology() {
   return rc::Topology(std::move(links));
 }
 
-// Telemetry of `links` over [start, end): one indexed query, rows streamed into the series.
+// GUC insight.correlate_raw_rows: above this many raw rows a scope is read from the
+// five-minute rollup (where it is fresh).
+int correlate_raw_rows = 250000;
+
+constexpr const char* kBucketOrigin = "timestamptz '2000-01-01 00:00+00'";
+
+// Telemetry of `links` over [start, end), streamed into the series. Raw: one range scan of the
+// (link_id, ts) primary key per link, written as a lateral join because a large
+// "link_id = ANY ($1)" list makes the planner prefer a sequential scan of the whole table.
+// Coarse: five-minute means, from insight.link_metrics_5m for the buckets before
+// `covered_until` and from the raw rows after it, one sample per bucket at its start.
 rc::Window read_window(const rc::Topology& topology, const std::vector<size_t>& links,
-                       int64_t start, int64_t end) {
+                       int64_t start, int64_t end, bool coarse, int64_t covered_until) {
   rc::Window w;
   w.start = start;
   w.end = end;
   w.links = links;
   w.series.resize(links.size());
+  if (links.empty()) return w;
   std::vector<std::string> ids;
-  std::unordered_map<std::string, size_t> member;
-  for (size_t m = 0; m < links.size(); ++m) {
-    ids.push_back(topology.link(links[m]).link_id);
-    member.emplace(ids.back(), m);
-  }
-  // One range scan of the (link_id, ts) primary key per link, in the order of $1: written as
-  // a lateral join because a large "link_id = ANY ($1)" list makes the planner prefer a
-  // sequential scan of the whole table.
-  std::string sql = "SELECT k.id, m.ts";
+  for (const size_t l : links) ids.push_back(topology.link(l).link_id);
+  // Rows come back with the link's position in $1 (1-based), not its id: no text per row.
+  std::string columns;
   for (size_t k = 0; k < rc::kMetricCount; ++k) {
-    sql += ", m.";
-    sql += rc::metric_column(k);
-    sql += "::float8";
+    columns += ", m.";
+    columns += rc::metric_column(k);
   }
-  sql +=
-      " FROM unnest($1::text[]) WITH ORDINALITY AS k(id, ord) "
-      "CROSS JOIN LATERAL (SELECT * FROM insight.link_metrics l "
-      "WHERE l.link_id = k.id AND l.ts >= $2 AND l.ts < $3 ORDER BY l.ts) m";
-  std::string last_id;
+  const std::vector<insight::pg::SpiArg> args = {
+      insight::pg::spi_text_array_arg(ids), insight::pg::spi_timestamptz_arg(pg_timestamp(start)),
+      insight::pg::spi_timestamptz_arg(pg_timestamp(end)),
+      insight::pg::spi_timestamptz_arg(pg_timestamp(coarse ? covered_until : end))};
+  int64_t last_ord = 0;
   rc::Series* current = nullptr;
-  insight::pg::spi_stream(
-      sql.c_str(),
-      {insight::pg::spi_text_array_arg(ids),
-       insight::pg::spi_timestamptz_arg(pg_timestamp(start)),
-       insight::pg::spi_timestamptz_arg(pg_timestamp(end))},
-      [&](const Datum* v, const bool* n, int) {
-        const std::string_view id = text_view(v[0]);
-        if (current == nullptr || id != last_id) {
-          last_id.assign(id.data(), id.size());
-          current = &w.series[member.at(last_id)];
-        }
-        current->ts.push_back(unix_seconds(DatumGetTimestampTz(v[1])));
-        std::array<float, rc::kMetricCount> row;
-        for (size_t k = 0; k < rc::kMetricCount; ++k) {
-          row[k] = n[k + 2] ? std::nanf("")
-                            : static_cast<float>(DatumGetFloat8(v[k + 2]));
-        }
-        current->values.push_back(row);
-      });
-  // An index scan delivers each link's rows in time order; other plans may not.
+  const insight::pg::RowCallback add_row = [&](const Datum* v, const bool* n, int) {
+    const int64_t ord = DatumGetInt64(v[0]);
+    if (ord != last_ord) {
+      if (ord < 1 || ord > static_cast<int64_t>(w.series.size()))
+        throw insight::InternalError("telemetry row of an unknown link");
+      last_ord = ord;
+      current = &w.series[static_cast<size_t>(ord - 1)];
+    }
+    current->ts.push_back(unix_seconds(DatumGetTimestampTz(v[1])));
+    std::array<float, rc::kMetricCount> row;
+    for (size_t k = 0; k < rc::kMetricCount; ++k) {
+      row[k] = n[k + 2] ? std::nanf("") : static_cast<float>(DatumGetFloat8(v[k + 2]));
+    }
+    current->values.push_back(row);
+  };
+  if (!coarse) {
+    const std::string sql =
+        "SELECT k.ord, m.ts" + columns +
+        " FROM unnest($1::text[]) WITH ORDINALITY AS k(id, ord) CROSS JOIN LATERAL ("
+        "SELECT * FROM insight.link_metrics l WHERE l.link_id = k.id AND l.ts >= $2 AND l.ts < $3 "
+        "ORDER BY l.ts) m";
+    insight::pg::spi_stream(sql.c_str(), args, add_row);
+  } else {
+    // The rollup's complete buckets, then the newer raw rows as five-minute means: the raw
+    // tail is short, one scan of the ts index serves every link.
+    const std::string rollup =
+        "SELECT k.ord, m.bucket" + columns +
+        " FROM unnest($1::text[]) WITH ORDINALITY AS k(id, ord) CROSS JOIN LATERAL ("
+        "SELECT * FROM insight.link_metrics_5m r WHERE r.link_id = k.id AND r.bucket >= $2 "
+        "AND r.bucket < least($3, $4) ORDER BY r.bucket) m";
+    insight::pg::spi_stream(rollup.c_str(), args, add_row);
+    std::string means;
+    for (size_t k = 0; k < rc::kMetricCount; ++k) {
+      means += ", avg(m.";
+      means += rc::metric_column(k);
+      means += ")";
+    }
+    const std::string tail =
+        "SELECT k.ord, date_bin('5 minutes', m.ts, " + std::string(kBucketOrigin) + ")" + means +
+        " FROM unnest($1::text[]) WITH ORDINALITY AS k(id, ord) "
+        "JOIN insight.link_metrics m ON m.link_id = k.id "
+        "WHERE m.ts >= greatest($2, $4) AND m.ts < $3 GROUP BY 1, 2 ORDER BY 1, 2";
+    last_ord = 0;
+    insight::pg::spi_stream(tail.c_str(), args, add_row);
+  }
+  // Rows arrive in time order per link; a series is sorted here only if they did not.
   for (rc::Series& s : w.series) {
     if (std::is_sorted(s.ts.begin(), s.ts.end())) continue;
     std::vector<size_t> order(s.size());
@@ -125,6 +158,65 @@ rc::Window read_window(const rc::Topology& topology, const std::vector<size_t>& 
     }
     s = std::move(sorted);
   }
+  return w;
+}
+
+// Where the five-minute rollup is complete up to, if it covers any of the window and the
+// caller may read it (it is only a faster path to what insight.link_metrics holds).
+std::optional<int64_t> rollup_covered_until(int64_t start) {
+  bool readable = false;
+  insight::pg::spi_stream(
+      "SELECT has_table_privilege('insight.rollup_state', 'SELECT') "
+      "AND has_table_privilege('insight.link_metrics_5m', 'SELECT')",
+      {}, [&](const Datum* v, const bool* n, int) { readable = !n[0] && DatumGetBool(v[0]); });
+  if (!readable) return std::nullopt;
+  std::optional<int64_t> until;
+  insight::pg::spi_stream(
+      "SELECT refreshed_until FROM insight.rollup_state WHERE name = 'link_metrics_5m' "
+      "AND isfinite(refreshed_until)",
+      {}, [&](const Datum* v, const bool* n, int) {
+        if (!n[0]) until = unix_seconds(DatumGetTimestampTz(v[0]));
+      });
+  if (until && *until > start) return until;
+  return std::nullopt;
+}
+
+// Raw rows of one link in the window: with the scope's size, the estimate of its raw rows.
+int64_t raw_rows_of(const std::string& link_id, int64_t start, int64_t end) {
+  int64_t rows = 0;
+  insight::pg::spi_stream(
+      "SELECT count(*) FROM insight.link_metrics WHERE link_id = $1 AND ts >= $2 AND ts < $3",
+      {insight::pg::spi_text_arg(link_id), insight::pg::spi_timestamptz_arg(pg_timestamp(start)),
+       insight::pg::spi_timestamptz_arg(pg_timestamp(end))},
+      [&](const Datum* v, const bool* n, int) { rows = n[0] ? 0 : DatumGetInt64(v[0]); });
+  return rows;
+}
+
+// The view's telemetry: its own links raw unless that would be more than
+// insight.correlate_raw_rows rows and the rollup covers the window; its context peers from
+// the rollup whenever it covers the window. `how` says what was read, for the evidence.
+rc::Window read_view(const rc::Topology& topology, const rc::View& view, int64_t start,
+                     int64_t end, nlohmann::json& how) {
+  const auto covered = rollup_covered_until(start);
+  bool scope_coarse = false;
+  int64_t estimate = 0;
+  if (covered) {
+    estimate = raw_rows_of(topology.link(view.links.front()).link_id, start, end) *
+               static_cast<int64_t>(view.links.size());
+    scope_coarse = estimate > correlate_raw_rows;
+  }
+  rc::Window w = read_window(topology, view.links, start, end, scope_coarse, covered.value_or(0));
+  const rc::Window peers =
+      read_window(topology, view.context, start, end, covered.has_value(), covered.value_or(0));
+  w.links.insert(w.links.end(), peers.links.begin(), peers.links.end());
+  w.series.insert(w.series.end(), std::make_move_iterator(peers.series.begin()),
+                  std::make_move_iterator(peers.series.end()));
+  size_t rows = 0;
+  for (const auto& s : w.series) rows += s.size();
+  how = {{"scope", scope_coarse ? "5-minute rollup" : "raw"},
+         {"context", view.context.empty() ? nlohmann::json(nullptr)
+                                          : nlohmann::json(covered ? "5-minute rollup" : "raw")},
+         {"rows_read", rows}};
   return w;
 }
 
@@ -215,6 +307,18 @@ std::shared_ptr<const insight::Model> optional_classifier(const std::string& nam
 
 }  // namespace
 
+namespace insight::pg {
+void init_rootcause() {
+  DefineCustomIntVariable(
+      "insight.correlate_raw_rows",
+      "Raw telemetry rows above which a correlate_* scope is read from the five-minute rollup.",
+      "Wide scopes of one-minute telemetry (a network of a thousand links) are read as "
+      "five-minute means from insight.link_metrics_5m where insight.refresh_link_rollup() has "
+      "kept it fresh; 0 reads every scope from the rollup, a large value never.",
+      &correlate_raw_rows, 250000, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+}
+}  // namespace insight::pg
+
 // _correlate(scope, scope_id, hours, until, classifier)
 //   → TABLE(pattern_type, severity, confidence, root_cause, affected, recommendations, evidence)
 INSIGHT_FUNCTION(insight_correlate) {
@@ -249,10 +353,12 @@ INSIGHT_FUNCTION(insight_correlate) {
            "Links are listed in insight.links.");
     return static_cast<Datum>(0);
   }
-  std::vector<size_t> read = view.links;
-  read.insert(read.end(), view.context.begin(), view.context.end());
-  const rc::Window window = read_window(topology, read, start, end);
+  nlohmann::json telemetry;
+  const auto read_started = std::chrono::steady_clock::now();
+  const rc::Window window = read_view(topology, view, start, end, telemetry);
   insight::pg::spi_finish();
+  telemetry["read_ms"] = static_cast<double>(insight::pg::elapsed_us(read_started) / 100) / 10.0;
+  const auto analysis_started = std::chrono::steady_clock::now();
   const rc::Analysis analysis(topology, scope, window, view.links.size());
   if (analysis.samples() == 0) {
     notice("no telemetry for " + std::string(entity_noun(scope)) + " \"" + id + "\" in the last " +
@@ -261,8 +367,11 @@ INSIGHT_FUNCTION(insight_correlate) {
            "pass until.");
     return static_cast<Datum>(0);
   }
-  const auto findings = rc::correlate(analysis, classifier, classifier_name);
-  for (const rc::Finding& f : findings) {
+  auto findings = rc::correlate(analysis, classifier, classifier_name);
+  telemetry["analysis_ms"] =
+      static_cast<double>(insight::pg::elapsed_us(analysis_started) / 100) / 10.0;
+  for (rc::Finding& f : findings) {
+    f.evidence["telemetry"] = telemetry;
     Datum v[7] = {insight::pg::text_datum(std::string(rc::pattern_name(f.pattern))),
                   Float8GetDatum(f.severity),
                   Float8GetDatum(f.confidence),
@@ -329,7 +438,7 @@ INSIGHT_FUNCTION(insight_train_root_cause_classifier) {
       const rc::View& view = views[k];
       std::vector<size_t> read = view.links;
       read.insert(read.end(), view.context.begin(), view.context.end());
-      const rc::Window window = read_window(topology, read, start, end);
+      const rc::Window window = read_window(topology, read, start, end, false, 0);
       const rc::Analysis analysis(topology, view.scope, window, view.links.size());
       bool matched = false;
       const auto labelled = rc::label_episodes(analysis, inc, incidents, matched);

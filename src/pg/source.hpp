@@ -36,5 +36,7 @@ int64_t elapsed_us(std::chrono::steady_clock::time_point since);
 // GUC insight.training_threads: threads for training and evaluation; 0 = one per core.
 unsigned training_threads();
 void init_training();  // defines the GUC; from _PG_init
+// GUC insight.correlate_raw_rows (src/pg/rootcause.cpp); from _PG_init.
+void init_rootcause();
 
 }  // namespace insight::pg

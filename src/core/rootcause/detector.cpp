@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
 
 #include "core/common/error.hpp"
+#include "core/common/parallel.hpp"
 
 namespace insight::rootcause {
 
@@ -106,6 +108,8 @@ static_assert(kDurationHours + 1 == kFeatureCount);
 
 constexpr uint8_t kIbBad = 1, kObBad = 2, kTrafficBad = 4;
 constexpr size_t kMinHealthySamples = 12;
+// Windows with fewer samples are analysed on the calling thread alone.
+constexpr size_t kParallelSamples = 50000;
 
 double ramp(double x, double lo, double hi) {
   if (!(x > lo)) return 0.0;
@@ -173,21 +177,40 @@ Analysis::Analysis(const Topology& topology, ScopeKind scope, const Window& wind
   for (const size_t l : window.links) {
     if (l >= topology.size()) throw InvalidParameter("telemetry of a link outside the topology");
   }
-  links_.resize(window.links.size());
-  runs_of_member_.resize(window.links.size());
+  const size_t n = window.links.size();
+  links_.resize(n);
+  runs_of_member_.resize(n);
+  size_t total = 0;
+  for (const Series& s : window.series) total += s.size();
+  // Links are analysed side by side (each writes its own state and runs), then the runs are
+  // numbered in member order: the same result for any thread count.
+  std::vector<std::vector<Run>> member_runs(n);
+  for_each_member(n, total, [&](size_t m) { analyse_link(m, member_runs[m]); });
   double covered = 0;
-  for (size_t m = 0; m < window.links.size(); ++m) {
-    analyse_link(m);
+  for (size_t m = 0; m < n; ++m) {
+    for (Run& r : member_runs[m]) {
+      runs_of_member_[m].push_back(runs_.size());
+      runs_.push_back(r);
+    }
     if (m < scope_size) {
       covered += links_[m].coverage;
       samples_ += window.series[m].size();
     }
   }
   coverage_ = scope_size ? covered / static_cast<double>(scope_size) : 0.0;
-  build_episodes();
+  build_episodes(total);
 }
 
-void Analysis::analyse_link(size_t member) {
+void Analysis::for_each_member(size_t n, size_t samples, const std::function<void(size_t)>& f) {
+  if (samples < kParallelSamples || n < 2) {
+    for (size_t m = 0; m < n; ++m) f(m);
+    return;
+  }
+  parallel_for(
+      n, 0, [&](size_t m, const InterruptCheck&) { f(m); }, {});
+}
+
+void Analysis::analyse_link(size_t member, std::vector<Run>& runs) {
   const Series& s = window_.series[member];
   LinkState& st = links_[member];
   const size_t n = s.size();
@@ -257,8 +280,7 @@ void Analysis::analyse_link(size_t member) {
     } else {
       r.signature = Signature::RfSustained;
     }
-    runs_of_member_[member].push_back(runs_.size());
-    runs_.push_back(r);
+    runs.push_back(r);
   };
   bool open = false;
   size_t first = 0, last = 0;
@@ -318,7 +340,7 @@ bool together(int64_t start_a, int64_t end_a, int64_t start_b, int64_t end_b, in
 }
 }  // namespace
 
-void Analysis::build_episodes() {
+void Analysis::build_episodes(size_t samples) {
   std::vector<size_t> order;
   for (size_t r = 0; r < runs_.size(); ++r) {
     if (runs_[r].member < scope_size_) order.push_back(r);
@@ -368,9 +390,9 @@ void Analysis::build_episodes() {
     }
     for (const size_t m : ep.members) needs_baseline[m] = 1;
   }
-  for (size_t m = 0; m < needs_baseline.size(); ++m) {
+  for_each_member(needs_baseline.size(), samples, [&](size_t m) {
     if (needs_baseline[m]) compute_baseline(m);
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------

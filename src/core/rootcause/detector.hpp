@@ -22,6 +22,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -132,9 +133,12 @@ class Analysis {
     std::vector<uint8_t> flags;  // per sample: 1 inbound RF, 2 outbound RF, 4 traffic
     double coverage = 0;
   };
-  void analyse_link(size_t member);
+  // Flags and baselines of one link; its runs go to `runs`.
+  void analyse_link(size_t member, std::vector<Run>& runs);
   void compute_baseline(size_t member);
-  void build_episodes();
+  void build_episodes(size_t samples);
+  // f(member) for every member, on several threads when the window is large.
+  static void for_each_member(size_t n, size_t samples, const std::function<void(size_t)>& f);
   // Peers of the episode (not in it) sharing its antenna (or else its satellite), and the
   // share of them with a run overlapping the episode with a compatible signature; -1 if none.
   double peer_share(const Episode& e, bool same_antenna) const;
