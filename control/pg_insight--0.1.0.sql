@@ -1091,7 +1091,8 @@ BEGIN
            avg(latency_ms), avg(jitter_ms)
       FROM insight.link_metrics
      WHERE ts >= v_from
-     GROUP BY 1, 2;
+     GROUP BY 1, 2
+     ORDER BY 1, 2;  -- in key order: a reader's range scan of one link then reads few pages
   GET DIAGNOSTICS n = ROW_COUNT;
   UPDATE insight.rollup_state SET refreshed_until = v_until, refreshed_at = now()
    WHERE name = 'link_metrics_5m';

@@ -17,19 +17,9 @@ using insight::pg::guard;
 using insight::pg::RowSink;
 using insight::pg::text_array_datum;
 
-constexpr int64_t kUnixToPostgresEpochSeconds = 946684800;  // 2000-01-01 in Unix seconds
+using insight::pg::unix_seconds;
 
-Datum ts_datum(int64_t unix_seconds) {
-  return TimestampTzGetDatum(
-      static_cast<TimestampTz>((unix_seconds - kUnixToPostgresEpochSeconds) * USECS_PER_SEC));
-}
-
-int64_t unix_seconds(TimestampTz ts) {
-  // Floor division: timestamps before 2000 are negative.
-  int64_t secs = ts / USECS_PER_SEC;
-  if (ts % USECS_PER_SEC < 0) --secs;
-  return secs + kUnixToPostgresEpochSeconds;
-}
+Datum ts_datum(int64_t unix) { return TimestampTzGetDatum(insight::pg::timestamptz_from_unix(unix)); }
 
 Datum numeric_datum(double v) {
   return guard([v] { return DirectFunctionCall1(float8_numeric, Float8GetDatum(v)); });

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <iterator>
 #include <optional>
-#include <cmath>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,15 +34,9 @@ namespace {
 
 const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
 
-constexpr int64_t kPgEpochOffset = 946684800;  // 2000-01-01 in Unix seconds
 constexpr int kMaxHours = 720;
-
-int64_t unix_seconds(TimestampTz ts) {
-  int64_t s = ts / 1000000;
-  if (ts % 1000000 < 0) --s;
-  return s + kPgEpochOffset;
-}
-TimestampTz pg_timestamp(int64_t unix) { return (unix - kPgEpochOffset) * 1000000; }
+using insight::pg::unix_seconds;
+TimestampTz pg_timestamp(int64_t unix) { return insight::pg::timestamptz_from_unix(unix); }
 
 std::string_view text_view(Datum d) {
   const auto* t = reinterpret_cast<const text*>(DatumGetPointer(d));

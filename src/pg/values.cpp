@@ -80,6 +80,20 @@ void RowSink::put(Datum* values, bool* nulls) {
   guard([=] { tuplestore_putvalues(store, desc, values, nulls); });
 }
 
+namespace {
+constexpr int64_t kUnixToPostgresEpochSeconds = 946684800;  // 2000-01-01 in Unix seconds
+}
+
+int64_t unix_seconds(TimestampTz ts) {
+  int64_t secs = ts / USECS_PER_SEC;
+  if (ts % USECS_PER_SEC < 0) --secs;
+  return secs + kUnixToPostgresEpochSeconds;
+}
+
+TimestampTz timestamptz_from_unix(int64_t unix_seconds) {
+  return static_cast<TimestampTz>((unix_seconds - kUnixToPostgresEpochSeconds) * USECS_PER_SEC);
+}
+
 Datum bytea_datum(const uint8_t* data, size_t size) {
   return guard([data, size] {
     bytea* b = static_cast<bytea*>(palloc(size + VARHDRSZ));

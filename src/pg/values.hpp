@@ -33,6 +33,11 @@ std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n);
 // How C++ objects placed in PostgreSQL memory get their destructors run. fn must not throw.
 void on_context_reset(MemoryContext cxt, void (*fn)(void*), void* arg);
 
+// ---- time ----
+// timestamptz (microseconds since 2000-01-01 UTC) <-> Unix seconds, rounding down.
+int64_t unix_seconds(TimestampTz ts);
+TimestampTz timestamptz_from_unix(int64_t unix_seconds);
+
 // ---- results ----
 Datum text_datum(const std::string& s);
 Datum text_array_datum(const std::vector<std::string>& items);  // text[]

@@ -290,6 +290,12 @@ TEST(RootCauseDetectors, RejectsMismatchedWindows) {
   w.end = 10;
   w.links = {d.topology.size()};
   EXPECT_THROW(Analysis(d.topology, ScopeKind::Link, w, 1), InvalidParameter);
+  w.links = {0};
+  w.series[0].ts = {5, 1};
+  w.series[0].values.resize(2);
+  EXPECT_THROW(Analysis(d.topology, ScopeKind::Link, w, 1), InvalidParameter);
+  w.series[0].ts = {1, 5, 7};
+  EXPECT_THROW(Analysis(d.topology, ScopeKind::Link, w, 1), InvalidParameter);
 }
 
 std::vector<TrainingRow> training_rows(const DemoTelemetry& d) {

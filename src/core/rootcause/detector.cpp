@@ -177,6 +177,10 @@ Analysis::Analysis(const Topology& topology, ScopeKind scope, const Window& wind
   for (const size_t l : window.links) {
     if (l >= topology.size()) throw InvalidParameter("telemetry of a link outside the topology");
   }
+  for (const Series& s : window.series) {
+    if (s.ts.size() != s.values.size() || !std::is_sorted(s.ts.begin(), s.ts.end()))
+      throw InvalidParameter("a link's telemetry is not one value row per time, in time order");
+  }
   const size_t n = window.links.size();
   links_.resize(n);
   runs_of_member_.resize(n);
