@@ -182,7 +182,7 @@ def accuracy(dsn, test_sets, train_days):
         for clf in ("rc_bench", None):
             conf = confusion[clf]
             right = sum(conf[c].get(c, 0) for c in conf)
-            reported = [p for (_, p) in link_calls[clf] if p == "antenna_misalignment"]
+            mis_reported = [p for (_, p) in link_calls[clf] if p == "antenna_misalignment"]
             true_pos = sum(1 for (c, p) in link_calls[clf]
                            if p == "antenna_misalignment" and c == "antenna_misalignment")
             mis_total = sum(conf.get("antenna_misalignment", {}).values())
@@ -197,9 +197,9 @@ def accuracy(dsn, test_sets, train_days):
                 "accuracy": right / incidents if incidents else None,
                 "confusion": conf,
                 "per_class": per_class,
-                "misalignment_precision": true_pos / len(reported) if reported else None,
+                "misalignment_precision": true_pos / len(mis_reported) if mis_reported else None,
                 "misalignment_recall": true_pos / mis_total if mis_total else None,
-                "misalignment_reported": len(reported),
+                "misalignment_reported": len(mis_reported),
                 "findings": reported[clf][0],
                 "finding_precision": reported[clf][1] / reported[clf][0] if reported[clf][0] else None,
                 "quiet_windows": quiet[clf][0],

@@ -8,6 +8,7 @@
 #include "core/model/binary_io.hpp"
 #include "core/model/payload.hpp"
 #include "core/recommend/recommender.hpp"
+#include "core/rootcause/classifier.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -81,5 +82,15 @@ int main(int argc, char** argv) {
     write(
         insight::recommend::recommend_payload(*insight::recommend::fit_recommender(b.build(), ro)));
   }
+  // A root-cause classifier: a few synthetic episodes of two root causes and none.
+  std::vector<insight::rootcause::TrainingRow> rows(12);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].label = static_cast<insight::rootcause::Pattern>(i % 3 == 0 ? 0 : i % 3 == 1 ? 3 : 4);
+    for (size_t k = 0; k < insight::rootcause::kFeatureCount; ++k)
+      rows[i].features[k] = static_cast<double>((i * 7 + k * 3) % 11) + (i % 3 == 1 ? 5.0 : 0.0);
+  }
+  insight::rootcause::ClassifierOptions co;
+  co.rounds = 3;
+  write(insight::rootcause::RootCauseModel::train(rows, co, nlohmann::json::object())->to_payload());
   return 0;
 }
