@@ -19,7 +19,9 @@ using insight::pg::text_array_datum;
 
 using insight::pg::unix_seconds;
 
-Datum ts_datum(int64_t unix) { return TimestampTzGetDatum(insight::pg::timestamptz_from_unix(unix)); }
+Datum ts_datum(int64_t unix) {
+  return TimestampTzGetDatum(insight::pg::timestamptz_from_unix(unix));
+}
 
 Datum numeric_datum(double v) {
   return guard([v] { return DirectFunctionCall1(float8_numeric, Float8GetDatum(v)); });

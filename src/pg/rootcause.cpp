@@ -3,6 +3,7 @@
 // read with the caller's privileges, telemetry streamed straight from the executor into the
 // detectors' arrays (pg/stream.hpp) through the (link_id, ts) primary key.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -144,7 +145,8 @@ rc::Window read_window(const rc::Topology& topology, const std::vector<size_t>& 
     if (std::is_sorted(s.ts.begin(), s.ts.end())) continue;
     std::vector<size_t> order(s.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return s.ts[a] < s.ts[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return s.ts[a] < s.ts[b]; });
     rc::Series sorted;
     for (const size_t i : order) {
       sorted.ts.push_back(s.ts[i]);
@@ -189,8 +191,8 @@ int64_t raw_rows_of(const std::string& link_id, int64_t start, int64_t end) {
 // The view's telemetry: its own links raw unless that would be more than
 // insight.correlate_raw_rows rows and the rollup covers the window; its context peers from
 // the rollup whenever it covers the window. `how` says what was read, for the evidence.
-rc::Window read_view(const rc::Topology& topology, const rc::View& view, int64_t start,
-                     int64_t end, nlohmann::json& how) {
+rc::Window read_view(const rc::Topology& topology, const rc::View& view, int64_t start, int64_t end,
+                     nlohmann::json& how) {
   const auto covered = rollup_covered_until(start);
   bool scope_coarse = false;
   int64_t estimate = 0;
@@ -214,48 +216,35 @@ rc::Window read_view(const rc::Topology& topology, const rc::View& view, int64_t
   return w;
 }
 
-const char* entity_table(rc::ScopeKind s) {
-  switch (s) {
-    case rc::ScopeKind::Link:
-      return "SELECT EXISTS (SELECT FROM insight.links WHERE link_id = $1)";
-    case rc::ScopeKind::HubAntenna:
-      return "SELECT EXISTS (SELECT FROM insight.hub_antennas WHERE antenna_id = $1)";
-    case rc::ScopeKind::Satellite:
-      return "SELECT EXISTS (SELECT FROM insight.satellites WHERE satellite_name = $1)";
-    case rc::ScopeKind::Network:
-      return "SELECT EXISTS (SELECT FROM insight.networks WHERE network_id = $1)";
-  }
-  return "";
-}
-
-const char* entity_noun(rc::ScopeKind s) {
-  switch (s) {
-    case rc::ScopeKind::Link:
-      return "link";
-    case rc::ScopeKind::HubAntenna:
-      return "hub antenna";
-    case rc::ScopeKind::Satellite:
-      return "satellite";
-    case rc::ScopeKind::Network:
-      return "network";
-  }
-  return "";
+// Each scope's entity: how messages name it, and the topology table that lists it.
+struct Entity {
+  const char* noun;
+  const char* table;
+  const char* exists_sql;
+};
+const Entity& entity(rc::ScopeKind s) {
+  static const std::array<Entity, 4> kEntities = {{
+      {"link", "insight.links", "SELECT EXISTS (SELECT FROM insight.links WHERE link_id = $1)"},
+      {"hub antenna", "insight.hub_antennas",
+       "SELECT EXISTS (SELECT FROM insight.hub_antennas WHERE antenna_id = $1)"},
+      {"satellite", "insight.satellites",
+       "SELECT EXISTS (SELECT FROM insight.satellites WHERE satellite_name = $1)"},
+      {"network", "insight.networks",
+       "SELECT EXISTS (SELECT FROM insight.networks WHERE network_id = $1)"},
+  }};
+  return kEntities[static_cast<size_t>(s)];  // ScopeKind: Link, HubAntenna, Satellite, Network
 }
 
 // 42704 unless the entity is in its topology table (or referenced by a link).
 void require_entity(rc::ScopeKind scope, const std::string& id, const rc::Topology& t) {
   if (!rc::scope_links(t, scope, id).empty()) return;
   bool exists = false;
-  insight::pg::spi_stream(entity_table(scope), {insight::pg::spi_text_arg(id)},
-                          [&](const Datum* v, const bool* n, int) { exists = !n[0] && DatumGetBool(v[0]); });
+  insight::pg::spi_stream(
+      entity(scope).exists_sql, {insight::pg::spi_text_arg(id)},
+      [&](const Datum* v, const bool* n, int) { exists = !n[0] && DatumGetBool(v[0]); });
   if (!exists) {
-    throw UndefinedObject(std::string(entity_noun(scope)) + " \"" + id + "\" does not exist",
-                          "", std::string("Known ids are in insight.") +
-                                  (scope == rc::ScopeKind::Link         ? "links"
-                                   : scope == rc::ScopeKind::HubAntenna ? "hub_antennas"
-                                   : scope == rc::ScopeKind::Satellite  ? "satellites"
-                                                                        : "networks") +
-                                  ".");
+    throw UndefinedObject(std::string(entity(scope).noun) + " \"" + id + "\" does not exist", "",
+                          std::string("Known ids are in ") + entity(scope).table + ".");
   }
 }
 
@@ -280,8 +269,8 @@ rc::ScopeKind scope_arg(FunctionCallInfo fcinfo, int n) {
 int hours_arg(FunctionCallInfo fcinfo, int n) {
   const int32_t hours = insight::pg::int4_arg(fcinfo, n, "hours");
   if (hours < 1 || hours > kMaxHours)
-    throw InvalidParameter("hours must be between 1 and 720",
-                           "hours = " + std::to_string(hours), "");
+    throw InvalidParameter("hours must be between 1 and 720", "hours = " + std::to_string(hours),
+                           "");
   return hours;
 }
 
@@ -330,7 +319,8 @@ INSIGHT_FUNCTION(insight_correlate) {
     model = optional_classifier(classifier_name);
     if (model) {
       classifier = &insight::pg::model_as<rc::RootCauseModel>(
-          *model, classifier_name, "root-cause classifier", "insight.train_root_cause_classifier()");
+          *model, classifier_name, "root-cause classifier",
+          "insight.train_root_cause_classifier()");
     }
   }
   const int64_t end = unix_seconds(until);
@@ -343,7 +333,7 @@ INSIGHT_FUNCTION(insight_correlate) {
   insight::pg::RowSink sink(fcinfo);
   if (view.links.empty()) {
     insight::pg::spi_finish();
-    notice(std::string(entity_noun(scope)) + " \"" + id + "\" has no links",
+    notice(std::string(entity(scope).noun) + " \"" + id + "\" has no links",
            "Links are listed in insight.links.");
     return static_cast<Datum>(0);
   }
@@ -355,7 +345,7 @@ INSIGHT_FUNCTION(insight_correlate) {
   const auto analysis_started = std::chrono::steady_clock::now();
   const rc::Analysis analysis(topology, scope, window, view.links.size());
   if (analysis.samples() == 0) {
-    notice("no telemetry for " + std::string(entity_noun(scope)) + " \"" + id + "\" in the last " +
+    notice("no telemetry for " + std::string(entity(scope).noun) + " \"" + id + "\" in the last " +
                std::to_string(hours) + " hours before the analysis time",
            "insight.link_metrics has no rows for its links in that window; widen hours or "
            "pass until.");
@@ -453,15 +443,14 @@ INSIGHT_FUNCTION(insight_train_root_cause_classifier) {
   const rc::ClassifierOptions options;
   auto model = rc::RootCauseModel::train(rows, options, nlohmann::json::object(), kCheck);
   insight::Payload payload = model->to_payload();
-  nlohmann::json metrics = {
-      {"incidents", incidents.size()},
-      {"incidents_used", used},
-      {"incidents_found_in_own_scope", matched_own},
-      {"views", views_total},
-      {"views_matched", views_matched},
-      {"labelled_episodes", rows.size()},
-      {"class_counts", model->meta().at("class_counts")},
-      {"training_accuracy", model->meta().at("training_accuracy")}};
+  nlohmann::json metrics = {{"incidents", incidents.size()},
+                            {"incidents_used", used},
+                            {"incidents_found_in_own_scope", matched_own},
+                            {"views", views_total},
+                            {"views_matched", views_matched},
+                            {"labelled_episodes", rows.size()},
+                            {"class_counts", model->meta().at("class_counts")},
+                            {"training_accuracy", model->meta().at("training_accuracy")}};
   const nlohmann::json params = model->meta().at("options");
   payload.meta["source"] = source.qualified;
   payload.meta["params"] = params;

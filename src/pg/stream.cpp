@@ -59,8 +59,10 @@ bool stream_receive(TupleTableSlot* slot, DestReceiver* self) {
 void stream_startup(DestReceiver* self, int, TupleDesc typeinfo) {
   auto* r = reinterpret_cast<StreamReceiver*>(self);
   r->natts = typeinfo->natts;
-  r->varlena = static_cast<bool*>(palloc0(sizeof(bool) * static_cast<size_t>(std::max(1, r->natts))));
-  r->scratch = static_cast<Datum*>(palloc0(sizeof(Datum) * static_cast<size_t>(std::max(1, r->natts))));
+  r->varlena =
+      static_cast<bool*>(palloc0(sizeof(bool) * static_cast<size_t>(std::max(1, r->natts))));
+  r->scratch =
+      static_cast<Datum*>(palloc0(sizeof(Datum) * static_cast<size_t>(std::max(1, r->natts))));
   for (int i = 0; i < r->natts; ++i) r->varlena[i] = TupleDescAttr(typeinfo, i)->attlen == -1;
 }
 
@@ -73,9 +75,8 @@ uint64_t spi_stream(const char* sql, const std::vector<SpiArg>& args, const RowC
   std::exception_ptr error;
   const SpiArg* a = args.data();
   const int n = static_cast<int>(args.size());
-  StreamReceiver* receiver = guard([] {
-    return static_cast<StreamReceiver*>(palloc0(sizeof(StreamReceiver)));
-  });
+  StreamReceiver* receiver =
+      guard([] { return static_cast<StreamReceiver*>(palloc0(sizeof(StreamReceiver))); });
   receiver->pub.receiveSlot = stream_receive;
   receiver->pub.rStartup = stream_startup;
   receiver->pub.rShutdown = stream_shutdown;
@@ -98,7 +99,8 @@ uint64_t spi_stream(const char* sql, const std::vector<SpiArg>& args, const RowC
     options.read_only = true;
     options.dest = &receiver->pub;
     const int rc = SPI_execute_extended(sql, &options);
-    if (rc < 0) elog(ERROR, "pg_insight: SPI_execute_extended failed: %s", SPI_result_code_string(rc));
+    if (rc < 0)
+      elog(ERROR, "pg_insight: SPI_execute_extended failed: %s", SPI_result_code_string(rc));
   });
   if (error) std::rethrow_exception(error);
   return receiver->rows;

@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
   }
   insight::rootcause::ClassifierOptions co;
   co.rounds = 3;
-  write(insight::rootcause::RootCauseModel::train(rows, co, nlohmann::json::object())->to_payload());
+  write(
+      insight::rootcause::RootCauseModel::train(rows, co, nlohmann::json::object())->to_payload());
   return 0;
 }

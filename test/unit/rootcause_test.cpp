@@ -23,7 +23,7 @@ constexpr int64_t kEnd = 1717200000;  // 2024-06-01 00:00:00 UTC
 struct DemoTelemetry {
   std::unique_ptr<demo::DemoWorld> world;
   Topology topology;
-  std::vector<Series> series;  // by topology index
+  std::vector<Series> series;       // by topology index
   std::vector<demo::Fault> causes;  // the faults with a root cause
 
   DemoTelemetry(int days, uint64_t seed, int step) {
@@ -160,8 +160,8 @@ TEST(RootCauseDetectors, FindEveryInjectedRootCauseInItsOwnScope) {
     if (pattern_name(x->pattern) == f.root_cause) {
       ++right;
     } else {
-      ADD_FAILURE() << f.root_cause << " on " << f.scope << " " << f.scope_id
-                    << " reported as " << pattern_name(x->pattern) << ": " << x->evidence.dump();
+      ADD_FAILURE() << f.root_cause << " on " << f.scope << " " << f.scope_id << " reported as "
+                    << pattern_name(x->pattern) << ": " << x->evidence.dump();
     }
     EXPECT_GT(x->severity, 0.0);
     EXPECT_LE(x->severity, 1.0);
@@ -190,9 +190,8 @@ TEST(RootCauseDetectors, AgreeAcrossScopes) {
       if (pattern_name(x->pattern) == f.root_cause) {
         ++right;
       } else {
-        ADD_FAILURE() << f.root_cause << " seen from " << scope_name(v.scope) << " "
-                      << v.scope_id << " reported as " << pattern_name(x->pattern) << ": "
-                      << x->evidence.dump();
+        ADD_FAILURE() << f.root_cause << " seen from " << scope_name(v.scope) << " " << v.scope_id
+                      << " reported as " << pattern_name(x->pattern) << ": " << x->evidence.dump();
       }
     }
   }
@@ -211,17 +210,17 @@ TEST(RootCauseDetectors, QuietWindowHasNoFindings) {
     const View v = make_view(d.topology, ScopeKind::Network, net);
     for (int64_t start = kEnd - 30 * 86400; start + 12 * 3600 <= kEnd; start += 6 * 3600) {
       const int64_t end = start + 12 * 3600;
-      const bool busy = std::any_of(d.world->faults().begin(), d.world->faults().end(),
-                                    [&](const demo::Fault& f) {
-                                      return f.started_at < end + 3600 && start - 3600 < f.ended_at &&
-                                             f.scope != "site";
-                                    });
+      const bool busy = std::any_of(
+          d.world->faults().begin(), d.world->faults().end(), [&](const demo::Fault& f) {
+            return f.started_at < end + 3600 && start - 3600 < f.ended_at && f.scope != "site";
+          });
       if (busy) continue;
       const Window w = d.window(v, start, end);
       const Analysis a(d.topology, v.scope, w, v.links.size());
       const auto findings = correlate(a, nullptr);
       ++checked;
-      EXPECT_TRUE(findings.empty()) << net << " at " << start << ": " << findings.front().root_cause;
+      EXPECT_TRUE(findings.empty())
+          << net << " at " << start << ": " << findings.front().root_cause;
     }
   }
   EXPECT_GE(checked, 12u);

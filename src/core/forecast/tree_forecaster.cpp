@@ -31,8 +31,8 @@ void check_series(const std::vector<double>& series, const char* learner) {
 }  // namespace
 
 // Rows of the most recent kTrainingWindow days (after the feature warm-up).
-static void training_rows(int64_t first_day, const std::vector<double>& series, std::vector<double>& X,
-                   std::vector<double>& y) {
+static void training_rows(int64_t first_day, const std::vector<double>& series,
+                          std::vector<double>& X, std::vector<double>& y) {
   const size_t keep = TreeForecaster::kTrainingWindow + kFeatureWarmup;
   if (series.size() <= keep) return build_training_rows(first_day, series, X, y);
   const size_t skip = series.size() - keep;

@@ -56,8 +56,8 @@ double TreeEnsemble::predict(const double* x) const {
     while (nodes_[i].feature >= 0) {
       const TreeNode& n = nodes_[i];
       const double v = x[n.feature];
-      const bool left = float_inputs_ ? to_float(v) < n.threshold
-                                      : v < static_cast<double>(n.threshold);
+      const bool left =
+          float_inputs_ ? to_float(v) < n.threshold : v < static_cast<double>(n.threshold);
       i = left ? n.left : n.right;
     }
     sum += nodes_[i].value;
@@ -110,14 +110,14 @@ TreeEnsemble TreeEnsemble::read(BinaryReader& r, size_t features) {
   return e;
 }
 
-TreeEnsemble TreeEnsemble::from_xgboost_json(const std::string& text, size_t features,
-                                             int group) {
+TreeEnsemble TreeEnsemble::from_xgboost_json(const std::string& text, size_t features, int group) {
   const auto j = nlohmann::json::parse(text);  // XGBoost's own output: trusted, checked below
   const auto& learner = j.at("learner");
   const auto objective = learner.at("objective").at("name").get<std::string>();
   if (objective != (group < 0 ? "reg:squarederror" : "multi:softprob"))
     throw InternalError("unexpected XGBoost objective " + objective);
-  const double base = std::stod(learner.at("learner_model_param").at("base_score").get<std::string>());
+  const double base =
+      std::stod(learner.at("learner_model_param").at("base_score").get<std::string>());
   const auto& model = learner.at("gradient_booster").at("model");
   const auto& trees = model.at("trees");
   const auto tree_info = model.at("tree_info").get<std::vector<int64_t>>();

@@ -230,7 +230,9 @@ std::shared_ptr<RootCauseModel> RootCauseModel::train(const std::vector<Training
   for (size_t c = 0; c < kClassCount; ++c)
     class_names.push_back(std::string(pattern_name(static_cast<Pattern>(c))));
   meta["classes"] = class_names;
-  meta["options"] = {{"rounds", o.rounds}, {"max_depth", o.max_depth}, {"eta", o.eta},
+  meta["options"] = {{"rounds", o.rounds},
+                     {"max_depth", o.max_depth},
+                     {"eta", o.eta},
                      {"min_child_weight", o.min_child_weight}};
   // Training accuracy: what the classes predict on the rows they were grown from.
   const RootCauseModel probe(classes, meta);
@@ -262,7 +264,8 @@ ClassProbabilities RootCauseModel::predict(const std::array<double, kFeatureCoun
 
 size_t RootCauseModel::memory_bytes() const {
   size_t total = sizeof(*this) + json_memory_bytes(meta());
-  for (const auto& c : classes_) total += c.node_count() * sizeof(forecast::TreeNode) + c.tree_count() * 4;
+  for (const auto& c : classes_)
+    total += c.node_count() * sizeof(forecast::TreeNode) + c.tree_count() * 4;
   return total;
 }
 

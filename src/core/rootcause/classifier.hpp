@@ -82,7 +82,8 @@ class RootCauseModel final : public Model, public Classifier {
   static constexpr size_t kMinRows = 8;
   static std::shared_ptr<RootCauseModel> train(const std::vector<TrainingRow>& rows,
                                                const ClassifierOptions& options,
-                                               nlohmann::json meta, const InterruptCheck& check = {});
+                                               nlohmann::json meta,
+                                               const InterruptCheck& check = {});
 
   ClassProbabilities predict(const std::array<double, kFeatureCount>& features) const override;
   size_t memory_bytes() const override;

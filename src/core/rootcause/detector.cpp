@@ -60,16 +60,33 @@ std::optional<ScopeKind> scope_from_name(std::string_view name) noexcept {
 }
 
 const std::array<const char*, kFeatureCount>& feature_names() noexcept {
-  static constexpr std::array<const char*, kFeatureCount> kNames = {
-      "ib_esno_drop_db",      "ob_esno_drop_db",        "ib_grade",
-      "ob_grade",             "throughput_ratio",       "utilization_ratio",
-      "ib_loss_excess_pct",   "ob_loss_excess_pct",     "latency_excess_ms",
-      "jitter_ratio",         "uptime_drop_pct",        "errors_excess",
-      "share_links_affected", "simultaneity",           "oscillations_per_hour",
-      "degraded_fraction",    "rf_fraction",            "both_directions_fraction",
-      "links",                "antennas",               "hubs",
-      "satellites",           "networks",               "antenna_share",
-      "antenna_peer_share",   "satellite_peer_share",   "duration_hours"};
+  static constexpr std::array<const char*, kFeatureCount> kNames = {"ib_esno_drop_db",
+                                                                    "ob_esno_drop_db",
+                                                                    "ib_grade",
+                                                                    "ob_grade",
+                                                                    "throughput_ratio",
+                                                                    "utilization_ratio",
+                                                                    "ib_loss_excess_pct",
+                                                                    "ob_loss_excess_pct",
+                                                                    "latency_excess_ms",
+                                                                    "jitter_ratio",
+                                                                    "uptime_drop_pct",
+                                                                    "errors_excess",
+                                                                    "share_links_affected",
+                                                                    "simultaneity",
+                                                                    "oscillations_per_hour",
+                                                                    "degraded_fraction",
+                                                                    "rf_fraction",
+                                                                    "both_directions_fraction",
+                                                                    "links",
+                                                                    "antennas",
+                                                                    "hubs",
+                                                                    "satellites",
+                                                                    "networks",
+                                                                    "antenna_share",
+                                                                    "antenna_peer_share",
+                                                                    "satellite_peer_share",
+                                                                    "duration_hours"};
   return kNames;
 }
 
@@ -123,7 +140,8 @@ double clamp01(double x) { return std::isfinite(x) ? std::clamp(x, 0.0, 1.0) : 0
 double quantile(std::vector<double>& scratch, double q) {
   if (scratch.empty()) return std::numeric_limits<double>::quiet_NaN();
   const auto k = static_cast<size_t>(std::llround(q * static_cast<double>(scratch.size() - 1)));
-  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(k), scratch.end());
+  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(k),
+                   scratch.end());
   return scratch[k];
 }
 
@@ -133,7 +151,9 @@ double quantile(std::vector<double>& scratch, double q) {
 constexpr size_t kBaselineSamples = 512;
 
 // The stride that picks at most kBaselineSamples of n samples.
-size_t baseline_stride(size_t n) { return n <= kBaselineSamples ? 1 : (n + kBaselineSamples - 1) / kBaselineSamples; }
+size_t baseline_stride(size_t n) {
+  return n <= kBaselineSamples ? 1 : (n + kBaselineSamples - 1) / kBaselineSamples;
+}
 
 bool rf_metric(size_t m) { return m == kIbEsno || m == kObEsno || m == kIbGrade || m == kObGrade; }
 
@@ -210,8 +230,7 @@ void Analysis::for_each_member(size_t n, size_t samples, const std::function<voi
     for (size_t m = 0; m < n; ++m) f(m);
     return;
   }
-  parallel_for(
-      n, 0, [&](size_t m, const InterruptCheck&) { f(m); }, {});
+  parallel_for(n, 0, [&](size_t m, const InterruptCheck&) { f(m); }, {});
 }
 
 void Analysis::analyse_link(size_t member, std::vector<Run>& runs) {
@@ -224,7 +243,8 @@ void Analysis::analyse_link(size_t member, std::vector<Run>& runs) {
   scratch.reserve(n);
   const size_t stride = baseline_stride(n);
   if (n >= 2) {
-    for (size_t i = 1; i < n; i += stride) scratch.push_back(static_cast<double>(s.ts[i] - s.ts[i - 1]));
+    for (size_t i = 1; i < n; i += stride)
+      scratch.push_back(static_cast<double>(s.ts[i] - s.ts[i - 1]));
     st.step = std::max<int64_t>(1, static_cast<int64_t>(quantile(scratch, 0.5)));
   }
   st.coverage = clamp01(static_cast<double>(n) * static_cast<double>(st.step) /
@@ -368,8 +388,7 @@ void Analysis::build_episodes(size_t samples) {
       if (!compatible(ep.signature, run.signature)) continue;
       if (ep.signature != Signature::Traffic && ep.signature != run.signature) continue;
       if (!together(run.start, run.end, sd.start, sd.end, std::max(step, sd.step))) continue;
-      if (std::find(ep.members.begin(), ep.members.end(), run.member) != ep.members.end())
-        continue;
+      if (std::find(ep.members.begin(), ep.members.end(), run.member) != ep.members.end()) continue;
       ep.runs.push_back(r);
       ep.members.push_back(run.member);
       placed = true;
@@ -420,8 +439,9 @@ double Analysis::peer_share(const Episode& e, bool same_antenna) const {
     if (window_.series[m].size() == 0) continue;
     const size_t l = window_.links[m];
     const bool on_antenna = antennas.count(topology_.antenna_of(l)) > 0;
-    const bool peer = same_antenna ? on_antenna
-                                   : (!on_antenna && satellites.count(topology_.satellite_of(l)) > 0);
+    const bool peer = same_antenna
+                          ? on_antenna
+                          : (!on_antenna && satellites.count(topology_.satellite_of(l)) > 0);
     if (!peer) continue;
     ++observed;
     for (const size_t r : runs_of_member_[m]) {
@@ -465,8 +485,8 @@ namespace {
 // Per-member sums over the samples of an episode's interval.
 struct MemberMeans {
   std::array<double, kMetricCount> mean{};
-  double rf_depth_db = 0;        // mean over degraded samples of the larger Es/No drop
-  double traffic_depth = 0;      // mean over degraded samples of the traffic excess, 0..1
+  double rf_depth_db = 0;    // mean over degraded samples of the larger Es/No drop
+  double traffic_depth = 0;  // mean over degraded samples of the traffic excess, 0..1
   double coverage = 0;
   bool any = false;
 };
@@ -494,7 +514,9 @@ std::array<double, kFeatureCount> Analysis::features(size_t episode) const {
     }
     if (cnt[kIbEsno] == 0) continue;
     ++counted;
-    auto mean = [&](size_t k) { return cnt[k] ? sum[k] / static_cast<double>(cnt[k]) : st.base[k]; };
+    auto mean = [&](size_t k) {
+      return cnt[k] ? sum[k] / static_cast<double>(cnt[k]) : st.base[k];
+    };
     auto base = [&](size_t k) { return std::isfinite(st.base[k]) ? st.base[k] : mean(k); };
     auto ratio = [&](size_t k) { return base(k) > 0 ? mean(k) / base(k) : 1.0; };
     sum_delta[kIbEsno] += base(kIbEsno) - mean(kIbEsno);
@@ -582,7 +604,8 @@ std::array<double, kFeatureCount> Analysis::features(size_t episode) const {
   return f;
 }
 
-std::array<double, kPatternCount> Analysis::scores(const std::array<double, kFeatureCount>& f) const {
+std::array<double, kPatternCount> Analysis::scores(
+    const std::array<double, kFeatureCount>& f) const {
   const double rf = clamp01(f[kRfFraction]);
   const double traffic = 1.0 - rf;
   const double osc = ramp(f[kOscillation], 0.3, 1.0);
@@ -600,7 +623,8 @@ std::array<double, kPatternCount> Analysis::scores(const std::array<double, kFea
       traffic * (0.5 + 0.5 * std::max({multi * spread, ant_peers, multi}));
   s[static_cast<size_t>(Pattern::AntennaAlignment)] =
       rf * osc * one_antenna * (0.5 + 0.5 * std::max(multi, ant_peers));
-  s[static_cast<size_t>(Pattern::SatelliteInterference)] = rf * (1.0 - osc) * one_satellite * company;
+  s[static_cast<size_t>(Pattern::SatelliteInterference)] =
+      rf * (1.0 - osc) * one_satellite * company;
   s[static_cast<size_t>(Pattern::AntennaMisalignment)] = rf * (1.0 - osc) * both * (1.0 - company);
   return s;
 }
@@ -623,9 +647,10 @@ Analysis::Severity Analysis::severity(size_t episode, Pattern p,
       const double drop = std::max(st.base[kIbEsno] - v[kIbEsno], st.base[kObEsno] - v[kObEsno]);
       if (std::isfinite(drop)) rf_sum += std::max(0.0, drop);
       const double loss = std::max(v[kIbLoss] - st.base[kIbLoss], v[kObLoss] - st.base[kObLoss]);
-      const double excess = std::max({std::isfinite(loss) ? loss / 20.0 : 0.0,
-                                      std::isfinite(v[kUptime]) ? (st.base[kUptime] - v[kUptime]) / 25.0 : 0.0,
-                                      std::isfinite(v[kLatency]) ? (v[kLatency] - st.base[kLatency]) / 500.0 : 0.0});
+      const double excess =
+          std::max({std::isfinite(loss) ? loss / 20.0 : 0.0,
+                    std::isfinite(v[kUptime]) ? (st.base[kUptime] - v[kUptime]) / 25.0 : 0.0,
+                    std::isfinite(v[kLatency]) ? (v[kLatency] - st.base[kLatency]) / 500.0 : 0.0});
       tr_sum += clamp01(excess);
     }
     if (bad) {
@@ -817,29 +842,33 @@ std::vector<Finding> correlate(const Analysis& a, const Classifier* classifier,
       sats.push_back(topo.satellite_of(l));
     }
     std::sort(out_f.affected.begin(), out_f.affected.end());
-    const std::string n_links = std::to_string(out_f.affected.size());
+    const std::string n_links =
+        std::to_string(out_f.affected.size()) + (out_f.affected.size() == 1 ? " link" : " links");
     const std::string span = " from " + iso_utc(ep.start) + " to " + iso_utc(ep.end);
     switch (pattern) {
       case Pattern::EquipmentFailure:
         out_f.entity_type = "network";
         out_f.entity_id = topo.network_id(most_common(nets));
         out_f.root_cause = "Network equipment failure in " + out_f.entity_id + ": " + n_links +
-                           " links lost packets (+" + fixed(std::max(f[6], f[7]), 1) +
+                           " lost packets (+" +
+                           fixed(std::max(f[kIbLossExcess], f[kObLossExcess]), 1) +
                            " points) with normal RF" + span;
         break;
       case Pattern::AntennaAlignment:
         out_f.entity_type = "hub_antenna";
         out_f.entity_id = topo.antenna_id(most_common(ants));
-        out_f.root_cause = "Hub antenna " + out_f.entity_id + " out of alignment: inbound Es/No on " +
-                           n_links + " links oscillating about " + fixed(f[14], 1) +
-                           " times an hour" + span;
+        out_f.root_cause =
+            "Hub antenna " + out_f.entity_id + " out of alignment: inbound Es/No on " + n_links +
+            " oscillating about " + fixed(f[kOscillation], 1) + " times an hour" + span;
         break;
       case Pattern::SatelliteInterference:
         out_f.entity_type = "satellite";
         out_f.entity_id = topo.satellite_name(most_common(sats));
-        out_f.root_cause = "Interference on satellite " + out_f.entity_id + ": inbound and outbound Es/No down " +
-                           fixed(0.5 * (f[0] + f[1]), 1) + " dB on " + n_links + " links across " +
-                           fixed(f[19], 0) + (f[19] == 1.0 ? " hub antenna" : " hub antennas") + span;
+        out_f.root_cause = "Interference on satellite " + out_f.entity_id +
+                           ": inbound and outbound Es/No down " +
+                           fixed(0.5 * (f[kIbDrop] + f[kObDrop]), 1) + " dB on " + n_links +
+                           " across " + fixed(f[kAntennas], 0) +
+                           (f[kAntennas] == 1.0 ? " hub antenna" : " hub antennas") + span;
         break;
       case Pattern::AntennaMisalignment:
       case Pattern::None:
@@ -848,7 +877,7 @@ std::vector<Finding> correlate(const Analysis& a, const Classifier* classifier,
         out_f.root_cause = "Remote antenna of link " + out_f.entity_id + " (site " +
                            topo.link(w.links[ep.members.front()]).remote_site_id +
                            ") misaligned: inbound and outbound Es/No down " +
-                           fixed(0.5 * (f[0] + f[1]), 1) + " dB" + span;
+                           fixed(0.5 * (f[kIbDrop] + f[kObDrop]), 1) + " dB" + span;
         break;
     }
     out_f.recommendations = pattern_recommendations(pattern, out_f);
@@ -875,8 +904,9 @@ std::vector<Finding> correlate(const Analysis& a, const Classifier* classifier,
       ev["classifier"] = {{"model", classifier_name}, {"probabilities", p}};
     } else {
       ev["classifier"] = {{"model", nullptr},
-                          {"note", "no root-cause classifier is trained: detectors only, confidence "
-                                   "scaled by 0.75"}};
+                          {"note",
+                           "no root-cause classifier is trained: detectors only, confidence "
+                           "scaled by 0.75"}};
     }
     ev["severity"] = {{"depth", round_to(sev.depth, 1e4)},
                       {"frequency", round_to(sev.frequency, 1e4)},

@@ -22,9 +22,9 @@
 #pragma once
 
 #include <array>
-#include <functional>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -67,7 +67,7 @@ struct DetectorOptions {
 enum class Signature : uint8_t { Traffic = 0, RfSustained = 1, RfOscillating = 2 };
 
 struct Run {
-  size_t member = 0;  // index into Window::links
+  size_t member = 0;           // index into Window::links
   size_t first = 0, last = 0;  // sample indexes of the first and last degraded sample
   int64_t start = 0, end = 0;  // [first sample, last sample + step)
   double bad_fraction = 0;     // degraded samples / samples in the run

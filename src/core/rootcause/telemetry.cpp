@@ -8,8 +8,8 @@ namespace insight::rootcause {
 
 const char* metric_column(size_t metric) noexcept {
   static constexpr std::array<const char*, kMetricCount> kColumns = {
-      "throughput_mbps",   "utilization",        "errors",     "uptime_pct",
-      "ib_esno_db",        "ob_esno_db",         "ib_grade",   "ob_grade",
+      "throughput_mbps",    "utilization",        "errors",     "uptime_pct",
+      "ib_esno_db",         "ob_esno_db",         "ib_grade",   "ob_grade",
       "ib_packet_loss_pct", "ob_packet_loss_pct", "latency_ms", "jitter_ms"};
   return metric < kMetricCount ? kColumns[metric] : "";
 }
@@ -55,8 +55,7 @@ std::optional<size_t> Topology::find_link(const std::string& link_id) const {
 
 namespace {
 std::vector<size_t> members(const std::unordered_map<std::string, size_t>& index,
-                            const std::vector<std::vector<size_t>>& groups,
-                            const std::string& id) {
+                            const std::vector<std::vector<size_t>>& groups, const std::string& id) {
   const auto it = index.find(id);
   return it == index.end() ? std::vector<size_t>{} : groups[it->second];
 }
