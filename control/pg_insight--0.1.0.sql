@@ -1302,6 +1302,102 @@ END
 $$;
 
 -------------------------------------------------------------------------------------------
+-- Retraining (issue 7)
+-------------------------------------------------------------------------------------------
+-- A failed run of name's training, for insight.training_runs (admins cannot write the catalog
+-- directly). Returns the run id.
+CREATE FUNCTION insight._record_failed_run(p_name text, p_started_at timestamptz, p_message text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  id bigint;
+BEGIN
+  INSERT INTO insight.training_runs (name, started_at, finished_at, status, message)
+  VALUES (p_name, p_started_at, clock_timestamp(), 'failed', left(p_message, 2000))
+  RETURNING run_id INTO id;
+  RETURN id;
+END
+$$;
+
+-- Trains a new version of name with the live version's training source and options, as the
+-- caller (who needs SELECT on the source), and deploys it. Models registered or imported as
+-- opaque artifacts (algorithm 'external') have nothing to re-run: 22023.
+CREATE FUNCTION insight.retrain(name text) RETURNS insight.training_result
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  m record;
+  p jsonb;
+  src regclass;
+  r insight.training_result;
+BEGIN
+  IF name IS NULL THEN
+    RAISE EXCEPTION 'name must not be NULL' USING ERRCODE = '22023';
+  END IF;
+  SELECT mo.task, mo.algorithm, mo.source, mo.features, mo.params INTO m
+    FROM insight.models mo WHERE mo.model_id = insight.live_model_id(retrain.name);
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'model "%" has no deployed version', name
+      USING ERRCODE = '42704', HINT = 'Train it with one of the insight.train_* functions first.';
+  END IF;
+  IF m.algorithm = 'external' OR m.source IS NULL THEN
+    RAISE EXCEPTION 'model "%" was not trained by pg_insight: there is no training to re-run', name
+      USING ERRCODE = '22023',
+            DETAIL = format('Its live version has task %s and algorithm %s.', m.task, m.algorithm),
+            HINT = 'Register or import a new version instead.';
+  END IF;
+  src := m.source::regclass;  -- 42P01 when the source relation is gone
+  p := m.params;
+  CASE m.task
+    WHEN 'anomaly' THEN
+      r := insight.train_anomaly_detector(name, src, m.features, (p->>'contamination')::float8,
+             (p->>'n_trees')::int, (p->>'sample_size')::int, true, (p->>'seed')::int,
+             coalesce((p->>'standardize')::bool, true));
+    WHEN 'forecast' THEN
+      r := insight.train_forecaster(name, src, p->>'time_column', p->>'value_column',
+             p->>'group_column', p->>'algorithm', (p->>'horizon')::int, true);
+    WHEN 'recommend' THEN
+      r := insight.train_recommender(name, src, p->>'user_column', p->>'item_column',
+             p->>'weight_column', p->>'algorithm', (p->>'factors')::int, true,
+             (p->>'iterations')::int, (p->>'regularization')::float8, (p->>'alpha')::float8,
+             (p->>'neighbors')::int, (p->>'min_user_interactions')::int,
+             (p->>'min_item_interactions')::int, (p->>'seed')::int);
+    WHEN 'root_cause' THEN
+      r := insight.train_root_cause_classifier(name, src, true);
+  END CASE;
+  RETURN r;
+END
+$$;
+
+-- Retrains every deployed model trained by pg_insight, in name order; a failure (logged in
+-- insight.training_runs with its error, and as a WARNING) does not stop the others. A cancel
+-- or statement_timeout stops the whole call.
+CREATE FUNCTION insight.retrain_all() RETURNS SETOF insight.training_result
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  n text;
+  started timestamptz;
+  r insight.training_result;
+BEGIN
+  FOR n IN
+    SELECT d.name FROM (SELECT DISTINCT ON (dd.name) dd.name, dd.model_id
+                          FROM insight.deployments dd ORDER BY dd.name, dd.deployment_id DESC) d
+      JOIN insight.models mo ON mo.model_id = d.model_id
+     WHERE mo.algorithm <> 'external' AND mo.source IS NOT NULL
+     ORDER BY d.name
+  LOOP
+    started := clock_timestamp();
+    BEGIN
+      r := insight.retrain(n);
+      RETURN NEXT r;
+    EXCEPTION WHEN OTHERS THEN  -- not query_canceled: a cancel stops retrain_all itself
+      PERFORM insight._record_failed_run(n, started, SQLERRM);
+      RAISE WARNING 'retraining model "%" failed: %', n, SQLERRM;
+    END;
+  END LOOP;
+END
+$$;
+
+-------------------------------------------------------------------------------------------
 -- Demo data
 -------------------------------------------------------------------------------------------
 CREATE FUNCTION insight._demo_products(days int, seed bigint, end_time timestamptz, step int,
@@ -1507,7 +1603,8 @@ GRANT EXECUTE ON FUNCTION
                               float8, int, int, int, int),
     insight.train_root_cause_classifier(text, regclass, bool),
     insight.refresh_link_rollup(timestamptz),
-    insight.train_default_models()
+    insight.train_default_models(), insight.retrain(text), insight.retrain_all(),
+    insight._record_failed_run(text, timestamptz, text)
   TO insight_admin;
 -- Persisting detections (persist => true) writes insight.anomaly_events: admins only.
 GRANT INSERT ON insight.anomaly_events TO insight_admin;

@@ -1,0 +1,89 @@
+-- Retraining: retrain(name) re-runs the live version's training with its stored source and
+-- options; retrain_all() retrains every deployed model, one failure not stopping the others,
+-- each failure recorded in insight.training_runs. In a database of its own, so that
+-- retrain_all() sees only this test's models.
+\set SHOW_CONTEXT never
+\set regress_db :DBNAME
+CREATE DATABASE insight_retrain;
+\c insight_retrain
+SET client_min_messages = warning;
+CREATE EXTENSION pg_insight;
+RESET client_min_messages;
+SET TimeZone = 'UTC';
+CREATE ROLE ret_admin NOLOGIN IN ROLE insight_admin;
+CREATE ROLE ret_analyst NOLOGIN IN ROLE insight_analyst;
+CREATE TABLE points AS
+SELECT g::float8 AS x, (abs(hashtext(g::text)) % 100)::float8 AS y FROM generate_series(1, 400) g;
+CREATE TABLE sales AS
+SELECT timestamptz '2026-01-01 12:00+00' + d * interval '1 day' AS sold_at,
+       (100 + 20 * ((d % 7) = 5)::int + abs(hashtext(d::text)) % 10)::numeric AS amount
+  FROM generate_series(0, 89) d;
+CREATE TABLE doomed AS SELECT g::float8 AS x FROM generate_series(1, 300) g;
+GRANT SELECT ON points, sales, doomed TO ret_admin;
+SET ROLE ret_admin;
+SELECT name, version FROM insight.train_anomaly_detector('ret_anomaly', 'points', ARRAY['x', 'y'], seed => 7);
+SELECT name, version FROM insight.train_forecaster('ret_sales', 'sales', 'sold_at', 'amount', algorithm => 'seasonal_naive', horizon => 7);
+SELECT name, version FROM insight.train_anomaly_detector('ret_doomed', 'doomed', ARRAY['x']);
+SELECT name, version, algorithm FROM insight.register_model('ret_external', 'anomaly', '\x00'::bytea);
+
+-- retrain: a new, deployed version with the same source, features and options; the same data
+-- give the same payload.
+SELECT name, version, task, algorithm, rows_used FROM insight.retrain('ret_anomaly');
+SELECT a.source = b.source AND a.features = b.features AND a.params = b.params AS same_training,
+       a.payload = b.payload AS same_payload, insight.live_model_id('ret_anomaly') = b.model_id AS deployed
+  FROM insight.models a, insight.models b
+ WHERE a.name = 'ret_anomaly' AND a.version = 1 AND b.name = 'ret_anomaly' AND b.version = 2;
+RESET ROLE;
+INSERT INTO points SELECT g, g % 13 FROM generate_series(401, 600) g;
+SET ROLE ret_admin;
+SELECT version, rows_used FROM insight.retrain('ret_anomaly');
+SELECT version, algorithm, rows_used FROM insight.retrain('ret_sales');
+SELECT params->>'algorithm' AS algorithm, params->>'horizon' AS horizon FROM insight.models
+ WHERE model_id = insight.live_model_id('ret_sales');
+
+-- retrain_all: every deployed model trained here, in name order; the model whose source is
+-- gone fails with a WARNING and a failed run, the others go on; the external one is skipped.
+RESET ROLE;
+DROP TABLE doomed;
+SET ROLE ret_admin;
+SELECT name, version, task FROM insight.retrain_all();
+SELECT name, status, rows IS NULL AS no_rows, message, finished_at >= started_at AS timed
+  FROM insight.training_runs WHERE status = 'failed';
+SELECT name, count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+       count(*) FILTER (WHERE status = 'failed') AS failed
+  FROM insight.training_runs GROUP BY name ORDER BY name;
+
+-- Bad input.
+SELECT insight.retrain('ret_external');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.retrain('no_such_model');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.retrain(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.retrain('ret_doomed');
+\echo :LAST_ERROR_SQLSTATE
+
+-- A cancel during retrain_all writes nothing: no version and no run of that call.
+SELECT count(*) AS versions_before FROM insight.models \gset
+SELECT count(*) AS runs_before FROM insight.training_runs \gset
+SET statement_timeout = '1ms';
+SELECT count(*) FROM insight.retrain_all();
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT (SELECT count(*) FROM insight.models) = :versions_before AS no_new_version,
+       (SELECT count(*) FROM insight.training_runs) = :runs_before AS no_new_run;
+RESET ROLE;
+
+-- Privileges: analysts may not retrain, nor write runs.
+SET ROLE ret_analyst;
+SELECT insight.retrain('ret_anomaly');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM insight.retrain_all();
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight._record_failed_run('ret_anomaly', now(), 'forged');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+\c :regress_db
+DROP DATABASE insight_retrain;
+DROP ROLE ret_admin, ret_analyst;
