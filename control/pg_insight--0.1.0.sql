@@ -1397,6 +1397,68 @@ BEGIN
 END
 $$;
 
+-- 55000 with the set-up steps unless pg_cron is installed in this database.
+CREATE FUNCTION insight._require_pg_cron() RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+    RAISE EXCEPTION 'pg_cron is not installed in database %', current_database()
+      USING ERRCODE = '55000',
+            HINT = format('Set shared_preload_libraries = ''pg_cron'' and cron.database_name = %L in '
+                          'postgresql.conf, restart, run CREATE EXTENSION pg_cron in %s, and grant '
+                          'USAGE ON SCHEMA cron to the roles that schedule (docs/operations.md).',
+                          current_database(), current_database());
+  END IF;
+END
+$$;
+
+-- A pg_cron job named insight_retrain_<name> that runs insight.retrain(name) on the cron
+-- schedule, as the calling role; scheduling a name again changes its job. Returns the job id.
+CREATE FUNCTION insight.schedule_retraining(name text, schedule text DEFAULT '0 3 * * *')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  m record;
+  job bigint;
+BEGIN
+  IF name IS NULL OR schedule IS NULL THEN
+    RAISE EXCEPTION 'name and schedule must not be NULL' USING ERRCODE = '22023';
+  END IF;
+  SELECT mo.algorithm, mo.source INTO m
+    FROM insight.models mo WHERE mo.model_id = insight.live_model_id(schedule_retraining.name);
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'model "%" has no deployed version', name USING ERRCODE = '42704';
+  END IF;
+  IF m.algorithm = 'external' OR m.source IS NULL THEN
+    RAISE EXCEPTION 'model "%" was not trained by pg_insight: there is no training to schedule', name
+      USING ERRCODE = '22023';
+  END IF;
+  PERFORM insight._require_pg_cron();
+  EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+    USING 'insight_retrain_' || name, schedule, format('SELECT insight.retrain(%L)', name);
+  RETURN job;
+END
+$$;
+
+-- Removes name's retraining job; false when it had none.
+CREATE FUNCTION insight.unschedule_retraining(name text) RETURNS bool
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  found bool;
+BEGIN
+  IF name IS NULL THEN
+    RAISE EXCEPTION 'name must not be NULL' USING ERRCODE = '22023';
+  END IF;
+  PERFORM insight._require_pg_cron();
+  EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO found
+    USING 'insight_retrain_' || name;
+  IF found THEN
+    EXECUTE 'SELECT cron.unschedule($1::name)' USING 'insight_retrain_' || name;
+  END IF;
+  RETURN found;
+END
+$$;
+
 -------------------------------------------------------------------------------------------
 -- Demo data
 -------------------------------------------------------------------------------------------
@@ -1604,7 +1666,9 @@ GRANT EXECUTE ON FUNCTION
     insight.train_root_cause_classifier(text, regclass, bool),
     insight.refresh_link_rollup(timestamptz),
     insight.train_default_models(), insight.retrain(text), insight.retrain_all(),
-    insight._record_failed_run(text, timestamptz, text)
+    insight._record_failed_run(text, timestamptz, text),
+    insight.schedule_retraining(text, text), insight.unschedule_retraining(text),
+    insight._require_pg_cron()
   TO insight_admin;
 -- Persisting detections (persist => true) writes insight.anomaly_events: admins only.
 GRANT INSERT ON insight.anomaly_events TO insight_admin;

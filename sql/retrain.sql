@@ -63,6 +63,18 @@ SELECT insight.retrain(NULL);
 SELECT insight.retrain('ret_doomed');
 \echo :LAST_ERROR_SQLSTATE
 
+-- Scheduling needs pg_cron in this database (the multi-process test pg_cron runs it for real).
+SELECT insight.schedule_retraining('ret_anomaly', '0 3 * * *');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.unschedule_retraining('ret_anomaly');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.schedule_retraining('ret_external');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.schedule_retraining('no_such_model');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.schedule_retraining('ret_anomaly', NULL);
+\echo :LAST_ERROR_SQLSTATE
+
 -- A cancel during retrain_all writes nothing: no version and no run of that call.
 SELECT count(*) AS versions_before FROM insight.models \gset
 SELECT count(*) AS runs_before FROM insight.training_runs \gset
@@ -81,6 +93,8 @@ SELECT insight.retrain('ret_anomaly');
 SELECT count(*) FROM insight.retrain_all();
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight._record_failed_run('ret_anomaly', now(), 'forged');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.schedule_retraining('ret_anomaly');
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Scheduled retraining with real pg_cron: a cluster of its own with
+# shared_preload_libraries = 'pg_cron', a retrain scheduled every minute, and a new deployed
+# version and a training_runs row seen to appear; then the job is removed. Also: scheduling
+# where pg_cron is not installed fails with 55000 and the set-up steps.
+set -euo pipefail
+source scripts/lib.sh
+
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE IF NOT EXISTS cron_points AS SELECT g::float8 AS x FROM generate_series(1, 300) g" \
+  -c "SELECT insight.train_anomaly_detector('no_cron', 'cron_points', ARRAY['x'])" >/dev/null
+err=$(psql -X -v VERBOSITY=verbose -c "SELECT insight.schedule_retraining('no_cron', '* * * * *')" 2>&1 || true)
+echo "$err" | grep -q "55000" || { echo "expected 55000 without pg_cron, got: $err"; exit 1; }
+echo "$err" | grep -q "shared_preload_libraries" || { echo "expected the set-up HINT, got: $err"; exit 1; }
+
+dir=$(mktemp -d /tmp/pg_insight_cron.XXXXXX)
+[ "$(id -u)" -eq 0 ] && chown "$PG_RUN_USER" "$dir"
+port=$(pg_free_port 55632)
+trap 'cluster_stop "$dir"; rm -rf "$dir"' EXIT
+cluster_start "$dir" "$port" "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'insight_cron'" \
+  "cron.use_background_workers = on" "max_worker_processes = 16" "lc_messages = 'C'" >/dev/null
+q() { psql_at "$dir" "$port" -d insight_cron -X -q -tA "$@"; }
+psql_at "$dir" "$port" -q -d postgres -c "CREATE DATABASE insight_cron"
+q -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION pg_insight" \
+  -c "CREATE TABLE points AS SELECT g::float8 AS x, (g % 17)::float8 AS y FROM generate_series(1, 400) g" \
+  -c "SELECT insight.train_anomaly_detector('cron_model', 'points', ARRAY['x', 'y'])" >/dev/null
+job=$(q -c "SELECT insight.schedule_retraining('cron_model', '* * * * *')")
+again=$(q -c "SELECT insight.schedule_retraining('cron_model', '* * * * *')")
+[ "$job" = "$again" ] || { echo "rescheduling made a second job ($job, $again)"; exit 1; }
+command=$(q -c "SELECT command FROM cron.job WHERE jobid = $job")
+[ "$command" = "SELECT insight.retrain('cron_model')" ] || { echo "unexpected job command: $command"; exit 1; }
+
+# pg_cron starts jobs at the top of each minute: wait up to 150 s for a run.
+t0=$(date +%s)
+version=1
+for _ in $(seq 1 150); do
+  version=$(q -c "SELECT max(version) FROM insight.models WHERE name = 'cron_model'")
+  [ "$version" -ge 2 ] && break
+  sleep 1
+done
+[ "$version" -ge 2 ] || { echo "no new version after 150 s"; q -c "SELECT * FROM cron.job_run_details"; exit 1; }
+live=$(q -c "SELECT version FROM insight.models WHERE model_id = insight.live_model_id('cron_model')")
+runs=$(q -c "SELECT count(*) FROM insight.training_runs WHERE name = 'cron_model' AND status = 'succeeded'")
+[ "$live" -ge 2 ] && [ "$runs" -ge 2 ] || { echo "new version not live or not recorded (live $live, runs $runs)"; exit 1; }
+cron_ok=$(q -c "SELECT count(*) FROM cron.job_run_details WHERE jobid = $job AND status = 'succeeded'")
+[ "$cron_ok" -ge 1 ] || { echo "pg_cron recorded no successful run"; exit 1; }
+
+[ "$(q -c "SELECT insight.unschedule_retraining('cron_model')")" = "t" ] || { echo "unschedule failed"; exit 1; }
+[ "$(q -c "SELECT count(*) FROM cron.job WHERE jobname = 'insight_retrain_cron_model'")" = "0" ] || { echo "job still there"; exit 1; }
+[ "$(q -c "SELECT insight.unschedule_retraining('cron_model')")" = "f" ] || { echo "second unschedule should say false"; exit 1; }
+echo "# pg_cron ran insight.retrain('cron_model') every minute: version $version live after $(($(date +%s) - t0)) s, $runs runs recorded; unscheduled"
