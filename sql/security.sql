@@ -76,4 +76,36 @@ SELECT m.version, d.action, d.deployed_by FROM insight.deployments d JOIN insigh
 SELECT insight.drop_model('sec_model') AS dropped;
 RESET ROLE;
 
+-- Hostile identifiers: relation and column names with quotes, semicolons and comments are
+-- resolved through the catalog and quoted, never pasted into SQL text; the canary survives.
+CREATE TABLE canary (ok int);
+CREATE TABLE "evil""; DROP TABLE canary; --" (
+  "x""; DROP TABLE canary; --" float8, "u /*c*/ '" text, "i;--" text, "t" timestamptz);
+INSERT INTO "evil""; DROP TABLE canary; --"
+SELECT g % 97, 'u' || (g % 20), 'i' || (g % 15), timestamptz '2026-01-01 00:00+00' + g * interval '1 hour'
+  FROM generate_series(1, 1440) g;
+SELECT name, rows_used
+  FROM insight.train_anomaly_detector('evil_anomaly', '"evil""; DROP TABLE canary; --"',
+                                      ARRAY['x"; DROP TABLE canary; --']);
+SELECT name, rows_used
+  FROM insight.train_recommender('evil_rec', '"evil""; DROP TABLE canary; --"', 'u /*c*/ ''', 'i;--',
+                                 algorithm => 'popularity');
+SELECT name, rows_used
+  FROM insight.train_forecaster('evil_sales', '"evil""; DROP TABLE canary; --"', 't',
+                                'x"; DROP TABLE canary; --', algorithm => 'seasonal_naive', horizon => 3);
+SELECT name, version FROM insight.retrain('evil_anomaly');
+SELECT source FROM insight.models WHERE name = 'evil_anomaly' ORDER BY version;
+SELECT to_regclass('canary') IS NOT NULL AS canary_alive, count(*) AS canary_rows FROM canary;
+-- A crafted column name that does not exist is just that: 42703. A relation argument is a
+-- regclass: text with SQL in it is not a relation name (42602).
+SELECT insight.train_anomaly_detector('evil2', '"evil""; DROP TABLE canary; --"', ARRAY['x) FROM pg_authid; --']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.train_anomaly_detector('evil2', 'canary; DROP TABLE canary', ARRAY['ok']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.train_recommender('evil2', 'canary', 'ok', 'ok) t; DROP TABLE canary; --');
+\echo :LAST_ERROR_SQLSTATE
+SELECT to_regclass('canary') IS NOT NULL AS canary_alive;
+SELECT insight.drop_model(n) FROM unnest(ARRAY['evil_anomaly', 'evil_rec', 'evil_sales']) n;
+DROP TABLE "evil""; DROP TABLE canary; --", canary;
+
 DROP ROLE sec_analyst, sec_admin, sec_nobody;
