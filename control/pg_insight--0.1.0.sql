@@ -1152,9 +1152,14 @@ DECLARE
   v_score float8;
   v_classified bool;
 BEGIN
-  WITH f AS (
+  -- One analysis: the findings are read once and give both the patterns and the actions.
+  WITH f AS MATERIALIZED (
     SELECT c.*, row_number() OVER () AS ord
       FROM insight._correlate(scope, scope_id, hours, v_until, classifier) c
+  ), actions AS (
+    SELECT DISTINCT ON (a.action) a.action, f.ord, a.k
+      FROM f, unnest(f.recommendations) WITH ORDINALITY a(action, k)
+     ORDER BY a.action, f.ord, a.k
   )
   SELECT coalesce(jsonb_agg(jsonb_build_object(
              'pattern_type', f.pattern_type, 'severity', f.severity,
@@ -1163,16 +1168,10 @@ BEGIN
              'started_at', f.evidence->'started_at', 'ended_at', f.evidence->'ended_at',
              'entity', f.evidence->'entity') ORDER BY f.ord), '[]'::jsonb),
          coalesce(max(f.severity * f.confidence), 0),
-         bool_or(f.evidence->'classifier'->>'model' IS NOT NULL)
-    INTO v_patterns, v_score, v_classified
+         bool_or(f.evidence->'classifier'->>'model' IS NOT NULL),
+         (SELECT coalesce(jsonb_agg(x.action ORDER BY x.ord, x.k), '[]'::jsonb) FROM actions x)
+    INTO v_patterns, v_score, v_classified, v_recommendations
     FROM f;
-  SELECT coalesce(jsonb_agg(r.action ORDER BY r.first_seen), '[]'::jsonb)
-    INTO v_recommendations
-    FROM (SELECT a.action, min(f.ord * 10 + a.k) AS first_seen
-            FROM (SELECT c.*, row_number() OVER () AS ord
-                    FROM insight._correlate(scope, scope_id, hours, v_until, classifier) c) f,
-                 unnest(f.recommendations) WITH ORDINALITY a(action, k)
-           GROUP BY a.action) r;
   RETURN jsonb_build_object(
     'status', 'success',
     'analysis', jsonb_build_object(
@@ -1319,6 +1318,32 @@ BEGIN
 END
 $$;
 
+-- The live version of name and what trained it; 42704 when none is deployed, 22023 when it
+-- was registered or imported as an opaque artifact (nothing to re-run). `what` names the
+-- caller's purpose in the message.
+CREATE FUNCTION insight._live_training(name text, what text, OUT task text, OUT algorithm text,
+    OUT source text, OUT features text[], OUT params jsonb)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF name IS NULL THEN
+    RAISE EXCEPTION 'name must not be NULL' USING ERRCODE = '22023';
+  END IF;
+  SELECT mo.task, mo.algorithm, mo.source, mo.features, mo.params
+    INTO task, algorithm, source, features, params
+    FROM insight.models mo WHERE mo.model_id = insight.live_model_id(_live_training.name);
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'model "%" has no deployed version', name
+      USING ERRCODE = '42704', HINT = 'Train it with one of the insight.train_* functions first.';
+  END IF;
+  IF algorithm = 'external' OR source IS NULL THEN
+    RAISE EXCEPTION 'model "%" was not trained by pg_insight: there is no training to %', name, what
+      USING ERRCODE = '22023',
+            DETAIL = format('Its live version has task %s and algorithm %s.', task, algorithm),
+            HINT = 'Register or import a new version instead.';
+  END IF;
+END
+$$;
+
 -- Trains a new version of name with the live version's training source and options, as the
 -- caller (who needs SELECT on the source), and deploys it. Models registered or imported as
 -- opaque artifacts (algorithm 'external') have nothing to re-run: 22023.
@@ -1330,21 +1355,7 @@ DECLARE
   src regclass;
   r insight.training_result;
 BEGIN
-  IF name IS NULL THEN
-    RAISE EXCEPTION 'name must not be NULL' USING ERRCODE = '22023';
-  END IF;
-  SELECT mo.task, mo.algorithm, mo.source, mo.features, mo.params INTO m
-    FROM insight.models mo WHERE mo.model_id = insight.live_model_id(retrain.name);
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'model "%" has no deployed version', name
-      USING ERRCODE = '42704', HINT = 'Train it with one of the insight.train_* functions first.';
-  END IF;
-  IF m.algorithm = 'external' OR m.source IS NULL THEN
-    RAISE EXCEPTION 'model "%" was not trained by pg_insight: there is no training to re-run', name
-      USING ERRCODE = '22023',
-            DETAIL = format('Its live version has task %s and algorithm %s.', m.task, m.algorithm),
-            HINT = 'Register or import a new version instead.';
-  END IF;
+  SELECT * INTO m FROM insight._live_training(name, 're-run');
   src := m.source::regclass;  -- 42P01 when the source relation is gone
   p := m.params;
   CASE m.task
@@ -1418,21 +1429,12 @@ CREATE FUNCTION insight.schedule_retraining(name text, schedule text DEFAULT '0 
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  m record;
   job bigint;
 BEGIN
   IF name IS NULL OR schedule IS NULL THEN
     RAISE EXCEPTION 'name and schedule must not be NULL' USING ERRCODE = '22023';
   END IF;
-  SELECT mo.algorithm, mo.source INTO m
-    FROM insight.models mo WHERE mo.model_id = insight.live_model_id(schedule_retraining.name);
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'model "%" has no deployed version', name USING ERRCODE = '42704';
-  END IF;
-  IF m.algorithm = 'external' OR m.source IS NULL THEN
-    RAISE EXCEPTION 'model "%" was not trained by pg_insight: there is no training to schedule', name
-      USING ERRCODE = '22023';
-  END IF;
+  PERFORM insight._live_training(name, 'schedule');
   PERFORM insight._require_pg_cron();
   EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
     USING 'insight_retrain_' || name, schedule, format('SELECT insight.retrain(%L)', name);
@@ -1668,7 +1670,7 @@ GRANT EXECUTE ON FUNCTION
     insight.train_default_models(), insight.retrain(text), insight.retrain_all(),
     insight._record_failed_run(text, timestamptz, text),
     insight.schedule_retraining(text, text), insight.unschedule_retraining(text),
-    insight._require_pg_cron()
+    insight._require_pg_cron(), insight._live_training(text, text)
   TO insight_admin;
 -- Persisting detections (persist => true) writes insight.anomaly_events: admins only.
 GRANT INSERT ON insight.anomaly_events TO insight_admin;

@@ -73,7 +73,7 @@ ModelCache& backend_model_cache() {
 
 uint64_t catalog_name_lookups() { return name_lookups; }
 
-ModelRef resolve_live_model(const std::string& name) {
+std::optional<ModelRef> find_live_model(const std::string& name) {
   ++name_lookups;
   spi_connect();
   const uint64_t n = spi_exec(
@@ -81,19 +81,23 @@ ModelRef resolve_live_model(const std::string& name) {
       "JOIN insight.models m ON m.model_id OPERATOR(pg_catalog.=) d.model_id "
       "WHERE d.name OPERATOR(pg_catalog.=) $1 ORDER BY d.deployment_id DESC LIMIT 1",
       {spi_text_arg(name)}, true);
-  ModelRef ref;
+  std::optional<ModelRef> ref;
   if (n == 1) {
-    ref.model_id = spi_int64(0, 1).value_or(0);
-    ref.version = static_cast<int32_t>(spi_int64(0, 2).value_or(0));
+    ref = ModelRef{spi_int64(0, 1).value_or(0), static_cast<int32_t>(spi_int64(0, 2).value_or(0))};
     sync_catalog(static_cast<Oid>(spi_int64(0, 3).value_or(0)));
   }
   spi_finish();
-  if (n != 1) {
+  return ref;
+}
+
+ModelRef resolve_live_model(const std::string& name) {
+  const auto ref = find_live_model(name);
+  if (!ref) {
     require_model(name);  // raises 42704 when the name has no versions at all
     throw UndefinedObject("model \"" + name + "\" has no deployed version", "",
                           "Deploy one with insight.deploy(name, version).");
   }
-  return ref;
+  return *ref;
 }
 
 ModelRef resolve_model_version(const std::string& name, int32_t version) {

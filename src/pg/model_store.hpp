@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/model/model_cache.hpp"
@@ -19,6 +20,8 @@ struct ModelRef {
 
 // Live model of `name` (newest deployment); UndefinedObject (42704) with a HINT when none.
 ModelRef resolve_live_model(const std::string& name);
+// The same, or nullopt when `name` has no deployed version (for optional models).
+std::optional<ModelRef> find_live_model(const std::string& name);
 // A given version of `name`; UndefinedObject when absent.
 ModelRef resolve_model_version(const std::string& name, int32_t version);
 // A model kept alive from plain PostgreSQL memory (fn_extra): the shared_ptr lives on the heap

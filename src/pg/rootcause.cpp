@@ -110,22 +110,21 @@ rc::Window read_window(const rc::Topology& topology, const std::vector<size_t>& 
     }
     current->values.push_back(row);
   };
+  // One range scan per link of `table`'s (link_id, time) key, up to `until`.
+  auto per_link = [&](const char* table, const char* time, const char* until) {
+    return std::string("SELECT k.ord, m.") + time + columns +
+           " FROM unnest($1::text[]) WITH ORDINALITY AS k(id, ord) CROSS JOIN LATERAL (SELECT * "
+           "FROM " +
+           table + " t WHERE t.link_id = k.id AND t." + time + " >= $2 AND t." + time + " < " +
+           until + " ORDER BY t." + time + ") m";
+  };
   if (!coarse) {
-    const std::string sql =
-        "SELECT k.ord, m.ts" + columns +
-        " FROM unnest($1::text[]) WITH ORDINALITY AS k(id, ord) CROSS JOIN LATERAL ("
-        "SELECT * FROM insight.link_metrics l WHERE l.link_id = k.id AND l.ts >= $2 AND l.ts < $3 "
-        "ORDER BY l.ts) m";
-    insight::pg::spi_stream(sql.c_str(), args, add_row);
+    insight::pg::spi_stream(per_link("insight.link_metrics", "ts", "$3").c_str(), args, add_row);
   } else {
     // The rollup's complete buckets, then the newer raw rows as five-minute means: the raw
     // tail is short, one scan of the ts index serves every link.
-    const std::string rollup =
-        "SELECT k.ord, m.bucket" + columns +
-        " FROM unnest($1::text[]) WITH ORDINALITY AS k(id, ord) CROSS JOIN LATERAL ("
-        "SELECT * FROM insight.link_metrics_5m r WHERE r.link_id = k.id AND r.bucket >= $2 "
-        "AND r.bucket < least($3, $4) ORDER BY r.bucket) m";
-    insight::pg::spi_stream(rollup.c_str(), args, add_row);
+    insight::pg::spi_stream(per_link("insight.link_metrics_5m", "bucket", "least($3, $4)").c_str(),
+                            args, add_row);
     std::string means;
     for (size_t k = 0; k < rc::kMetricCount; ++k) {
       means += ", avg(m.";
@@ -276,16 +275,8 @@ int hours_arg(FunctionCallInfo fcinfo, int n) {
 
 // The live classifier `name`, or nullptr when no version of it is deployed.
 std::shared_ptr<const insight::Model> optional_classifier(const std::string& name) {
-  insight::pg::spi_connect();
-  bool deployed = false;
-  insight::pg::spi_stream(
-      "SELECT d.model_id IS NOT NULL FROM insight.deployments d WHERE d.name = $1 "
-      "ORDER BY d.deployment_id DESC LIMIT 1",
-      {insight::pg::spi_text_arg(name)},
-      [&](const Datum* v, const bool* n, int) { deployed = !n[0] && DatumGetBool(v[0]); });
-  insight::pg::spi_finish();
-  if (!deployed) return nullptr;
-  return insight::pg::load_model_by_id(insight::pg::resolve_live_model(name).model_id);
+  const auto ref = insight::pg::find_live_model(name);
+  return ref ? insight::pg::load_model_by_id(ref->model_id) : nullptr;
 }
 
 }  // namespace

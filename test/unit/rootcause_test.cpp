@@ -81,6 +81,15 @@ struct DemoTelemetry {
     return w;
   }
 
+  // The detectors' (and classifier's) findings for one view over [start, end).
+  std::vector<Finding> findings(const View& v, int64_t start, int64_t end,
+                                const Classifier* classifier = nullptr,
+                                const std::string& name = {}) const {
+    const Window w = window(v, start, end);
+    const Analysis a(topology, v.scope, w, v.links.size());
+    return correlate(a, classifier, name);
+  }
+
   Incident incident(const demo::Fault& f) const {
     return Incident{*scope_from_name(f.scope), f.scope_id, f.started_at, f.ended_at,
                     *pattern_from_name(f.root_cause)};
@@ -149,9 +158,7 @@ TEST(RootCauseDetectors, FindEveryInjectedRootCauseInItsOwnScope) {
     const Incident inc = d.incident(f);
     const View v = make_view(d.topology, inc.scope, inc.scope_id);
     const auto [start, end] = training_window(inc);
-    const Window w = d.window(v, start, end);
-    const Analysis a(d.topology, v.scope, w, v.links.size());
-    const auto findings = correlate(a, nullptr);
+    const auto findings = d.findings(v, start, end);
     const Finding* x = matching(findings, d.topology, f);
     if (x == nullptr) {
       ADD_FAILURE() << f.root_cause << " on " << f.scope << " " << f.scope_id << ": not found";
@@ -181,9 +188,7 @@ TEST(RootCauseDetectors, AgreeAcrossScopes) {
     const Incident inc = d.incident(f);
     const auto [start, end] = training_window(inc);
     for (const View& v : training_views(d.topology, inc)) {
-      const Window w = d.window(v, start, end);
-      const Analysis a(d.topology, v.scope, w, v.links.size());
-      const auto findings = correlate(a, nullptr);
+      const auto findings = d.findings(v, start, end);
       const Finding* x = matching(findings, d.topology, f);
       if (x == nullptr) continue;  // e.g. the first link of a satellite was not affected
       ++views;
@@ -215,9 +220,7 @@ TEST(RootCauseDetectors, QuietWindowHasNoFindings) {
             return f.started_at < end + 3600 && start - 3600 < f.ended_at && f.scope != "site";
           });
       if (busy) continue;
-      const Window w = d.window(v, start, end);
-      const Analysis a(d.topology, v.scope, w, v.links.size());
-      const auto findings = correlate(a, nullptr);
+      const auto findings = d.findings(v, start, end);
       ++checked;
       EXPECT_TRUE(findings.empty())
           << net << " at " << start << ": " << findings.front().root_cause;
@@ -234,9 +237,7 @@ TEST(RootCauseDetectors, WorkOnOneMinuteSamples) {
     const Incident inc = d.incident(f);
     if (f.started_at < kEnd - 86400) continue;
     const View v = make_view(d.topology, inc.scope, inc.scope_id);
-    const Window w = d.window(v, kEnd - 86400, kEnd);
-    const Analysis a(d.topology, v.scope, w, v.links.size());
-    const auto findings = correlate(a, nullptr);
+    const auto findings = d.findings(v, kEnd - 86400, kEnd);
     const Finding* x = matching(findings, d.topology, f);
     ASSERT_NE(x, nullptr) << f.notes;
     EXPECT_EQ(pattern_name(x->pattern), f.root_cause) << x->evidence.dump();
@@ -353,9 +354,7 @@ TEST(RootCauseClassifier, GeneralisesToAnotherSeed) {
     const Incident inc = test.incident(f);
     const View v = make_view(test.topology, inc.scope, inc.scope_id);
     const auto [start, end] = training_window(inc);
-    const Window w = test.window(v, start, end);
-    const Analysis a(test.topology, v.scope, w, v.links.size());
-    const auto findings = correlate(a, model.get(), "rc");
+    const auto findings = test.findings(v, start, end, model.get(), "rc");
     const Finding* x = matching(findings, test.topology, f);
     ASSERT_NE(x, nullptr) << f.notes;
     EXPECT_EQ(x->evidence.at("classifier").at("model"), "rc");

@@ -205,8 +205,8 @@ std::shared_ptr<RootCauseModel> RootCauseModel::train(const std::vector<Training
         b.set("verbosity", "0");
         b.set("tree_method", "exact");
         b.set("max_depth", std::to_string(o.max_depth));
-        b.set("eta", std::to_string(o.eta));
-        b.set("min_child_weight", std::to_string(o.min_child_weight));
+        b.set("eta", format_number(o.eta));
+        b.set("min_child_weight", format_number(o.min_child_weight));
         for (int round = 0; round < o.rounds; ++round) {
           poll(poll_worker);
           xgb::check(XGBoosterUpdateOneIter(b.h, round, d.h));

@@ -444,22 +444,23 @@ double Analysis::peer_share(const Episode& e, bool same_antenna) const {
                           : (!on_antenna && satellites.count(topology_.satellite_of(l)) > 0);
     if (!peer) continue;
     ++observed;
-    for (const size_t r : runs_of_member_[m]) {
-      if (same_event(runs_[r], e)) {
-        ++matched;
-        break;
-      }
-    }
+    matched += degraded_alike(m, e) ? 1 : 0;
   }
   return observed ? static_cast<double>(matched) / static_cast<double>(observed) : -1.0;
 }
 
-// Links observed in the same unit as the episode (unit 0: its networks, 1: its satellites)
-// and how many of them, the episode's own included, are degraded alike.
-size_t Analysis::matching_peers(const Episode& e, int unit, size_t& observed) const {
+bool Analysis::degraded_alike(size_t member, const Episode& e) const {
+  if (std::binary_search(e.members.begin(), e.members.end(), member)) return true;
+  return std::any_of(runs_of_member_[member].begin(), runs_of_member_[member].end(),
+                     [&](size_t r) { return same_event(runs_[r], e); });
+}
+
+// Links observed in the episode's networks (by_network) or satellites, and how many of them,
+// the episode's own included, are degraded alike.
+size_t Analysis::matching_peers(const Episode& e, bool by_network, size_t& observed) const {
   std::set<size_t> groups;
   auto group_of = [&](size_t l) {
-    return unit == 0 ? topology_.network_of(l) : topology_.satellite_of(l);
+    return by_network ? topology_.network_of(l) : topology_.satellite_of(l);
   };
   for (const size_t m : e.members) groups.insert(group_of(window_.links[m]));
   observed = 0;
@@ -467,16 +468,7 @@ size_t Analysis::matching_peers(const Episode& e, int unit, size_t& observed) co
   for (size_t m = 0; m < window_.links.size(); ++m) {
     if (window_.series[m].size() == 0 || !groups.count(group_of(window_.links[m]))) continue;
     ++observed;
-    if (std::binary_search(e.members.begin(), e.members.end(), m)) {
-      ++matched;
-      continue;
-    }
-    for (const size_t r : runs_of_member_[m]) {
-      if (same_event(runs_[r], e)) {
-        ++matched;
-        break;
-      }
-    }
+    matched += degraded_alike(m, e) ? 1 : 0;
   }
   return matched;
 }
@@ -665,7 +657,7 @@ Analysis::Severity Analysis::severity(size_t episode, Pattern p,
   switch (p) {
     case Pattern::EquipmentFailure: {
       sev.depth = clamp01(traffic_depth / nr);
-      const size_t matched = matching_peers(e, 0, observed);
+      const size_t matched = matching_peers(e, true, observed);
       sev.share = observed ? static_cast<double>(matched) / static_cast<double>(observed) : 0.0;
       break;
     }
@@ -675,7 +667,7 @@ Analysis::Severity Analysis::severity(size_t episode, Pattern p,
       break;
     case Pattern::SatelliteInterference: {
       sev.depth = clamp01(rf_depth / nr / 8.0);
-      const size_t matched = matching_peers(e, 1, observed);
+      const size_t matched = matching_peers(e, false, observed);
       sev.share = observed ? static_cast<double>(matched) / static_cast<double>(observed) : 0.0;
       break;
     }

@@ -144,7 +144,9 @@ class Analysis {
   double peer_share(const Episode& e, bool same_antenna) const;
   // A run of another link that started and ended with the episode, degraded alike.
   bool same_event(const Run& r, const Episode& e) const;
-  size_t matching_peers(const Episode& e, int unit, size_t& observed) const;
+  size_t matching_peers(const Episode& e, bool by_network, size_t& observed) const;
+  // The member is in the episode, or has a run that is the same event.
+  bool degraded_alike(size_t member, const Episode& e) const;
 
   const Topology& topology_;
   ScopeKind scope_;
