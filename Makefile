@@ -7,7 +7,7 @@
 #   make bench      benchmarks (docs/benchmarks.md)
 # Both `demo` and `test` install missing Debian packages first (scripts/install-deps).
 
-EXTENSION_VERSION = 0.1.0
+EXTENSION_VERSION = 0.2.0
 # PostgreSQL 15's own pg_config; plain `pg_config` (libpq-dev's wrapper) as a fallback.
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 

@@ -40,6 +40,8 @@ SELECT name, version > 0 AS versioned, task, algorithm, rows_used, rows_skipped,
        (metrics->>'incidents')::int AS incidents,
        (metrics->>'incidents_found_in_own_scope')::int AS found_in_own_scope,
        (metrics->>'training_accuracy')::float8 >= 0.95 AS fits,
+       (metrics->>'cv_folds')::int AS cv_folds,
+       (metrics->>'cv_accuracy')::float8 BETWEEN 0 AND 1 AS validated,
        metrics->'class_counts' ? 'none' AS has_none_class
   FROM insight.train_root_cause_classifier();
 SELECT m.features[1:3] AS first_features, cardinality(m.features) AS n_features, m.source
@@ -49,6 +51,16 @@ SELECT max(version) AS first_version FROM insight.models WHERE name = 'root_caus
 SELECT version = :first_version + 1 AS next_version FROM insight.train_root_cause_classifier(deploy => false);
 SELECT md5(insight.export_model('root_cause', :first_version)) =
        md5(insight.export_model('root_cause', :first_version + 1)) AS deterministic;
+-- Retrained with promote => 'if_better' on the same data: the same cross-validated accuracy
+-- is not worse, so the new version goes live.
+SET client_min_messages = warning;
+SELECT version = :first_version + 2 AS next_version FROM insight.retrain('root_cause', promote => 'if_better');
+RESET client_min_messages;
+SELECT r.promoted, r.message LIKE '%promoted: cv_accuracy % against % of live version % (higher is better)' AS says_why,
+       m.version = :first_version + 2 AS live
+  FROM insight.training_runs r, insight.models m
+ WHERE r.model_id = (SELECT max(model_id) FROM insight.models WHERE name = 'root_cause')
+   AND m.model_id = insight.live_model_id('root_cause');
 RESET ROLE;
 
 -- The last day's four incidents through the function of their scope, with the classifier.

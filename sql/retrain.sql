@@ -63,6 +63,43 @@ SELECT insight.retrain(NULL);
 SELECT insight.retrain('ret_doomed');
 \echo :LAST_ERROR_SQLSTATE
 
+-- promote => 'if_better': the new version is written, and deployed only if its validation
+-- metric (a forecaster's backtest mase, lower is better) is not worse than the live
+-- version's; training_runs.promoted and message record the decision.
+SELECT version AS sales_live FROM insight.models WHERE model_id = insight.live_model_id('ret_sales') \gset
+SELECT version FROM insight.retrain('ret_sales', promote => 'if_better');
+SELECT version - :sales_live AS newer_versions_live FROM insight.models WHERE model_id = insight.live_model_id('ret_sales');
+RESET ROLE;
+-- A month of erratic sales: the weekly pattern no longer predicts them.
+INSERT INTO sales SELECT timestamptz '2026-01-01 12:00+00' + d * interval '1 day', 100 + abs(hashtext(d::text)) % 200
+  FROM generate_series(90, 119) d;
+SET ROLE ret_admin;
+SELECT version FROM insight.retrain('ret_sales', promote => 'if_better');
+SELECT version - :sales_live AS newer_versions_live FROM insight.models WHERE model_id = insight.live_model_id('ret_sales');
+SELECT m.version - :sales_live AS version, r.status, r.promoted,
+       regexp_replace(r.message, '[0-9]+\.[0-9]+', 'x', 'g') AS message
+  FROM insight.training_runs r JOIN insight.models m USING (model_id)
+ WHERE r.name = 'ret_sales' AND m.version > :sales_live ORDER BY r.run_id;
+-- Deployed versions and the metrics the decisions read.
+SELECT m.version - :sales_live AS version, (m.metrics->>'mase')::float8 > 2 AS erratic,
+       EXISTS (SELECT FROM insight.deployments d WHERE d.model_id = m.model_id) AS deployed
+  FROM insight.models m WHERE m.name = 'ret_sales' AND m.version > :sales_live ORDER BY m.version;
+-- Anomaly detectors have no validation metric; bad policies. Nothing is written.
+SELECT count(*) AS versions_before FROM insight.models \gset
+SELECT insight.retrain('ret_anomaly', promote => 'if_better');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.retrain('ret_sales', promote => 'sometimes');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.retrain('ret_sales', promote => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM insight.retrain_all(promote => 'best');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.schedule_retraining('ret_sales', '0 3 * * *', promote => 'best');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.schedule_retraining('ret_anomaly', '0 3 * * *', promote => 'if_better');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) = :versions_before AS nothing_written FROM insight.models;
+
 -- Scheduling needs pg_cron in this database (the multi-process test pg_cron runs it for real).
 SELECT insight.schedule_retraining('ret_anomaly', '0 3 * * *');
 \echo :LAST_ERROR_SQLSTATE
@@ -93,6 +130,10 @@ SELECT insight.retrain('ret_anomaly');
 SELECT count(*) FROM insight.retrain_all();
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight._record_failed_run('ret_anomaly', now(), 'forged');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.retrain('ret_sales', promote => 'if_better');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight._promote_if_better(insight.live_model_id('ret_sales'));
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.schedule_retraining('ret_anomaly');
 \echo :LAST_ERROR_SQLSTATE

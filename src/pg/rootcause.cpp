@@ -400,7 +400,8 @@ INSIGHT_FUNCTION(insight_train_root_cause_classifier) {
   std::vector<rc::TrainingRow> rows;
   int64_t used = 0;
   size_t matched_own = 0, views_matched = 0, views_total = 0;
-  for (const rc::Incident& inc : incidents) {
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    const rc::Incident& inc = incidents[i];
     insight::pg::check_interrupts();
     const auto views = rc::training_views(topology, inc);
     if (views.empty() || inc.end <= inc.start) {
@@ -416,8 +417,10 @@ INSIGHT_FUNCTION(insight_train_root_cause_classifier) {
       const rc::Window window = read_window(topology, read, start, end, false, 0);
       const rc::Analysis analysis(topology, view.scope, window, view.links.size());
       bool matched = false;
-      const auto labelled = rc::label_episodes(analysis, inc, incidents, matched);
-      rows.insert(rows.end(), labelled.begin(), labelled.end());
+      for (rc::TrainingRow& row : rc::label_episodes(analysis, inc, incidents, matched)) {
+        row.group = i;
+        rows.push_back(row);
+      }
       ++views_total;
       views_matched += matched ? 1 : 0;
       if (matched && k == 0) ++matched_own;
@@ -441,7 +444,9 @@ INSIGHT_FUNCTION(insight_train_root_cause_classifier) {
                             {"views_matched", views_matched},
                             {"labelled_episodes", rows.size()},
                             {"class_counts", model->meta().at("class_counts")},
-                            {"training_accuracy", model->meta().at("training_accuracy")}};
+                            {"training_accuracy", model->meta().at("training_accuracy")},
+                            {"cv_accuracy", model->meta().at("cv_accuracy")},
+                            {"cv_folds", model->meta().at("cv_folds")}};
   const nlohmann::json params = model->meta().at("options");
   payload.meta["source"] = source.qualified;
   payload.meta["params"] = params;

@@ -44,6 +44,14 @@ runs=$(q -c "SELECT count(*) FROM insight.training_runs WHERE name = 'cron_model
 cron_ok=$(q -c "SELECT count(*) FROM cron.job_run_details WHERE jobid = $job AND status = 'succeeded'")
 [ "$cron_ok" -ge 1 ] || { echo "pg_cron recorded no successful run"; exit 1; }
 
+# promote => 'if_better' goes into the job's command.
+q -c "CREATE TABLE sales AS SELECT now() - d * interval '1 day' AS sold_at, (100 + d % 7)::float8 AS amount FROM generate_series(1, 60) d" \
+  -c "SELECT insight.train_forecaster('cron_sales', 'sales', 'sold_at', 'amount', horizon => 7)" >/dev/null
+job2=$(q -c "SELECT insight.schedule_retraining('cron_sales', '0 3 * * *', promote => 'if_better')")
+command=$(q -c "SELECT command FROM cron.job WHERE jobid = $job2")
+[ "$command" = "SELECT insight.retrain('cron_sales', promote => 'if_better')" ] || { echo "unexpected job command: $command"; exit 1; }
+[ "$(q -c "SELECT insight.unschedule_retraining('cron_sales')")" = "t" ] || { echo "unschedule failed"; exit 1; }
+
 [ "$(q -c "SELECT insight.unschedule_retraining('cron_model')")" = "t" ] || { echo "unschedule failed"; exit 1; }
 [ "$(q -c "SELECT count(*) FROM cron.job WHERE jobname = 'insight_retrain_cron_model'")" = "0" ] || { echo "job still there"; exit 1; }
 [ "$(q -c "SELECT insight.unschedule_retraining('cron_model')")" = "f" ] || { echo "second unschedule should say false"; exit 1; }

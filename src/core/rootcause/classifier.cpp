@@ -243,7 +243,42 @@ std::shared_ptr<RootCauseModel> RootCauseModel::train(const std::vector<Training
     correct += top == static_cast<size_t>(r.label) ? 1 : 0;
   }
   meta["training_accuracy"] = static_cast<double>(correct) / static_cast<double>(n);
+  if (o.cv_folds > 1) {
+    const auto cv = cross_validated_accuracy(rows, o, o.cv_folds, check);
+    meta["cv_folds"] = o.cv_folds;
+    meta["cv_accuracy"] = cv ? nlohmann::json(*cv) : nlohmann::json(nullptr);
+  }
   return std::make_shared<RootCauseModel>(std::move(classes), std::move(meta));
+}
+
+std::optional<double> RootCauseModel::cross_validated_accuracy(const std::vector<TrainingRow>& rows,
+                                                               const ClassifierOptions& options,
+                                                               int folds,
+                                                               const InterruptCheck& check) {
+  if (folds < 2) throw InvalidParameter("cross-validation needs at least 2 folds");
+  ClassifierOptions inner = options;
+  inner.cv_folds = 0;
+  const auto k = static_cast<size_t>(folds);
+  size_t correct = 0, scored = 0;
+  for (size_t fold = 0; fold < k; ++fold) {
+    std::vector<TrainingRow> fit, held;
+    for (const auto& r : rows) (r.group % k == fold ? held : fit).push_back(r);
+    if (held.empty()) continue;
+    std::shared_ptr<RootCauseModel> model;
+    try {
+      model = train(fit, inner, nlohmann::json::object(), check);
+    } catch (const InvalidParameter&) {
+      continue;  // the other folds hold too few rows or causes
+    }
+    for (const auto& r : held) {
+      const auto p = model->predict(r.features);
+      const auto top = static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+      correct += top == static_cast<size_t>(r.label) ? 1 : 0;
+    }
+    scored += held.size();
+  }
+  if (scored == 0) return std::nullopt;
+  return static_cast<double>(correct) / static_cast<double>(scored);
 }
 
 ClassProbabilities RootCauseModel::predict(const std::array<double, kFeatureCount>& f) const {

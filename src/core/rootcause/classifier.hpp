@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,8 @@ std::pair<int64_t, int64_t> training_window(const Incident& incident);
 struct TrainingRow {
   std::array<double, kFeatureCount> features{};
   Pattern label = Pattern::None;
+  // The incident the row was labelled from: cross-validation keeps a group in one fold.
+  size_t group = 0;
 };
 // Labels the episodes of one view of `incident`: the episode matching it gets its root
 // cause, episodes overlapping no incident of `all` get None, the rest are left out.
@@ -71,6 +74,9 @@ struct ClassifierOptions {
   double eta = 0.3;
   double min_child_weight = 1;
   uint64_t seed = 0;
+  // Folds of the cross-validated accuracy recorded in the metadata (cv_accuracy); 0 or 1:
+  // none.
+  int cv_folds = 5;
 };
 
 class RootCauseModel final : public Model, public Classifier {
@@ -84,6 +90,14 @@ class RootCauseModel final : public Model, public Classifier {
                                                const ClassifierOptions& options,
                                                nlohmann::json meta,
                                                const InterruptCheck& check = {});
+  // The share of rows whose top class is their label when predicted by a classifier
+  // trained on the other folds. Rows go to folds by group (group % folds), so the views
+  // of one incident are never on both sides. Folds whose complement cannot be trained
+  // (too few rows or causes) are left out; nullopt when no fold is left.
+  static std::optional<double> cross_validated_accuracy(const std::vector<TrainingRow>& rows,
+                                                        const ClassifierOptions& options,
+                                                        int folds,
+                                                        const InterruptCheck& check = {});
 
   ClassProbabilities predict(const std::array<double, kFeatureCount>& features) const override;
   size_t memory_bytes() const override;

@@ -1,0 +1,70 @@
+-- Upgrades: version 0.1.0 installed, models of each kind trained and scored,
+-- ALTER EXTENSION pg_insight UPDATE, and the old models score exactly as before; the update
+-- and a new installation end in the same objects. In databases of their own.
+\set SHOW_CONTEXT never
+\set regress_db :DBNAME
+-- What the extension consists of: every member with its definition (functions), columns
+-- (relations) and privileges, as one digest.
+\set members 'SELECT md5(string_agg(d, E''\n'' ORDER BY d)) FROM (SELECT pg_describe_object(e.classid, e.objid, 0) || coalesce(E''\n'' || CASE WHEN p.prokind = ''a'' THEN (SELECT a.aggtransfn || '' '' || a.aggcombinefn || '' '' || a.aggfinalfn FROM pg_aggregate a WHERE a.aggfnoid = p.oid) ELSE pg_get_functiondef(p.oid) END || coalesce(p.proacl::text, ''''), '''') || coalesce((SELECT string_agg(a.attname || '' '' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN '' not null'' ELSE '''' END, '', '' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) || coalesce(c.relacl::text, ''''), '''') AS d FROM pg_depend e LEFT JOIN pg_proc p ON e.classid = ''pg_proc''::regclass AND p.oid = e.objid LEFT JOIN pg_class c ON e.classid = ''pg_class''::regclass AND c.oid = e.objid WHERE e.refclassid = ''pg_extension''::regclass AND e.refobjid = (SELECT oid FROM pg_extension WHERE extname = ''pg_insight'') AND e.deptype = ''e'') m'
+CREATE DATABASE insight_upgrade_new;
+\c insight_upgrade_new
+SET client_min_messages = warning;
+CREATE EXTENSION pg_insight;
+RESET client_min_messages;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_insight';
+:members \gset new_
+\c :regress_db
+DROP DATABASE insight_upgrade_new;
+
+CREATE DATABASE insight_upgrade;
+\c insight_upgrade
+SET client_min_messages = warning;
+CREATE EXTENSION pg_insight VERSION '0.1.0';
+RESET client_min_messages;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_insight';
+SET TimeZone = 'UTC';
+CREATE TABLE points AS
+SELECT g::float8 AS x, (abs(hashtext(g::text)) % 100)::float8 AS y FROM generate_series(1, 400) g;
+CREATE TABLE sales AS
+SELECT timestamptz '2026-01-01 12:00+00' + d * interval '1 day' AS sold_at,
+       (100 + 20 * ((d % 7) = 5)::int + abs(hashtext(d::text)) % 10)::numeric AS amount
+  FROM generate_series(0, 89) d;
+CREATE TABLE purchases AS
+SELECT 'u' || u AS customer, 'i' || ((u * 7 + k * 13) % 60) AS item
+  FROM generate_series(1, 300) u, generate_series(1, 6) k;
+SELECT name, version, task FROM insight.train_anomaly_detector('up_anomaly', 'points', ARRAY['x', 'y']);
+SELECT name, version, task FROM insight.train_forecaster('up_sales', 'sales', 'sold_at', 'amount', horizon => 7);
+SELECT name, version, task FROM insight.train_recommender('up_rec', 'purchases', 'customer', 'item', factors => 8);
+SELECT name, version, task FROM insight.train_recommender('up_knn', 'purchases', 'customer', 'item', algorithm => 'item_knn');
+CREATE TABLE fitted AS
+SELECT x::int % 4 AS g, insight.isolation_forest_fit(ARRAY[x, y], 50, 64, 7) AS model
+  FROM points GROUP BY 1;
+-- Every score the old models give, as one text per kind.
+\set scores 'SELECT ''anomaly'' AS what, string_agg(insight.anomaly_score(''up_anomaly'', ARRAY[x, y])::text || insight.is_anomaly(''up_anomaly'', ARRAY[x, y])::text, '','' ORDER BY x) AS v FROM points UNION ALL SELECT ''aggregate'', string_agg(insight.anomaly_score(f.model, ARRAY[p.x, p.y])::text, '','' ORDER BY f.g, p.x) FROM fitted f, points p UNION ALL SELECT ''forecast'', string_agg(forecast_time || '' '' || forecast_value || '' '' || lower_bound || '' '' || upper_bound, '','' ORDER BY forecast_time) FROM insight.forecast(''up_sales'', 7) UNION ALL SELECT ''recommend'', string_agg(r.item_id || '':'' || r.score, '','' ORDER BY u, r.score DESC, r.item_id) FROM generate_series(1, 20) u, insight.recommend(''up_rec'', ''u'' || u, 5) r UNION ALL SELECT ''similar'', string_agg(s.item_id || '':'' || s.score, '','' ORDER BY s.score DESC, s.item_id) FROM insight.similar_items(''up_knn'', ''i1'', 5) s'
+CREATE TABLE scores_before AS :scores;
+SELECT what, length(v) > 0 AS scored FROM scores_before ORDER BY what;
+-- 0.1.0 has no promote policy.
+SELECT insight.retrain('up_sales', promote => 'if_better');
+\echo :LAST_ERROR_SQLSTATE
+
+ALTER EXTENSION pg_insight UPDATE;
+SELECT extversion, extversion = insight.version() AS library_matches FROM pg_extension WHERE extname = 'pg_insight';
+-- The old models score exactly as before.
+SELECT b.what, a.v = b.v AS same_scores FROM scores_before b JOIN (:scores) a USING (what) ORDER BY b.what;
+SELECT count(*) AS models, count(DISTINCT name) AS names FROM insight.models;
+SELECT count(*) AS runs, count(promoted) AS with_policy FROM insight.training_runs;
+-- The same objects as a new installation.
+:members \gset upgraded_
+SELECT :'upgraded_md5' = :'new_md5' AS same_objects_as_new_installation;
+-- The old versions retrain under the new policy: the same data give the same mase, so the
+-- new version is not worse and goes live.
+SET client_min_messages = warning;
+SELECT name, version FROM insight.retrain('up_sales', promote => 'if_better');
+RESET client_min_messages;
+SELECT r.promoted, m.version AS live_version
+  FROM insight.training_runs r, insight.models m
+ WHERE r.run_id = (SELECT max(run_id) FROM insight.training_runs)
+   AND m.model_id = insight.live_model_id('up_sales');
+
+\c :regress_db
+DROP DATABASE insight_upgrade;

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Scale-out with PostgreSQL's own machinery: two shard clusters of our own hold the telemetry,
+# the harness's database (insight_mp) is the coordinator with a hash-partitioned link_metrics
+# whose partitions are postgres_fdw foreign tables. With enable_partitionwise_aggregate the
+# per-link training (insight.isolation_forest_fit ... GROUP BY link_id) is pushed down to the
+# shards (EXPLAIN: one Foreign Scan per partition, Remote SQL with the aggregate and GROUP BY),
+# runs there, and gives one model per link, byte-identical to training the same rows serially
+# on one node. Also: without the server's `extensions` option or without partitionwise
+# aggregation nothing is pushed down; a model passed as a parameter scores on the shards.
+# Reports training times: 2 shards (concurrent, one after the other, no pushdown) against one
+# node (serial and with 2 parallel workers), median of 3 each. docs/scaling.md explains.
+set -euo pipefail
+source scripts/lib.sh
+
+DAYS=10 REMOTES=30 END_TIME='2026-11-01 00:00+00' # 4 × 30 = 120 links × 2,880 rows = 345,600
+FEATURES="ARRAY[throughput_mbps, utilization, errors, ib_esno_db, ob_esno_db, ib_packet_loss_pct, latency_ms, jitter_ms]"
+FIT="insight.isolation_forest_fit($FEATURES, 100, 256, 42)"
+RUNS=3
+
+die() {
+  echo "FAIL: $1"
+  shift
+  for extra in "$@"; do printf '%s\n' "$extra" | sed 's/^/  | /'; done
+  exit 1
+}
+# Coordinator: the harness's cluster (PGHOST, PGPORT, PGDATABASE, PGUSER exported).
+[ -n "${PGHOST:-}" ] && [ -n "${PGDATABASE:-}" ] ||
+  die "run through scripts/run-multiprocess (PGHOST/PGPORT/PGDATABASE of the coordinator)"
+coord() { psql -X -q -v ON_ERROR_STOP=1 -tA "$@"; }
+
+base=$(mktemp -d /tmp/pg_insight_fdw.XXXXXX)
+chmod 0755 "$base"
+shard_dir=("$base/s1" "$base/s2")
+shard_port=()
+cleanup() {
+  coord -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS fdw_scaleout CASCADE" \
+    -c "DROP EXTENSION IF EXISTS postgres_fdw CASCADE" >/dev/null 2>&1 || true
+  for d in "${shard_dir[@]}"; do cluster_stop "$d"; done
+  rm -rf "$base"
+}
+trap cleanup EXIT
+
+# ---- two shard clusters, each with pg_insight and an empty shard table ----
+for i in 0 1; do
+  mkdir -p "${shard_dir[$i]}"
+  [ "$(id -u)" -eq 0 ] && chown "$PG_RUN_USER" "${shard_dir[$i]}"
+  port=$(pg_free_port 56300)
+  cluster_start "${shard_dir[$i]}" "$port" "lc_messages = 'C'" "synchronize_seqscans = off" \
+    >/dev/null || die "shard $((i + 1)) did not start on port $port"
+  shard_port[$i]=$port
+  psql_at "${shard_dir[$i]}" "$port" -q -d postgres -c "CREATE DATABASE insight_shard"
+  psql_at "${shard_dir[$i]}" "$port" -q -d insight_shard -c "CREATE EXTENSION pg_insight" \
+    -c "CREATE TABLE public.link_metrics_shard (LIKE insight.link_metrics)"
+done
+shard() { psql_at "${shard_dir[$1]}" "${shard_port[$1]}" -d insight_shard -q -tA "$@"; }
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- coordinator: the single-node table, the servers and the partitioned table ----
+coord -c "CREATE EXTENSION postgres_fdw" -c "CREATE SCHEMA fdw_scaleout" \
+  -c "CREATE TABLE fdw_scaleout.link_metrics_local (LIKE insight.link_metrics)" \
+  -c "INSERT INTO fdw_scaleout.link_metrics_local
+        SELECT * FROM insight._demo_link_metrics($DAYS, 42, '$END_TIME', 300, $REMOTES) ORDER BY link_id, ts" \
+  -c "ANALYZE fdw_scaleout.link_metrics_local" \
+  -c "CREATE TABLE fdw_scaleout.link_metrics (LIKE insight.link_metrics) PARTITION BY HASH (link_id)"
+for i in 0 1; do
+  n=$((i + 1))
+  coord -c "CREATE SERVER fdw_scaleout_shard$n FOREIGN DATA WRAPPER postgres_fdw
+              OPTIONS (host '${shard_dir[$i]}/socket', port '${shard_port[$i]}', dbname 'insight_shard',
+                       extensions 'pg_insight', async_capable 'true', fetch_size '10000')" \
+    -c "CREATE USER MAPPING FOR CURRENT_USER SERVER fdw_scaleout_shard$n OPTIONS (user '$PG_SUPERUSER')" \
+    -c "CREATE FOREIGN TABLE fdw_scaleout.link_metrics_p$n PARTITION OF fdw_scaleout.link_metrics
+          FOR VALUES WITH (MODULUS 2, REMAINDER $i) SERVER fdw_scaleout_shard$n
+          OPTIONS (schema_name 'public', table_name 'link_metrics_shard')"
+  # Each shard gets its partition's links, every link's rows in ts order (as in the local table).
+  coord -c "COPY (SELECT * FROM fdw_scaleout.link_metrics_local
+                   WHERE link_id IN (SELECT link_id FROM (SELECT DISTINCT link_id FROM fdw_scaleout.link_metrics_local) l
+                                      WHERE satisfies_hash_partition('fdw_scaleout.link_metrics'::regclass, 2, $i, link_id))
+                   ORDER BY link_id, ts) TO STDOUT (FORMAT binary)" |
+    shard "$i" -c "COPY public.link_metrics_shard FROM STDIN (FORMAT binary)" \
+      -c "ANALYZE public.link_metrics_shard" || die "copying rows to shard $n failed"
+done
+coord -c "ANALYZE fdw_scaleout.link_metrics"
+setup_s=$SECONDS
+
+rows_local=$(coord -c "SELECT count(*) FROM fdw_scaleout.link_metrics_local")
+links_local=$(coord -c "SELECT count(DISTINCT link_id) FROM fdw_scaleout.link_metrics_local")
+rows_s1=$(shard 0 -c "SELECT count(*) || ' rows, ' || count(DISTINCT link_id) || ' links' FROM link_metrics_shard")
+rows_s2=$(shard 1 -c "SELECT count(*) || ' rows, ' || count(DISTINCT link_id) || ' links' FROM link_metrics_shard")
+rows_dist=$(coord -c "SELECT count(*) FROM fdw_scaleout.link_metrics")
+[ "$rows_dist" = "$rows_local" ] && [ "$links_local" -ge 100 ] ||
+  die "the partitioned table holds $rows_dist rows, the local one $rows_local ($links_local links)"
+[[ "$rows_s1" != 0\ * && "$rows_s2" != 0\ * ]] || die "a shard is empty: shard 1 $rows_s1, shard 2 $rows_s2"
+
+TRAIN_DIST="SELECT link_id, $FIT AS model FROM fdw_scaleout.link_metrics GROUP BY link_id"
+TRAIN_LOCAL="SELECT link_id, $FIT AS model FROM fdw_scaleout.link_metrics_local GROUP BY link_id"
+explain() { coord -c "SET synchronize_seqscans = off; $1" -c "EXPLAIN (VERBOSE, COSTS OFF) $2"; }
+
+# ---- the plan: training pushed down to both shards ----
+plan=$(explain "SET enable_partitionwise_aggregate = on;" "$TRAIN_DIST")
+pushed=$(grep -c "Remote SQL: SELECT link_id, insight.isolation_forest_fit(ARRAY\[.*\], 100, 256, 42) FROM public.link_metrics_shard GROUP BY 1" <<<"$plan" || true)
+[ "$pushed" -eq 2 ] || die "expected the aggregate in the Remote SQL of both partitions, found $pushed" "$plan"
+[ "$(grep -c "Relations: Aggregate on" <<<"$plan" || true)" -eq 2 ] || die "expected 2 pushed-down aggregates" "$plan"
+[ "$(grep -c "Async Foreign Scan" <<<"$plan" || true)" -eq 2 ] || die "expected 2 Async Foreign Scans" "$plan"
+! grep -Eq "HashAggregate|GroupAggregate|Partial" <<<"$plan" || die "the coordinator still aggregates" "$plan"
+remote_sql=$(grep -m1 -o "Remote SQL: .*" <<<"$plan")
+
+# Without partitionwise aggregation the rows travel and the coordinator trains.
+plan_off=$(explain "SET enable_partitionwise_aggregate = off;" "$TRAIN_DIST")
+! grep -q "Remote SQL: .*isolation_forest_fit" <<<"$plan_off" && grep -q "HashAggregate\|GroupAggregate" <<<"$plan_off" ||
+  die "with enable_partitionwise_aggregate = off the aggregate should run on the coordinator" "$plan_off"
+# Without the `extensions` option postgres_fdw does not ship pg_insight's aggregate.
+coord -c "ALTER SERVER fdw_scaleout_shard1 OPTIONS (DROP extensions)"
+plan_noext=$(explain "SET enable_partitionwise_aggregate = on;" "$TRAIN_DIST")
+coord -c "ALTER SERVER fdw_scaleout_shard1 OPTIONS (ADD extensions 'pg_insight')"
+[ "$(grep -c "Remote SQL: .*isolation_forest_fit" <<<"$plan_noext" || true)" -eq 1 ] ||
+  die "without extensions 'pg_insight' on shard 1 only shard 2 should train remotely" "$plan_noext"
+# Single node: serial, and Partial Aggregate under Gather with parallel workers.
+plan_par=$(explain "SET max_parallel_workers_per_gather = 2;" "$TRAIN_LOCAL")
+grep -q "Partial HashAggregate\|Partial GroupAggregate" <<<"$plan_par" && grep -q "Gather" <<<"$plan_par" ||
+  die "expected a Partial Aggregate under Gather for the single-node parallel plan" "$plan_par"
+
+# ---- timings: median of $RUNS, each run trains and stores all models (CREATE TABLE AS) ----
+timed() { # timed TABLE "SETs" QUERY → ms of CREATE TABLE fdw_scaleout.TABLE AS QUERY
+  local out
+  coord -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS fdw_scaleout.$1"
+  out=$(psql -X -q -v ON_ERROR_STOP=1 -c "SET synchronize_seqscans = off; $2" -c '\timing on' \
+    -c "CREATE TABLE fdw_scaleout.$1 AS $3" 2>&1) || die "training into $1 failed" "$out"
+  sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -n1
+}
+median() { # median NAME "SETs" QUERY → median ms of $RUNS runs (the last run's table is kept)
+  local t=()
+  for _ in $(seq 1 "$RUNS"); do t+=("$(timed "$1" "$2" "$3")"); done
+  printf '%s\n' "${t[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p" | awk '{printf "%.0f", $1}'
+}
+t_dist=$(median models_dist "SET enable_partitionwise_aggregate = on;" "$TRAIN_DIST")
+t_serial=$(median models_serial "SET max_parallel_workers_per_gather = 0;" "$TRAIN_LOCAL")
+t_par=$(median models_parallel "SET max_parallel_workers_per_gather = 2;" "$TRAIN_LOCAL")
+t_nopw=$(median models_nopw "SET enable_partitionwise_aggregate = off;" "$TRAIN_DIST")
+coord -c "ALTER SERVER fdw_scaleout_shard1 OPTIONS (SET async_capable 'false')" \
+  -c "ALTER SERVER fdw_scaleout_shard2 OPTIONS (SET async_capable 'false')"
+plan_sync=$(explain "SET enable_partitionwise_aggregate = on;" "$TRAIN_DIST")
+! grep -q "Async" <<<"$plan_sync" || die "async_capable 'false' should give synchronous Foreign Scans" "$plan_sync"
+t_sync=$(median models_sync "SET enable_partitionwise_aggregate = on;" "$TRAIN_DIST")
+
+# ---- end to end: one model per link, every model scores, same bytes as one node ----
+check=$(coord -F ' ' -c "
+  SELECT count(*), count(DISTINCT link_id), count(model),
+         count(*) FILTER (WHERE insight.payload_info(model)->>'algorithm' = 'isolation_forest'
+                            AND (insight.payload_info(model)->'metadata'->'metrics'->>'rows_seen')::bigint = n.rows)
+    FROM fdw_scaleout.models_dist d
+    JOIN (SELECT link_id, count(*) AS rows FROM fdw_scaleout.link_metrics_local GROUP BY link_id) n USING (link_id)")
+[ "$check" = "$links_local $links_local $links_local $links_local" ] ||
+  die "expected $links_local models (one per link, each having seen all of its link's rows); count, links, non-null, rows_seen right: $check"
+probe="SELECT link_id, $FEATURES AS f FROM fdw_scaleout.link_metrics_local WHERE ts >= timestamptz '$END_TIME' - interval '1 day'"
+scores=$(coord -F ' ' -c "
+  SELECT count(*), count(DISTINCT link_id), count(*) FILTER (WHERE s > 0 AND s <= 1)
+    FROM (SELECT link_id, insight.anomaly_score(d.model, p.f) AS s
+            FROM fdw_scaleout.models_dist d JOIN ($probe) p USING (link_id)) x")
+read -r n_scored links_scored in_range <<<"$scores"
+[ "$n_scored" -gt 0 ] && [ "$links_scored" = "$links_local" ] && [ "$in_range" = "$n_scored" ] ||
+  die "every model should score its link's last day in (0, 1]: scored, links, in range: $scores"
+
+same() { coord -c "SELECT count(*) FILTER (WHERE a.model = b.model) FROM fdw_scaleout.$1 a JOIN fdw_scaleout.$2 b USING (link_id)"; }
+same_serial=$(same models_dist models_serial)
+[ "$same_serial" = "$links_local" ] ||
+  die "shard-trained models should equal serial single-node models byte for byte: $same_serial of $links_local do"
+same_nopw=$(same models_dist models_nopw)
+[ "$same_nopw" = "$links_local" ] || die "coordinator-trained (no pushdown) models differ: $same_nopw of $links_local equal"
+same_sync=$(same models_dist models_sync)
+[ "$same_sync" = "$links_local" ] || die "synchronous-scan models differ: $same_sync of $links_local equal"
+# The parallel plan merges worker reservoirs: same rows, other order, so other per-tree samples.
+same_par=$(same models_dist models_parallel)
+par=$(coord -F ' ' -c "
+  SELECT round(max(abs(a - b))::numeric, 4), round(avg(abs(a - b))::numeric, 4), round(corr(a, b)::numeric, 4)
+    FROM (SELECT insight.anomaly_score(d.model, p.f) AS a, insight.anomaly_score(q.model, p.f) AS b
+            FROM fdw_scaleout.models_dist d JOIN fdw_scaleout.models_parallel q USING (link_id)
+            JOIN ($probe) p USING (link_id)) x")
+read -r par_max par_mean par_corr <<<"$par"
+awk -v c="$par_corr" 'BEGIN { exit !(c > 0.9) }' ||
+  die "scores of parallel-plan models should track the serial ones (corr > 0.9): max |d|, mean |d|, corr: $par"
+
+# A shard-trained model goes into the catalog like any other and scores by name.
+link=$(coord -c "SELECT min(link_id) FROM fdw_scaleout.models_dist")
+coord -c "SELECT version FROM insight.import_model('fdw_scaleout_link',
+            (SELECT model FROM fdw_scaleout.models_dist WHERE link_id = '$link'))" >/dev/null
+by_name=$(coord -c "
+  SELECT count(*) FILTER (WHERE insight.anomaly_score('fdw_scaleout_link', p.f) = insight.anomaly_score(d.model, p.f))
+         || ' ' || count(*)
+    FROM ($probe) p JOIN fdw_scaleout.models_dist d USING (link_id) WHERE link_id = '$link'")
+read -r by_name_equal by_name_rows <<<"$by_name"
+[ "$by_name_equal" = "$by_name_rows" ] && [ "$by_name_rows" -gt 0 ] ||
+  die "the imported model should score as its payload: $by_name_equal of $by_name_rows probe rows equal"
+
+# Scoring ships too: a model passed as a parameter is evaluated on the shards.
+score_q="PREPARE s(bytea) AS SELECT count(*) FROM fdw_scaleout.link_metrics
+          WHERE insight.anomaly_score(\$1, $FEATURES) > 0.6"
+plan_score=$(coord -c "SET plan_cache_mode = force_generic_plan" -c "$score_q" -c "EXPLAIN (VERBOSE, COSTS OFF) EXECUTE s(NULL)")
+[ "$(grep -c 'Remote SQL: .*insight.anomaly_score(\$1::bytea' <<<"$plan_score" || true)" -eq 2 ] ||
+  die "anomaly_score with a model parameter should be pushed to both shards" "$plan_score"
+remote_n=$(coord <<SQL
+SET plan_cache_mode = force_generic_plan;
+$score_q;
+SELECT model AS m FROM fdw_scaleout.models_dist WHERE link_id = '$link' \gset
+EXECUTE s(:'m');
+SQL
+)
+local_n=$(coord -c "SELECT count(*) FROM fdw_scaleout.link_metrics_local
+                     WHERE insight.anomaly_score((SELECT model FROM fdw_scaleout.models_dist WHERE link_id = '$link'), $FEATURES) > 0.6")
+[ "$remote_n" = "$local_n" ] || die "scoring on the shards counted $remote_n rows above 0.6, locally $local_n"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "# $rows_local rows, $links_local links; shard 1 $rows_s1, shard 2 $rows_s2; 2 cores shared by the coordinator and both shards; load average at start $load; set-up (2 clusters, data generated and copied) $setup_s s, whole test $SECONDS s"
+echo "# pushed down to each shard: $remote_sql"
+echo "# train $links_local models (100 trees, 256 samples, seed 42), median of $RUNS, CREATE TABLE AS:"
+echo "#   1 node, serial:                          $t_serial ms"
+echo "#   1 node, 2 parallel workers:              $t_par ms ($(ratio "$t_serial" "$t_par")x serial)"
+echo "#   2 shards, pushed down, concurrent:       $t_dist ms ($(ratio "$t_serial" "$t_dist")x serial, $(ratio "$t_par" "$t_dist")x parallel)"
+echo "#   2 shards, pushed down, one after other:  $t_sync ms ($(ratio "$t_serial" "$t_sync")x serial)"
+echo "#   2 shards, rows to coordinator:           $t_nopw ms ($(ratio "$t_serial" "$t_nopw")x serial)"
+echo "# models: $links_local of $links_local byte-identical to 1 node serial (also without pushdown and with synchronous scans); parallel plan: $same_par identical, scores on $n_scored probe rows max |d| $par_max, mean |d| $par_mean, corr $par_corr"
+echo "# scoring pushed down with the model as a parameter: $remote_n rows above 0.6 on the shards = $local_n locally; imported shard model scores by name as its payload ($by_name_equal of $by_name_rows rows)"
