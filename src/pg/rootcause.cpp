@@ -411,6 +411,7 @@ INSIGHT_FUNCTION(insight_train_root_cause_classifier) {
     const auto [start, end] = rc::training_window(inc);
     bool any = false;
     for (size_t k = 0; k < views.size(); ++k) {
+      insight::pg::check_interrupts();
       const rc::View& view = views[k];
       std::vector<size_t> read = view.links;
       read.insert(read.end(), view.context.begin(), view.context.end());

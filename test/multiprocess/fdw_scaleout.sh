@@ -9,7 +9,7 @@
 # aggregation nothing is pushed down; a model passed as a parameter scores on the shards.
 # Reports training times: 2 shards (concurrent, one after the other, no pushdown) against one
 # node (serial and with 2 parallel workers), median of 3 each. docs/scaling.md explains.
-set -euo pipefail
+set -Eeuo pipefail
 source scripts/lib.sh
 
 DAYS=10 REMOTES=30 END_TIME='2026-11-01 00:00+00' # 4 × 30 = 120 links × 2,880 rows = 345,600
@@ -32,36 +32,64 @@ base=$(mktemp -d /tmp/pg_insight_fdw.XXXXXX)
 chmod 0755 "$base"
 shard_dir=("$base/s1" "$base/s2")
 shard_port=()
-cleanup() {
+drop_coordinator_objects() {
   coord -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS fdw_scaleout CASCADE" \
-    -c "DROP EXTENSION IF EXISTS postgres_fdw CASCADE" >/dev/null 2>&1 || true
+    -c "DROP SERVER IF EXISTS fdw_scaleout_shard1, fdw_scaleout_shard2 CASCADE"
+}
+created_fdw=false
+cleanup() {
+  trap - ERR
+  drop_coordinator_objects >/dev/null 2>&1 || true
+  if $created_fdw; then coord -c "DROP EXTENSION IF EXISTS postgres_fdw CASCADE" >/dev/null 2>&1 || true; fi
   for d in "${shard_dir[@]}"; do cluster_stop "$d"; done
   rm -rf "$base"
 }
 trap cleanup EXIT
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND"' ERR
 
-# ---- two shard clusters, each with pg_insight and an empty shard table ----
+# ---- two shard clusters, each with pg_insight and an empty shard table (started side by side) ----
+start_shard() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  [ "$(id -u)" -eq 0 ] && chown "$PG_RUN_USER" "$dir"
+  cluster_start "$dir" "$port" "lc_messages = 'C'" "synchronize_seqscans = off" &&
+    psql_at "$dir" "$port" -q -d postgres -c "CREATE DATABASE insight_shard" &&
+    psql_at "$dir" "$port" -q -d insight_shard -c "CREATE EXTENSION pg_insight" \
+      -c "CREATE TABLE public.link_metrics_shard (LIKE insight.link_metrics)"
+}
+shard_port[0]=$(pg_free_port 56300)
+shard_port[1]=$(pg_free_port $((shard_port[0] + 1)))
+pids=()
 for i in 0 1; do
-  mkdir -p "${shard_dir[$i]}"
-  [ "$(id -u)" -eq 0 ] && chown "$PG_RUN_USER" "${shard_dir[$i]}"
-  port=$(pg_free_port 56300)
-  cluster_start "${shard_dir[$i]}" "$port" "lc_messages = 'C'" "synchronize_seqscans = off" \
-    >/dev/null || die "shard $((i + 1)) did not start on port $port"
-  shard_port[$i]=$port
-  psql_at "${shard_dir[$i]}" "$port" -q -d postgres -c "CREATE DATABASE insight_shard"
-  psql_at "${shard_dir[$i]}" "$port" -q -d insight_shard -c "CREATE EXTENSION pg_insight" \
-    -c "CREATE TABLE public.link_metrics_shard (LIKE insight.link_metrics)"
+  start_shard "${shard_dir[$i]}" "${shard_port[$i]}" >"$base/start$i.log" 2>&1 &
+  pids+=($!)
+done
+for i in 0 1; do
+  wait "${pids[$i]}" || die "shard $((i + 1)) did not start on port ${shard_port[$i]}" "$(cat "$base/start$i.log")"
 done
 shard() { psql_at "${shard_dir[$1]}" "${shard_port[$1]}" -d insight_shard -q -tA "$@"; }
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- coordinator: the single-node table, the servers and the partitioned table ----
-coord -c "CREATE EXTENSION postgres_fdw" -c "CREATE SCHEMA fdw_scaleout" \
+drop_coordinator_objects # leftovers of an interrupted run
+if [ "$(coord -c "SELECT count(*) FROM pg_extension WHERE extname = 'postgres_fdw'")" = 0 ]; then
+  coord -c "CREATE EXTENSION postgres_fdw"
+  created_fdw=true
+fi
+coord -c "CREATE SCHEMA fdw_scaleout" \
   -c "CREATE TABLE fdw_scaleout.link_metrics_local (LIKE insight.link_metrics)" \
   -c "INSERT INTO fdw_scaleout.link_metrics_local
         SELECT * FROM insight._demo_link_metrics($DAYS, 42, '$END_TIME', 300, $REMOTES) ORDER BY link_id, ts" \
   -c "ANALYZE fdw_scaleout.link_metrics_local" \
-  -c "CREATE TABLE fdw_scaleout.link_metrics (LIKE insight.link_metrics) PARTITION BY HASH (link_id)"
+  -c "CREATE TABLE fdw_scaleout.link_metrics (LIKE insight.link_metrics) PARTITION BY HASH (link_id)" \
+  -c "CREATE TABLE fdw_scaleout.link_metrics_part (LIKE insight.link_metrics) PARTITION BY HASH (link_id)"
+# The single-node alternative: the same rows in 4 local hash partitions.
+for r in 0 1 2 3; do
+  coord -c "CREATE TABLE fdw_scaleout.link_metrics_part$r PARTITION OF fdw_scaleout.link_metrics_part
+              FOR VALUES WITH (MODULUS 4, REMAINDER $r)"
+done
+coord -c "INSERT INTO fdw_scaleout.link_metrics_part SELECT * FROM fdw_scaleout.link_metrics_local ORDER BY link_id, ts" \
+  -c "ANALYZE fdw_scaleout.link_metrics_part"
 for i in 0 1; do
   n=$((i + 1))
   coord -c "CREATE SERVER fdw_scaleout_shard$n FOREIGN DATA WRAPPER postgres_fdw
@@ -93,6 +121,8 @@ rows_dist=$(coord -c "SELECT count(*) FROM fdw_scaleout.link_metrics")
 
 TRAIN_DIST="SELECT link_id, $FIT AS model FROM fdw_scaleout.link_metrics GROUP BY link_id"
 TRAIN_LOCAL="SELECT link_id, $FIT AS model FROM fdw_scaleout.link_metrics_local GROUP BY link_id"
+TRAIN_PART="SELECT link_id, $FIT AS model FROM fdw_scaleout.link_metrics_part GROUP BY link_id"
+TRAIN_ONE="SELECT 'all'::text AS link_id, $FIT AS model FROM fdw_scaleout.link_metrics_local"
 explain() { coord -c "SET synchronize_seqscans = off; $1" -c "EXPLAIN (VERBOSE, COSTS OFF) $2"; }
 
 # ---- the plan: training pushed down to both shards ----
@@ -118,31 +148,61 @@ coord -c "ALTER SERVER fdw_scaleout_shard1 OPTIONS (ADD extensions 'pg_insight')
 plan_par=$(explain "SET max_parallel_workers_per_gather = 2;" "$TRAIN_LOCAL")
 grep -q "Partial HashAggregate\|Partial GroupAggregate" <<<"$plan_par" && grep -q "Gather" <<<"$plan_par" ||
   die "expected a Partial Aggregate under Gather for the single-node parallel plan" "$plan_par"
+plan_one=$(explain "SET max_parallel_workers_per_gather = 2;" "$TRAIN_ONE")
+grep -q "Partial Aggregate" <<<"$plan_one" && grep -q "Gather" <<<"$plan_one" ||
+  die "expected a Partial Aggregate under Gather for one model over the whole table" "$plan_one"
+# Local partitions, partitionwise: whole groups aggregated in parallel workers (Parallel Append).
+plan_part=$(explain "SET enable_partitionwise_aggregate = on; SET max_parallel_workers_per_gather = 2;" "$TRAIN_PART")
+[ "$(grep -c "HashAggregate" <<<"$plan_part" || true)" -eq 4 ] && grep -q "Parallel Append" <<<"$plan_part" &&
+  ! grep -q "Partial" <<<"$plan_part" ||
+  die "expected one full HashAggregate per local partition under Parallel Append" "$plan_part"
 
-# ---- timings: median of $RUNS, each run trains and stores all models (CREATE TABLE AS) ----
-timed() { # timed TABLE "SETs" QUERY → ms of CREATE TABLE fdw_scaleout.TABLE AS QUERY
+# ---- timings: median of $RUNS. Each run trains every model and keeps its md5 and size (the
+# payloads themselves, 24 MB, would add the same TOAST write to every variant) ----
+timed() { # timed TABLE "SETs" QUERY: CREATE TABLE fdw_scaleout.TABLE of (link_id, md5, bytes); ms in LAST_MS
   local out
   coord -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS fdw_scaleout.$1"
   out=$(psql -X -q -v ON_ERROR_STOP=1 -c "SET synchronize_seqscans = off; $2" -c '\timing on' \
-    -c "CREATE TABLE fdw_scaleout.$1 AS $3" 2>&1) || die "training into $1 failed" "$out"
-  sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -n1
+    -c "CREATE TABLE fdw_scaleout.$1 AS SELECT link_id, md5(model) AS md5, length(model) AS bytes FROM ($3) t" 2>&1) ||
+    die "training into $1 failed" "$out"
+  LAST_MS=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -n1)
+  [ -n "$LAST_MS" ] || die "no timing for $1" "$out"
 }
-median() { # median NAME "SETs" QUERY → median ms of $RUNS runs (the last run's table is kept)
-  local t=()
-  for _ in $(seq 1 "$RUNS"); do t+=("$(timed "$1" "$2" "$3")"); done
-  printf '%s\n' "${t[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p" | awk '{printf "%.0f", $1}'
+median() { # median TABLE "SETs" QUERY [RUNS]: median ms of RUNS runs in MEDIAN (the last run's table is kept)
+  local t=() runs=${4:-$RUNS}
+  for _ in $(seq 1 "$runs"); do
+    timed "$1" "$2" "$3"
+    t+=("$LAST_MS")
+  done
+  MEDIAN=$(printf '%s\n' "${t[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p" | awk '{printf "%.0f", $1}')
 }
-t_dist=$(median models_dist "SET enable_partitionwise_aggregate = on;" "$TRAIN_DIST")
-t_serial=$(median models_serial "SET max_parallel_workers_per_gather = 0;" "$TRAIN_LOCAL")
-t_par=$(median models_parallel "SET max_parallel_workers_per_gather = 2;" "$TRAIN_LOCAL")
-t_nopw=$(median models_nopw "SET enable_partitionwise_aggregate = off;" "$TRAIN_DIST")
+median hashes_serial "SET max_parallel_workers_per_gather = 0;" "$TRAIN_LOCAL"
+t_serial=$MEDIAN
+median hashes_parallel "SET max_parallel_workers_per_gather = 2;" "$TRAIN_LOCAL"
+t_par=$MEDIAN
+median hashes_part "SET enable_partitionwise_aggregate = on; SET max_parallel_workers_per_gather = 2;" "$TRAIN_PART"
+t_part=$MEDIAN
+median hashes_dist "SET enable_partitionwise_aggregate = on;" "$TRAIN_DIST"
+t_dist=$MEDIAN
+median hashes_nopw "SET enable_partitionwise_aggregate = off;" "$TRAIN_DIST" 1
+t_nopw=$MEDIAN
+median hash_one_serial "SET max_parallel_workers_per_gather = 0;" "$TRAIN_ONE"
+t_one_serial=$MEDIAN
+median hash_one_parallel "SET max_parallel_workers_per_gather = 2;" "$TRAIN_ONE"
+t_one_par=$MEDIAN
 coord -c "ALTER SERVER fdw_scaleout_shard1 OPTIONS (SET async_capable 'false')" \
   -c "ALTER SERVER fdw_scaleout_shard2 OPTIONS (SET async_capable 'false')"
 plan_sync=$(explain "SET enable_partitionwise_aggregate = on;" "$TRAIN_DIST")
 ! grep -q "Async" <<<"$plan_sync" || die "async_capable 'false' should give synchronous Foreign Scans" "$plan_sync"
-t_sync=$(median models_sync "SET enable_partitionwise_aggregate = on;" "$TRAIN_DIST")
+median hashes_sync "SET enable_partitionwise_aggregate = on;" "$TRAIN_DIST" 1
+t_sync=$MEDIAN
 
 # ---- end to end: one model per link, every model scores, same bytes as one node ----
+coord -c "ALTER SERVER fdw_scaleout_shard1 OPTIONS (SET async_capable 'true')" \
+  -c "ALTER SERVER fdw_scaleout_shard2 OPTIONS (SET async_capable 'true')" \
+  -c "SET synchronize_seqscans = off" -c "SET enable_partitionwise_aggregate = on" \
+  -c "CREATE TABLE fdw_scaleout.models_dist AS $TRAIN_DIST" \
+  -c "SET max_parallel_workers_per_gather = 2" -c "CREATE TABLE fdw_scaleout.models_parallel AS $TRAIN_LOCAL"
 check=$(coord -F ' ' -c "
   SELECT count(*), count(DISTINCT link_id), count(model),
          count(*) FILTER (WHERE insight.payload_info(model)->>'algorithm' = 'isolation_forest'
@@ -160,16 +220,22 @@ read -r n_scored links_scored in_range <<<"$scores"
 [ "$n_scored" -gt 0 ] && [ "$links_scored" = "$links_local" ] && [ "$in_range" = "$n_scored" ] ||
   die "every model should score its link's last day in (0, 1]: scored, links, in range: $scores"
 
-same() { coord -c "SELECT count(*) FILTER (WHERE a.model = b.model) FROM fdw_scaleout.$1 a JOIN fdw_scaleout.$2 b USING (link_id)"; }
-same_serial=$(same models_dist models_serial)
+same() { # how many links' models in fdw_scaleout.$1 (md5) equal the shard-trained ones
+  coord -c "SELECT count(*) FROM fdw_scaleout.models_dist d JOIN fdw_scaleout.$1 h USING (link_id) WHERE md5(d.model) = h.md5"
+}
+same_serial=$(same hashes_serial)
 [ "$same_serial" = "$links_local" ] ||
   die "shard-trained models should equal serial single-node models byte for byte: $same_serial of $links_local do"
-same_nopw=$(same models_dist models_nopw)
+same_dist=$(same hashes_dist)
+[ "$same_dist" = "$links_local" ] || die "two shard trainings differ: $same_dist of $links_local equal"
+same_nopw=$(same hashes_nopw)
 [ "$same_nopw" = "$links_local" ] || die "coordinator-trained (no pushdown) models differ: $same_nopw of $links_local equal"
-same_sync=$(same models_dist models_sync)
+same_part=$(same hashes_part)
+[ "$same_part" = "$links_local" ] || die "models from local partitions differ: $same_part of $links_local equal"
+same_sync=$(same hashes_sync)
 [ "$same_sync" = "$links_local" ] || die "synchronous-scan models differ: $same_sync of $links_local equal"
 # The parallel plan merges worker reservoirs: same rows, other order, so other per-tree samples.
-same_par=$(same models_dist models_parallel)
+same_par=$(coord -c "SELECT count(*) FROM fdw_scaleout.models_dist d JOIN fdw_scaleout.models_parallel q USING (link_id) WHERE d.model = q.model")
 par=$(coord -F ' ' -c "
   SELECT round(max(abs(a - b))::numeric, 4), round(avg(abs(a - b))::numeric, 4), round(corr(a, b)::numeric, 4)
     FROM (SELECT insight.anomaly_score(d.model, p.f) AS a, insight.anomaly_score(q.model, p.f) AS b
@@ -211,11 +277,13 @@ local_n=$(coord -c "SELECT count(*) FROM fdw_scaleout.link_metrics_local
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "# $rows_local rows, $links_local links; shard 1 $rows_s1, shard 2 $rows_s2; 2 cores shared by the coordinator and both shards; load average at start $load; set-up (2 clusters, data generated and copied) $setup_s s, whole test $SECONDS s"
 echo "# pushed down to each shard: $remote_sql"
-echo "# train $links_local models (100 trees, 256 samples, seed 42), median of $RUNS, CREATE TABLE AS:"
-echo "#   1 node, serial:                          $t_serial ms"
-echo "#   1 node, 2 parallel workers:              $t_par ms ($(ratio "$t_serial" "$t_par")x serial)"
-echo "#   2 shards, pushed down, concurrent:       $t_dist ms ($(ratio "$t_serial" "$t_dist")x serial, $(ratio "$t_par" "$t_dist")x parallel)"
-echo "#   2 shards, pushed down, one after other:  $t_sync ms ($(ratio "$t_serial" "$t_sync")x serial)"
-echo "#   2 shards, rows to coordinator:           $t_nopw ms ($(ratio "$t_serial" "$t_nopw")x serial)"
-echo "# models: $links_local of $links_local byte-identical to 1 node serial (also without pushdown and with synchronous scans); parallel plan: $same_par identical, scores on $n_scored probe rows max |d| $par_max, mean |d| $par_mean, corr $par_corr"
+echo "# train $links_local models (100 trees, 256 samples, seed 42), median of $RUNS (CREATE TABLE AS of each model's md5):"
+echo "#   1 node, serial:                                  $t_serial ms"
+echo "#   1 node, 2 parallel workers (Partial Aggregate):  $t_par ms ($(ratio "$t_serial" "$t_par")x serial)"
+echo "#   1 node, 4 local partitions, partitionwise:       $t_part ms ($(ratio "$t_serial" "$t_part")x serial)"
+echo "#   2 shards, pushed down, concurrent (async):       $t_dist ms ($(ratio "$t_serial" "$t_dist")x serial, $(ratio "$t_par" "$t_dist")x parallel)"
+echo "#   2 shards, pushed down, one after the other:      $t_sync ms (1 run; $(ratio "$t_serial" "$t_sync")x serial)"
+echo "#   2 shards, rows to the coordinator (no pushdown): $t_nopw ms (1 run; $(ratio "$t_serial" "$t_nopw")x serial)"
+echo "# one model over all $rows_local rows (no GROUP BY), median of $RUNS: serial $t_one_serial ms, 2 parallel workers $t_one_par ms ($(ratio "$t_one_serial" "$t_one_par")x)"
+echo "# models: $links_local of $links_local byte-identical to 1 node serial (and in every run of: shards, local partitions, no pushdown, synchronous scans); parallel plan: $same_par identical, scores on $n_scored probe rows max |d| $par_max, mean |d| $par_mean, corr $par_corr"
 echo "# scoring pushed down with the model as a parameter: $remote_n rows above 0.6 on the shards = $local_n locally; imported shard model scores by name as its payload ($by_name_equal of $by_name_rows rows)"

@@ -110,8 +110,10 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
   // Threshold: the (1 - contamination) quantile of the training sample's scores, as
   // scikit-learn sets offset_ from the training data.
   std::vector<double> scores(n);
+  // A row walks every tree: poll about every 64k tree walks (a few ms).
+  const size_t poll_every = std::max<size_t>(1, 65536 / static_cast<size_t>(forest.n_trees()));
   for (size_t i = 0; i < n; ++i) {
-    if ((i & 4095) == 0) poll(check);
+    if (i % poll_every == 0) poll(check);
     scores[i] = forest.score(&rows[i * d]);
   }
   const double threshold = quantile(scores, 1.0 - options.contamination);

@@ -111,7 +111,20 @@ TreeEnsemble TreeEnsemble::read(BinaryReader& r, size_t features) {
 }
 
 TreeEnsemble TreeEnsemble::from_xgboost_json(const std::string& text, size_t features, int group) {
-  const auto j = nlohmann::json::parse(text);  // XGBoost's own output: trusted, checked below
+  // XGBoost's own output: trusted, checked below.
+  return from_xgboost_model(nlohmann::json::parse(text), features, group);
+}
+
+std::vector<TreeEnsemble> TreeEnsemble::from_xgboost_json_groups(const std::string& text,
+                                                                 size_t features, int groups) {
+  const auto j = nlohmann::json::parse(text);
+  std::vector<TreeEnsemble> out;
+  out.reserve(static_cast<size_t>(groups));
+  for (int g = 0; g < groups; ++g) out.push_back(from_xgboost_model(j, features, g));
+  return out;
+}
+
+TreeEnsemble TreeEnsemble::from_xgboost_model(const nlohmann::json& j, size_t features, int group) {
   const auto& learner = j.at("learner");
   const auto objective = learner.at("objective").at("name").get<std::string>();
   if (objective != (group < 0 ? "reg:squarederror" : "multi:softprob"))

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -54,8 +55,12 @@ class TreeEnsemble {
   // (group -1: every tree), or one class's trees of multi:softprob (group = the class; the
   // prediction is that class's margin).
   static TreeEnsemble from_xgboost_json(const std::string& json, size_t features, int group = -1);
+  // Every class of a multi:softprob model (groups classes), from one parse of the JSON.
+  static std::vector<TreeEnsemble> from_xgboost_json_groups(const std::string& json,
+                                                            size_t features, int groups);
 
  private:
+  static TreeEnsemble from_xgboost_model(const nlohmann::json& model, size_t features, int group);
   void validate() const;  // throws CorruptPayload
   std::vector<TreeNode> nodes_;
   std::vector<uint32_t> roots_;  // tree t is nodes_[roots_[t] .. roots_[t + 1])

@@ -214,11 +214,8 @@ std::shared_ptr<RootCauseModel> RootCauseModel::train(const std::vector<Training
         json = b.json();
       },
       check);
-  std::vector<forecast::TreeEnsemble> classes;
-  for (size_t c = 0; c < kClassCount; ++c) {
-    classes.push_back(
-        forecast::TreeEnsemble::from_xgboost_json(json, kFeatureCount, static_cast<int>(c)));
-  }
+  std::vector<forecast::TreeEnsemble> classes = forecast::TreeEnsemble::from_xgboost_json_groups(
+      json, kFeatureCount, static_cast<int>(kClassCount));
   nlohmann::json counts_json = nlohmann::json::object();
   for (size_t c = 0; c < kClassCount; ++c)
     counts_json[std::string(pattern_name(static_cast<Pattern>(c)))] = counts[c];
