@@ -108,4 +108,61 @@ SELECT to_regclass('canary') IS NOT NULL AS canary_alive;
 SELECT insight.drop_model(n) FROM unnest(ARRAY['evil_anomaly', 'evil_rec', 'evil_sales']) n;
 DROP TABLE "evil""; DROP TABLE canary; --", canary;
 
+-- Crafted payloads (of the 3-tree model 'small' below). A forger who knows the format can
+-- recompute the checksum, so the checks behind it must hold alone: claimed sizes far beyond
+-- the bytes at hand, huge counts and indices written anywhere in the body, child indices
+-- pointing back at the root (self-referential trees), metadata nested 100,000 deep. Each payload is rejected with
+-- XX001 or is a valid model that scores (a tree walk that looped would never return: the
+-- statement_timeout would turn that into a failure here), and the backend's memory stays put.
+SET statement_timeout = '120s';
+CREATE FUNCTION pg_temp.crc32c(b bytea) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  crc bigint := 4294967295;
+BEGIN
+  FOR i IN 0 .. length(b) - 1 LOOP
+    crc := crc # get_byte(b, i);
+    FOR k IN 1 .. 8 LOOP
+      crc := CASE WHEN crc & 1 = 1 THEN (crc >> 1) # 2197175160 ELSE crc >> 1 END;
+    END LOOP;
+  END LOOP;
+  RETURN crc # 4294967295;
+END $$;
+CREATE FUNCTION pg_temp.le(v bigint, n int) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+  SELECT string_agg(set_byte('\x00'::bytea, 0, ((v >> (8 * i)) & 255)::int), ''::bytea ORDER BY i)
+    FROM generate_series(0, n - 1) i $$;
+-- The payload with its checksum recomputed: what a forger with the format in hand sends.
+CREATE FUNCTION pg_temp.seal(p bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+  SELECT substr(p, 1, 28) || pg_temp.le(pg_temp.crc32c(substr(p, 1, 28) || substr(p, 33)), 4) || substr(p, 33) $$;
+-- What loading and scoring a payload gives: scored, or the SQLSTATE it was rejected with.
+CREATE FUNCTION pg_temp.outcome(p bytea) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM insight.anomaly_score(p, ARRAY[1, 2]::float8[]);
+  RETURN 'scored';
+EXCEPTION WHEN data_corrupted OR invalid_parameter_value THEN
+  RETURN SQLSTATE;
+END $$;
+SELECT insight.isolation_forest_fit(ARRAY[x::float8, (x % 7)::float8], 3, 8, 1) AS small
+  FROM generate_series(1, 50) x \gset
+SELECT pg_temp.seal(:'small'::bytea) = :'small'::bytea AS resealing_is_exact;
+SELECT pg_temp.outcome(pg_temp.seal(:'small'::bytea)) AS sealed;
+SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmRSS:\s+(\d+)'))[1]::bigint AS rss_before \gset
+-- Huge: the header claims 2 GB of metadata or 2^62 bytes of body.
+SELECT pg_temp.outcome(pg_temp.seal(overlay(:'small'::bytea placing pg_temp.le(2147483647, 4) from 17))) AS huge_metadata,
+       pg_temp.outcome(pg_temp.seal(overlay(:'small'::bytea placing pg_temp.le(4611686018427387904, 8) from 21))) AS huge_body;
+-- At every body offset: a 64-bit count of 2^62, a 32-bit -1, a 32-bit 0 (a child index of the root).
+SELECT sum(get_byte(:'small'::bytea, 16 + i)::bigint << (8 * i)) AS meta_len FROM generate_series(0, 3) i \gset
+SELECT pg_temp.outcome(f) AS outcome, count(*)
+  FROM generate_series(32 + :meta_len, length(:'small'::bytea) - 8) o,
+       LATERAL (VALUES (pg_temp.seal(overlay(:'small'::bytea placing pg_temp.le(4611686018427387904, 8) from o + 1))),
+                       (pg_temp.seal(overlay(:'small'::bytea placing '\xffffffff'::bytea from o + 1))),
+                       (pg_temp.seal(overlay(:'small'::bytea placing '\x00000000'::bytea from o + 1)))) v(f)
+ GROUP BY 1 ORDER BY 1;
+-- Metadata nested 100,000 deep (the reader allows 64): rejected, no stack overflow.
+SELECT sum(get_byte(:'small'::bytea, 20 + i)::bigint << (8 * i)) AS body_len FROM generate_series(0, 7) i \gset
+SELECT pg_temp.outcome(pg_temp.seal(substr(:'small'::bytea, 1, 16) || pg_temp.le(200000, 4) || pg_temp.le(:body_len, 8)
+         || '\x00000000'::bytea || convert_to(repeat('[', 100000) || repeat(']', 100000), 'UTF8')
+         || substr(:'small'::bytea, 33 + :meta_len))) AS deep_metadata;
+SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmRSS:\s+(\d+)'))[1]::bigint - :rss_before < 65536 AS memory_bounded;
+RESET statement_timeout;
+
 DROP ROLE sec_analyst, sec_admin, sec_nobody;
