@@ -34,6 +34,26 @@ SELECT p.proname, p.proconfig
  WHERE p.pronamespace = 'insight'::regnamespace AND p.prosecdef
  ORDER BY 1;
 
+-- The catalog in one view: the write privileges any role holds on its tables (only
+-- admins' INSERT on anomaly_events, which detect_*(persist => true) writes as the caller),
+-- on its sequences, and which SECURITY DEFINER functions (the only way to write the rest)
+-- each role may run: analysts none, admins the lifecycle ones; the internal writers
+-- (_store_model, _deploy_model_id, _lock_name) only the functions that call them.
+SELECT c.relname, r.role, pr.priv
+  FROM pg_class c, (VALUES ('insight_analyst'), ('insight_admin'), ('sec_nobody')) r(role),
+       (VALUES ('INSERT'), ('UPDATE'), ('DELETE'), ('TRUNCATE')) pr(priv)
+ WHERE c.relnamespace = 'insight'::regnamespace AND c.relkind = 'r'
+   AND c.relname IN ('models', 'model_names', 'deployments', 'training_runs', 'anomaly_events')
+   AND has_table_privilege(r.role, c.oid, pr.priv)
+ ORDER BY 1, 2, 3;
+SELECT c.relname, has_sequence_privilege('insight_admin', c.oid, 'USAGE') AS admin,
+       has_sequence_privilege('insight_analyst', c.oid, 'USAGE') AS analyst
+  FROM pg_class c WHERE c.relnamespace = 'insight'::regnamespace AND c.relkind = 'S' ORDER BY 1;
+SELECT p.oid::regprocedure AS definer_function,
+       has_function_privilege('insight_analyst', p.oid, 'EXECUTE') AS analyst,
+       has_function_privilege('insight_admin', p.oid, 'EXECUTE') AS admin
+  FROM pg_proc p WHERE p.pronamespace = 'insight'::regnamespace AND p.prosecdef ORDER BY 1::text;
+
 -- The analyst reads and inspects, but may not train, deploy, roll back, drop or import.
 SET ROLE sec_analyst;
 SELECT count(*) AS versions FROM insight.models WHERE name = 'sec_model';
@@ -75,6 +95,41 @@ SELECT m.version, d.action, d.deployed_by FROM insight.deployments d JOIN insigh
  WHERE d.name = 'sec_model' ORDER BY d.deployment_id;
 SELECT insight.drop_model('sec_model') AS dropped;
 RESET ROLE;
+
+-- A role without SELECT on a source relation can neither train on it nor read it through an
+-- evaluation function or a retrain (42501), and nothing is written.
+CREATE TABLE sec_secret AS
+SELECT g::float8 AS x, 'u' || (g % 10) AS u, 'i' || (g % 7) AS i,
+       timestamptz '2026-01-01 00:00+00' + g * interval '1 day' AS t, g % 17 = 0 AS label
+  FROM generate_series(1, 200) g;
+CREATE TABLE sec_secret_incidents AS SELECT * FROM insight.incidents;
+SELECT name, version FROM insight.train_anomaly_detector('sec_secret_model', 'sec_secret', ARRAY['x']);
+SELECT count(*) AS versions_before FROM insight.models \gset
+SET ROLE sec_admin;
+SELECT insight.train_anomaly_detector('sec_s1', 'sec_secret', ARRAY['x']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.train_forecaster('sec_s2', 'sec_secret', 't', 'x');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.train_recommender('sec_s3', 'sec_secret', 'u', 'i');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.train_root_cause_classifier('sec_s4', 'sec_secret_incidents');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight.retrain('sec_secret_model');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM insight.evaluate_anomaly_detector('sec_secret_model', 'sec_secret', 'label');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM insight.evaluate_forecaster('sec_secret', 't', 'x');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM insight.evaluate_recommender('sec_secret', 'u', 'i', 't');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SET ROLE sec_analyst;
+SELECT count(*) FROM insight.evaluate_anomaly_detector('sec_secret_model', 'sec_secret', 'label');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT count(*) = :versions_before AS nothing_written FROM insight.models;
+SELECT insight.drop_model('sec_secret_model') AS dropped;
+DROP TABLE sec_secret, sec_secret_incidents;
 
 -- Hostile identifiers: relation and column names with quotes, semicolons and comments are
 -- resolved through the catalog and quoted, never pasted into SQL text; the canary survives.
