@@ -7,23 +7,40 @@
 --   promote => 'if_better' stores the new version and deploys it only if its validation
 --   metric is not worse than the live version's; insight.training_runs.promoted records the
 --   decision, its message the figures.
+--   train_recommender(..., validate): a held-out validation metric for recommenders.
 \echo Use "ALTER EXTENSION pg_insight UPDATE TO '0.2.0'" to load this file. \quit
 
 -- true: the run's version was deployed by the promote-if-better policy; false: it was
 -- kept, not deployed; NULL: no policy applied (deployment as the call's deploy option said).
 ALTER TABLE insight.training_runs ADD COLUMN promoted bool;
 
+-- validate => true: the learner is also trained on four fifths of each user's items and
+-- ranks the held-out fifth; models.metrics gets validation_ndcg_at_10 (and recall, the
+-- popularity baseline's ndcg, the users scored). Training takes about twice as long.
+DROP FUNCTION insight.train_recommender(text, regclass, text, text, text, text, int, bool, int,
+                                        float8, float8, int, int, int, int);
+CREATE FUNCTION insight.train_recommender(name text, source regclass, user_column text,
+    item_column text, weight_column text DEFAULT NULL, algorithm text DEFAULT 'als',
+    factors int DEFAULT 64, deploy bool DEFAULT true, iterations int DEFAULT 15,
+    regularization float8 DEFAULT 0.3, alpha float8 DEFAULT 1, neighbors int DEFAULT NULL,
+    min_user_interactions int DEFAULT 1, min_item_interactions int DEFAULT 1, seed int DEFAULT 42,
+    validate bool DEFAULT false)
+  RETURNS insight.training_result
+  AS 'MODULE_PATHNAME', 'insight_train_recommender' LANGUAGE C VOLATILE;
+
 -- The validation metric of a task's models, read from models.metrics: forecasters' mean
 -- rolling-origin backtest MASE (lower is better), root-cause classifiers' accuracy
--- cross-validated by incident (higher is better). Anomaly detectors (trained without labels)
--- and recommenders have none: metric is NULL. value is NULL when metrics lack it.
+-- cross-validated by incident, recommenders' held-out ndcg@10 (validate => true; higher is
+-- better). Anomaly detectors, trained without labels, have none: metric is NULL. value is
+-- NULL when metrics lack it.
 CREATE FUNCTION insight._validation_metric(task text, metrics jsonb,
     OUT metric text, OUT value float8, OUT lower_is_better bool)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
   SELECT v.metric,
          CASE WHEN jsonb_typeof(metrics -> v.metric) = 'number' THEN (metrics ->> v.metric)::float8 END,
          v.lower_is_better
-    FROM (SELECT CASE task WHEN 'forecast' THEN 'mase' WHEN 'root_cause' THEN 'cv_accuracy' END AS metric,
+    FROM (SELECT CASE task WHEN 'forecast' THEN 'mase' WHEN 'root_cause' THEN 'cv_accuracy'
+                           WHEN 'recommend' THEN 'validation_ndcg_at_10' END AS metric,
                  task = 'forecast' AS lower_is_better) v
 $$;
 
@@ -41,8 +58,9 @@ BEGIN
     RAISE EXCEPTION 'model "%" has no validation metric to compare versions by', name
       USING ERRCODE = '22023',
             DETAIL = format('Its task is %s. Forecasters are compared by their backtest mase, '
-                            'root-cause classifiers by their cross-validated accuracy; anomaly '
-                            'detectors (trained without labels) and recommenders have none.', task),
+                            'root-cause classifiers by their cross-validated accuracy, recommenders '
+                            'by their held-out ndcg@10; anomaly detectors (trained without labels) '
+                            'have none.', task),
             HINT = 'Use promote => ''always''.';
   END IF;
 END
@@ -137,7 +155,8 @@ BEGIN
              p->>'weight_column', p->>'algorithm', (p->>'factors')::int, dep,
              (p->>'iterations')::int, (p->>'regularization')::float8, (p->>'alpha')::float8,
              (p->>'neighbors')::int, (p->>'min_user_interactions')::int,
-             (p->>'min_item_interactions')::int, (p->>'seed')::int);
+             (p->>'min_item_interactions')::int, (p->>'seed')::int,
+             promote = 'if_better' OR coalesce((p->>'validate')::bool, false));
     WHEN 'root_cause' THEN
       r := insight.train_root_cause_classifier(name, src, dep);
   END CASE;
@@ -209,9 +228,13 @@ $$;
 
 REVOKE EXECUTE ON FUNCTION insight._validation_metric(text, jsonb), insight._check_promote(text, text, text),
     insight._promote_if_better(bigint), insight.retrain(text, text), insight.retrain_all(text),
-    insight.schedule_retraining(text, text, text)
+    insight.schedule_retraining(text, text, text),
+    insight.train_recommender(text, regclass, text, text, text, text, int, bool, int, float8,
+                              float8, int, int, int, int, bool)
   FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION insight._validation_metric(text, jsonb), insight._check_promote(text, text, text),
     insight._promote_if_better(bigint), insight.retrain(text, text), insight.retrain_all(text),
-    insight.schedule_retraining(text, text, text)
+    insight.schedule_retraining(text, text, text),
+    insight.train_recommender(text, regclass, text, text, text, text, int, bool, int, float8,
+                              float8, int, int, int, int, bool)
   TO insight_admin;

@@ -100,6 +100,35 @@ SELECT insight.schedule_retraining('ret_anomaly', '0 3 * * *', promote => 'if_be
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) = :versions_before AS nothing_written FROM insight.models;
 
+-- Recommenders are compared by a held-out ndcg@10: retrain(promote => 'if_better') trains
+-- with validate => true (the live version, trained without it, has no metric to compare, so
+-- the first validated version goes live; the same data then give the same metric, not worse).
+RESET ROLE;
+CREATE TABLE baskets AS
+SELECT 'u' || u AS customer, 'i' || ((u * 7 + k * 13 + (u * k) % 11) % 60) AS item
+  FROM generate_series(1, 300) u, generate_series(1, 8) k;
+CREATE TABLE two_rows AS SELECT * FROM (VALUES ('u1', 'i1'), ('u2', 'i2')) t(customer, item);
+GRANT SELECT ON baskets, two_rows TO ret_admin;
+SET ROLE ret_admin;
+SET client_min_messages = warning;
+SELECT version, metrics ? 'validation_ndcg_at_10' AS validated
+  FROM insight.train_recommender('ret_rec', 'baskets', 'customer', 'item', factors => 8);
+SELECT version, (metrics->>'validation_ndcg_at_10')::float8 BETWEEN 0 AND 1 AS validated,
+       (metrics->>'validation_users')::int AS users, (metrics ? 'validation_popularity_ndcg_at_10') AS baseline
+  FROM insight.retrain('ret_rec', promote => 'if_better');
+SELECT version FROM insight.retrain('ret_rec', promote => 'if_better');
+-- Too little data to hold anything out: trained, but without a metric, and so not promoted.
+SELECT version, metrics->>'validation_skipped' AS skipped
+  FROM insight.train_recommender('ret_tiny', 'two_rows', 'customer', 'item', algorithm => 'popularity', validate => true);
+SELECT version FROM insight.retrain('ret_tiny', promote => 'if_better');
+RESET client_min_messages;
+SELECT m.name, m.version, r.promoted, regexp_replace(r.message, '[0-9]+\.[0-9]+', 'x', 'g') AS message,
+       m.model_id = insight.live_model_id(m.name) AS live
+  FROM insight.training_runs r JOIN insight.models m USING (model_id)
+ WHERE m.name IN ('ret_rec', 'ret_tiny') ORDER BY r.run_id;
+-- retrain(promote => 'always') keeps validating a model trained with validate => true.
+SELECT version, metrics ? 'validation_ndcg_at_10' AS validated FROM insight.retrain('ret_rec');
+
 -- Scheduling needs pg_cron in this database (the multi-process test pg_cron runs it for real).
 SELECT insight.schedule_retraining('ret_anomaly', '0 3 * * *');
 \echo :LAST_ERROR_SQLSTATE

@@ -169,6 +169,10 @@ void check_weight(const InteractionSpec& spec, std::string_view user, std::strin
                          "a view, then train on the view.");
 }
 
+// The held-out validation of validate => true.
+constexpr size_t kValidationK = 10;
+constexpr double kValidationFraction = 0.2;
+
 struct Built {
   insight::recommend::Interactions data;
   int64_t rows_skipped_null = 0;
@@ -247,6 +251,9 @@ INSIGHT_FUNCTION(insight_train_recommender) {
   const uint32_t min_user = positive_arg(fcinfo, 12, "min_user_interactions");
   const uint32_t min_item = positive_arg(fcinfo, 13, "min_item_interactions");
   o.seed = static_cast<uint64_t>(static_cast<uint32_t>(insight::pg::int4_arg(fcinfo, 14, "seed")));
+  // validate: an argument since 0.2.0 (0.1.0's SQL declares 15).
+  const bool validate =
+      PG_NARGS() > 15 && !insight::pg::arg_is_null(fcinfo, 15) && PG_GETARG_BOOL(15);
 
   Built built = build_interactions(spec, min_user, min_item);
   if (built.data.by_user.nnz() == 0 && built.rows_read > 0 && (min_user > 1 || min_item > 1))
@@ -262,6 +269,19 @@ INSIGHT_FUNCTION(insight_train_recommender) {
       built.rows_skipped_null + static_cast<int64_t>(built.data.rows_dropped);
   const size_t users = built.data.users.size(), items = built.data.items.size(),
                pairs = built.data.by_user.nnz();
+  // The validation metric (for promote => 'if_better'): a held-out fifth of each user's
+  // items, ranked by the same learner trained on the rest.
+  // Data too small to hold anything out give no metric (and a note why), not an error.
+  std::optional<insight::recommend::Evaluation> validation;
+  std::string validation_skipped;
+  if (validate) {
+    try {
+      validation = insight::recommend::holdout_evaluate(built.data, o, kValidationK,
+                                                        kValidationFraction, o.seed, kCheck);
+    } catch (const InvalidParameter& e) {
+      validation_skipped = e.what();
+    }
+  }
   auto model = insight::recommend::fit_recommender(std::move(built.data), o, kCheck);
   insight::Payload payload = insight::recommend::recommend_payload(*model);
   model.reset();
@@ -279,7 +299,8 @@ INSIGHT_FUNCTION(insight_train_recommender) {
       {"neighbors", o.neighbors > 0 ? nlohmann::json(o.neighbors) : nlohmann::json(nullptr)},
       {"min_user_interactions", min_user},
       {"min_item_interactions", min_item},
-      {"seed", o.seed}};
+      {"seed", o.seed},
+      {"validate", validate}};
   nlohmann::json metrics = {{"users", users},
                             {"items", items},
                             {"interactions", pairs},
@@ -291,6 +312,14 @@ INSIGHT_FUNCTION(insight_train_recommender) {
   request.name = name;
   request.payload = insight::encode_payload(payload);
   metrics["payload_bytes"] = request.payload.size();
+  if (validation) {
+    metrics["validation_ndcg_at_10"] = validation->model.ndcg;
+    metrics["validation_recall_at_10"] = validation->model.recall;
+    metrics["validation_popularity_ndcg_at_10"] = validation->popularity.ndcg;
+    metrics["validation_users"] = validation->model.users;
+  } else if (validate) {
+    metrics["validation_skipped"] = validation_skipped;
+  }
   request.features = {spec.user_column, spec.item_column};
   if (spec.weight_column) request.features.push_back(*spec.weight_column);
   request.source = spec.source.qualified;

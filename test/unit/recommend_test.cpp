@@ -427,6 +427,32 @@ TEST(Evaluation, AlsBeatsPopularityOnCommunities) {
     EXPECT_TRUE(v >= 0 && v <= 1);
 }
 
+// Without timestamps (train_recommender's validate): a seeded fifth of each user's pairs is
+// held out; the learner still beats popularity on the communities, the same seed gives the
+// same figures, another seed another split.
+TEST(Evaluation, HoldoutWithoutTimestampsIsSeededAndSeparatesLearners) {
+  const Interactions data = planted();
+  TrainOptions o;
+  o.method = Method::Als;
+  o.factors = 4;
+  const Evaluation a = holdout_evaluate(data, o, 5, 0.2, 1);
+  EXPECT_EQ(a.train_events + a.test_events, data.by_user.nnz());
+  const double share = static_cast<double>(a.test_events) / static_cast<double>(data.by_user.nnz());
+  EXPECT_GT(share, 0.1);
+  EXPECT_LT(share, 0.3);
+  EXPECT_GT(a.model.users, 40u);
+  EXPECT_GT(a.model.ndcg, 1.5 * a.popularity.ndcg);
+  const Evaluation same = holdout_evaluate(data, o, 5, 0.2, 1);
+  EXPECT_EQ(same.model.ndcg, a.model.ndcg);
+  EXPECT_EQ(same.test_events, a.test_events);
+  const Evaluation other = holdout_evaluate(data, o, 5, 0.2, 2);
+  EXPECT_NE(other.model.ndcg, a.model.ndcg);
+  // One pair per user leaves nothing to learn from: no user to score.
+  InteractionBuilder b;
+  for (int u = 0; u < 10; ++u) b.add(id('u', u), id('i', u), 1);
+  EXPECT_THROW(holdout_evaluate(b.build(), o, 5, 0.2, 1), InvalidParameter);
+}
+
 TEST(Evaluation, PerUserSplitKeepsBasketsWholeAndGlobalCutoffScoresNewUsers) {
   EventLog log;
   // u1: day 1 {a}, day 2 {b, c}: the cut (position ⌊0.5·3⌋ = 1) is day 2, both b and c held out.

@@ -182,4 +182,28 @@ Evaluation evaluate(const EventLog& log, const TrainOptions& options, size_t k,
   return out;
 }
 
+Evaluation holdout_evaluate(const Interactions& data, const TrainOptions& options, size_t k,
+                            double test_fraction, uint64_t seed, const InterruptCheck& check) {
+  // A pair's place in its user's order: splitmix64's finaliser of (user, item) and the seed,
+  // as a non-negative time.
+  auto order = [seed](uint64_t u, uint64_t i) {
+    uint64_t z = (u << 32 | i) + seed * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return static_cast<int64_t>((z ^ (z >> 31)) >> 1);
+  };
+  EventLog log;
+  const Csr& m = data.by_user;
+  for (uint32_t u = 0; u < m.rows; ++u) {
+    if ((u & 1023) == 0) poll(check);
+    for (uint32_t p = m.indptr[u]; p < m.indptr[u + 1]; ++p) {
+      const uint32_t i = m.indices[p];
+      log.add(data.users[u], data.items[i], order(u, i), m.values.empty() ? 1.0 : m.values[p]);
+    }
+  }
+  SplitOptions split;
+  split.test_fraction = test_fraction;
+  return evaluate(log, options, k, split, check);
+}
+
 }  // namespace insight::recommend

@@ -78,4 +78,11 @@ void score_list(const std::vector<uint32_t>& list, const std::vector<uint32_t>& 
 Evaluation evaluate(const EventLog& log, const TrainOptions& options, size_t k,
                     const SplitOptions& split, const InterruptCheck& check = {});
 
+// Validation on data without timestamps (what train_recommender records as its validation
+// metric): per user, the pairs are ordered by a hash of (user, item, seed) and the last
+// test_fraction of them held out, as evaluate() would cut by time; a user with a single pair
+// stays in training only. Deterministic for the same data, options and seed.
+Evaluation holdout_evaluate(const Interactions& data, const TrainOptions& options, size_t k,
+                            double test_fraction, uint64_t seed, const InterruptCheck& check = {});
+
 }  // namespace insight::recommend

@@ -1,0 +1,437 @@
+// libFuzzer target for the forecasting series builder and what consumes its output
+// (scripts/run-fuzz runs it in `make test`).
+//
+// The input decodes (fuzz_rows.hpp) into options and a sequence of (group, time, value) rows,
+// each of which may be NULL in any column. They go through the path of src/pg/forecast.cpp:
+//   1. the SQL aggregate `SELECT g, (t)::date, sum(v::numeric)::float8, count(v), count(*)
+//      ... GROUP BY 1, 2` — replayed here on the decoded rows (NULL groups and days are groups
+//      of their own; a day group whose values are all NULL has a NULL sum);
+//   2. build_series(): the row loop (NULL key/day/sum skipped and counted, an infinite date
+//      rejected), then the daily, zero-filled grid per group up to the relation's last day,
+//      with its span and calendar checks. This is a line-by-line replica of the PostgreSQL
+//      layer's code, which cannot be linked here (it includes postgres.h); keep it in step;
+//   3. the core: train_forecast_payload() (train_forecaster) or one Evaluator per series,
+//      merged (evaluate_forecaster), with small horizons and folds, and only when the series
+//      are short enough for a run to stay in the millisecond range.
+// insight::InvalidParameter is the expected outcome of bad data and is caught. Everything
+// else — another exception (InternalError and CorruptPayload included), a crash, an
+// ASan/UBSan report, a broken invariant below — aborts, and libFuzzer saves the input.
+//
+// Invariants checked: rows used + skipped = rows read; rows used = rows with a group, a day
+// and a value; series keys strictly increasing, each series non-empty, ending on the
+// relation's last day, at most 100 years long, its cells the exact daily sums (0 elsewhere);
+// training accounts for every series (trained + skipped, and the skipped are exactly the
+// short ones under 'auto'); the payload it returns encodes, loads back (a freshly trained
+// model must never be "corrupt"), and the loaded model has the same series, days and
+// horizon, and forecasts consecutive days with lower ≤ value ≤ upper (all finite for
+// realistically sized data); optionally, training on two threads gives the same bytes as on
+// one; evaluation scores account for every series, with finite metrics and coverage in [0, 1].
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <typeinfo>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/forecast/backtest.hpp"
+#include "core/forecast/features.hpp"
+#include "core/forecast/forecast_model.hpp"
+#include "core/model/model.hpp"
+#include "core/model/payload.hpp"
+#include "fuzz_rows.hpp"
+
+namespace {
+
+using insight::forecast::Learner;
+using insight::forecast::SeriesData;
+
+// As in src/pg/forecast.cpp.
+constexpr int64_t kPgEpochDay = 10957;
+constexpr int64_t kMaxSeriesDays = 36525;
+
+// Resource limits of the harness (not of the code under test).
+constexpr size_t kMaxRows = 4096;
+constexpr size_t kMaxGridCells = size_t{1} << 21;  // 16 MiB of doubles across all series
+// Training and evaluation run only on at most this many days in all (a learner's fit costs
+// about its series length; 'auto' fits all six, several times over).
+constexpr size_t kTrainCells = 160;
+// Values up to this size are "realistic": forecasts from them must be finite.
+constexpr double kRealistic = 1e9;
+
+struct Cancelled {};  // what a cancelled query's interrupt check throws (PgError in the server)
+
+struct Options {
+  std::optional<Learner> learner;
+  int horizon = 7, folds = 1;
+  bool grouped = false, evaluate = false, two_threads = false;
+  double confidence = 0.9;
+  unsigned cancel_after = 0;  // evaluate: the interrupt check throws at this call (0: never)
+};
+
+struct Row {
+  bool key_null, time_null, value_null;
+  std::string key;
+  fuzzrows::Time time;
+  double value;
+};
+
+Options decode_options(fuzzrows::Reader& r) {
+  Options o;
+  const uint8_t l = r.u8();
+  if (l % 8 < 6) o.learner = static_cast<Learner>(l % 8);
+  o.horizon = 1 + r.u8() % 14;
+  o.folds = 1 + r.u8() % 3;
+  const uint8_t f = r.u8();
+  o.grouped = f & 1;
+  o.evaluate = f & 2;
+  o.two_threads = f & 4;
+  static constexpr double kConfidence[4] = {0.9, 0.5, 0.999, 0.01};
+  o.confidence = kConfidence[(f >> 4) & 3];
+  o.cancel_after = (f & 8) ? 1 + r.u8() % 64 : 0;
+  return o;
+}
+
+std::vector<Row> decode_rows(fuzzrows::Reader& r, bool grouped) {
+  std::vector<Row> rows;
+  while (!r.empty() && rows.size() < kMaxRows) {
+    Row row;
+    const uint8_t flags = r.u8();
+    row.key = r.str();
+    row.time = r.time();
+    row.value = r.f64();
+    // Without a group column the SQL groups by the literal '': never NULL, always "".
+    row.key_null = grouped && (flags & 1);
+    if (!grouped) row.key.clear();
+    row.time_null = flags & 2;
+    row.value_null = flags & 4;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// ---- step 1: the SQL aggregate ----
+
+struct DayGroup {  // one output row of the GROUP BY
+  bool key_null = false;
+  std::string key;
+  bool day_null = false, day_finite = true;
+  int64_t day = 0;  // core day number (days since 1970-01-01) when finite
+  bool sum_null = true;
+  double sum = 0;
+  int64_t used = 0, all = 0;
+};
+
+std::vector<DayGroup> aggregate(const std::vector<Row>& rows) {
+  // Group identity: (key or NULL, day or NULL or ±infinity).
+  using Id = std::tuple<bool, std::string, bool, int, int64_t>;
+  std::map<Id, DayGroup> groups;
+  for (const Row& row : rows) {
+    const int inf = row.time_null || row.time.finite ? 0 : (row.time.micros < 0 ? -1 : 1);
+    const int64_t day = row.time_null || !row.time.finite ? 0 : row.time.day + kPgEpochDay;
+    const Id id{row.key_null, row.key_null ? std::string() : row.key, row.time_null, inf, day};
+    DayGroup& g = groups[id];
+    g.key_null = row.key_null;
+    g.key = std::get<1>(id);
+    g.day_null = row.time_null;
+    g.day_finite = inf == 0;
+    g.day = day;
+    ++g.all;
+    if (!row.value_null) {
+      ++g.used;
+      g.sum = g.sum_null ? row.value : g.sum + row.value;
+      g.sum_null = false;
+    }
+  }
+  std::vector<DayGroup> out;
+  for (auto& [id, g] : groups) out.push_back(std::move(g));
+  return out;
+}
+
+// ---- step 2: build_series() of src/pg/forecast.cpp ----
+
+struct BuiltSeries {
+  std::vector<SeriesData> series;
+  int64_t rows_used = 0, rows_skipped = 0;
+  int64_t last_day = 0;
+};
+
+// nullopt: the harness's own memory limit was hit (the server would allocate it).
+std::optional<BuiltSeries> build_series(const std::vector<DayGroup>& result, bool grouped) {
+  struct Day {
+    int64_t day;
+    double sum;
+  };
+  std::map<std::string, std::vector<Day>> groups;
+  BuiltSeries out;
+  int64_t last_day = INT64_MIN;
+  for (const DayGroup& r : result) {
+    if (r.key_null || r.day_null || r.sum_null) {
+      out.rows_skipped += r.all;
+      continue;
+    }
+    if (!r.day_finite)
+      throw insight::InvalidParameter("time column \"t\" holds an infinite date", "",
+                                      "Filter the rows with a view, then train on the view.");
+    out.rows_used += r.used;
+    out.rows_skipped += r.all - r.used;
+    groups[r.key].push_back(Day{r.day, r.sum});
+    last_day = std::max(last_day, r.day);
+  }
+  size_t cells = 0;
+  for (auto& [key, days] : groups) {
+    std::sort(days.begin(), days.end(), [](const Day& a, const Day& b) { return a.day < b.day; });
+    const int64_t first = days.front().day;
+    const int64_t length = last_day - first + 1;
+    if (length > kMaxSeriesDays)
+      throw insight::InvalidParameter(
+          (grouped ? "group \"" + key + "\"" : std::string("the series")) + " spans " +
+              std::to_string(length) + " days",
+          "A series may span at most " + std::to_string(kMaxSeriesDays) + " days (100 years).");
+    if (!insight::forecast::valid_day(first) || !insight::forecast::valid_day(last_day + 367))
+      throw insight::InvalidParameter("dates must lie between 0001-01-01 and 9998-12-31");
+    cells += static_cast<size_t>(length);
+    if (cells > kMaxGridCells) return std::nullopt;
+    SeriesData s;
+    s.key = key;
+    s.first_day = first;
+    s.values.assign(static_cast<size_t>(length), 0.0);
+    for (const Day& d : days) s.values[static_cast<size_t>(d.day - first)] = d.sum;
+    out.series.push_back(std::move(s));
+  }
+  out.last_day = last_day;
+  return out;
+}
+
+bool same_double(double a, double b) {
+  return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b));
+}
+
+void check_built(const std::vector<Row>& rows, const BuiltSeries& b, bool grouped) {
+  FUZZ_CHECK(b.rows_used + b.rows_skipped == static_cast<int64_t>(rows.size()),
+             "used %lld + skipped %lld != %zu rows", static_cast<long long>(b.rows_used),
+             static_cast<long long>(b.rows_skipped), rows.size());
+  // Independently: the exact daily sums of the rows with a group, a day and a value.
+  std::map<std::pair<std::string, int64_t>, double> sums;
+  int64_t complete = 0;
+  for (const Row& row : rows) {
+    if (row.key_null || row.time_null || row.value_null) continue;
+    ++complete;
+    auto [it, fresh] = sums.try_emplace({row.key, row.time.day + kPgEpochDay}, row.value);
+    if (!fresh) it->second += row.value;
+  }
+  FUZZ_CHECK(b.rows_used == complete, "rows used %lld, rows with group, day and value %lld",
+             static_cast<long long>(b.rows_used), static_cast<long long>(complete));
+  FUZZ_CHECK(grouped || b.series.size() <= 1, "ungrouped: %zu series", b.series.size());
+  size_t cells_with_rows = 0;
+  for (size_t i = 0; i < b.series.size(); ++i) {
+    const SeriesData& s = b.series[i];
+    FUZZ_CHECK(grouped || s.key.empty(), "ungrouped series with a key");
+    FUZZ_CHECK(i == 0 || b.series[i - 1].key < s.key, "series keys not strictly increasing");
+    FUZZ_CHECK(!s.values.empty(), "empty series");
+    FUZZ_CHECK(s.values.size() <= static_cast<size_t>(kMaxSeriesDays), "series too long");
+    FUZZ_CHECK(s.first_day + static_cast<int64_t>(s.values.size()) - 1 == b.last_day,
+               "series \"%s\" does not end on the last day", s.key.c_str());
+    FUZZ_CHECK(insight::forecast::valid_day(s.first_day) &&
+                   insight::forecast::valid_day(b.last_day + 367),
+               "series outside the calendar range");
+    const auto first = sums.lower_bound({s.key, INT64_MIN});
+    FUZZ_CHECK(first != sums.end() && first->first.first == s.key &&
+                   first->first.second == s.first_day,
+               "series \"%s\" does not start on its first day", s.key.c_str());
+    for (size_t t = 0; t < s.values.size(); ++t) {
+      const auto it = sums.find({s.key, s.first_day + static_cast<int64_t>(t)});
+      if (it == sums.end()) {
+        FUZZ_CHECK(same_double(s.values[t], 0.0), "a day without rows is not 0");
+      } else {
+        ++cells_with_rows;
+        FUZZ_CHECK(same_double(s.values[t], it->second), "cell %zu of \"%s\" is not its daily sum",
+                   t, s.key.c_str());
+      }
+    }
+  }
+  FUZZ_CHECK(cells_with_rows == sums.size(), "%zu daily sums, %zu placed", sums.size(),
+             cells_with_rows);
+}
+
+// ---- step 3: the core ----
+
+size_t total_days(const BuiltSeries& b) {
+  size_t n = 0;
+  for (const SeriesData& s : b.series) n += s.values.size();
+  return n;
+}
+
+bool realistic(const std::vector<SeriesData>& series) {
+  for (const SeriesData& s : series)
+    for (double v : s.values)
+      if (!(std::fabs(v) <= kRealistic)) return false;
+  return true;
+}
+
+// train_forecaster: train, encode, load back, forecast.
+void train(const BuiltSeries& built, const Options& o) {
+  if (built.series.empty()) return;  // "relation ... has no rows with both ... set"
+  insight::forecast::TrainOptions to;
+  to.learner = o.learner;
+  to.horizon = o.horizon;
+  to.folds = o.folds;
+  to.threads = 1;
+  insight::forecast::TrainSummary summary;
+  insight::Payload payload;
+  try {
+    payload = insight::forecast::train_forecast_payload(built.series, o.grouped, to, {}, summary);
+  } catch (const insight::InvalidParameter&) {
+    return;
+  }
+  const size_t n = built.series.size();
+  FUZZ_CHECK(summary.series + summary.skipped_series == n, "trained %zu + skipped %zu != %zu",
+             summary.series, summary.skipped_series, n);
+  size_t short_series = 0;
+  for (const SeriesData& s : built.series)
+    short_series += s.values.size() < insight::forecast::kMinFallbackHistory ? 1 : 0;
+  if (o.learner) {
+    FUZZ_CHECK(summary.skipped_series == 0, "an explicit learner skipped series");
+    const size_t needed = insight::forecast::min_history(*o.learner) +
+                          static_cast<size_t>(o.horizon) * static_cast<size_t>(o.folds);
+    for (const SeriesData& s : built.series)
+      FUZZ_CHECK(s.values.size() >= needed, "trained a %zu-day series, %zu needed",
+                 s.values.size(), needed);
+  } else {
+    FUZZ_CHECK(summary.skipped_series == short_series, "'auto' skipped %zu, %zu are short",
+               summary.skipped_series, short_series);
+  }
+  FUZZ_CHECK(payload.task == insight::Task::Forecast, "wrong task");
+  FUZZ_CHECK(payload.algorithm == insight::forecast::forecast_algorithm(o.learner),
+             "wrong algorithm tag");
+
+  const std::vector<uint8_t> bytes = insight::encode_payload(payload);
+  insight::ModelPtr model;
+  try {
+    model = insight::load_model(bytes.data(), bytes.size());
+  } catch (const insight::Error& e) {
+    FUZZ_CHECK(false, "a freshly trained forecaster does not load: %s (%s)", e.what(),
+               e.detail().c_str());
+  }
+  const auto* f = dynamic_cast<const insight::forecast::ForecastModel*>(model.get());
+  FUZZ_CHECK(f != nullptr, "loaded model is not a forecaster");
+  FUZZ_CHECK(f->grouped() == o.grouped && f->trained_horizon() == o.horizon &&
+                 f->trained_folds() == o.folds,
+             "loaded model options differ");
+  FUZZ_CHECK(f->series().size() == summary.series, "loaded %zu series, trained %zu",
+             f->series().size(), summary.series);
+  const bool check_finite = realistic(built.series);
+  size_t forecasts = 0;
+  for (const insight::forecast::SeriesFit& s : f->series()) {
+    const auto it = std::lower_bound(
+        built.series.begin(), built.series.end(), s.key,
+        [](const SeriesData& a, const std::string& k) { return a.key < k; });
+    FUZZ_CHECK(it != built.series.end() && it->key == s.key, "unknown series key in model");
+    FUZZ_CHECK(s.first_day == it->first_day && s.days == it->values.size(),
+               "series \"%s\": days differ", s.key.c_str());
+    FUZZ_CHECK(s.next_day() == built.last_day + 1, "series does not continue the last day");
+    FUZZ_CHECK(!o.learner || s.learner == *o.learner, "model uses another learner");
+    FUZZ_CHECK(s.residuals.size() == static_cast<size_t>(o.horizon), "residual steps");
+    FUZZ_CHECK(f->find(s.key) == &s, "find() does not find series \"%s\"", s.key.c_str());
+    if (forecasts++ == 3) continue;  // a few series are enough
+    for (int h : {1, o.horizon + 3}) {
+      const auto points = f->forecast(s, h, o.confidence);
+      FUZZ_CHECK(points.size() == static_cast<size_t>(h), "forecast of %zu points, %d asked",
+                 points.size(), h);
+      for (size_t k = 0; k < points.size(); ++k) {
+        const auto& p = points[k];
+        FUZZ_CHECK(p.day == s.next_day() + static_cast<int64_t>(k), "forecast days not consecutive");
+        if (check_finite)
+          FUZZ_CHECK(std::isfinite(p.value) && std::isfinite(p.lower) && std::isfinite(p.upper),
+                     "non-finite forecast from data within ±%g (learner %d, step %zu: %g [%g, %g])",
+                     kRealistic, static_cast<int>(s.learner), k, p.value, p.lower, p.upper);
+        if (std::isfinite(p.value) && std::isfinite(p.lower) && std::isfinite(p.upper))
+          FUZZ_CHECK(p.lower <= p.value && p.value <= p.upper,
+                     "interval does not hold the forecast: %g [%g, %g]", p.value, p.lower,
+                     p.upper);
+      }
+    }
+  }
+
+  if (o.two_threads && n > 1) {  // the same model, bit for bit, whatever the thread count
+    to.threads = 2;
+    insight::forecast::TrainSummary again;
+    const std::vector<uint8_t> other = insight::encode_payload(
+        insight::forecast::train_forecast_payload(built.series, o.grouped, to, {}, again));
+    FUZZ_CHECK(other == bytes, "two threads trained a different model");
+  }
+}
+
+// evaluate_forecaster: one evaluator per series, merged in order.
+void evaluate(const BuiltSeries& built, const Options& o) {
+  if (built.series.empty()) return;
+  unsigned calls = 0;
+  const insight::InterruptCheck check = [&calls, &o] {
+    if (o.cancel_after != 0 && ++calls >= o.cancel_after) throw Cancelled{};
+  };
+  insight::forecast::Evaluator total(o.learner, o.horizon, o.folds, o.confidence);
+  try {
+    for (const SeriesData& s : built.series) {
+      insight::forecast::Evaluator e(o.learner, o.horizon, o.folds, o.confidence);
+      e.add(s.first_day, s.values, check);
+      total.merge(e);
+    }
+  } catch (const insight::InvalidParameter&) {
+    return;
+  } catch (const Cancelled&) {
+    return;
+  }
+  const insight::forecast::Evaluation result = total.result();
+  FUZZ_CHECK(result.scores.size() == 1 + (o.learner ? 0 : insight::forecast::all_learners().size()),
+             "%zu scores", result.scores.size());
+  FUZZ_CHECK(result.skipped + result.scores[0].series == built.series.size(),
+             "evaluated %zu + skipped %zu != %zu series", result.scores[0].series, result.skipped,
+             built.series.size());
+  const bool check_finite = realistic(built.series);
+  for (const auto& s : result.scores) {
+    FUZZ_CHECK(s.series <= result.scores[0].series, "a candidate scored on more series");
+    if (s.series == 0) continue;
+    FUZZ_CHECK(!(s.coverage < 0) && !(s.coverage > 1), "coverage %g", s.coverage);
+    if (check_finite)
+      FUZZ_CHECK(std::isfinite(s.mae) && std::isfinite(s.rmse) && std::isfinite(s.smape) &&
+                     !(s.mae < 0) && !(s.rmse < 0) && !(s.smape < 0) && s.coverage >= 0,
+                 "%s: mae %g rmse %g smape %g mase %g coverage %g", s.algorithm.c_str(), s.mae,
+                 s.rmse, s.smape, s.mase, s.coverage);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzzrows::Reader r(data, size);
+  const Options o = decode_options(r);
+  const std::vector<Row> rows = decode_rows(r, o.grouped);
+  std::optional<BuiltSeries> built;
+  try {
+    built = build_series(aggregate(rows), o.grouped);
+  } catch (const insight::InvalidParameter&) {
+    return 0;
+  }
+  if (!built) return 0;
+  check_built(rows, *built, o.grouped);
+  if (total_days(*built) > kTrainCells) return 0;
+  try {
+    if (o.evaluate)
+      evaluate(*built, o);
+    else
+      train(*built, o);
+  } catch (const insight::InvalidParameter&) {
+    FUZZ_CHECK(false, "InvalidParameter escaped where none is expected");
+  } catch (const insight::Error& e) {
+    FUZZ_CHECK(false, "unexpected %s (SQLSTATE %s): %s | %s", typeid(e).name(), e.sqlstate(),
+               e.what(), e.detail().c_str());
+  } catch (const std::exception& e) {
+    FUZZ_CHECK(false, "unexpected %s: %s", typeid(e).name(), e.what());
+  }
+  return 0;
+}
