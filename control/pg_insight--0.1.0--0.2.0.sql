@@ -8,6 +8,7 @@
 --   metric is not worse than the live version's; insight.training_runs.promoted records the
 --   decision, its message the figures.
 --   train_recommender(..., validate): a held-out validation metric for recommenders.
+--   anomaly_score and is_anomaly take numeric[], int[] and bigint[] feature arrays too.
 \echo Use "ALTER EXTENSION pg_insight UPDATE TO '0.2.0'" to load this file. \quit
 
 -- true: the run's version was deployed by the promote-if-better policy; false: it was
@@ -225,6 +226,36 @@ BEGIN
   RETURN job;
 END
 $$;
+
+-- Literal arrays (ARRAY[1.5, 2] is numeric[], ARRAY[1, 2] int[]) and integer columns matched
+-- float8[] and the anyelement row form equally well: "function is not unique". These take
+-- them as they are.
+CREATE FUNCTION insight.anomaly_score(name text, features numeric[]) RETURNS float8
+  LANGUAGE sql STABLE STRICT PARALLEL SAFE
+  RETURN insight.anomaly_score(name, features::float8[]);
+CREATE FUNCTION insight.anomaly_score(name text, features int[]) RETURNS float8
+  LANGUAGE sql STABLE STRICT PARALLEL SAFE
+  RETURN insight.anomaly_score(name, features::float8[]);
+CREATE FUNCTION insight.anomaly_score(name text, features bigint[]) RETURNS float8
+  LANGUAGE sql STABLE STRICT PARALLEL SAFE
+  RETURN insight.anomaly_score(name, features::float8[]);
+CREATE FUNCTION insight.is_anomaly(name text, features numeric[]) RETURNS boolean
+  LANGUAGE sql STABLE STRICT PARALLEL SAFE
+  RETURN insight.is_anomaly(name, features::float8[]);
+CREATE FUNCTION insight.is_anomaly(name text, features int[]) RETURNS boolean
+  LANGUAGE sql STABLE STRICT PARALLEL SAFE
+  RETURN insight.is_anomaly(name, features::float8[]);
+CREATE FUNCTION insight.is_anomaly(name text, features bigint[]) RETURNS boolean
+  LANGUAGE sql STABLE STRICT PARALLEL SAFE
+  RETURN insight.is_anomaly(name, features::float8[]);
+REVOKE EXECUTE ON FUNCTION insight.anomaly_score(text, numeric[]), insight.anomaly_score(text, int[]),
+    insight.anomaly_score(text, bigint[]), insight.is_anomaly(text, numeric[]),
+    insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[])
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION insight.anomaly_score(text, numeric[]), insight.anomaly_score(text, int[]),
+    insight.anomaly_score(text, bigint[]), insight.is_anomaly(text, numeric[]),
+    insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[])
+  TO insight_analyst, insight_admin;
 
 REVOKE EXECUTE ON FUNCTION insight._validation_metric(text, jsonb), insight._check_promote(text, text, text),
     insight._promote_if_better(bigint), insight.retrain(text, text), insight.retrain_all(text),

