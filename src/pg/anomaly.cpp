@@ -238,8 +238,10 @@ INSIGHT_FUNCTION(insight_if_deserialfn) {
 namespace {
 // The final state's model payload (read-only: a final function may run more than once).
 Datum payload_of(const FitState& state) {
+  insight::anomaly::TrainOptions options = state.options;
+  options.threads = insight::pg::training_threads();
   const auto payload =
-      insight::anomaly::train_anomaly_payload(state.reservoir, state.options, {}, kCheck);
+      insight::anomaly::train_anomaly_payload(state.reservoir, options, {}, kCheck);
   const auto bytes = insight::encode_payload(payload);
   return insight::pg::bytea_datum(bytes.data(), bytes.size());
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/common/error.hpp"
+#include "core/common/parallel.hpp"
 #include "core/common/stats.hpp"
 
 namespace insight::anomaly {
@@ -109,13 +110,19 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
 
   // Threshold: the (1 - contamination) quantile of the training sample's scores, as
   // scikit-learn sets offset_ from the training data.
+  // Blocks of rows on the training threads (each score depends on its row alone, so the
+  // result does not depend on the threads); a block is about 64k tree walks (a few ms), and
+  // the workers poll between blocks.
   std::vector<double> scores(n);
-  // A row walks every tree: poll about every 64k tree walks (a few ms).
-  const size_t poll_every = std::max<size_t>(1, 65536 / static_cast<size_t>(forest.n_trees()));
-  for (size_t i = 0; i < n; ++i) {
-    if (i % poll_every == 0) poll(check);
-    scores[i] = forest.score(&rows[i * d]);
-  }
+  const size_t block = std::max<size_t>(1, 65536 / static_cast<size_t>(forest.n_trees()));
+  parallel_for(
+      (n + block - 1) / block, options.threads,
+      [&](size_t b, const InterruptCheck& poll_worker) {
+        poll(poll_worker);
+        for (size_t i = b * block; i < std::min(n, (b + 1) * block); ++i)
+          scores[i] = forest.score(&rows[i * d]);
+      },
+      check);
   const double threshold = quantile(scores, 1.0 - options.contamination);
 
   Payload p;

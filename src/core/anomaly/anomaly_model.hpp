@@ -18,6 +18,7 @@ struct TrainOptions {
   ForestParams forest;
   double contamination = 0.05;  // (0, 0.5]
   bool standardize = true;
+  unsigned threads = 0;  // scoring the sample for the threshold; 0 = one per core
 };
 
 struct RobustScaler {
