@@ -156,6 +156,12 @@ SELECT count(*) FROM insight.evaluate_forecaster('shop_a', 'day', 'amount', fold
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM insight.evaluate_forecaster('tiny_a', 'day', 'amount');
 \echo :LAST_ERROR_SQLSTATE
+-- Daily sums beyond ±1e15 would overflow the learners: refused, by training and evaluation.
+CREATE TEMP VIEW huge_a AS SELECT day, CASE WHEN day = (SELECT max(day) FROM shop_a) THEN 1e300 ELSE amount END AS amount FROM shop_a;
+SELECT insight.train_forecaster('huge', 'huge_a', 'day', 'amount');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM insight.evaluate_forecaster('huge_a', 'day', 'amount', horizon => 7, folds => 2);
+\echo :LAST_ERROR_SQLSTATE
 -- An anomaly model is not a forecaster.
 SELECT (insight.train_anomaly_detector('not_a_forecaster', 'shop_a', ARRAY['amount'])).task;
 SELECT count(*) FROM insight.forecast('not_a_forecaster');

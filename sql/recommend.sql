@@ -128,6 +128,9 @@ SELECT insight.train_recommender('bad', 'negative', 'customer', 'item', 'quantit
 CREATE TEMP VIEW not_a_number AS SELECT customer, item, CASE WHEN item = 'i07' THEN 'NaN'::float8 ELSE 1 END AS w FROM purchases;
 SELECT insight.train_recommender('bad', 'not_a_number', 'customer', 'item', 'w');
 \echo :LAST_ERROR_SQLSTATE
+CREATE TEMP VIEW too_heavy AS SELECT customer, item, CASE WHEN item = 'i07' THEN 1e16 ELSE 1 END AS w FROM purchases;
+SELECT insight.train_recommender('bad', 'too_heavy', 'customer', 'item', 'w');
+\echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM insight.recommend('rec_als', 'u03', 0);
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM insight.recommend('rec_als', 'u03', 1001);

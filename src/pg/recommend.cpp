@@ -158,15 +158,16 @@ std::string check_columns(const InteractionSpec& s) {
 // without the column's name).
 void check_weight(const InteractionSpec& spec, std::string_view user, std::string_view item,
                   double weight) {
-  const char* what = std::isnan(weight)       ? "NaN"
-                     : weight < 0             ? "a negative value"
-                     : !std::isfinite(weight) ? "an infinite value"
-                                              : nullptr;
+  const char* what = std::isnan(weight)                                ? "NaN"
+                     : weight < 0                                      ? "a negative value"
+                     : !std::isfinite(weight)                          ? "an infinite value"
+                     : weight > insight::recommend::kMaxWeight         ? "a value above 1e15"
+                                                                       : nullptr;
   if (what == nullptr) return;
   throw InvalidParameter("weight column \"" + spec.weight_column.value_or("") + "\" has " + what,
                          "user \"" + std::string(user) + "\", item \"" + std::string(item) + "\"",
-                         "Weights must be finite and not negative; filter or transform them in "
-                         "a view, then train on the view.");
+                         "Weights must be finite, not negative and at most 1e15; filter or "
+                         "transform them in a view, then train on the view.");
 }
 
 // The held-out validation of validate => true.

@@ -85,6 +85,32 @@ TEST(ForecastModel, ExplicitLearnerTooShortNamesTheGroupAndLength) {
   }
 }
 
+// Found by the series fuzzer: huge finite sums overflowed the learners (infinite splits,
+// refused XGBoost labels, states the loader rejected). Beyond ±1e15 they are refused up front,
+// by training and by evaluation; a subnormal mean no longer upsets XGBoost's base_score.
+TEST(ForecastModel, DailySumsBeyondTheRangeAreRefusedNotOverflowed) {
+  TrainOptions o;
+  TrainSummary summary;
+  for (const double huge : {1.1e15, -1e300, 1.7976931348623157e308}) {
+    auto s = make("x", 120, 1);
+    s.values[60] = huge;
+    try {
+      train_forecast_payload({s}, false, o, {}, summary);
+      FAIL() << "expected InvalidParameter for " << huge;
+    } catch (const InvalidParameter& e) {
+      EXPECT_NE(std::string(e.what()).find("beyond"), std::string::npos) << e.what();
+    }
+    Evaluator ev(std::nullopt, 14, 3, 0.9);
+    EXPECT_THROW(ev.add(s.first_day, s.values, {}), InvalidParameter);
+  }
+  auto edge = make("x", 120, 1);
+  edge.values[60] = 1e15;  // the bound itself trains
+  EXPECT_NO_THROW(train_forecast_payload({edge}, false, o, {}, summary));
+  SeriesData tiny{"", 19000, std::vector<double>(120, 8e-308)};
+  o.learner = Learner::GradientBoosting;
+  EXPECT_NO_THROW(train_forecast_payload({tiny}, false, o, {}, summary));
+}
+
 TEST(ForecastModel, TrainingIsDeterministicAcrossThreadCounts) {
   TrainOptions o;
   o.horizon = 7;

@@ -98,7 +98,17 @@ TEST(Interactions, RejectsNegativeAndNonFiniteWeights) {
   EXPECT_THROW(b.add("u", "i", -1), InvalidParameter);
   EXPECT_THROW(b.add("u", "i", std::nan("")), InvalidParameter);
   EXPECT_THROW(b.add("u", "i", INFINITY), InvalidParameter);
+  EXPECT_THROW(b.add("u", "i", 1.1e15), InvalidParameter);  // factors overflowed float
   EXPECT_EQ(b.entries(), 0u);
+  // A sum that is 0 as the stored float is a zero weight: the pair is dropped, not stored
+  // as 0 (found by the interactions fuzzer).
+  b.add("u", "i", 4.9e-324);
+  b.add("u", "j", 1e15);
+  const Interactions d = b.build();
+  ASSERT_EQ(d.by_user.nnz(), 1u);
+  EXPECT_EQ(d.items, std::vector<std::string>{"j"});
+  EXPECT_GT(d.by_user.values[0], 0.0f);
+  EXPECT_EQ(d.rows_dropped, 1u);
 }
 
 TEST(Interactions, TransposeIsTheSameMatrixByColumn) {

@@ -253,6 +253,11 @@ struct SeriesErrors {
 
 void Evaluator::add(int64_t first_day, const std::vector<double>& series,
                     const InterruptCheck& check) {
+  for (double v : series)
+    if (!series_value_ok(v))
+      throw InvalidParameter("a daily sum is not finite or beyond ±1e15", "got " + format_number(v),
+                             "Evaluate in a coarser unit (thousands, millions), or filter the "
+                             "outliers in a view.");
   const auto h = static_cast<size_t>(horizon_), k = static_cast<size_t>(folds_);
   const size_t inner = learner_ ? min_history(*learner_) + h * k : kMinFallbackHistory;
   if (series.size() < inner + h * k) {

@@ -8,6 +8,7 @@
 // never narrower than step h − 1's — so they widen with the step.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,6 +23,13 @@ namespace insight::forecast {
 // The shortest series 'auto' accepts: below it, even the seasonal-naive fallback has no
 // residuals to size its intervals with.
 constexpr size_t kMinFallbackHistory = 14;
+
+// The largest magnitude of a daily value the learners take: they square, sum and smooth
+// values, and gradient boosting works in float; within ±1e15 every step stays finite (a
+// larger value once gave infinite splits, a refused XGBoost label, and models whose own
+// loader rejected their state). Daily sums beyond it, or not finite, are an InvalidParameter.
+constexpr double kMaxSeriesValue = 1e15;
+inline bool series_value_ok(double v) noexcept { return std::abs(v) <= kMaxSeriesValue; }
 
 // Range checks shared by training, forecasting and evaluation: InvalidParameter naming the
 // argument and its allowed range.

@@ -112,8 +112,12 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
     if (!valid_day(s.first_day) || !valid_day(s.first_day + static_cast<int64_t>(s.values.size()) + 366))
       throw InvalidParameter("dates must lie between 0001-01-01 and 9998-12-31");
     for (double v : s.values)
-      if (!std::isfinite(v))
-        throw InvalidParameter("the daily sums of " + series_label(s, grouped) + " are not finite");
+      if (!series_value_ok(v))
+        throw InvalidParameter("the daily sums of " + series_label(s, grouped) +
+                                   " are not finite or beyond ±1e15",
+                               "got " + format_number(v),
+                               "Forecast in a coarser unit (thousands, millions), or filter "
+                               "the outliers in a view and train on the view.");
   }
   // An explicit learner needs its history for every series: fail before any work.
   if (options.learner) {

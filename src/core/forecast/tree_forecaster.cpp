@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -105,6 +106,8 @@ TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<
   double mean = 0;
   for (double v : y) mean += v;
   mean /= static_cast<double>(y.size());
+  // XGBoost reads base_score as a float: a mean below float's smallest normal is 0 to it.
+  if (std::abs(mean) < static_cast<double>(std::numeric_limits<float>::min())) mean = 0;
   xgb::DMatrix d;
   xgb::check(XGDMatrixCreateFromMat(Xf.data(), y.size(), features, std::nanf(""), &d.h));
   xgb::check(XGDMatrixSetFloatInfo(d.h, "label", yf.data(), y.size()));

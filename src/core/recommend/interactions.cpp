@@ -48,8 +48,8 @@ uint32_t IdTable::intern(std::string_view id) {
 }
 
 void check_weight(std::string_view user, std::string_view item, double weight) {
-  if (!std::isfinite(weight) || weight < 0)
-    throw InvalidParameter("weights must be finite and not negative",
+  if (!std::isfinite(weight) || weight < 0 || weight > kMaxWeight)
+    throw InvalidParameter("weights must be finite, not negative and at most 1e15",
                            "user \"" + std::string(user) + "\", item \"" + std::string(item) +
                                "\" has weight " + format_number(weight));
 }
@@ -107,6 +107,10 @@ Interactions InteractionBuilder::build(uint32_t min_user_items, uint32_t min_ite
   entries_.clear();
   entries_.shrink_to_fit();
 
+  // A pair counts when its summed weight is positive as the float the matrix stores (a sum
+  // of subnormal weights rounds to 0 there and is dropped like a zero weight).
+  for (Pair& p : pairs)
+    if (!(static_cast<float>(p.weight) > 0)) p.weight = 0;
   std::vector<uint32_t> item_users(items_.ids.size(), 0), user_items(users_.ids.size(), 0);
   for (const Pair& p : pairs)
     if (p.weight > 0) ++item_users[p.item];
@@ -131,7 +135,7 @@ Interactions InteractionBuilder::build(uint32_t min_user_items, uint32_t min_ite
   for (const Pair& p : pairs) {
     const uint32_t u = user_map[p.user], i = item_map[p.item];
     if (u == kNone || i == kNone || !(p.weight > 0)) continue;
-    kept.emplace_back(u, i, static_cast<float>(std::min<double>(p.weight, 3.0e38)));
+    kept.emplace_back(u, i, static_cast<float>(p.weight));
     out.rows_used += p.rows;
   }
   out.rows_dropped = total_rows - out.rows_used;

@@ -42,7 +42,11 @@ struct IdTable {
   uint32_t intern(std::string_view id);
 };
 
-// InvalidParameter naming the user and item unless weight is finite and ≥ 0.
+// InvalidParameter naming the user and item unless weight is finite, ≥ 0 and ≤ kMaxWeight.
+// The largest weight of one row: sums of such weights stay far inside float, where the
+// matrix keeps them, and the learners' factors stay finite (weights near float's maximum
+// once gave infinite factors).
+constexpr double kMaxWeight = 1e15;
 void check_weight(std::string_view user, std::string_view item, double weight);
 
 class InteractionBuilder {
