@@ -158,11 +158,11 @@ std::string check_columns(const InteractionSpec& s) {
 // without the column's name).
 void check_weight(const InteractionSpec& spec, std::string_view user, std::string_view item,
                   double weight) {
-  const char* what = std::isnan(weight)                                ? "NaN"
-                     : weight < 0                                      ? "a negative value"
-                     : !std::isfinite(weight)                          ? "an infinite value"
-                     : weight > insight::recommend::kMaxWeight         ? "a value above 1e15"
-                                                                       : nullptr;
+  const char* what = std::isnan(weight)                        ? "NaN"
+                     : weight < 0                              ? "a negative value"
+                     : !std::isfinite(weight)                  ? "an infinite value"
+                     : weight > insight::recommend::kMaxWeight ? "a value above 1e15"
+                                                               : nullptr;
   if (what == nullptr) return;
   throw InvalidParameter("weight column \"" + spec.weight_column.value_or("") + "\" has " + what,
                          "user \"" + std::string(user) + "\", item \"" + std::string(item) + "\"",

@@ -81,7 +81,8 @@ TEST(ForecastModel, ExplicitLearnerTooShortNamesTheGroupAndLength) {
     FAIL() << "expected InvalidParameter";
   } catch (const InvalidParameter& e) {
     EXPECT_NE(std::string(e.what()).find("group \"y\""), std::string::npos) << e.what();
-    EXPECT_EQ(e.detail(), "50 days found, 86 needed (44 to train, then 3 backtest folds of 14 days)");
+    EXPECT_EQ(e.detail(),
+              "50 days found, 86 needed (44 to train, then 3 backtest folds of 14 days)");
   }
 }
 
@@ -129,7 +130,8 @@ TEST(ForecastModel, EveryTruncationOrFlipIsCorruptNeverACrash) {
   o.horizon = 3;
   o.folds = 1;
   TrainSummary summary;
-  const Payload p = train_forecast_payload({make("a", 60, 1), make("b", 20, 2)}, true, o, {}, summary);
+  const Payload p =
+      train_forecast_payload({make("a", 60, 1), make("b", 20, 2)}, true, o, {}, summary);
   for (size_t cut = 0; cut < p.body.size(); cut += 7) {
     Payload t = p;
     t.body.resize(cut);
@@ -151,12 +153,11 @@ TEST(Parallel, RunsEveryItemOnceAndPropagatesTheFirstError) {
   std::vector<std::atomic<int>> hits(100);
   parallel_for(100, 2, [&](size_t i, const InterruptCheck&) { hits[i]++; }, {});
   for (auto& h : hits) EXPECT_EQ(h.load(), 1);
-  EXPECT_THROW(parallel_for(
-                   100, 2,
-                   [&](size_t i, const InterruptCheck&) {
-                     if (i == 50) throw InvalidParameter("item 50");
-                   },
-                   {}),
+  EXPECT_THROW(parallel_for(100, 2,
+                            [&](size_t i, const InterruptCheck&) {
+                              if (i == 50) throw InvalidParameter("item 50");
+                            },
+                            {}),
                InvalidParameter);
 }
 

@@ -115,14 +115,13 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
   // the workers poll between blocks.
   std::vector<double> scores(n);
   const size_t block = std::max<size_t>(1, 65536 / static_cast<size_t>(forest.n_trees()));
-  parallel_for(
-      (n + block - 1) / block, options.threads,
-      [&](size_t b, const InterruptCheck& poll_worker) {
-        poll(poll_worker);
-        for (size_t i = b * block; i < std::min(n, (b + 1) * block); ++i)
-          scores[i] = forest.score(&rows[i * d]);
-      },
-      check);
+  parallel_for((n + block - 1) / block, options.threads,
+               [&](size_t b, const InterruptCheck& poll_worker) {
+                 poll(poll_worker);
+                 for (size_t i = b * block; i < std::min(n, (b + 1) * block); ++i)
+                   scores[i] = forest.score(&rows[i * d]);
+               },
+               check);
   const double threshold = quantile(scores, 1.0 - options.contamination);
 
   Payload p;

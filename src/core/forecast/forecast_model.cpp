@@ -67,7 +67,8 @@ ForecastModel::ForecastModel(Algorithm algorithm, nlohmann::json meta, int horiz
   // In memory, tree nodes take 20 bytes for 16 serialized: state_bytes · 1.5 is an upper bound.
   bytes_ = sizeof(*this) + json_memory_bytes(this->meta()) + state_bytes + state_bytes / 2;
   for (const SeriesFit& s : series_) {
-    bytes_ += sizeof(SeriesFit) + s.key.capacity() + s.candidates.capacity() * sizeof(CandidateMetrics);
+    bytes_ +=
+        sizeof(SeriesFit) + s.key.capacity() + s.candidates.capacity() * sizeof(CandidateMetrics);
     for (const auto& r : s.residuals) bytes_ += sizeof(r) + r.capacity() * sizeof(double);
     bytes_ += 128;  // the learner object itself
   }
@@ -77,8 +78,9 @@ size_t ForecastModel::memory_bytes() const { return bytes_; }
 
 const SeriesFit* ForecastModel::find(const std::string& key) const {
   if (!grouped_) return series_.empty() ? nullptr : &series_[0];
-  const auto it = std::lower_bound(series_.begin(), series_.end(), key,
-                                   [](const SeriesFit& s, const std::string& k) { return s.key < k; });
+  const auto it =
+      std::lower_bound(series_.begin(), series_.end(), key,
+                       [](const SeriesFit& s, const std::string& k) { return s.key < k; });
   return it != series_.end() && it->key == key ? &*it : nullptr;
 }
 
@@ -109,15 +111,16 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   for (size_t i = 1; i < series.size(); ++i)
     if (series[i].key == series[i - 1].key) throw InternalError("duplicate group key");
   for (const SeriesData& s : series) {
-    if (!valid_day(s.first_day) || !valid_day(s.first_day + static_cast<int64_t>(s.values.size()) + 366))
+    if (!valid_day(s.first_day) ||
+        !valid_day(s.first_day + static_cast<int64_t>(s.values.size()) + 366))
       throw InvalidParameter("dates must lie between 0001-01-01 and 9998-12-31");
     for (double v : s.values)
       if (!series_value_ok(v))
-        throw InvalidParameter("the daily sums of " + series_label(s, grouped) +
-                                   " are not finite or beyond ±1e15",
-                               "got " + format_number(v),
-                               "Forecast in a coarser unit (thousands, millions), or filter "
-                               "the outliers in a view and train on the view.");
+        throw InvalidParameter(
+            "the daily sums of " + series_label(s, grouped) + " are not finite or beyond ±1e15",
+            "got " + format_number(v),
+            "Forecast in a coarser unit (thousands, millions), or filter "
+            "the outliers in a view and train on the view.");
   }
   // An explicit learner needs its history for every series: fail before any work.
   if (options.learner) {
@@ -203,8 +206,9 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   }
   nlohmann::json m = nlohmann::json::object();
   if (best.n > 0) {
-    m = metrics_json(best.mae / static_cast<double>(best.n), best.rmse / static_cast<double>(best.n),
-                     best.smape / static_cast<double>(best.n), best.mase / static_cast<double>(best.n));
+    m = metrics_json(
+        best.mae / static_cast<double>(best.n), best.rmse / static_cast<double>(best.n),
+        best.smape / static_cast<double>(best.n), best.mase / static_cast<double>(best.n));
   }
   m["series"] = trained.size();
   m["skipped_series"] = summary.skipped_series;
@@ -297,7 +301,8 @@ ModelPtr load_forecast_model(Payload&& p) {
     s.model = read_learner(s.learner, r);
     state_bytes += before - r.remaining();
     const uint32_t steps = r.u32();
-    if (steps != horizon) throw CorruptPayload("forecast payload residuals do not match the horizon");
+    if (steps != horizon)
+      throw CorruptPayload("forecast payload residuals do not match the horizon");
     s.residuals.resize(steps);
     for (auto& step : s.residuals) {
       step = r.f64_array(kMaxResiduals);

@@ -27,11 +27,11 @@ inline float to_float(double v) noexcept {
 }
 
 struct TreeNode {
-  int32_t feature = -1;    // -1 = leaf
-  float threshold = 0;     // go left when x[feature] < threshold
-  uint32_t left = 0;       // absolute node indexes; for internal nodes only
+  int32_t feature = -1;  // -1 = leaf
+  float threshold = 0;   // go left when x[feature] < threshold
+  uint32_t left = 0;     // absolute node indexes; for internal nodes only
   uint32_t right = 0;
-  float value = 0;         // the leaf's output (both libraries keep leaves in float)
+  float value = 0;  // the leaf's output (both libraries keep leaves in float)
 };
 
 class TreeEnsemble {
