@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,6 +14,7 @@
 #include "core/forecast/backtest.hpp"
 #include "core/forecast/features.hpp"
 #include "core/forecast/forecast_model.hpp"
+#include "core/forecast/series_grid.hpp"
 #include "core/model/payload.hpp"
 
 #include "pg/catalog_writer.hpp"
@@ -32,8 +32,6 @@ const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
 
 // Days between 1970-01-01 (the core's day 0) and 2000-01-01 (PostgreSQL's date 0).
 constexpr int64_t kPgEpochDay = 10957;
-// The longest series a group may span: 100 years of days.
-constexpr int64_t kMaxSeriesDays = 36525;
 
 // ---------------------------------------------------------------------------------------
 // Arguments
@@ -105,13 +103,8 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   const uint64_t rows = insight::pg::spi_exec(sql.c_str(), {}, true);
   insight::pg::check_interrupts();
 
-  struct Day {
-    int64_t day;
-    double sum;
-  };
-  std::map<std::string, std::vector<Day>> groups;
+  insight::forecast::SeriesGrid grid(spec.group_column.has_value());
   BuiltSeries out;
-  int64_t last_day = INT64_MIN;
   for (uint64_t i = 0; i < rows; ++i) {
     struct Row {
       const char* key;
@@ -152,8 +145,7 @@ BuiltSeries build_series(const SeriesSpec& spec) {
                              "Filter the rows with a view, then train on the view.");
     out.rows_used += r.used;
     out.rows_skipped += r.all - r.used;
-    groups[std::string(r.key, static_cast<size_t>(r.key_len))].push_back(Day{r.day, r.sum});
-    last_day = std::max(last_day, r.day);
+    grid.add(std::string_view(r.key, static_cast<size_t>(r.key_len)), r.day, r.sum);
     if ((i & 0xffff) == 0) insight::pg::check_interrupts();
   }
   guard([] {
@@ -162,26 +154,7 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   });
   insight::pg::spi_finish();
 
-  // A daily grid per group, from its own first day to the last day of the whole relation:
-  // days without rows are 0 (no sales that day), so every group's forecast starts together.
-  for (auto& [key, days] : groups) {
-    std::sort(days.begin(), days.end(), [](const Day& a, const Day& b) { return a.day < b.day; });
-    const int64_t first = days.front().day;
-    const int64_t length = last_day - first + 1;
-    if (length > kMaxSeriesDays)
-      throw InvalidParameter(
-          (spec.group_column ? "group \"" + key + "\"" : std::string("the series")) + " spans " +
-              std::to_string(length) + " days",
-          "A series may span at most " + std::to_string(kMaxSeriesDays) + " days (100 years).");
-    if (!insight::forecast::valid_day(first) || !insight::forecast::valid_day(last_day + 367))
-      throw InvalidParameter("dates must lie between 0001-01-01 and 9998-12-31");
-    insight::forecast::SeriesData s;
-    s.key = key;
-    s.first_day = first;
-    s.values.assign(static_cast<size_t>(length), 0.0);
-    for (const Day& d : days) s.values[static_cast<size_t>(d.day - first)] = d.sum;
-    out.series.push_back(std::move(s));
-  }
+  out.series = grid.build();
   return out;
 }
 

@@ -6,10 +6,10 @@
 //   1. the SQL aggregate `SELECT g, (t)::date, sum(v::numeric)::float8, count(v), count(*)
 //      ... GROUP BY 1, 2` — replayed here on the decoded rows (NULL groups and days are groups
 //      of their own; a day group whose values are all NULL has a NULL sum);
-//   2. build_series(): the row loop (NULL key/day/sum skipped and counted, an infinite date
-//      rejected), then the daily, zero-filled grid per group up to the relation's last day,
-//      with its span and calendar checks. This is a line-by-line replica of the PostgreSQL
-//      layer's code, which cannot be linked here (it includes postgres.h); keep it in step;
+//   2. build_series(): its row loop (NULL key/day/sum skipped and counted, an infinite date
+//      rejected; a replica, as that loop reads SPI tuples — keep it in step), then the core's
+//      SeriesGrid, the same code the server runs: the daily, zero-filled grid per group up to
+//      the relation's last day, with its span and calendar checks;
 //   3. the core: train_forecast_payload() (train_forecaster) or one Evaluator per series,
 //      merged (evaluate_forecaster), with small horizons and folds, and only when the series
 //      are short enough for a run to stay in the millisecond range.
@@ -42,6 +42,7 @@
 #include "core/forecast/backtest.hpp"
 #include "core/forecast/features.hpp"
 #include "core/forecast/forecast_model.hpp"
+#include "core/forecast/series_grid.hpp"
 #include "core/model/model.hpp"
 #include "core/model/payload.hpp"
 #include "fuzz_rows.hpp"
@@ -53,7 +54,6 @@ using insight::forecast::SeriesData;
 
 // As in src/pg/forecast.cpp.
 constexpr int64_t kPgEpochDay = 10957;
-constexpr int64_t kMaxSeriesDays = 36525;
 
 // Resource limits of the harness (not of the code under test).
 constexpr size_t kMaxRows = 4096;
@@ -157,7 +157,7 @@ std::vector<DayGroup> aggregate(const std::vector<Row>& rows) {
   return out;
 }
 
-// ---- step 2: build_series() of src/pg/forecast.cpp ----
+// ---- step 2: build_series() of src/pg/forecast.cpp: its row loop, then the core's grid ----
 
 struct BuiltSeries {
   std::vector<SeriesData> series;
@@ -167,11 +167,7 @@ struct BuiltSeries {
 
 // nullopt: the harness's own memory limit was hit (the server would allocate it).
 std::optional<BuiltSeries> build_series(const std::vector<DayGroup>& result, bool grouped) {
-  struct Day {
-    int64_t day;
-    double sum;
-  };
-  std::map<std::string, std::vector<Day>> groups;
+  insight::forecast::SeriesGrid grid(grouped);
   BuiltSeries out;
   int64_t last_day = INT64_MIN;
   for (const DayGroup& r : result) {
@@ -184,30 +180,11 @@ std::optional<BuiltSeries> build_series(const std::vector<DayGroup>& result, boo
                                       "Filter the rows with a view, then train on the view.");
     out.rows_used += r.used;
     out.rows_skipped += r.all - r.used;
-    groups[r.key].push_back(Day{r.day, r.sum});
+    grid.add(r.key, r.day, r.sum);
     last_day = std::max(last_day, r.day);
   }
-  size_t cells = 0;
-  for (auto& [key, days] : groups) {
-    std::sort(days.begin(), days.end(), [](const Day& a, const Day& b) { return a.day < b.day; });
-    const int64_t first = days.front().day;
-    const int64_t length = last_day - first + 1;
-    if (length > kMaxSeriesDays)
-      throw insight::InvalidParameter(
-          (grouped ? "group \"" + key + "\"" : std::string("the series")) + " spans " +
-              std::to_string(length) + " days",
-          "A series may span at most " + std::to_string(kMaxSeriesDays) + " days (100 years).");
-    if (!insight::forecast::valid_day(first) || !insight::forecast::valid_day(last_day + 367))
-      throw insight::InvalidParameter("dates must lie between 0001-01-01 and 9998-12-31");
-    cells += static_cast<size_t>(length);
-    if (cells > kMaxGridCells) return std::nullopt;
-    SeriesData s;
-    s.key = key;
-    s.first_day = first;
-    s.values.assign(static_cast<size_t>(length), 0.0);
-    for (const Day& d : days) s.values[static_cast<size_t>(d.day - first)] = d.sum;
-    out.series.push_back(std::move(s));
-  }
+  if (grid.cells() > kMaxGridCells) return std::nullopt;
+  out.series = grid.build();
   out.last_day = last_day;
   return out;
 }
@@ -238,16 +215,17 @@ void check_built(const std::vector<Row>& rows, const BuiltSeries& b, bool groupe
     FUZZ_CHECK(grouped || s.key.empty(), "ungrouped series with a key");
     FUZZ_CHECK(i == 0 || b.series[i - 1].key < s.key, "series keys not strictly increasing");
     FUZZ_CHECK(!s.values.empty(), "empty series");
-    FUZZ_CHECK(s.values.size() <= static_cast<size_t>(kMaxSeriesDays), "series too long");
+    FUZZ_CHECK(s.values.size() <= static_cast<size_t>(insight::forecast::kMaxSeriesDays),
+               "series too long");
     FUZZ_CHECK(s.first_day + static_cast<int64_t>(s.values.size()) - 1 == b.last_day,
                "series \"%s\" does not end on the last day", s.key.c_str());
-    FUZZ_CHECK(insight::forecast::valid_day(s.first_day) &&
-                   insight::forecast::valid_day(b.last_day + 367),
-               "series outside the calendar range");
+    FUZZ_CHECK(
+        insight::forecast::valid_day(s.first_day) && insight::forecast::valid_day(b.last_day + 367),
+        "series outside the calendar range");
     const auto first = sums.lower_bound({s.key, INT64_MIN});
-    FUZZ_CHECK(first != sums.end() && first->first.first == s.key &&
-                   first->first.second == s.first_day,
-               "series \"%s\" does not start on its first day", s.key.c_str());
+    FUZZ_CHECK(
+        first != sums.end() && first->first.first == s.key && first->first.second == s.first_day,
+        "series \"%s\" does not start on its first day", s.key.c_str());
     for (size_t t = 0; t < s.values.size(); ++t) {
       const auto it = sums.find({s.key, s.first_day + static_cast<int64_t>(t)});
       if (it == sums.end()) {
@@ -335,8 +313,8 @@ void train(const BuiltSeries& built, const Options& o) {
     const size_t needed = insight::forecast::min_history(*o.learner) +
                           static_cast<size_t>(o.horizon) * static_cast<size_t>(o.folds);
     for (const SeriesData& s : built.series)
-      FUZZ_CHECK(s.values.size() >= needed, "trained a %zu-day series, %zu needed",
-                 s.values.size(), needed);
+      FUZZ_CHECK(s.values.size() >= needed, "trained a %zu-day series, %zu needed", s.values.size(),
+                 needed);
   } else {
     FUZZ_CHECK(summary.skipped_series == short_series, "'auto' skipped %zu, %zu are short",
                summary.skipped_series, short_series);
@@ -350,10 +328,10 @@ void train(const BuiltSeries& built, const Options& o) {
   try {
     model = insight::load_model(bytes.data(), bytes.size());
   } catch (const insight::Error& e) {
-    // Fixed (values beyond ±1e15 are refused): a finite but huge daily sum (±1.7e308, say) overflows a learner's state or the
-    // backtest residuals to ±inf/NaN; training stores it, and the loader refuses it, so every
-    // forecast() of the new model fails with XX001 ("linear forecaster state is not finite",
-    // "non-finite number in body" for holt_winters).
+    // Fixed (values beyond ±1e15 are refused): a finite but huge daily sum (±1.7e308, say)
+    // overflows a learner's state or the backtest residuals to ±inf/NaN; training stores it, and
+    // the loader refuses it, so every forecast() of the new model fails with XX001 ("linear
+    // forecaster state is not finite", "non-finite number in body" for holt_winters).
     const std::string what = e.what();
     FUZZ_KNOWN("nonfinite-state",
                what.find("not finite") == std::string::npos &&
@@ -372,9 +350,9 @@ void train(const BuiltSeries& built, const Options& o) {
   const bool check_finite = realistic(built.series);
   size_t forecasts = 0;
   for (const insight::forecast::SeriesFit& s : f->series()) {
-    const auto it = std::lower_bound(
-        built.series.begin(), built.series.end(), s.key,
-        [](const SeriesData& a, const std::string& k) { return a.key < k; });
+    const auto it =
+        std::lower_bound(built.series.begin(), built.series.end(), s.key,
+                         [](const SeriesData& a, const std::string& k) { return a.key < k; });
     FUZZ_CHECK(it != built.series.end() && it->key == s.key, "unknown series key in model");
     FUZZ_CHECK(s.first_day == it->first_day && s.days == it->values.size(),
                "series \"%s\": days differ", s.key.c_str());
@@ -389,15 +367,15 @@ void train(const BuiltSeries& built, const Options& o) {
                  points.size(), h);
       for (size_t k = 0; k < points.size(); ++k) {
         const auto& p = points[k];
-        FUZZ_CHECK(p.day == s.next_day() + static_cast<int64_t>(k), "forecast days not consecutive");
+        FUZZ_CHECK(p.day == s.next_day() + static_cast<int64_t>(k),
+                   "forecast days not consecutive");
         if (check_finite)
           FUZZ_CHECK(std::isfinite(p.value) && std::isfinite(p.lower) && std::isfinite(p.upper),
                      "non-finite forecast from data within ±%g (learner %d, step %zu: %g [%g, %g])",
                      kRealistic, static_cast<int>(s.learner), k, p.value, p.lower, p.upper);
         if (std::isfinite(p.value) && std::isfinite(p.lower) && std::isfinite(p.upper))
           FUZZ_CHECK(p.lower <= p.value && p.value <= p.upper,
-                     "interval does not hold the forecast: %g [%g, %g]", p.value, p.lower,
-                     p.upper);
+                     "interval does not hold the forecast: %g [%g, %g]", p.value, p.lower, p.upper);
       }
     }
   }

@@ -11,6 +11,7 @@
 #include "core/common/parallel.hpp"
 #include "core/common/random.hpp"
 #include "core/forecast/forecast_model.hpp"
+#include "core/forecast/series_grid.hpp"
 #include "core/model/model.hpp"
 #include "core/model/payload.hpp"
 
@@ -110,6 +111,33 @@ TEST(ForecastModel, DailySumsBeyondTheRangeAreRefusedNotOverflowed) {
   SeriesData tiny{"", 19000, std::vector<double>(120, 8e-308)};
   o.learner = Learner::GradientBoosting;
   EXPECT_NO_THROW(train_forecast_payload({tiny}, false, o, {}, summary));
+}
+
+// The daily grid of build_series(): each group from its own first day to the last day of
+// all, missing days 0, keys in order; a span beyond 100 years names the group.
+TEST(SeriesGrid, ZeroFillsEachGroupUpToTheLastDayOfAll) {
+  SeriesGrid grid(true);
+  grid.add("b", 20003, 5);
+  grid.add("a", 20000, 1);
+  grid.add("a", 20002, 3);
+  EXPECT_EQ(grid.cells(), 5u);
+  const auto series = grid.build();
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].key, "a");
+  EXPECT_EQ(series[0].first_day, 20000);
+  EXPECT_EQ(series[0].values, (std::vector<double>{1, 0, 3, 0}));
+  EXPECT_EQ(series[1].key, "b");
+  EXPECT_EQ(series[1].values, std::vector<double>{5});
+  SeriesGrid wide(true);
+  wide.add("old", 0, 1);
+  wide.add("new", kMaxSeriesDays, 1);
+  try {
+    wide.build();
+    FAIL() << "expected InvalidParameter";
+  } catch (const InvalidParameter& e) {
+    EXPECT_NE(std::string(e.what()).find("group \"old\" spans 36526 days"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(ForecastModel, TrainingIsDeterministicAcrossThreadCounts) {
