@@ -35,7 +35,7 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -I$(CURDIR)/src
 	-DPG_INSIGHT_VERSION='"$(EXTENSION_VERSION)"'
 PG_CXXFLAGS = -std=c++17 -ffp-contract=off -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers
-SHLIB_LINK = $(CORE_LIB) -ldlib -lxgboost -lstdc++
+SHLIB_LINK = -Wl,--whole-archive $(CORE_LIB) -Wl,--no-whole-archive -ldlib -lxgboost -lstdc++
 
 # The module is C++: no LLVM bitcode for JIT inlining.
 override with_llvm = no

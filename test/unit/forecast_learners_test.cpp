@@ -6,11 +6,11 @@
 
 #include "core/common/error.hpp"
 #include "core/common/random.hpp"
+#include "core/common/tree_ensemble.hpp"
 #include "core/forecast/backtest.hpp"
 #include "core/forecast/features.hpp"
 #include "core/forecast/learners.hpp"
 #include "core/forecast/tree_forecaster.hpp"
-#include "core/forecast/trees.hpp"
 #include "core/model/binary_io.hpp"
 
 namespace insight::forecast {

@@ -5,6 +5,7 @@
 #include "core/common/crc32c.hpp"
 #include "core/common/error.hpp"
 #include "core/model/binary_io.hpp"
+#include "core/model/loader_registry.hpp"
 #include "core/model/model.hpp"
 
 namespace insight {
@@ -240,6 +241,39 @@ TEST(LoadModel, ExternalModelKeepsItsBody) {
   ASSERT_NE(ext, nullptr);
   EXPECT_EQ(ext->body(), p.body);
   EXPECT_GE(m->memory_bytes(), p.body.size());
+}
+
+// Each learner area registers its own tags: a tag nobody registered (or registered twice)
+// fails here, not on a user's payload.
+TEST(LoadModel, EveryAlgorithmTagButExternalHasExactlyOneLoader) {
+  size_t tags = 0;
+  for (uint32_t tag = 0; tag <= UINT16_MAX; ++tag) {
+    const auto a = algorithm_from_tag(static_cast<uint16_t>(tag));
+    if (!a) continue;
+    ++tags;
+    EXPECT_EQ(payload_loader_count(*a), *a == Algorithm::External ? 0u : 1u) << algorithm_name(*a);
+  }
+  EXPECT_EQ(tags, 15u);
+}
+
+TEST(LoadModel, WrongTaskIsCorrupt) {
+  auto message = [](Algorithm a, Task t) -> std::string {
+    Payload p = sample_payload();
+    p.algorithm = a;
+    p.task = t;
+    const auto bytes = encode_payload(p);
+    try {
+      load_model(bytes.data(), bytes.size());
+    } catch (const CorruptPayload& e) {
+      return e.what();
+    }
+    return "loaded";
+  };
+  EXPECT_EQ(message(Algorithm::IsolationForest, Task::Forecast),
+            "isolation forest payload with a wrong task");
+  EXPECT_EQ(message(Algorithm::HoltWinters, Task::Anomaly), "forecast payload with a wrong task");
+  EXPECT_EQ(message(Algorithm::CombinationForecast, Task::RootCause),
+            "forecast payload with a wrong task");
 }
 
 TEST(Algorithm, NamesRoundTrip) {

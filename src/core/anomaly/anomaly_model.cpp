@@ -8,6 +8,7 @@
 #include "core/common/error.hpp"
 #include "core/common/parallel.hpp"
 #include "core/common/stats.hpp"
+#include "core/model/loader_registry.hpp"
 
 namespace insight::anomaly {
 namespace {
@@ -189,5 +190,12 @@ ModelPtr load_anomaly_model(Payload&& payload) {
   return std::make_shared<AnomalyModel>(std::move(payload.meta), std::move(forest),
                                         std::move(scaler), threshold);
 }
+
+namespace {
+// This area's payload tags, for load_model().
+const PayloadLoaderRegistration kLoaders({Algorithm::IsolationForest}, load_anomaly_model,
+                                         Task::Anomaly,
+                                         "isolation forest payload with a wrong task");
+}  // namespace
 
 }  // namespace insight::anomaly

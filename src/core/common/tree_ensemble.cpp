@@ -1,4 +1,4 @@
-#include "core/forecast/trees.hpp"
+#include "core/common/tree_ensemble.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include "core/common/error.hpp"
 #include "core/model/binary_io.hpp"
 
-namespace insight::forecast {
+namespace insight {
 namespace {
 constexpr size_t kMaxNodes = 50'000'000;
 constexpr size_t kMaxTrees = 1'000'000;
@@ -165,4 +165,4 @@ TreeEnsemble TreeEnsemble::from_xgboost_model(const nlohmann::json& j, size_t fe
   return TreeEnsemble(std::move(nodes), std::move(roots), features, base, 1.0, true);
 }
 
-}  // namespace insight::forecast
+}  // namespace insight

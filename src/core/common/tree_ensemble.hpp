@@ -1,5 +1,6 @@
-// A validated, flat ensemble of regression trees: the one predictor behind random_forest
-// (trees grown by dlib) and gradient_boosting (trees grown by XGBoost). Both libraries' trees
+// A validated, flat ensemble of regression trees: the one predictor behind the forecasters'
+// random_forest (trees grown by dlib) and gradient_boosting (trees grown by XGBoost), and the
+// root-cause classifier (one ensemble per class, grown by XGBoost). Both libraries' trees
 // are copied into this form after training, so a payload stores plain arrays that the reader
 // checks index by index (children inside their own tree and after their parent, features in
 // range, finite values) instead of handing foreign serialisation formats to third-party parsers.
@@ -12,11 +13,9 @@
 #include <vector>
 
 namespace insight {
+
 class BinaryWriter;
 class BinaryReader;
-}  // namespace insight
-
-namespace insight::forecast {
 
 // double → float without undefined behaviour: out-of-range values saturate to ±infinity.
 inline float to_float(double v) noexcept {
@@ -69,4 +68,4 @@ class TreeEnsemble {
   bool float_inputs_ = false;
 };
 
-}  // namespace insight::forecast
+}  // namespace insight

@@ -9,6 +9,7 @@
 #include "core/common/parallel.hpp"
 #include "core/forecast/features.hpp"
 #include "core/model/binary_io.hpp"
+#include "core/model/loader_registry.hpp"
 
 namespace insight::forecast {
 namespace {
@@ -324,5 +325,14 @@ ModelPtr load_forecast_model(Payload&& p) {
                                          static_cast<int>(folds), grouped == 1, std::move(series),
                                          state_bytes);
 }
+
+namespace {
+// This area's payload tags, for load_model().
+const PayloadLoaderRegistration kLoaders(
+    {Algorithm::ForecastAuto, Algorithm::SeasonalNaive, Algorithm::HoltWinters,
+     Algorithm::LinearForecast, Algorithm::RandomForestForecast,
+     Algorithm::GradientBoostingForecast, Algorithm::CombinationForecast},
+    load_forecast_model, Task::Forecast, "forecast payload with a wrong task");
+}  // namespace
 
 }  // namespace insight::forecast

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/common/interrupt.hpp"
-#include "core/forecast/trees.hpp"
+#include "core/common/tree_ensemble.hpp"
 
 namespace insight::forecast {
 
@@ -54,8 +54,7 @@ class TreeForecaster {
   void fit_random_forest(int64_t first_day, const std::vector<double>& series,
                          const ForestOptions& options = {});
   void fit_gradient_boosting(int64_t first_day, const std::vector<double>& series,
-                             const BoostingOptions& options = {},
-                             const InterruptCheck& check = {});
+                             const BoostingOptions& options = {}, const InterruptCheck& check = {});
   std::vector<double> forecast(int horizon) const;
   Kind kind() const noexcept { return kind_; }
   const TreeEnsemble& ensemble() const noexcept { return ensemble_; }

@@ -81,5 +81,4 @@ std::optional<Algorithm> algorithm_from_tag(uint16_t tag) noexcept {
   return std::nullopt;
 }
 
-
 }  // namespace insight

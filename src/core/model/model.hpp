@@ -1,5 +1,6 @@
 // A deserialized, immutable model. Learners derive from Model and register a loader for their
-// algorithm tag in model.cpp; load_model() decodes a payload and dispatches to that loader.
+// algorithm tags (core/model/loader_registry.hpp); load_model() decodes a payload and
+// dispatches to that loader.
 // Models are shared read-only between the per-backend cache and the statements using them.
 #pragma once
 

@@ -8,6 +8,7 @@
 #include "core/common/eigen.hpp"
 #include "core/common/error.hpp"
 #include "core/model/binary_io.hpp"
+#include "core/model/loader_registry.hpp"
 
 namespace insight::recommend {
 namespace {
@@ -429,5 +430,12 @@ ModelPtr load_recommend_model(Payload&& p) {
                                           std::move(factors), std::move(item_nb),
                                           std::move(user_nb));
 }
+
+namespace {
+// This area's payload tags, for load_model() (the loader checks the task itself).
+const PayloadLoaderRegistration kLoaders({Algorithm::Als, Algorithm::ItemKnn, Algorithm::UserKnn,
+                                          Algorithm::Svd, Algorithm::Popularity},
+                                         load_recommend_model);
+}  // namespace
 
 }  // namespace insight::recommend

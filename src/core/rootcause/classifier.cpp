@@ -9,6 +9,7 @@
 #include "core/common/parallel.hpp"
 #include "core/common/xgboost.hpp"
 #include "core/model/binary_io.hpp"
+#include "core/model/loader_registry.hpp"
 
 namespace insight::rootcause {
 
@@ -152,7 +153,7 @@ std::vector<TrainingRow> label_episodes(const Analysis& a, const Incident& incid
 // The model.
 // ---------------------------------------------------------------------------------------
 
-RootCauseModel::RootCauseModel(std::vector<forecast::TreeEnsemble> classes, nlohmann::json meta)
+RootCauseModel::RootCauseModel(std::vector<TreeEnsemble> classes, nlohmann::json meta)
     : Model(Algorithm::RootCauseBoosting, Task::RootCause, std::move(meta)),
       classes_(std::move(classes)) {
   if (classes_.size() != kClassCount) throw CorruptPayload("root-cause model needs 5 classes");
@@ -185,7 +186,7 @@ std::shared_ptr<RootCauseModel> RootCauseModel::train(const std::vector<Training
   std::vector<float> X(n * kFeatureCount), y(n);
   for (size_t i = 0; i < n; ++i) {
     for (size_t k = 0; k < kFeatureCount; ++k)
-      X[i * kFeatureCount + k] = forecast::to_float(rows[i].features[k]);
+      X[i * kFeatureCount + k] = to_float(rows[i].features[k]);
     y[i] = static_cast<float>(rows[i].label);
   }
   std::string json;
@@ -214,8 +215,8 @@ std::shared_ptr<RootCauseModel> RootCauseModel::train(const std::vector<Training
         json = b.json();
       },
       check);
-  std::vector<forecast::TreeEnsemble> classes = forecast::TreeEnsemble::from_xgboost_json_groups(
-      json, kFeatureCount, static_cast<int>(kClassCount));
+  std::vector<TreeEnsemble> classes =
+      TreeEnsemble::from_xgboost_json_groups(json, kFeatureCount, static_cast<int>(kClassCount));
   nlohmann::json counts_json = nlohmann::json::object();
   for (size_t c = 0; c < kClassCount; ++c)
     counts_json[std::string(pattern_name(static_cast<Pattern>(c)))] = counts[c];
@@ -296,8 +297,7 @@ ClassProbabilities RootCauseModel::predict(const std::array<double, kFeatureCoun
 
 size_t RootCauseModel::memory_bytes() const {
   size_t total = sizeof(*this) + json_memory_bytes(meta());
-  for (const auto& c : classes_)
-    total += c.node_count() * sizeof(forecast::TreeNode) + c.tree_count() * 4;
+  for (const auto& c : classes_) total += c.node_count() * sizeof(TreeNode) + c.tree_count() * 4;
   return total;
 }
 
@@ -320,11 +320,15 @@ ModelPtr load_root_cause_model(Payload&& p) {
   if (r.u32() != kClassCount) throw CorruptPayload("root-cause payload has a wrong class count");
   if (r.u32() != kFeatureCount)
     throw CorruptPayload("root-cause payload has a wrong feature count");
-  std::vector<forecast::TreeEnsemble> classes;
-  for (size_t c = 0; c < kClassCount; ++c)
-    classes.push_back(forecast::TreeEnsemble::read(r, kFeatureCount));
+  std::vector<TreeEnsemble> classes;
+  for (size_t c = 0; c < kClassCount; ++c) classes.push_back(TreeEnsemble::read(r, kFeatureCount));
   r.expect_end();
   return std::make_shared<RootCauseModel>(std::move(classes), std::move(p.meta));
 }
+
+namespace {
+// This area's payload tags, for load_model() (the loader checks the task itself).
+const PayloadLoaderRegistration kLoaders({Algorithm::RootCauseBoosting}, load_root_cause_model);
+}  // namespace
 
 }  // namespace insight::rootcause

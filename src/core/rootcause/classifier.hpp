@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "core/common/interrupt.hpp"
-#include "core/forecast/trees.hpp"
+#include "core/common/tree_ensemble.hpp"
 #include "core/model/model.hpp"
 #include "core/rootcause/detector.hpp"
 
@@ -81,7 +81,7 @@ struct ClassifierOptions {
 
 class RootCauseModel final : public Model, public Classifier {
  public:
-  RootCauseModel(std::vector<forecast::TreeEnsemble> classes, nlohmann::json meta);
+  RootCauseModel(std::vector<TreeEnsemble> classes, nlohmann::json meta);
 
   // Throws InvalidParameter when there are fewer than kMinRows rows or fewer than two of
   // the four root causes among the labels.
@@ -95,8 +95,7 @@ class RootCauseModel final : public Model, public Classifier {
   // of one incident are never on both sides. Folds whose complement cannot be trained
   // (too few rows or causes) are left out; nullopt when no fold is left.
   static std::optional<double> cross_validated_accuracy(const std::vector<TrainingRow>& rows,
-                                                        const ClassifierOptions& options,
-                                                        int folds,
+                                                        const ClassifierOptions& options, int folds,
                                                         const InterruptCheck& check = {});
 
   ClassProbabilities predict(const std::array<double, kFeatureCount>& features) const override;
@@ -104,7 +103,7 @@ class RootCauseModel final : public Model, public Classifier {
   Payload to_payload() const;
 
  private:
-  std::vector<forecast::TreeEnsemble> classes_;
+  std::vector<TreeEnsemble> classes_;
 };
 
 ModelPtr load_root_cause_model(Payload&& p);
