@@ -4,8 +4,8 @@
 
 #include <vector>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/crc32c.hpp"
-#include "core/model/binary_io.hpp"
 #include "core/model/model_cache.hpp"
 #include "core/model/payload.hpp"
 

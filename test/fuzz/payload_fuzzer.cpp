@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/crc32c.hpp"
 #include "core/common/error.hpp"
 #include "core/forecast/forecast_model.hpp"
-#include "core/model/binary_io.hpp"
 #include "core/model/model.hpp"
 #include "core/recommend/recommender.hpp"
 

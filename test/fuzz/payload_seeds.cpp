@@ -4,8 +4,8 @@
 #include <string>
 
 #include "core/anomaly/anomaly_model.hpp"
+#include "core/common/binary_io.hpp"
 #include "core/forecast/forecast_model.hpp"
-#include "core/model/binary_io.hpp"
 #include "core/model/payload.hpp"
 #include "core/recommend/recommender.hpp"
 #include "core/rootcause/classifier.hpp"

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
 #include "core/common/random.hpp"
 #include "core/common/tree_ensemble.hpp"
@@ -11,7 +12,6 @@
 #include "core/forecast/features.hpp"
 #include "core/forecast/learners.hpp"
 #include "core/forecast/tree_forecaster.hpp"
-#include "core/model/binary_io.hpp"
 
 namespace insight::forecast {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/crc32c.hpp"
 #include "core/common/error.hpp"
-#include "core/model/binary_io.hpp"
 #include "core/model/loader_registry.hpp"
 #include "core/model/model.hpp"
 

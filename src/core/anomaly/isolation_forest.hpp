@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/interrupt.hpp"
-#include "core/model/binary_io.hpp"
 
 namespace insight::anomaly {
 

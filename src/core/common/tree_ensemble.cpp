@@ -4,8 +4,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
-#include "core/model/binary_io.hpp"
 
 namespace insight {
 namespace {

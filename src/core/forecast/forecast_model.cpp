@@ -5,10 +5,10 @@
 #include <map>
 #include <mutex>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
 #include "core/common/parallel.hpp"
 #include "core/forecast/features.hpp"
-#include "core/model/binary_io.hpp"
 #include "core/model/loader_registry.hpp"
 
 namespace insight::forecast {

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <array>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
 #include "core/forecast/features.hpp"
 #include "core/forecast/ridge.hpp"
 #include "core/forecast/smoothing.hpp"
 #include "core/forecast/tree_forecaster.hpp"
-#include "core/model/binary_io.hpp"
 
 namespace insight::forecast {
 namespace {

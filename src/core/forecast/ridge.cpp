@@ -3,10 +3,10 @@
 #include <cmath>
 #include <string>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/eigen.hpp"
 #include "core/common/error.hpp"
 #include "core/forecast/features.hpp"
-#include "core/model/binary_io.hpp"
 
 namespace insight::forecast {
 

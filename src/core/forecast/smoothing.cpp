@@ -8,8 +8,8 @@
 #include <numeric>
 #include <string>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
-#include "core/model/binary_io.hpp"
 
 namespace insight::forecast {
 namespace {

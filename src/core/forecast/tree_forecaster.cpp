@@ -11,10 +11,10 @@
 #include <dlib/random_forest.h>
 // clang-format on
 
+#include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
 #include "core/common/xgboost.hpp"
 #include "core/forecast/features.hpp"
-#include "core/model/binary_io.hpp"
 
 namespace insight::forecast {
 namespace {

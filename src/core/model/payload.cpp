@@ -5,9 +5,9 @@
 #include <string>
 #include <utility>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/crc32c.hpp"
 #include "core/common/error.hpp"
-#include "core/model/binary_io.hpp"
 
 namespace insight {
 namespace {

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <limits>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/eigen.hpp"
 #include "core/common/error.hpp"
-#include "core/model/binary_io.hpp"
 #include "core/model/loader_registry.hpp"
 
 namespace insight::recommend {

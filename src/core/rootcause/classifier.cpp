@@ -5,10 +5,10 @@
 #include <limits>
 #include <set>
 
+#include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
 #include "core/common/parallel.hpp"
 #include "core/common/xgboost.hpp"
-#include "core/model/binary_io.hpp"
 #include "core/model/loader_registry.hpp"
 
 namespace insight::rootcause {

@@ -1,4 +1,4 @@
-#include "core/model/binary_io.hpp"
+#include "core/common/binary_io.hpp"
 
 #include <cmath>
 #include <cstring>
