@@ -1,0 +1,65 @@
+-------------------------------------------------------------------------------------------
+-- Forecasting (src/core/forecast, src/pg/forecast.cpp)
+-------------------------------------------------------------------------------------------
+-- Reads source with the caller's privileges (daily sums of value_column per calendar day of
+-- time_column, in the session's TimeZone; days without rows count as 0), writes the catalog
+-- as its owner. With group_column, one series per group, all in one model version.
+CREATE FUNCTION insight.train_forecaster(name text, source regclass, time_column text,
+    value_column text, group_column text DEFAULT NULL, algorithm text DEFAULT 'auto',
+    horizon int DEFAULT 14, deploy bool DEFAULT true)
+  RETURNS insight.training_result
+  AS 'MODULE_PATHNAME', 'insight_train_forecaster' LANGUAGE C VOLATILE;
+
+-- Forecasts of the live model from the day after its training data; group_key NULL = every
+-- group. STABLE: reads the catalog; forecast_time is midnight in the session's TimeZone.
+CREATE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, group_key text DEFAULT NULL,
+    confidence float8 DEFAULT 0.9)
+  RETURNS TABLE(group_key text, forecast_time timestamptz, forecast_value float8,
+                lower_bound float8, upper_bound float8)
+  AS 'MODULE_PATHNAME', 'insight_forecast' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 14;
+
+-- Rolling-origin evaluation without training a model: for each of `folds` origins, the whole
+-- procedure ('auto' included) runs on the data before it and is scored on the next horizon days.
+CREATE FUNCTION insight.evaluate_forecaster(source regclass, time_column text, value_column text,
+    group_column text DEFAULT NULL, algorithm text DEFAULT 'auto', horizon int DEFAULT 14,
+    folds int DEFAULT 3, confidence float8 DEFAULT 0.9)
+  RETURNS TABLE(algorithm text, metric text, value float8)
+  AS 'MODULE_PATHNAME', 'insight_evaluate_forecaster' LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+-- Daily revenue (insight.transactions.total_amount) of the whole shop, or of one product, from
+-- the models train_default_models() trains ('daily_sales', 'daily_sales_by_product').
+CREATE FUNCTION insight.forecast_daily_sales(horizon int DEFAULT 14, product_id text DEFAULT NULL,
+    confidence float8 DEFAULT 0.9)
+  RETURNS TABLE(day date, forecast_value float8, lower_bound float8, upper_bound float8)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  model constant text := CASE WHEN product_id IS NULL THEN 'daily_sales'
+                              ELSE 'daily_sales_by_product' END;
+BEGIN
+  IF NOT EXISTS (SELECT FROM insight.deployments d WHERE d.name = model) THEN
+    RAISE EXCEPTION 'model "%" does not exist', model
+      USING ERRCODE = '42704',
+            DETAIL = 'forecast_daily_sales forecasts with the live version of model ' || model || '.',
+            HINT = 'Train the domain models from the standard tables with SELECT insight.train_default_models().';
+  END IF;
+  IF product_id IS NOT NULL
+     AND NOT EXISTS (SELECT FROM insight.products p WHERE p.product_id = forecast_daily_sales.product_id) THEN
+    RAISE EXCEPTION 'product "%" does not exist', product_id
+      USING ERRCODE = '42704', DETAIL = 'insight.products has no such product_id.';
+  END IF;
+  RETURN QUERY
+    SELECT f.forecast_time::date, greatest(f.forecast_value, 0), greatest(f.lower_bound, 0),
+           greatest(f.upper_bound, 0)
+      FROM insight.forecast(model, horizon, product_id, confidence) f
+     ORDER BY 1;
+END
+$$;
+
+-- Privileges (API.md section 5).
+GRANT EXECUTE ON FUNCTION
+    insight.forecast(text, int, text, float8),
+    insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8),
+    insight.forecast_daily_sales(int, text, float8)
+  TO insight_analyst, insight_admin;
+GRANT EXECUTE ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool)
+  TO insight_admin;

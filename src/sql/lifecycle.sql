@@ -1,0 +1,470 @@
+-------------------------------------------------------------------------------------------
+-- Lifecycle: deploy, roll back, drop, register, export and import versions
+-------------------------------------------------------------------------------------------
+CREATE FUNCTION insight.deploy(name text, version int) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  id bigint;
+BEGIN
+  PERFORM insight._require_model(deploy.name);
+  PERFORM insight._lock_name(deploy.name);
+  IF deploy.version IS NULL THEN
+    RAISE EXCEPTION 'version must not be NULL' USING ERRCODE = '22023',
+      HINT = 'Pass the version to make live; insight.models lists them.';
+  END IF;
+  SELECT m.model_id INTO id FROM insight.models m
+   WHERE m.name = deploy.name AND m.version = deploy.version;
+  IF id IS NULL THEN
+    RAISE EXCEPTION 'model "%" has no version %', deploy.name, deploy.version
+      USING ERRCODE = '42704',
+            HINT = format('Versions of %s: %s.', deploy.name,
+                          (SELECT string_agg(m.version::text, ', ' ORDER BY m.version)
+                             FROM insight.models m WHERE m.name = deploy.name));
+  END IF;
+  RETURN insight._deploy_model_id(deploy.name, id, 'deploy');
+END
+$$;
+
+-- Goes back one step in the deployment history: the model that was live before the live
+-- deployment was made. Repeated rollbacks walk further back; a new deploy starts a new step.
+-- Deployments whose version was dropped are skipped.
+CREATE FUNCTION insight.rollback(name text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  cur insight.deployments;
+  target insight.deployments;
+  step bigint;
+BEGIN
+  PERFORM insight._require_model(rollback.name);
+  PERFORM insight._lock_name(rollback.name);
+  SELECT * INTO cur FROM insight.deployments d
+   WHERE d.name = rollback.name ORDER BY d.deployment_id DESC LIMIT 1;
+  IF cur.deployment_id IS NULL THEN
+    RAISE EXCEPTION 'model "%" has never been deployed', rollback.name
+      USING ERRCODE = '22023', HINT = 'Deploy a version with insight.deploy(name, version).';
+  END IF;
+  step := cur.previous_deployment_id;
+  LOOP
+    IF step IS NULL THEN
+      RAISE EXCEPTION 'model "%" has no earlier deployment to roll back to', rollback.name
+        USING ERRCODE = '22023',
+              DETAIL = format('Version %s is live and no earlier deployment of another version is left.',
+                              cur.version);
+    END IF;
+    SELECT * INTO target FROM insight.deployments WHERE deployment_id = step;
+    EXIT WHEN target.model_id IS NOT NULL AND target.model_id <> cur.model_id;
+    step := target.previous_deployment_id;
+  END LOOP;
+  INSERT INTO insight.deployments (name, model_id, action, previous_deployment_id, version)
+  VALUES (rollback.name, target.model_id, 'rollback', target.previous_deployment_id, target.version);
+  RETURN target.model_id;
+END
+$$;
+
+-- Removes one version (or all, version NULL); returns how many. Deployment rows of a dropped
+-- version stay in the history with model_id NULL; dropping all versions forgets the name's
+-- deployments too. The live version can only go together with all others. Version numbers
+-- are never reused.
+CREATE FUNCTION insight.drop_model(name text, version int DEFAULT NULL) RETURNS int
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  live bigint;
+  n int;
+BEGIN
+  PERFORM insight._require_model(drop_model.name);
+  PERFORM insight._lock_name(drop_model.name);
+  IF drop_model.version IS NULL THEN
+    DELETE FROM insight.models m WHERE m.name = drop_model.name;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM insight.deployments d WHERE d.name = drop_model.name;
+    RETURN n;
+  END IF;
+  IF NOT EXISTS (SELECT FROM insight.models m
+                  WHERE m.name = drop_model.name AND m.version = drop_model.version) THEN
+    RAISE EXCEPTION 'model "%" has no version %', drop_model.name, drop_model.version
+      USING ERRCODE = '42704';
+  END IF;
+  SELECT d.model_id INTO live FROM insight.deployments d
+   WHERE d.name = drop_model.name ORDER BY d.deployment_id DESC LIMIT 1;
+  IF live = (SELECT m.model_id FROM insight.models m
+              WHERE m.name = drop_model.name AND m.version = drop_model.version) THEN
+    RAISE EXCEPTION 'version % of model "%" is live', drop_model.version, drop_model.name
+      USING ERRCODE = '22023',
+            HINT = 'Deploy or roll back to another version first, or drop all versions with insight.drop_model(name).';
+  END IF;
+  DELETE FROM insight.models m WHERE m.name = drop_model.name AND m.version = drop_model.version;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+
+-- Registers a model trained outside pg_insight as an opaque, versioned artifact
+-- (algorithm 'external'): deployable, exportable, auditable; pg_insight cannot score it.
+CREATE FUNCTION insight.register_model(name text, task text, body bytea,
+    metadata jsonb DEFAULT '{}', features text[] DEFAULT NULL, source text DEFAULT NULL,
+    deploy bool DEFAULT true)
+RETURNS insight.training_result
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  -- features travel inside the payload too, so export_model → import_model keeps them.
+  SELECT insight._store_model(name,
+           insight._external_payload(task,
+             CASE WHEN features IS NULL THEN metadata
+                  ELSE coalesce(metadata, '{}') || jsonb_build_object('features', to_jsonb(features)) END,
+             body),
+           features,
+                              source, '{}'::jsonb, '{}'::jsonb, NULL, NULL, NULL, NULL, deploy);
+$$;
+
+-- The payload of a version (live one when version is NULL), for insight.import_model elsewhere.
+CREATE FUNCTION insight.export_model(name text, version int DEFAULT NULL) RETURNS bytea
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  p bytea;
+BEGIN
+  PERFORM insight._require_model(export_model.name);
+  IF export_model.version IS NULL THEN
+    SELECT m.payload INTO p FROM insight.models m
+     WHERE m.model_id = insight.live_model_id(export_model.name);
+  ELSE
+    SELECT m.payload INTO p FROM insight.models m
+     WHERE m.name = export_model.name AND m.version = export_model.version;
+    IF p IS NULL THEN
+      RAISE EXCEPTION 'model "%" has no version %', export_model.name, export_model.version
+        USING ERRCODE = '42704';
+    END IF;
+  END IF;
+  RETURN p;
+END
+$$;
+
+-- Stores an exported payload as a new version of `name` (validated: XX001 when corrupt);
+-- features and numeric metrics come from the payload's metadata.
+CREATE FUNCTION insight.import_model(name text, payload bytea, deploy bool DEFAULT true)
+RETURNS insight.training_result
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT insight._store_model(
+      name, payload, NULL, 'import', '{}'::jsonb,
+      CASE WHEN jsonb_typeof(i.meta->'metrics') = 'object' THEN i.meta->'metrics' END,
+      NULL, NULL, NULL, NULL, deploy)
+    FROM (SELECT insight.payload_info(payload)->'metadata' AS meta) i;
+$$;
+
+-------------------------------------------------------------------------------------------
+-- Retraining (issue 7)
+-------------------------------------------------------------------------------------------
+-- A failed run of name's training, for insight.training_runs (admins cannot write the catalog
+-- directly). Returns the run id.
+CREATE FUNCTION insight._record_failed_run(p_name text, p_started_at timestamptz, p_message text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  id bigint;
+BEGIN
+  INSERT INTO insight.training_runs (name, started_at, finished_at, status, message)
+  VALUES (p_name, p_started_at, clock_timestamp(), 'failed', left(p_message, 2000))
+  RETURNING run_id INTO id;
+  RETURN id;
+END
+$$;
+
+-- The live version of name and what trained it; 42704 when none is deployed, 22023 when it
+-- was registered or imported as an opaque artifact (nothing to re-run). `what` names the
+-- caller's purpose in the message.
+CREATE FUNCTION insight._live_training(name text, what text, OUT task text, OUT algorithm text,
+    OUT source text, OUT features text[], OUT params jsonb)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF name IS NULL THEN
+    RAISE EXCEPTION 'name must not be NULL' USING ERRCODE = '22023';
+  END IF;
+  SELECT mo.task, mo.algorithm, mo.source, mo.features, mo.params
+    INTO task, algorithm, source, features, params
+    FROM insight.models mo WHERE mo.model_id = insight.live_model_id(_live_training.name);
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'model "%" has no deployed version', name
+      USING ERRCODE = '42704', HINT = 'Train it with one of the insight.train_* functions first.';
+  END IF;
+  IF algorithm = 'external' OR source IS NULL THEN
+    RAISE EXCEPTION 'model "%" was not trained by pg_insight: there is no training to %', name, what
+      USING ERRCODE = '22023',
+            DETAIL = format('Its live version has task %s and algorithm %s.', task, algorithm),
+            HINT = 'Register or import a new version instead.';
+  END IF;
+END
+$$;
+
+-- The validation metric of a task's models, read from models.metrics: forecasters' mean
+-- rolling-origin backtest MASE (lower is better), root-cause classifiers' accuracy
+-- cross-validated by incident, recommenders' held-out ndcg@10 (validate => true; higher is
+-- better). Anomaly detectors, trained without labels, have none: metric is NULL. value is
+-- NULL when metrics lack it.
+CREATE FUNCTION insight._validation_metric(task text, metrics jsonb,
+    OUT metric text, OUT value float8, OUT lower_is_better bool)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT v.metric,
+         CASE WHEN jsonb_typeof(metrics -> v.metric) = 'number' THEN (metrics ->> v.metric)::float8 END,
+         v.lower_is_better
+    FROM (SELECT CASE task WHEN 'forecast' THEN 'mase' WHEN 'root_cause' THEN 'cv_accuracy'
+                           WHEN 'recommend' THEN 'validation_ndcg_at_10' END AS metric,
+                 task = 'forecast' AS lower_is_better) v
+$$;
+
+-- 22023 unless promote is a known policy; with 'if_better' and a task, also unless the
+-- task has a validation metric.
+CREATE FUNCTION insight._check_promote(promote text, name text, task text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF promote IS NULL OR promote NOT IN ('always', 'if_better') THEN
+    RAISE EXCEPTION 'promote must be ''always'' or ''if_better'', not %',
+                    coalesce(quote_literal(promote), 'NULL')
+      USING ERRCODE = '22023';
+  END IF;
+  IF promote = 'if_better' AND task IS NOT NULL AND (SELECT v.metric FROM insight._validation_metric(task, '{}') v) IS NULL THEN
+    RAISE EXCEPTION 'model "%" has no validation metric to compare versions by', name
+      USING ERRCODE = '22023',
+            DETAIL = format('Its task is %s. Forecasters are compared by their backtest mase, '
+                            'root-cause classifiers by their cross-validated accuracy, recommenders '
+                            'by their held-out ndcg@10; anomaly detectors (trained without labels) '
+                            'have none.', task),
+            HINT = 'Use promote => ''always''.';
+  END IF;
+END
+$$;
+
+-- The promote-if-better decision for a version just written and not deployed: under the
+-- name's lock, it is deployed when its validation metric is not worse than the live
+-- version's (or nothing is live, or the live version has no metric to compare). The run that
+-- wrote it records the decision (training_runs.promoted and message). Returns the decision.
+CREATE FUNCTION insight._promote_if_better(p_model_id bigint) RETURNS bool
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  cand insight.models;
+  live insight.models;
+  cv record;
+  lv record;
+  ok bool;
+  msg text;
+BEGIN
+  SELECT * INTO cand FROM insight.models WHERE model_id = p_model_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no model with id %', p_model_id USING ERRCODE = '42704';
+  END IF;
+  PERFORM insight._check_promote('if_better', cand.name, cand.task);
+  PERFORM insight._lock_name(cand.name);
+  SELECT * INTO live FROM insight.models WHERE model_id = insight.live_model_id(cand.name);
+  IF live.model_id = cand.model_id THEN
+    RETURN true;
+  END IF;
+  SELECT * INTO cv FROM insight._validation_metric(cand.task, cand.metrics);
+  SELECT * INTO lv FROM insight._validation_metric(live.task, live.metrics);
+  IF live.model_id IS NULL THEN
+    ok := true;
+    msg := 'no version was live';
+  ELSIF cv.value IS NULL THEN
+    ok := false;
+    msg := format('version %s has no %s (too little data to validate)', cand.version, cv.metric);
+  ELSIF lv.value IS NULL OR lv.metric IS DISTINCT FROM cv.metric THEN
+    ok := true;
+    msg := format('%s %s; live version %s has no %s to compare', cv.metric, cv.value,
+                  live.version, cv.metric);
+  ELSE
+    ok := CASE WHEN cv.lower_is_better THEN cv.value <= lv.value ELSE cv.value >= lv.value END;
+    msg := format('%s %s against %s of live version %s (%s is better)', cv.metric, cv.value,
+                  lv.value, live.version, CASE WHEN cv.lower_is_better THEN 'lower' ELSE 'higher' END);
+  END IF;
+  IF ok THEN
+    PERFORM insight._deploy_model_id(cand.name, cand.model_id, 'deploy');
+  END IF;
+  UPDATE insight.training_runs
+     SET promoted = ok,
+         message = message || '; ' || CASE WHEN ok THEN 'promoted: ' ELSE 'not promoted: ' END || msg
+   WHERE model_id = cand.model_id AND status = 'succeeded';
+  RAISE NOTICE 'model "%" version % %', cand.name, cand.version,
+               CASE WHEN ok THEN 'deployed' ELSE 'kept, not deployed' END
+    USING DETAIL = msg;
+  RETURN ok;
+END
+$$;
+
+-- Trains a new version of name with the live version's training source and options, as the
+-- caller (who needs SELECT on the source). promote => 'always' deploys it; 'if_better'
+-- deploys it only if its validation metric is not worse than the live version's
+-- (insight._promote_if_better). Models registered or imported as opaque artifacts
+-- (algorithm 'external') have nothing to re-run: 22023.
+CREATE FUNCTION insight.retrain(name text, promote text DEFAULT 'always')
+RETURNS insight.training_result
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  m record;
+  p jsonb;
+  src regclass;
+  dep bool;
+  r insight.training_result;
+BEGIN
+  SELECT * INTO m FROM insight._live_training(name, 're-run');
+  PERFORM insight._check_promote(promote, name, m.task);
+  dep := promote = 'always';
+  src := m.source::regclass;  -- 42P01 when the source relation is gone
+  p := m.params;
+  CASE m.task
+    WHEN 'anomaly' THEN
+      r := insight.train_anomaly_detector(name, src, m.features, (p->>'contamination')::float8,
+             (p->>'n_trees')::int, (p->>'sample_size')::int, dep, (p->>'seed')::int,
+             coalesce((p->>'standardize')::bool, true));
+    WHEN 'forecast' THEN
+      r := insight.train_forecaster(name, src, p->>'time_column', p->>'value_column',
+             p->>'group_column', p->>'algorithm', (p->>'horizon')::int, dep);
+    WHEN 'recommend' THEN
+      r := insight.train_recommender(name, src, p->>'user_column', p->>'item_column',
+             p->>'weight_column', p->>'algorithm', (p->>'factors')::int, dep,
+             (p->>'iterations')::int, (p->>'regularization')::float8, (p->>'alpha')::float8,
+             (p->>'neighbors')::int, (p->>'min_user_interactions')::int,
+             (p->>'min_item_interactions')::int, (p->>'seed')::int,
+             promote = 'if_better' OR coalesce((p->>'validate')::bool, false));
+    WHEN 'root_cause' THEN
+      r := insight.train_root_cause_classifier(name, src, dep);
+  END CASE;
+  IF NOT dep THEN
+    PERFORM insight._promote_if_better(r.model_id);
+  END IF;
+  RETURN r;
+END
+$$;
+
+-- Retrains every deployed model trained by pg_insight, in name order, with the promote
+-- policy; a failure (logged in insight.training_runs with its error, and as a WARNING) does
+-- not stop the others. With 'if_better', models without a validation metric fail that way.
+-- A cancel or statement_timeout stops the whole call.
+CREATE FUNCTION insight.retrain_all(promote text DEFAULT 'always')
+RETURNS SETOF insight.training_result
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  n text;
+  started timestamptz;
+  r insight.training_result;
+BEGIN
+  PERFORM insight._check_promote(promote, NULL, NULL);
+  FOR n IN
+    SELECT d.name FROM (SELECT DISTINCT ON (dd.name) dd.name, dd.model_id
+                          FROM insight.deployments dd ORDER BY dd.name, dd.deployment_id DESC) d
+      JOIN insight.models mo ON mo.model_id = d.model_id
+     WHERE mo.algorithm <> 'external' AND mo.source IS NOT NULL
+     ORDER BY d.name
+  LOOP
+    started := clock_timestamp();
+    BEGIN
+      r := insight.retrain(n, promote);
+      RETURN NEXT r;
+    EXCEPTION WHEN OTHERS THEN  -- not query_canceled: a cancel stops retrain_all itself
+      PERFORM insight._record_failed_run(n, started, SQLERRM);
+      RAISE WARNING 'retraining model "%" failed: %', n, SQLERRM;
+    END;
+  END LOOP;
+END
+$$;
+
+-- 55000 with the set-up steps unless pg_cron is installed in this database.
+CREATE FUNCTION insight._require_pg_cron() RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+    RAISE EXCEPTION 'pg_cron is not installed in database %', current_database()
+      USING ERRCODE = '55000',
+            HINT = format('Set shared_preload_libraries = ''pg_cron'' and cron.database_name = %L in '
+                          'postgresql.conf, restart, run CREATE EXTENSION pg_cron in %s, and grant '
+                          'USAGE ON SCHEMA cron to the roles that schedule (docs/operations.md).',
+                          current_database(), current_database());
+  END IF;
+END
+$$;
+
+-- A pg_cron job named insight_retrain_<name> that runs insight.retrain(name, promote) on the
+-- cron schedule, as the calling role; scheduling a name again changes its job. Returns the
+-- job id.
+CREATE FUNCTION insight.schedule_retraining(name text, schedule text DEFAULT '0 3 * * *',
+    promote text DEFAULT 'always')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  job bigint;
+  m record;
+BEGIN
+  IF name IS NULL OR schedule IS NULL THEN
+    RAISE EXCEPTION 'name and schedule must not be NULL' USING ERRCODE = '22023';
+  END IF;
+  SELECT * INTO m FROM insight._live_training(name, 'schedule');
+  PERFORM insight._check_promote(promote, name, m.task);
+  PERFORM insight._require_pg_cron();
+  EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+    USING 'insight_retrain_' || name, schedule,
+          CASE promote WHEN 'always' THEN format('SELECT insight.retrain(%L)', name)
+                       ELSE format('SELECT insight.retrain(%L, promote => %L)', name, promote) END;
+  RETURN job;
+END
+$$;
+
+-- Removes name's retraining job; false when it had none.
+CREATE FUNCTION insight.unschedule_retraining(name text) RETURNS bool
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  found bool;
+BEGIN
+  IF name IS NULL THEN
+    RAISE EXCEPTION 'name must not be NULL' USING ERRCODE = '22023';
+  END IF;
+  PERFORM insight._require_pg_cron();
+  EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO found
+    USING 'insight_retrain_' || name;
+  IF found THEN
+    EXECUTE 'SELECT cron.unschedule($1::name)' USING 'insight_retrain_' || name;
+  END IF;
+  RETURN found;
+END
+$$;
+
+-- Every model the domain functions use, from the standard tables. The anomaly models keep
+-- 1 % of the training rows above their threshold (the demo's faults and spikes are ~1-3 %).
+CREATE FUNCTION insight.train_default_models() RETURNS SETOF insight.training_result
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN NEXT insight.train_anomaly_detector('link_anomaly', 'insight.link_anomaly_features',
+    ARRAY['throughput_mbps', 'utilization', 'errors', 'discards', 'uptime_pct', 'ib_packet_loss_pct',
+          'ob_packet_loss_pct', 'throughput_hour_dev', 'ib_esno_dev', 'ob_esno_dev', 'latency_dev', 'jitter_dev'],
+    contamination => 0.01);
+  RETURN NEXT insight.train_anomaly_detector('site_anomaly', 'insight.site_anomaly_features',
+    ARRAY['response_time_ms', 'error_rate', 'uptime_pct', 'cpu_pct', 'memory_pct', 'response_time_dev',
+          'error_rate_dev', 'cpu_dev', 'memory_dev'],
+    contamination => 0.01);
+  RETURN NEXT insight.train_anomaly_detector('network_anomaly', 'insight.network_anomaly_features',
+    ARRAY['bandwidth_mbps', 'packet_loss_pct', 'latency_ms', 'error_rate', 'connections', 'bandwidth_dev',
+          'packet_loss_dev', 'latency_dev', 'error_rate_dev', 'connections_dev'],
+    contamination => 0.01);
+  -- forecast_daily_sales: the shop's daily revenue, and each product's.
+  RETURN NEXT insight.train_forecaster('daily_sales', 'insight.transactions', 'ts', 'total_amount');
+  RETURN NEXT insight.train_forecaster('daily_sales_by_product', 'insight.transactions', 'ts',
+    'total_amount', group_column => 'product_id');
+  -- recommend_products / similar_products: implicit ALS on who bought what (purchase counts).
+  RETURN NEXT insight.train_recommender('product_recommender', 'insight.transactions', 'user_id',
+    'product_id');
+  -- correlate_* and recommend_actions: the root-cause classifier, from the labelled incidents.
+  IF EXISTS (SELECT FROM insight.incidents WHERE root_cause IS NOT NULL) THEN
+    RETURN NEXT insight.train_root_cause_classifier();
+  ELSE
+    RAISE NOTICE 'insight.incidents has no labelled incident: the root_cause classifier is not trained'
+      USING HINT = 'The correlate_* functions answer with their detectors alone until it is.';
+  END IF;
+END
+$$;
+
+-- Privileges (API.md section 5).
+GRANT EXECUTE ON FUNCTION insight.export_model(text, int) TO insight_analyst, insight_admin;
+GRANT EXECUTE ON FUNCTION insight.deploy(text, int), insight.rollback(text),
+    insight.drop_model(text, int), insight.register_model(text, text, bytea, jsonb, text[], text, bool),
+    insight.import_model(text, bytea, bool),
+    insight.train_default_models(), insight._record_failed_run(text, timestamptz, text),
+    insight._live_training(text, text), insight._validation_metric(text, jsonb),
+    insight._check_promote(text, text, text), insight._promote_if_better(bigint),
+    insight.retrain(text, text), insight.retrain_all(text),
+    insight._require_pg_cron(), insight.schedule_retraining(text, text, text),
+    insight.unschedule_retraining(text)
+  TO insight_admin;
