@@ -41,8 +41,8 @@ RobustScaler RobustScaler::fit(const Reservoir& sample) {
   std::vector<double> column(n);
   for (size_t j = 0; j < d; ++j) {
     for (size_t i = 0; i < n; ++i) column[i] = sample.row(i)[j];
-    s.median[j] = quantile(column, 0.5);
-    const double iqr = quantile(column, 0.75) - quantile(column, 0.25);
+    s.median[j] = quantile_linear(column, 0.5);
+    const double iqr = quantile_linear(column, 0.75) - quantile_linear(column, 0.25);
     s.scale[j] = iqr > 0 && std::isfinite(iqr) ? iqr : 1.0;
   }
   return s;
@@ -123,7 +123,7 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
                    scores[i] = forest.score(&rows[i * d]);
                },
                check);
-  const double threshold = quantile(scores, 1.0 - options.contamination);
+  const double threshold = quantile_linear(scores, 1.0 - options.contamination);
 
   Payload p;
   p.algorithm = Algorithm::IsolationForest;
@@ -142,8 +142,8 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
         {"rows_skipped", sample.skipped()},
         {"rows_sampled", n},
         {"threshold", threshold},
-        {"score_p50", quantile(scores, 0.5)},
-        {"score_p99", quantile(scores, 0.99)},
+        {"score_p50", quantile_linear(scores, 0.5)},
+        {"score_p99", quantile_linear(scores, 0.99)},
         {"score_max", *std::max_element(scores.begin(), scores.end())}}},
   };
   if (options.standardize) p.meta["scaler"] = {{"median", scaler.median}, {"iqr", scaler.scale}};

@@ -6,6 +6,20 @@
 
 namespace insight {
 
+// splitmix64's increment (2^64 / the golden ratio) and its output function (a bijective 64-bit
+// mix): Rng seeds itself through them, the demo generator derives per-entity states with
+// Rng::splitmix64, and hash-based draws (recommend::holdout_evaluate's order of a user's pairs)
+// mix a key with them.
+constexpr uint64_t kSplitmixGamma = 0x9E3779B97F4A7C15ull;
+constexpr uint64_t mix64(uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// The core's one pseudo-random generator. Its draws: uniform() and below(n) here; the demo
+// generator adds its own (index/range by modulo, normal and Poisson on its deterministic
+// math) on top of the same stream, since its tables must not change.
 class Rng {
  public:
   explicit Rng(uint64_t seed) noexcept {
@@ -32,12 +46,8 @@ class Rng {
     return static_cast<uint64_t>((static_cast<u128>(next()) * n) >> 64);
   }
 
-  static uint64_t splitmix64(uint64_t& x) noexcept {
-    uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
+  // splitmix64: advances x and returns its next output.
+  static uint64_t splitmix64(uint64_t& x) noexcept { return mix64(x += kSplitmixGamma); }
 
  private:
   static uint64_t rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }

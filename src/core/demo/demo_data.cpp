@@ -136,14 +136,6 @@ double det_cos(double x) {
   return c;
 }
 
-uint64_t splitmix64(uint64_t& x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  uint64_t z = x;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 uint64_t fnv1a(const std::string& s) {
   uint64_t h = 0xCBF29CE484222325ULL;
   for (const char c : s) {
@@ -161,9 +153,10 @@ class Rng {
   uint64_t next() { return core_.next(); }
 
   // [0, 1) with 53 random bits.
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  double uniform() { return core_.uniform(); }
   double uniform(double a, double b) { return a + (b - a) * uniform(); }
-  // Integer in [lo, hi] (inclusive); the modulo bias is negligible for the small ranges used.
+  // Integer in [lo, hi] (inclusive) by modulo, not insight::Rng::below (another mapping of the
+  // same stream: the tables would change); the bias is negligible for the small ranges used.
   int64_t range(int64_t lo, int64_t hi) {
     const uint64_t n = static_cast<uint64_t>(hi - lo) + 1;
     return lo + static_cast<int64_t>(next() % n);
@@ -206,9 +199,10 @@ class Rng {
  private:
   static insight::Rng derive(uint64_t seed, uint64_t entity, uint64_t tag) {
     uint64_t x = seed;
-    x = splitmix64(x) ^ entity;
-    x = splitmix64(x) ^ (tag * 0xD1B54A32D192ED03ULL);
-    const uint64_t s0 = splitmix64(x), s1 = splitmix64(x), s2 = splitmix64(x), s3 = splitmix64(x);
+    x = insight::Rng::splitmix64(x) ^ entity;
+    x = insight::Rng::splitmix64(x) ^ (tag * 0xD1B54A32D192ED03ULL);
+    const uint64_t s0 = insight::Rng::splitmix64(x), s1 = insight::Rng::splitmix64(x),
+                   s2 = insight::Rng::splitmix64(x), s3 = insight::Rng::splitmix64(x);
     return insight::Rng(s0, s1, s2, s3);
   }
 

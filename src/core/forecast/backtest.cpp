@@ -115,23 +115,6 @@ std::vector<std::vector<double>> seasonal_naive_residuals(const std::vector<doub
   return out;
 }
 
-namespace {
-// The empirical quantile of a sample at the level split-conformal prediction uses: with n
-// residuals, the ceil((n + 1)·q)-th smallest (the largest when that is past n), so a new error
-// from the same distribution falls inside [lower, upper] with probability at least the
-// confidence (Vovk et al.; Lei et al. 2018) — a plain quantile of n values is too narrow.
-double conformal_upper(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const auto n = static_cast<double>(v.size());
-  const auto k = static_cast<size_t>(std::ceil((n + 1) * q));
-  return v[std::min(std::max<size_t>(k, 1), v.size()) - 1];
-}
-double conformal_lower(std::vector<double> v, double q) {  // q < 0.5: the mirror image
-  for (double& x : v) x = -x;
-  return -conformal_upper(std::move(v), 1 - q);
-}
-}  // namespace
-
 void prediction_interval(const std::vector<double>& value,
                          const std::vector<std::vector<double>>& residuals, double confidence,
                          std::vector<double>& lower, std::vector<double>& upper) {
@@ -153,8 +136,8 @@ void prediction_interval(const std::vector<double>& value,
         ++next_step;
       }
       if (!pooled.empty()) {
-        lo = std::min(lo, conformal_lower(pooled, lo_q));
-        hi = std::max(hi, conformal_upper(pooled, hi_q));
+        lo = std::min(lo, conformal_quantile_lower(pooled, lo_q));
+        hi = std::max(hi, conformal_quantile(pooled, hi_q));
         last = s + 1;
       }
       lower[s] = value[s] + lo;

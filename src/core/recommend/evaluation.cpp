@@ -6,6 +6,7 @@
 
 #include "core/common/error.hpp"
 #include "core/common/parallel.hpp"
+#include "core/common/random.hpp"
 
 namespace insight::recommend {
 void EventLog::add(std::string_view user, std::string_view item, int64_t time, double weight) {
@@ -187,10 +188,7 @@ Evaluation holdout_evaluate(const Interactions& data, const TrainOptions& option
   // A pair's place in its user's order: splitmix64's finaliser of (user, item) and the seed,
   // as a non-negative time.
   auto order = [seed](uint64_t u, uint64_t i) {
-    uint64_t z = (u << 32 | i) + seed * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return static_cast<int64_t>((z ^ (z >> 31)) >> 1);
+    return static_cast<int64_t>(mix64((u << 32 | i) + seed * kSplitmixGamma) >> 1);
   };
   EventLog log;
   const Csr& m = data.by_user;

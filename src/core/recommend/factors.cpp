@@ -129,6 +129,9 @@ Factors train_svd(const Csr& by_user, const SvdOptions& o, const InterruptCheck&
   Eigen::MatrixXd omega(n_items, l);
   for (Eigen::Index i = 0; i < omega.size(); ++i) {
     // Box–Muller: a standard normal from two uniforms (the PRNG is ours, so is the result).
+    // With the C library's log and cos, one value per pair: not the demo generator's normal(),
+    // which keeps the pair's second value and uses its own math so its tables are
+    // bit-identical everywhere (changing either would change SVD models or demo data).
     const double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();
     omega.data()[i] = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
   }

@@ -10,6 +10,7 @@
 
 #include "core/common/error.hpp"
 #include "core/common/parallel.hpp"
+#include "core/common/stats.hpp"
 
 namespace insight::rootcause {
 
@@ -136,15 +137,6 @@ double ramp(double x, double lo, double hi) {
 
 double clamp01(double x) { return std::isfinite(x) ? std::clamp(x, 0.0, 1.0) : 0.0; }
 
-// The q-quantile (0..1, nearest rank) of the finite values; NaN when there are none.
-double quantile(std::vector<double>& scratch, double q) {
-  if (scratch.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const auto k = static_cast<size_t>(std::llround(q * static_cast<double>(scratch.size() - 1)));
-  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(k),
-                   scratch.end());
-  return scratch[k];
-}
-
 // Baselines are quantiles of at most this many evenly spaced samples: a day of one-minute
 // samples costs the same as a day of five-minute ones, and a quantile of 512 samples is as
 // good a baseline as one of 1,440.
@@ -245,7 +237,7 @@ void Analysis::analyse_link(size_t member, std::vector<Run>& runs) {
   if (n >= 2) {
     for (size_t i = 1; i < n; i += stride)
       scratch.push_back(static_cast<double>(s.ts[i] - s.ts[i - 1]));
-    st.step = std::max<int64_t>(1, static_cast<int64_t>(quantile(scratch, 0.5)));
+    st.step = std::max<int64_t>(1, static_cast<int64_t>(quantile_nearest(scratch, 0.5)));
   }
   st.coverage = clamp01(static_cast<double>(n) * static_cast<double>(st.step) /
                         static_cast<double>(window_.end - window_.start));
@@ -255,7 +247,7 @@ void Analysis::analyse_link(size_t member, std::vector<Run>& runs) {
     for (size_t i = 0; i < n; i += stride) {
       if (std::isfinite(s.values[i][metric])) scratch.push_back(s.values[i][metric]);
     }
-    return quantile(scratch, q);
+    return quantile_nearest(scratch, q);
   };
   // First-pass baselines over the whole window: what "degraded" is measured against.
   const double ib = window_quantile(kIbEsno, 0.9), ob = window_quantile(kObEsno, 0.9);
@@ -349,7 +341,7 @@ void Analysis::compute_baseline(size_t member) {
     for (const size_t i : picked) {
       if (std::isfinite(s.values[i][m])) scratch.push_back(s.values[i][m]);
     }
-    st.base[m] = quantile(scratch, rf_metric(m) ? 0.9 : 0.5);
+    st.base[m] = quantile_nearest(scratch, rf_metric(m) ? 0.9 : 0.5);
   }
 }
 
@@ -553,7 +545,7 @@ std::array<double, kFeatureCount> Analysis::features(size_t episode) const {
     step = std::max(step, links_[run.member].step);
   }
   const double nr = static_cast<double>(e.runs.size());
-  const double median_start = quantile(starts, 0.5);
+  const double median_start = quantile_nearest(starts, 0.5);
   size_t together = 0;
   for (const size_t r : e.runs) {
     if (std::fabs(static_cast<double>(runs_[r].start) - median_start) <=
