@@ -10,6 +10,7 @@
 #include "core/common/parallel.hpp"
 #include "core/common/xgboost.hpp"
 #include "core/model/loader_registry.hpp"
+#include "core/rootcause/options.hpp"
 
 namespace insight::rootcause {
 
@@ -228,10 +229,7 @@ std::shared_ptr<RootCauseModel> RootCauseModel::train(const std::vector<Training
   for (size_t c = 0; c < kClassCount; ++c)
     class_names.push_back(std::string(pattern_name(static_cast<Pattern>(c))));
   meta["classes"] = class_names;
-  meta["options"] = {{"rounds", o.rounds},
-                     {"max_depth", o.max_depth},
-                     {"eta", o.eta},
-                     {"min_child_weight", o.min_child_weight}};
+  meta["options"] = to_json(o);
   // Training accuracy: what the classes predict on the rows they were grown from.
   const RootCauseModel probe(classes, meta);
   size_t correct = 0;

@@ -1,0 +1,43 @@
+#include "core/forecast/options.hpp"
+
+#include <string>
+
+#include "core/common/error.hpp"
+#include "core/common/options.hpp"
+#include "core/forecast/backtest.hpp"
+
+namespace insight::forecast {
+
+std::optional<Learner> learner_option(const std::string& algorithm) {
+  if (algorithm == "auto") return std::nullopt;
+  if (auto l = learner_from_name(algorithm)) return l;
+  throw InvalidParameter("unknown forecasting algorithm \"" + algorithm + "\"",
+                         "algorithm must be one of: auto, " + learner_names() + ".");
+}
+
+ForecasterOptions ForecasterOptions::from_json(const nlohmann::json& options) {
+  OptionReader r(options, "forecaster options");
+  ForecasterOptions o;
+  o.time_column = r.text("time_column");
+  o.value_column = r.text("value_column");
+  o.group_column = r.optional_text("group_column");
+  o.model.learner = learner_option(options.contains("algorithm") ? r.text("algorithm") : "auto");
+  o.model.horizon = r.int4("horizon", 14);
+  check_horizon(o.model.horizon);
+  o.model.folds = r.int4("folds", 3);
+  check_folds(o.model.folds);
+  r.finish();
+  return o;
+}
+
+nlohmann::json ForecasterOptions::to_json() const {
+  return {{"time_column", time_column},
+          {"value_column", value_column},
+          {"group_column", group_column ? nlohmann::json(*group_column) : nlohmann::json()},
+          {"algorithm",
+           model.learner ? std::string(learner_name(*model.learner)) : std::string("auto")},
+          {"horizon", model.horizon},
+          {"folds", model.folds}};
+}
+
+}  // namespace insight::forecast
