@@ -12,10 +12,9 @@
 #include <string>
 #include <vector>
 
-namespace insight {
+#include "core/common/binary_io_fwd.hpp"
 
-class BinaryWriter;
-class BinaryReader;
+namespace insight {
 
 // double → float without undefined behaviour: out-of-range values saturate to ±infinity.
 inline float to_float(double v) noexcept {

@@ -10,12 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/common/binary_io_fwd.hpp"
 #include "core/common/interrupt.hpp"
-
-namespace insight {
-class BinaryWriter;
-class BinaryReader;
-}  // namespace insight
 
 namespace insight::forecast {
 

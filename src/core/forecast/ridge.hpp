@@ -6,10 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace insight {
-class BinaryWriter;
-class BinaryReader;
-}  // namespace insight
+#include "core/common/binary_io_fwd.hpp"
 
 namespace insight::forecast {
 

@@ -9,10 +9,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace insight {
-class BinaryWriter;
-class BinaryReader;
-}  // namespace insight
+#include "core/common/binary_io_fwd.hpp"
 
 namespace insight::forecast {
 

@@ -26,15 +26,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/common/binary_io_fwd.hpp"
 #include "core/common/interrupt.hpp"
 #include "core/model/model.hpp"
 #include "core/recommend/factors.hpp"
 #include "core/recommend/interactions.hpp"
 #include "core/recommend/neighbors.hpp"
-
-namespace insight {
-class BinaryWriter;
-}
 
 namespace insight::recommend {
 
