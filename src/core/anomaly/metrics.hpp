@@ -9,13 +9,8 @@
 namespace insight::anomaly {
 
 struct DetectionMetrics {
-  double roc_auc = 0;
-  double pr_auc = 0;
-  double precision = 0;
-  double recall = 0;
-  double f1 = 0;
-  size_t rows = 0;
-  size_t positives = 0;
+  double roc_auc = 0, pr_auc = 0, precision = 0, recall = 0, f1 = 0;
+  size_t rows = 0, positives = 0;
 };
 
 // scores and labels have the same length; labels true = anomaly. Throws InvalidParameter

@@ -15,13 +15,9 @@
 namespace insight {
 
 struct ModelCacheStats {
-  uint64_t hits = 0;
-  uint64_t misses = 0;
-  uint64_t evictions = 0;
-  size_t entries = 0;
-  size_t bytes = 0;
-  size_t max_bytes = 0;
-  size_t max_entries = 0;
+  uint64_t hits = 0, misses = 0, evictions = 0;
+  size_t entries = 0, bytes = 0;          // held now
+  size_t max_bytes = 0, max_entries = 0;  // the bounds
 };
 
 class ModelCache {
