@@ -5,6 +5,7 @@
 
 #include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
+#include "core/common/name_table.hpp"
 #include "core/forecast/features.hpp"
 #include "core/forecast/ridge.hpp"
 #include "core/forecast/smoothing.hpp"
@@ -13,7 +14,7 @@
 namespace insight::forecast {
 namespace {
 
-constexpr std::array<std::pair<Learner, std::string_view>, 6> kLearners{{
+constexpr NameTable<Learner, 6> kLearners{{
     {Learner::SeasonalNaive, "seasonal_naive"},
     {Learner::HoltWinters, "holt_winters"},
     {Learner::Linear, "linear"},
@@ -122,22 +123,14 @@ std::unique_ptr<FittedLearner> wrap(M m, OutputRule rule) {
 
 }  // namespace
 
-std::string_view learner_name(Learner l) noexcept {
-  for (const auto& [learner, name] : kLearners)
-    if (learner == l) return name;
-  return "unknown";
-}
+std::string_view learner_name(Learner l) noexcept { return name_in(kLearners, l, "unknown"); }
 
 std::optional<Learner> learner_from_name(std::string_view name) noexcept {
-  for (const auto& [learner, n] : kLearners)
-    if (n == name) return learner;
-  return std::nullopt;
+  return value_named(kLearners, name);
 }
 
 std::optional<Learner> learner_from_tag(uint8_t tag) noexcept {
-  for (const auto& [learner, n] : kLearners)
-    if (static_cast<uint8_t>(learner) == tag) return learner;
-  return std::nullopt;
+  return value_tagged(kLearners, tag);
 }
 
 const std::vector<Learner>& all_learners() {
@@ -147,14 +140,7 @@ const std::vector<Learner>& all_learners() {
   return all;
 }
 
-std::string learner_names() {
-  std::string out;
-  for (const auto& [learner, name] : kLearners) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
+std::string learner_names() { return joined_names(kLearners); }
 
 size_t min_history(Learner l) noexcept {
   switch (l) {

@@ -1,19 +1,18 @@
 #include "core/model/algorithm.hpp"
 
-#include <array>
-#include <utility>
+#include "core/common/name_table.hpp"
 
 namespace insight {
 namespace {
 
-constexpr std::array<std::pair<Task, std::string_view>, 4> kTasks{{
+constexpr NameTable<Task, 4> kTasks{{
     {Task::Anomaly, "anomaly"},
     {Task::Forecast, "forecast"},
     {Task::Recommend, "recommend"},
     {Task::RootCause, "root_cause"},
 }};
 
-constexpr std::array<std::pair<Algorithm, std::string_view>, 15> kAlgorithms{{
+constexpr NameTable<Algorithm, 15> kAlgorithms{{
     {Algorithm::External, "external"},
     {Algorithm::IsolationForest, "isolation_forest"},
     {Algorithm::ForecastAuto, "auto"},
@@ -31,54 +30,26 @@ constexpr std::array<std::pair<Algorithm, std::string_view>, 15> kAlgorithms{{
     {Algorithm::RootCauseBoosting, "gradient_boosting_classifier"},
 }};
 
-template <typename Table>
-std::string join_names(const Table& table) {
-  std::string out;
-  for (const auto& [value, name] : table) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
-
 }  // namespace
 
-std::string_view task_name(Task t) noexcept {
-  for (const auto& [task, name] : kTasks)
-    if (task == t) return name;
-  return "unknown";
-}
+std::string_view task_name(Task t) noexcept { return name_in(kTasks, t, "unknown"); }
 
 std::optional<Task> task_from_name(std::string_view name) noexcept {
-  for (const auto& [task, n] : kTasks)
-    if (n == name) return task;
-  return std::nullopt;
+  return value_named(kTasks, name);
 }
 
-std::optional<Task> task_from_tag(uint8_t tag) noexcept {
-  for (const auto& [task, n] : kTasks)
-    if (static_cast<uint8_t>(task) == tag) return task;
-  return std::nullopt;
-}
+std::optional<Task> task_from_tag(uint8_t tag) noexcept { return value_tagged(kTasks, tag); }
 
-std::string task_names() { return join_names(kTasks); }
+std::string task_names() { return joined_names(kTasks); }
 
-std::string_view algorithm_name(Algorithm a) noexcept {
-  for (const auto& [alg, name] : kAlgorithms)
-    if (alg == a) return name;
-  return "unknown";
-}
+std::string_view algorithm_name(Algorithm a) noexcept { return name_in(kAlgorithms, a, "unknown"); }
 
 std::optional<Algorithm> algorithm_from_name(std::string_view name) noexcept {
-  for (const auto& [alg, n] : kAlgorithms)
-    if (n == name) return alg;
-  return std::nullopt;
+  return value_named(kAlgorithms, name);
 }
 
 std::optional<Algorithm> algorithm_from_tag(uint16_t tag) noexcept {
-  for (const auto& [alg, n] : kAlgorithms)
-    if (static_cast<uint16_t>(alg) == tag) return alg;
-  return std::nullopt;
+  return value_tagged(kAlgorithms, tag);
 }
 
 }  // namespace insight

@@ -8,12 +8,13 @@
 #include "core/common/binary_io.hpp"
 #include "core/common/eigen.hpp"
 #include "core/common/error.hpp"
+#include "core/common/name_table.hpp"
 #include "core/model/loader_registry.hpp"
 
 namespace insight::recommend {
 namespace {
 
-constexpr std::array<std::pair<Method, std::string_view>, 5> kMethods{{
+constexpr NameTable<Method, 5> kMethods{{
     {Method::Als, "als"},
     {Method::ItemKnn, "item_knn"},
     {Method::UserKnn, "user_knn"},
@@ -77,26 +78,13 @@ std::vector<std::string> read_ids(BinaryReader& r, const char* what) {
 
 }  // namespace
 
-std::string_view method_name(Method m) noexcept {
-  for (const auto& [method, name] : kMethods)
-    if (method == m) return name;
-  return "unknown";
-}
+std::string_view method_name(Method m) noexcept { return name_in(kMethods, m, "unknown"); }
 
 std::optional<Method> method_from_name(std::string_view name) noexcept {
-  for (const auto& [method, n] : kMethods)
-    if (n == name) return method;
-  return std::nullopt;
+  return value_named(kMethods, name);
 }
 
-std::string method_names() {
-  std::string out;
-  for (const auto& [method, name] : kMethods) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
+std::string method_names() { return joined_names(kMethods); }
 
 Algorithm method_algorithm(Method m) noexcept {
   switch (m) {

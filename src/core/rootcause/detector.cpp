@@ -9,55 +9,38 @@
 #include <set>
 
 #include "core/common/error.hpp"
+#include "core/common/name_table.hpp"
 #include "core/common/parallel.hpp"
 #include "core/common/stats.hpp"
 
 namespace insight::rootcause {
 
-std::string_view pattern_name(Pattern p) noexcept {
-  switch (p) {
-    case Pattern::EquipmentFailure:
-      return "equipment_failure";
-    case Pattern::AntennaAlignment:
-      return "antenna_alignment";
-    case Pattern::SatelliteInterference:
-      return "satellite_interference";
-    case Pattern::AntennaMisalignment:
-      return "antenna_misalignment";
-    case Pattern::None:
-      break;
-  }
-  return "none";
-}
+namespace {
+constexpr NameTable<Pattern, kClassCount> kPatterns{{
+    {Pattern::EquipmentFailure, "equipment_failure"},
+    {Pattern::AntennaAlignment, "antenna_alignment"},
+    {Pattern::SatelliteInterference, "satellite_interference"},
+    {Pattern::AntennaMisalignment, "antenna_misalignment"},
+    {Pattern::None, "none"},
+}};
+constexpr NameTable<ScopeKind, 4> kScopes{{
+    {ScopeKind::Link, "link"},
+    {ScopeKind::HubAntenna, "hub_antenna"},
+    {ScopeKind::Satellite, "satellite"},
+    {ScopeKind::Network, "network"},
+}};
+}  // namespace
+
+std::string_view pattern_name(Pattern p) noexcept { return name_in(kPatterns, p, "none"); }
 
 std::optional<Pattern> pattern_from_name(std::string_view name) noexcept {
-  for (uint8_t i = 0; i < kClassCount; ++i) {
-    const auto p = static_cast<Pattern>(i);
-    if (pattern_name(p) == name) return p;
-  }
-  return std::nullopt;
+  return value_named(kPatterns, name);
 }
 
-std::string_view scope_name(ScopeKind s) noexcept {
-  switch (s) {
-    case ScopeKind::Link:
-      return "link";
-    case ScopeKind::HubAntenna:
-      return "hub_antenna";
-    case ScopeKind::Satellite:
-      return "satellite";
-    case ScopeKind::Network:
-      return "network";
-  }
-  return "";
-}
+std::string_view scope_name(ScopeKind s) noexcept { return name_in(kScopes, s, ""); }
 
 std::optional<ScopeKind> scope_from_name(std::string_view name) noexcept {
-  for (uint8_t i = 0; i < 4; ++i) {
-    const auto s = static_cast<ScopeKind>(i);
-    if (scope_name(s) == name) return s;
-  }
-  return std::nullopt;
+  return value_named(kScopes, name);
 }
 
 const std::array<const char*, kFeatureCount>& feature_names() noexcept {
