@@ -18,12 +18,9 @@ Prints markdown tables to stdout; --json writes a machine-readable summary.
 """
 
 import argparse
-import datetime
-import io
 import json
 import platform
 import re
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -34,8 +31,8 @@ import sklearn
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
+from bench_common import DEFAULT_DATA, connect, copy_frame, markdown_table, run_context  # noqa: E402
 
 ODDS_DATASETS = ("shuttle", "thyroid", "cardio", "satellite")
 NAB_FAMILIES = ("realAWSCloudwatch", "artificialWithAnomaly")
@@ -54,12 +51,6 @@ PG_FUNCTIONS = {
 
 
 # ---------------------------------------------------------------- output helpers
-
-def markdown_table(headers, rows):
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
 
 def mean_std(values):
     """Mean and sample standard deviation (ddof=1; 0 for a single value)."""
@@ -81,13 +72,6 @@ def fmt_ms(stats):
 
 # ---------------------------------------------------------------- database helpers
 
-def connect(dsn):
-    import psycopg2  # only needed when the database side runs
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    return conn
-
-
 def require_functions(cur, part):
     cur.execute("""SELECT array_agg(f ORDER BY f) FROM unnest(%s::text[]) f
                    WHERE NOT EXISTS (SELECT 1 FROM pg_proc p
@@ -96,15 +80,6 @@ def require_functions(cur, part):
     missing = cur.fetchone()[0]
     if missing:
         sys.exit(f"pg_insight lacks what part '{part}' needs: {', '.join(missing)}")
-
-
-def copy_frame(cur, table, frame):
-    """COPY a DataFrame (its columns, in order) into an existing table."""
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, header=False)
-    buf.seek(0)
-    cols = ", ".join(frame.columns)
-    cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)", buf)
 
 
 def reset_schema(cur):
@@ -379,8 +354,7 @@ def parse_args():
 def main():
     args = parse_args()
     parts = (args.only,) if args.only else ("odds", "nab")
-    command = shlex.join(sys.argv)
-    date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    command, date, _ = run_context()
     print("## Anomaly-detection accuracy: pg_insight beside scikit-learn\n")
     print(f"Command: `{command}`  \nDate: {date}  \n"
           f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "

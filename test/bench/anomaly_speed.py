@@ -25,13 +25,11 @@ The script drops and recreates the database "speedbench" next to the one in --ds
 """
 
 import argparse
-import datetime
 import io
 import json
 import os
 import platform
 import resource
-import shlex
 import statistics
 import sys
 import threading
@@ -44,8 +42,11 @@ from pathlib import Path
 import numpy as np
 import psycopg2
 import sklearn
-from psycopg2.extensions import make_dsn
 from sklearn.ensemble import IsolationForest
+
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
+import bench_common  # noqa: E402
+from bench_common import connect, markdown_table, query, run_context, timed  # noqa: E402
 
 DATABASE = "speedbench"
 FEATURES = ("throughput_mbps", "utilization", "errors", "discards", "uptime_pct")
@@ -149,12 +150,6 @@ PY_IMPORT_SQL = "DO LANGUAGE plpython3u $$import sklearn.ensemble$$"
 
 # ---------------------------------------------------------------- helpers
 
-def markdown_table(headers, rows):
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def stats(ms_list):
     return {"median": statistics.median(ms_list), "min": min(ms_list), "runs": ms_list}
 
@@ -175,32 +170,6 @@ def fmt_result(value):
 
 def mib(kb):
     return f"{kb / 1024:,.1f}"
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - start) * 1000.0, result
-
-
-def connect(dsn):
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    return conn
-
-
-def query(cur, sql, params=None):
-    """Runs sql; the first value of the first row, if it returns rows."""
-    cur.execute(sql, params)
-    return cur.fetchone()[0] if cur.description else None
-
-
-def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").open()
-                if line.startswith("model name")), platform.processor())
-    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").open()
-                  if line.startswith("MemTotal:"))
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 1024 ** 2, 1)}
 
 
 def load_and_activity(cur):
@@ -267,21 +236,14 @@ def plan_shape(cur, sql, params=None):
 # ---------------------------------------------------------------- setup
 
 def create_database(admin_dsn):
-    with closing(connect(admin_dsn)) as conn, conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DATABASE}")
-    dsn = make_dsn(admin_dsn, dbname=DATABASE)
-    with closing(connect(dsn)) as conn, conn.cursor() as cur:
-        cur.execute("CREATE EXTENSION pg_insight")
-        cur.execute("CREATE EXTENSION plpython3u")
-        cur.execute("CREATE TABLE py_models (name text PRIMARY KEY, payload bytea)")
-        for signature, body in PY_FUNCTIONS.items():
-            cur.execute(f"CREATE FUNCTION {signature} LANGUAGE plpython3u AS $py${PY_PRELUDE}{body}$py$")
-        versions = {"postgresql": query(cur, "SELECT current_setting('server_version')"),
-                    "pg_insight": query(cur, "SELECT insight.version()")}
-        settings = {name: query(cur, f"SELECT current_setting('{name}')")
-                    for name in ("shared_buffers", "work_mem", "jit", "max_parallel_workers")}
-    return dsn, versions, settings
+    """The benchmark's database, with PL/Python and the peer's functions beside pg_insight."""
+    setup = ["CREATE EXTENSION plpython3u",
+             "CREATE TABLE py_models (name text PRIMARY KEY, payload bytea)"]
+    setup += [f"CREATE FUNCTION {signature} LANGUAGE plpython3u AS $py${PY_PRELUDE}{body}$py$"
+              for signature, body in PY_FUNCTIONS.items()]
+    return bench_common.create_database(
+        admin_dsn, DATABASE, setup,
+        settings=("shared_buffers", "work_mem", "jit", "max_parallel_workers"))
 
 
 def create_table(cur, name, rows):
@@ -560,9 +522,7 @@ def parse_args():
 def main():
     args = parse_args()
     started = time.perf_counter()
-    command = shlex.join(sys.argv)
-    date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    host = machine()
+    command, date, host = run_context()
     dsn, versions, settings = create_database(args.dsn)
     conn = connect(dsn)
     cur = conn.cursor()

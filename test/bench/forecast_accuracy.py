@@ -40,15 +40,10 @@ Prints markdown tables to stdout; --json writes a machine-readable summary.
 """
 
 import argparse
-import datetime
-import io
 import json
-import os
 import platform
-import shlex
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +52,9 @@ import sklearn
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.ensemble import RandomForestRegressor
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
-RETAIL_FILE = Path("online_retail") / "online_retail_I_clean.csv.gz"
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
+from bench_common import (DEFAULT_DATA, RETAIL_FILE, connect, copy_frame,  # noqa: E402
+                          create_database, markdown_table, query, run_context, timed)
 
 DATABASE = "forecastbench"
 HORIZON = 14
@@ -95,12 +90,6 @@ EVALUATE_SQL = ("SELECT algorithm, metric, value FROM insight.evaluate_forecaste
 
 # ---------------------------------------------------------------- output helpers
 
-def markdown_table(headers, rows):
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def fmt_value(value, digits=4):
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "n/a"
@@ -109,20 +98,6 @@ def fmt_value(value, digits=4):
 
 def fmt_s(ms):
     return "—" if ms is None else f"{ms / 1000.0:,.2f} s"
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - start) * 1000.0, result
-
-
-def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").open()
-                if line.startswith("model name")), platform.processor())
-    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").open()
-                  if line.startswith("MemTotal:"))
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 1024 ** 2, 1)}
 
 
 # ---------------------------------------------------------------- the Python recipe
@@ -298,41 +273,6 @@ def task_frames(retail, parts):
 
 # ---------------------------------------------------------------- database
 
-def connect(dsn):
-    import psycopg2  # only needed when the database side runs
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    return conn
-
-
-def query(cur, sql, params=None):
-    cur.execute(sql, params)
-    return cur.fetchone()[0] if cur.description else None
-
-
-def create_database(admin_dsn, database=DATABASE):
-    """A fresh database next to the one in admin_dsn, with pg_insight: (dsn, versions)."""
-    from psycopg2.extensions import make_dsn
-    with closing(connect(admin_dsn)) as conn, conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {database}")
-    dsn = make_dsn(admin_dsn, dbname=database)
-    with closing(connect(dsn)) as conn, conn.cursor() as cur:
-        cur.execute("CREATE EXTENSION pg_insight")
-        versions = {"postgresql": query(cur, "SELECT current_setting('server_version')"),
-                    "pg_insight": query(cur, "SELECT insight.version()")}
-    return dsn, versions
-
-
-def copy_frame(cur, table, frame):
-    """COPY a DataFrame (its columns, in order) into an existing table."""
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S")
-    buf.seek(0)
-    cur.copy_expert(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)",
-                    buf)
-
-
 def load_tables(cur, retail, top):
     """retail via COPY, then retail_top50 (rows of the top products, chosen in SQL) and a check
     that SQL and pandas chose the same products."""
@@ -470,9 +410,7 @@ def main():
     args = parse_args()
     FOLDS = args.folds
     parts = (args.only,) if args.only else tuple(TASKS)
-    command = shlex.join(sys.argv)
-    date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    host = machine()
+    command, date, host = run_context()
     print("## Forecast accuracy: pg_insight beside a scikit-learn recipe\n")
     print(f"Command: `{command}`  \nDate: {date}  \n"
           f"Machine: {host['nproc']} CPUs, {host['cpu']}, {host['ram_gib']} GiB RAM  \n"
@@ -486,7 +424,7 @@ def main():
     top = top_products(retail)
     conn = cur = None
     if not args.python_only:
-        dsn, versions = create_database(args.dsn)
+        dsn, versions, _ = create_database(args.dsn, DATABASE)
         summary["versions"].update(versions)
         print(f"PostgreSQL {versions['postgresql']}, pg_insight {versions['pg_insight']}  ")
         conn = connect(dsn)

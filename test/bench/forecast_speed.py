@@ -28,11 +28,9 @@ than the Python loop's single fit; --algorithm random_forest times a like-for-li
 """
 
 import argparse
-import datetime
 import io
 import json
 import platform
-import shlex
 import sys
 import time
 from contextlib import closing
@@ -44,8 +42,9 @@ import sklearn
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forecast_accuracy import (daily_grids, machine, markdown_table,  # noqa: E402
-                               query, rf_forecast, timed)
+from bench_common import (connect, create_database, markdown_table, query,  # noqa: E402
+                          run_context, timed)
+from forecast_accuracy import daily_grids, rf_forecast  # noqa: E402
 
 DATABASE = "forecastspeed"
 MODEL = "speed"
@@ -94,26 +93,6 @@ def generate_series(n_series, n_days, seed=SEED):
 
 # ---------------------------------------------------------------- database
 
-def connect(dsn):
-    import psycopg2  # only needed when the database side runs
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    return conn
-
-
-def create_database(admin_dsn):
-    from psycopg2.extensions import make_dsn
-    with closing(connect(admin_dsn)) as conn, conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DATABASE}")
-    dsn = make_dsn(admin_dsn, dbname=DATABASE)
-    with closing(connect(dsn)) as conn, conn.cursor() as cur:
-        cur.execute("CREATE EXTENSION pg_insight")
-        versions = {"postgresql": query(cur, "SELECT current_setting('server_version')"),
-                    "pg_insight": query(cur, "SELECT insight.version()")}
-        settings = {name: query(cur, f"SELECT current_setting('{name}')")
-                    for name in ("shared_buffers", "work_mem", "max_parallel_workers_per_gather")}
-    return dsn, versions, settings
 
 
 def load_series(cur, frame):
@@ -250,9 +229,7 @@ def parse_args():
 def main():
     args = parse_args()
     started = time.perf_counter()
-    command = shlex.join(sys.argv)
-    date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    host = machine()
+    command, date, host = run_context()
     gen_ms, (frame, intermittent) = timed(lambda: generate_series(args.series, args.days))
     print("## Forecast speed: pg_insight beside a Python service's per-series loop\n")
     print(f"Command: `{command}`  \nDate: {date}  \n"
@@ -265,7 +242,9 @@ def main():
                "algorithm": args.algorithm, "intermittent_series": intermittent}
     pg = None
     if not args.python_only:
-        dsn, versions, settings = create_database(args.dsn)
+        dsn, versions, settings = create_database(
+            args.dsn, DATABASE,
+            settings=("shared_buffers", "work_mem", "max_parallel_workers_per_gather"))
         summary.update(settings=settings)
         summary["versions"].update(versions)
         with closing(connect(dsn)) as conn, conn.cursor() as cur:

@@ -34,11 +34,9 @@ Prints markdown to stdout; --json writes a summary.
 """
 
 import argparse
-import datetime
 import io
 import json
 import platform
-import shlex
 import sys
 import time
 from contextlib import closing
@@ -51,13 +49,10 @@ import sklearn
 from sklearn.decomposition import TruncatedSVD
 from sklearn.metrics.pairwise import cosine_similarity
 
-sys.dont_write_bytecode = True
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forecast_accuracy import connect, create_database, machine, markdown_table, query  # noqa: E402
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
+from bench_common import (DEFAULT_DATA, RETAIL_FILE, connect, create_database,  # noqa: E402
+                          markdown_table, run_context, timed)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
-RETAIL_FILE = Path("online_retail") / "online_retail_I_clean.csv.gz"
 DATABASE = "recommendbench"
 K = 10
 TEST_FRACTION = 0.2
@@ -65,12 +60,6 @@ FACTORS = 64
 ALGORITHMS = ("als", "item_knn", "user_knn", "svd")
 METRICS = ("ndcg_at_k", "recall_at_k", "precision_at_k", "map_at_k", "coverage")
 LATENCY_USERS = 1000
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - start) * 1000.0, result
 
 
 def load_retail(data_dir):
@@ -329,9 +318,7 @@ def main():
     args = ap.parse_args()
     if not args.python_only and not args.dsn:
         ap.error("--dsn is required unless --python-only")
-    command = shlex.join(sys.argv)
-    host = machine()
-    date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    command, date, host = run_context()
     read_ms, frame = timed(lambda: load_retail(args.data))
     print("## Recommendations: pg_insight beside a scikit-learn service, Online Retail\n")
     print(f"Command: `{command}`  \nDate: {date}  \n"
@@ -342,7 +329,7 @@ def main():
                "test_fraction": TEST_FRACTION}
     pg_acc = pg_sp = None
     if not args.python_only:
-        dsn, versions = create_database(args.dsn, DATABASE)
+        dsn, versions, _ = create_database(args.dsn, DATABASE)
         summary["versions"] = versions
         with closing(connect(dsn)) as conn, conn.cursor() as cur:
             copy_ms = load_table(cur, frame)

@@ -52,8 +52,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forecast_accuracy import connect, create_database, machine, markdown_table, query  # noqa: E402
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
+from bench_common import connect, create_database, machine, markdown_table  # noqa: E402
 
 END = "2026-01-01 00:00+00"
 PATTERNS = ["equipment_failure", "antenna_alignment", "satellite_interference",
@@ -259,7 +259,7 @@ def python_network_scope(dsn, links, start, end):
 def latency(admin_dsn, model_b64, repeat):
     out = {}
     # A 1,000-link network.
-    dsn, _ = create_database(admin_dsn, "rootcause_latency_1000")
+    dsn, _, _ = create_database(admin_dsn, "rootcause_latency_1000")
     with closing(connect(dsn)) as conn, conn.cursor() as cur:
         out["load_1000_s"] = load(cur, 2, 42, step=60, remotes=1000)
         cur.execute("SELECT insight.import_model('root_cause', decode(%s, 'base64'))", (model_b64,))
@@ -287,7 +287,7 @@ def latency(admin_dsn, model_b64, repeat):
     py100 = [python_network_scope(dsn, links[:100], "2025-12-31 00:00+00", END) for _ in range(5)]
     out["python_network_100_s"] = sorted(t for t, _ in py100)[2]
     # 20-link antennas, 120-link satellites.
-    dsn, _ = create_database(admin_dsn, "rootcause_latency_120")
+    dsn, _, _ = create_database(admin_dsn, "rootcause_latency_120")
     with closing(connect(dsn)) as conn, conn.cursor() as cur:
         out["load_120_s"] = load(cur, 4, 42, step=60, remotes=120)
         cur.execute("SELECT insight.import_model('root_cause', decode(%s, 'base64'))", (model_b64,))
@@ -334,7 +334,7 @@ def main():
     test_sets = [(int(s), 30, 300) for s in args.test_seeds.split(",")]
     if args.one_minute_seed:
         test_sets.append((args.one_minute_seed, 10, 60))
-    dsn, versions = create_database(args.dsn, "rootcause_accuracy")
+    dsn, versions, _ = create_database(args.dsn, "rootcause_accuracy")
     if args.latency_only:
         lat = latency(args.dsn, Path(args.latency_only).read_text().strip(), args.repeat)
         print(json.dumps(lat, indent=2, default=str))
