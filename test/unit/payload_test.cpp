@@ -162,6 +162,17 @@ std::vector<uint8_t> raw_payload_with_metadata(const std::string& meta) {
   return b;
 }
 
+// Whether f returns rather than throwing E (any other exception fails the test).
+template <typename E, typename F>
+bool succeeds(F f) {
+  try {
+    f();
+  } catch (const E&) {
+    return false;
+  }
+  return true;
+}
+
 TEST(Payload, EncodeAcceptsExactlyWhatDecodeAccepts) {
   Payload p = sample_payload();
   p.meta = nlohmann::json::array({1, 2});
@@ -171,26 +182,11 @@ TEST(Payload, EncodeAcceptsExactlyWhatDecodeAccepts) {
     p.meta = nlohmann::json::parse(text);
     ASSERT_EQ(json_depth(p.meta, 1000), depth);
     const auto raw = raw_payload_with_metadata(text);
-    bool decodes = true;
-    try {
-      decode_payload(raw.data(), raw.size());
-    } catch (const CorruptPayload&) {
-      decodes = false;
-    }
-    bool encodes = true;
-    try {
-      encode_payload(p);
-    } catch (const InvalidParameter&) {
-      encodes = false;
-    }
+    const bool decodes = succeeds<CorruptPayload>([&] { decode_payload(raw.data(), raw.size()); });
+    const bool encodes = succeeds<InvalidParameter>([&] { encode_payload(p); });
     EXPECT_EQ(encodes, decodes) << "depth " << depth;
     EXPECT_EQ(encodes, depth <= kMaxPayloadJsonDepth) << "depth " << depth;
-    bool parses = true;
-    try {
-      parse_metadata(text);
-    } catch (const InvalidParameter&) {
-      parses = false;
-    }
+    const bool parses = succeeds<InvalidParameter>([&] { parse_metadata(text); });
     EXPECT_EQ(parses, encodes) << "depth " << depth;
   }
 }
