@@ -34,15 +34,14 @@ namespace fuzzrows {
 
 // An invariant the fuzzer checks: print what broke and abort, which libFuzzer reports as a
 // crash (with the input saved as crash-<sha1>).
-#define FUZZ_CHECK(cond, ...)                                                     \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      std::fprintf(stderr, "INVARIANT VIOLATED at %s:%d: %s\n  ", __FILE__,       \
-                   __LINE__, #cond);                                              \
-      std::fprintf(stderr, __VA_ARGS__);                                          \
-      std::fprintf(stderr, "\n");                                                 \
-      std::abort();                                                               \
-    }                                                                             \
+#define FUZZ_CHECK(cond, ...)                                                                 \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
+      std::fprintf(stderr, "INVARIANT VIOLATED at %s:%d: %s\n  ", __FILE__, __LINE__, #cond); \
+      std::fprintf(stderr, __VA_ARGS__);                                                      \
+      std::fprintf(stderr, "\n");                                                             \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (0)
 
 // A bug the fuzzer has found and reported, not yet fixed in the core. Such checks abort like
@@ -57,14 +56,13 @@ inline bool tolerated(const char* tag) {
   }();
   return list.find("," + std::string(tag) + ",") != std::string::npos;
 }
-#define FUZZ_KNOWN(tag, cond, ...)                                                \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      if (fuzzrows::tolerated(tag)) throw fuzzrows::Tolerated{};                  \
-      std::fprintf(stderr, "KNOWN BUG [%s] (tolerate with INSIGHT_FUZZ_TOLERATE=%s)\n", tag, \
-                   tag);                                                          \
-      FUZZ_CHECK(cond, __VA_ARGS__);                                              \
-    }                                                                             \
+#define FUZZ_KNOWN(tag, cond, ...)                                                                 \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      if (fuzzrows::tolerated(tag)) throw fuzzrows::Tolerated{};                                   \
+      std::fprintf(stderr, "KNOWN BUG [%s] (tolerate with INSIGHT_FUZZ_TOLERATE=%s)\n", tag, tag); \
+      FUZZ_CHECK(cond, __VA_ARGS__);                                                               \
+    }                                                                                              \
   } while (0)
 
 inline const std::vector<double>& special_doubles() {
@@ -80,8 +78,8 @@ inline const std::vector<double>& special_doubles() {
       0.0,
       1e300,
       -1e300,
-      3.0e38,   // the interaction builder's float clamp
-      3.5e38,   // just above FLT_MAX
+      3.0e38,  // the interaction builder's float clamp
+      3.5e38,  // just above FLT_MAX
       -3.5e38,
       1e-300,
       1e15,
@@ -104,21 +102,21 @@ struct SpecialTime {
 };
 inline const std::vector<SpecialTime>& special_times() {
   static const std::vector<SpecialTime> v = {
-      {true, std::numeric_limits<int32_t>::min()},       // date '-infinity'
-      {true, std::numeric_limits<int32_t>::max()},       // date 'infinity'
-      {false, std::numeric_limits<int64_t>::min()},      // timestamp '-infinity'
-      {false, std::numeric_limits<int64_t>::max()},      // timestamp 'infinity'
-      {true, -730119},                                   // 0001-01-01
-      {true, -730120},                                   // one day before
-      {true, 2921939},                                   // 9999-12-31
-      {true, 2921939 - 367},                             // the last day training accepts
-      {true, 2921939 - 366},                             // one day after it
-      {true, -2451545},                                  // 4713-11-24 BC: PostgreSQL's first
-      {true, 2147483494 - 2451545},                      // PostgreSQL's last date
-      {false, -211813488000000000},                      // PostgreSQL's first timestamp
-      {false, 9223371331200000000 - 1},                  // its last
-      {false, -1},                                       // 1999-12-31 23:59:59.999999
-      {false, 0},                                        // 2000-01-01
+      {true, std::numeric_limits<int32_t>::min()},   // date '-infinity'
+      {true, std::numeric_limits<int32_t>::max()},   // date 'infinity'
+      {false, std::numeric_limits<int64_t>::min()},  // timestamp '-infinity'
+      {false, std::numeric_limits<int64_t>::max()},  // timestamp 'infinity'
+      {true, -730119},                               // 0001-01-01
+      {true, -730120},                               // one day before
+      {true, 2921939},                               // 9999-12-31
+      {true, 2921939 - 367},                         // the last day training accepts
+      {true, 2921939 - 366},                         // one day after it
+      {true, -2451545},                              // 4713-11-24 BC: PostgreSQL's first
+      {true, 2147483494 - 2451545},                  // PostgreSQL's last date
+      {false, -211813488000000000},                  // PostgreSQL's first timestamp
+      {false, 9223371331200000000 - 1},              // its last
+      {false, -1},                                   // 1999-12-31 23:59:59.999999
+      {false, 0},                                    // 2000-01-01
       {true, std::numeric_limits<int32_t>::min() + 1},
       {true, std::numeric_limits<int32_t>::max() - 1},
       {false, std::numeric_limits<int64_t>::min() + 1},
@@ -130,7 +128,7 @@ inline const std::vector<SpecialTime>& special_times() {
 // A time value as the SQL layer's "(t)::date" would see it.
 struct Time {
   bool finite = true;
-  int64_t day = 0;  // days since 2000-01-01 (PostgreSQL's date 0), when finite
+  int64_t day = 0;     // days since 2000-01-01 (PostgreSQL's date 0), when finite
   int64_t micros = 0;  // the timestamp itself (µs since 2000-01-01), for timestamptz uses
 };
 
@@ -145,8 +143,8 @@ inline int64_t floor_div(int64_t a, int64_t b) {
 
 inline Time from_date(int64_t date) {
   Time t;
-  t.finite = date != std::numeric_limits<int32_t>::min() &&
-             date != std::numeric_limits<int32_t>::max();
+  t.finite =
+      date != std::numeric_limits<int32_t>::min() && date != std::numeric_limits<int32_t>::max();
   t.day = date;
   // The timestamptz of the date's midnight; saturates at ±infinity like PostgreSQL's cast.
   if (!t.finite)
@@ -244,6 +242,22 @@ class Reader {
   std::vector<std::string> pool_;
   int64_t prev_day_ = 8400;  // 2022-12-31
 };
+
+// The harness's limit on rows per input (not the code's).
+constexpr size_t kMaxRows = 4096;
+
+// An input's rows: each a flags byte (which columns are NULL) then its fields, read by
+// read_row(row, flags), until the input or kMaxRows runs out.
+template <typename Row, typename ReadRow>
+std::vector<Row> read_rows(Reader& r, ReadRow read_row) {
+  std::vector<Row> rows;
+  while (!r.empty() && rows.size() < kMaxRows) {
+    Row row;
+    read_row(row, r.u8());
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
 
 // The encoder, for seeds.
 class Writer {

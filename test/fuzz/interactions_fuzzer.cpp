@@ -52,14 +52,13 @@
 #include "core/recommend/interactions.hpp"
 #include "core/recommend/recommender.hpp"
 #include "fuzz_rows.hpp"
+#include "fuzz_run.hpp"
 
 namespace {
 
 using insight::recommend::Csr;
 using insight::recommend::Interactions;
 using insight::recommend::Method;
-
-constexpr size_t kMaxRows = 4096;  // the harness's limit, not the code's
 
 struct Options {
   insight::recommend::TrainOptions train;
@@ -92,8 +91,8 @@ Options decode_options(fuzzrows::Reader& r) {
   o.exclude_seen = !(f & 4);
   o.has_weight = !(f & 8);
   // alpha and regularization, the edges of their ranges included
-  static constexpr double kAlphaReg[8][2] = {{1.0, 0.3}, {40.0, 0.1},  {1e6, 1e-6}, {0.0, 1e6},
-                                             {1e6, 1e6}, {0.5, 1e-3}, {1e3, 0.01},  {1.0, 1.0}};
+  static constexpr double kAlphaReg[8][2] = {{1.0, 0.3}, {40.0, 0.1}, {1e6, 1e-6}, {0.0, 1e6},
+                                             {1e6, 1e6}, {0.5, 1e-3}, {1e3, 0.01}, {1.0, 1.0}};
   o.train.alpha = kAlphaReg[(f >> 5) & 7][0];
   o.train.regularization = kAlphaReg[(f >> 5) & 7][1];
   o.k = 1 + r.u8() % 12;
@@ -105,10 +104,7 @@ Options decode_options(fuzzrows::Reader& r) {
 }
 
 std::vector<Row> decode_rows(fuzzrows::Reader& r, bool has_weight) {
-  std::vector<Row> rows;
-  while (!r.empty() && rows.size() < kMaxRows) {
-    Row row;
-    const uint8_t flags = r.u8();
+  return fuzzrows::read_rows<Row>(r, [&](Row& row, uint8_t flags) {
     row.user = r.str();
     row.item = r.str();
     row.weight = r.f64();
@@ -118,9 +114,7 @@ std::vector<Row> decode_rows(fuzzrows::Reader& r, bool has_weight) {
     row.weight_null = has_weight && (flags & 4);
     if (!has_weight) row.weight = 1.0;  // "1::pg_catalog.float8"
     row.time_null = flags & 8;
-    rows.push_back(std::move(row));
-  }
-  return rows;
+  });
 }
 
 // The SQL layer's own weight check (src/pg/recommend.cpp), before the core's.
@@ -135,8 +129,8 @@ bool same_float(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 void check_csr(const Csr& m, const char* what) {
   FUZZ_CHECK(m.indptr.size() == size_t{m.rows} + 1, "%s: indptr size %zu, rows %u", what,
              m.indptr.size(), m.rows);
-  FUZZ_CHECK(m.indptr.front() == 0 && m.indptr.back() == m.nnz(), "%s: indptr ends %u .. %u, nnz %zu",
-             what, m.indptr.front(), m.indptr.back(), m.nnz());
+  FUZZ_CHECK(m.indptr.front() == 0 && m.indptr.back() == m.nnz(),
+             "%s: indptr ends %u .. %u, nnz %zu", what, m.indptr.front(), m.indptr.back(), m.nnz());
   FUZZ_CHECK(m.values.empty() || m.values.size() == m.nnz(), "%s: %zu values, nnz %zu", what,
              m.values.size(), m.nnz());
   for (uint32_t r = 0; r < m.rows; ++r) {
@@ -239,12 +233,12 @@ void check_interactions(const Interactions& d, const std::vector<const Row*>& ac
     // 1e-300, say) was once kept and stored as 0; such pairs are now dropped.
     FUZZ_CHECK(std::isfinite(v) && v > 0, "stored weight %g", v);
   }
-  FUZZ_CHECK(std::adjacent_find(d.users.begin(), d.users.end(), std::greater_equal<>()) ==
-                 d.users.end(),
-             "user ids not sorted and unique");
-  FUZZ_CHECK(std::adjacent_find(d.items.begin(), d.items.end(), std::greater_equal<>()) ==
-                 d.items.end(),
-             "item ids not sorted and unique");
+  FUZZ_CHECK(
+      std::adjacent_find(d.users.begin(), d.users.end(), std::greater_equal<>()) == d.users.end(),
+      "user ids not sorted and unique");
+  FUZZ_CHECK(
+      std::adjacent_find(d.items.begin(), d.items.end(), std::greater_equal<>()) == d.items.end(),
+      "item ids not sorted and unique");
   for (uint32_t u = 0; u < m.rows; ++u) {
     FUZZ_CHECK(m.row_size(u) >= o.min_user, "user %u has %u items, minimum %u", u, m.row_size(u),
                o.min_user);
@@ -290,8 +284,8 @@ void check_lists(const insight::recommend::RecommendModel& m,
   for (const auto& u : users) {
     const auto recs = m.recommend(u, o.k, o.exclude_seen);
     const size_t seen = u && o.exclude_seen ? m.seen().row_size(*u) : 0;
-    FUZZ_CHECK(recs.size() == std::min(o.k, n_items - seen), "%zu recommendations, k %zu, %zu items, %zu seen",
-               recs.size(), o.k, n_items, seen);
+    FUZZ_CHECK(recs.size() == std::min(o.k, n_items - seen),
+               "%zu recommendations, k %zu, %zu items, %zu seen", recs.size(), o.k, n_items, seen);
     std::vector<bool> listed(n_items, false);
     for (const auto& r : recs) {
       FUZZ_CHECK(r.item < n_items, "recommended item %u of %zu", r.item, n_items);
@@ -299,8 +293,7 @@ void check_lists(const insight::recommend::RecommendModel& m,
       listed[r.item] = true;
       if (u && o.exclude_seen)
         FUZZ_CHECK(!m.seen().contains(*u, r.item), "a seen item was recommended");
-      if (r.popular)
-        FUZZ_CHECK(r.score == m.popularity(r.item), "popular item scored %g", r.score);
+      if (r.popular) FUZZ_CHECK(r.score == m.popularity(r.item), "popular item scored %g", r.score);
     }
     if (other) {
       const auto again = other->recommend(u, o.k, o.exclude_seen);
@@ -348,8 +341,8 @@ void train(const std::vector<Row>& rows, const Options& o) {
     builder.add(row.user, row.item, row.weight);
     accepted.push_back(&row);
   }
-  FUZZ_CHECK(builder.entries() == accepted.size(), "%zu entries, %zu rows added",
-             builder.entries(), accepted.size());
+  FUZZ_CHECK(builder.entries() == accepted.size(), "%zu entries, %zu rows added", builder.entries(),
+             accepted.size());
   FUZZ_CHECK(accepted.size() + static_cast<size_t>(skipped_null) == rows.size(), "row counts");
   // Interning round-trips (the builder's tables are private: a table of our own).
   insight::recommend::IdTable table;
@@ -376,9 +369,9 @@ void train(const std::vector<Row>& rows, const Options& o) {
   }
   FUZZ_CHECK(model->method() == o.train.method, "model method");
   FUZZ_CHECK(model->users() == data.users && model->items() == data.items, "model ids differ");
-  FUZZ_CHECK(model->seen().indptr == data.by_user.indptr &&
-                 model->seen().indices == data.by_user.indices,
-             "model's seen items differ from the matrix");
+  FUZZ_CHECK(
+      model->seen().indptr == data.by_user.indptr && model->seen().indices == data.by_user.indices,
+      "model's seen items differ from the matrix");
   const std::vector<uint8_t> bytes =
       insight::encode_payload(insight::recommend::recommend_payload(*model));
   insight::ModelPtr loaded;
@@ -403,9 +396,8 @@ void train(const std::vector<Row>& rows, const Options& o) {
   if (o.two_threads) {
     auto t = o.train;
     t.threads = 2;
-    const std::vector<uint8_t> other =
-        insight::encode_payload(insight::recommend::recommend_payload(
-            *insight::recommend::fit_recommender(data, t)));
+    const std::vector<uint8_t> other = insight::encode_payload(
+        insight::recommend::recommend_payload(*insight::recommend::fit_recommender(data, t)));
     FUZZ_CHECK(other == bytes, "two threads trained a different model");
   }
 }
@@ -449,18 +441,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzzrows::Reader r(data, size);
   const Options o = decode_options(r);
   const std::vector<Row> rows = decode_rows(r, o.has_weight);
-  try {
-    if (o.evaluate)
-      evaluate(rows, o);
-    else
-      train(rows, o);
-  } catch (const insight::InvalidParameter&) {
-  } catch (const fuzzrows::Tolerated&) {
-  } catch (const insight::Error& e) {
-    FUZZ_CHECK(false, "unexpected %s (SQLSTATE %s): %s | %s", typeid(e).name(), e.sqlstate(),
-               e.what(), e.detail().c_str());
-  } catch (const std::exception& e) {
-    FUZZ_CHECK(false, "unexpected %s: %s", typeid(e).name(), e.what());
-  }
+  fuzzrows::run_checked(
+      [&] {
+        if (o.evaluate)
+          evaluate(rows, o);
+        else
+          train(rows, o);
+      },
+      true);
   return 0;
 }

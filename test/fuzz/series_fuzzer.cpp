@@ -46,6 +46,7 @@
 #include "core/model/model.hpp"
 #include "core/model/payload.hpp"
 #include "fuzz_rows.hpp"
+#include "fuzz_run.hpp"
 
 namespace {
 
@@ -56,7 +57,6 @@ using insight::forecast::SeriesData;
 constexpr int64_t kPgEpochDay = 10957;
 
 // Resource limits of the harness (not of the code under test).
-constexpr size_t kMaxRows = 4096;
 constexpr size_t kMaxGridCells = size_t{1} << 21;  // 16 MiB of doubles across all series
 // Training and evaluation run only on at most this many days in all, so an input stays in the
 // millisecond range: seasonal_naive, holt_winters and linear are cheap; the tree learners
@@ -102,10 +102,7 @@ Options decode_options(fuzzrows::Reader& r) {
 }
 
 std::vector<Row> decode_rows(fuzzrows::Reader& r, bool grouped) {
-  std::vector<Row> rows;
-  while (!r.empty() && rows.size() < kMaxRows) {
-    Row row;
-    const uint8_t flags = r.u8();
+  return fuzzrows::read_rows<Row>(r, [&](Row& row, uint8_t flags) {
     row.key = r.str();
     row.time = r.time();
     row.value = r.f64();
@@ -114,9 +111,7 @@ std::vector<Row> decode_rows(fuzzrows::Reader& r, bool grouped) {
     if (!grouped) row.key.clear();
     row.time_null = flags & 2;
     row.value_null = flags & 4;
-    rows.push_back(std::move(row));
-  }
-  return rows;
+  });
 }
 
 // ---- step 1: the SQL aggregate ----
@@ -447,19 +442,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool heavy = !o.learner || *o.learner == Learner::RandomForest ||
                      *o.learner == Learner::GradientBoosting || *o.learner == Learner::Combination;
   if (total_days(*built) > (heavy ? kHeavyCells : kLightCells)) return 0;
-  try {
-    if (o.evaluate)
-      evaluate(*built, o);
-    else
-      train(*built, o);
-  } catch (const fuzzrows::Tolerated&) {
-  } catch (const insight::InvalidParameter&) {
-    FUZZ_CHECK(false, "InvalidParameter escaped where none is expected");
-  } catch (const insight::Error& e) {
-    FUZZ_CHECK(false, "unexpected %s (SQLSTATE %s): %s | %s", typeid(e).name(), e.sqlstate(),
-               e.what(), e.detail().c_str());
-  } catch (const std::exception& e) {
-    FUZZ_CHECK(false, "unexpected %s: %s", typeid(e).name(), e.what());
-  }
+  fuzzrows::run_checked(
+      [&] {
+        if (o.evaluate)
+          evaluate(*built, o);
+        else
+          train(*built, o);
+      },
+      false);
   return 0;
 }
