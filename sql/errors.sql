@@ -32,6 +32,22 @@ SELECT insight.register_model('err_model', 'anomaly', '\x00'::bytea,
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.register_model('err_model', 'anomaly', NULL);
 \echo :LAST_ERROR_SQLSTATE
+-- The training path itself (insight._train, behind every train_* function): an unknown task,
+-- options that are not an object, a misspelt or mistyped option, each before any row is read.
+CREATE TABLE err_points AS SELECT g::float8 AS x FROM generate_series(1, 50) g;
+SELECT insight._train('clustering', 'err_t', 'err_points', '{}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight._train('anomaly', 'err_t', 'err_points', '[1]');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight._train('anomaly', 'err_t', 'err_points', '{"features": ["x"], "n_tree": 10}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight._train('anomaly', 'err_t', 'err_points', '{"features": ["x"], "n_trees": "ten"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight._train('forecast', 'err_t', 'err_points', '{"time_column": "x"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight._train('root_cause', 'err_t', 'err_points', '{"rounds": 0}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS nothing_written FROM insight.models WHERE name = 'err_t';
 SELECT insight.deploy('err_model', NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.drop_model('err_model', 1);

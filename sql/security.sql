@@ -68,7 +68,9 @@ SELECT insight.register_model('sec_x', 'forecast', '\x01'::bytea);
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.import_model('sec_x', insight.export_model('sec_model'));
 \echo :LAST_ERROR_SQLSTATE
-SELECT insight._store_model('sec_x', insight.export_model('sec_model'), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true);
+SELECT insight._store_model('sec_x', 'anomaly', 'isolation_forest', insight.export_model('sec_model'), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight._train('anomaly', 'sec_x', 'insight.link_metrics', '{"features": ["errors"]}', true);
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.load_demo_data(days => 1);
 \echo :LAST_ERROR_SQLSTATE
@@ -113,6 +115,8 @@ SELECT insight.train_forecaster('sec_s2', 'sec_secret', 't', 'x');
 SELECT insight.train_recommender('sec_s3', 'sec_secret', 'u', 'i');
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.train_root_cause_classifier('sec_s4', 'sec_secret_incidents');
+\echo :LAST_ERROR_SQLSTATE
+SELECT insight._train('anomaly', 'sec_s5', 'sec_secret', '{"features": ["x"]}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.retrain('sec_secret_model');
 \echo :LAST_ERROR_SQLSTATE

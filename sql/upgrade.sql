@@ -65,6 +65,20 @@ SELECT r.promoted, m.version AS live_version
   FROM insight.training_runs r, insight.models m
  WHERE r.run_id = (SELECT max(run_id) FROM insight.training_runs)
    AND m.model_id = insight.live_model_id('up_sales');
+-- Versions of 0.1.0 retrain through 0.3.0's one training path: their stored params are the
+-- options (an anomaly detector's features come from models.features), and the new version
+-- is trained exactly as the old one was: the same scores.
+SELECT name, version FROM insight.retrain('up_anomaly');
+SELECT name, version FROM insight.retrain('up_rec');
+SELECT o.params || jsonb_build_object('features', o.features) = n.params AS same_options,
+       o.payload = n.payload AS same_payload
+  FROM insight.models o, insight.models n
+ WHERE o.name = 'up_anomaly' AND o.version = 1 AND n.name = 'up_anomaly' AND n.version = 2;
+SELECT o.params - 'validate' = n.params - 'validate' AS same_options
+  FROM insight.models o, insight.models n
+ WHERE o.name = 'up_rec' AND o.version = 1 AND n.name = 'up_rec' AND n.version = 2;
+-- The retrained versions are live now and answer as the 0.1.0 versions did.
+SELECT b.what, a.v = b.v AS same_scores FROM scores_before b JOIN (:scores) a USING (what) ORDER BY b.what;
 
 \c :regress_db
 DROP DATABASE insight_upgrade;

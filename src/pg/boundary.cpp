@@ -59,6 +59,8 @@ int detail::note_pending_error(MemoryContext context) noexcept {
   return geterrcode();
 }
 
+const InterruptCheck kInterrupts = [] { check_interrupts(); };
+
 void check_interrupts() {
   if (unlikely(INTERRUPTS_PENDING_CONDITION())) guard([] { CHECK_FOR_INTERRUPTS(); });
 }

@@ -24,7 +24,10 @@
 #include <exception>
 #include <type_traits>
 #include <utility>
+// Before PostgreSQL's headers, which redefine snprintf (src/pg headers use JSON).
+#include <nlohmann/json.hpp>
 
+#include "core/common/interrupt.hpp"
 #include "pg/pg_prelude.hpp"
 
 namespace insight::pg {
@@ -87,6 +90,8 @@ auto guard(F&& f) -> decltype(f()) {
 
 // CHECK_FOR_INTERRUPTS as a C++ call: a cancel or statement_timeout throws PgError (57014).
 void check_interrupts();
+// check_interrupts() as the InterruptCheck the core's long-running work polls.
+extern const InterruptCheck kInterrupts;
 
 // The body of every SQL-callable function runs through this; see INSIGHT_FUNCTION.
 Datum call_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo);

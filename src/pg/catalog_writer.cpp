@@ -36,8 +36,21 @@ Datum store_model(const StoreRequest& r) {
   int saved_context = 0;
   guard([&] { GetUserIdAndSecContext(&saved_user, &saved_context); });
 
-  std::vector<SpiArg> args{
-      spi_text_arg(r.name),
+  // A database whose extension is not yet updated to 0.3.0 has the older _store_model, which
+  // learns task and algorithm from the payload itself (training_compat.cpp).
+  const bool current = spi_exec(
+                           "SELECT 1 FROM pg_catalog.pg_proc p "
+                           "WHERE p.pronamespace OPERATOR(pg_catalog.=) "
+                           "'insight'::pg_catalog.regnamespace "
+                           "AND p.proname OPERATOR(pg_catalog.=) '_store_model' "
+                           "AND p.pronargs OPERATOR(pg_catalog.=) 13",
+                           {}, true) == 1;
+  std::vector<SpiArg> args{spi_text_arg(r.name)};
+  if (current) {
+    args.push_back(spi_text_arg(r.task));
+    args.push_back(spi_text_arg(r.algorithm));
+  }
+  const std::vector<SpiArg> rest{
       SpiArg{BYTEAOID, bytea_datum(r.payload.data(), r.payload.size()), false},
       r.features.empty() ? SpiArg{TEXTARRAYOID, static_cast<Datum>(0), true}
                          : SpiArg{TEXTARRAYOID, text_array_datum(r.features), false},
@@ -50,10 +63,13 @@ Datum store_model(const StoreRequest& r) {
       SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(r.started_at), false},
       SpiArg{BOOLOID, BoolGetDatum(r.deploy), false},
   };
+  args.insert(args.end(), rest.begin(), rest.end());
   // On an error the transaction (or subtransaction) abort restores the user id.
   guard([&] { SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE); });
-  spi_exec("SELECT insight._store_model($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", args,
-           false);
+  spi_exec(current ? "SELECT insight._store_model($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                     "$12, $13)"
+                   : "SELECT insight._store_model($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+           args, false);
   guard([&] { SetUserIdAndSecContext(saved_user, saved_context); });
   const Datum result = guard([] {
     bool isnull = false;
@@ -65,3 +81,11 @@ Datum store_model(const StoreRequest& r) {
 }
 
 }  // namespace insight::pg
+
+// _check_model_name(name text): the model-name rule for SQL (insight._store_model).
+INSIGHT_FUNCTION(insight_check_model_name) {
+  if (insight::pg::arg_is_null(fcinfo, 0))
+    throw insight::InvalidParameter("invalid model name \"<NULL>\"");
+  insight::pg::check_model_name(insight::pg::text_arg(fcinfo, 0, "name"));
+  PG_RETURN_VOID();
+}

@@ -15,6 +15,7 @@ namespace insight::pg {
 
 struct StoreRequest {
   std::string name;
+  std::string task, algorithm;  // catalog names (task_name, algorithm_name)
   std::vector<uint8_t> payload;
   std::vector<std::string> features;
   std::string source;
@@ -32,7 +33,8 @@ struct StoreRequest {
 Datum store_model(const StoreRequest& request);
 
 // Throws InvalidParameter unless `name` is a valid model name (1-63 of [A-Za-z0-9_.:-], not
-// starting with . : or -) — checked before any training work is done.
+// starting with . : or -) — checked before any training work is done. The one rule: SQL
+// (insight._store_model) calls it through insight._check_model_name.
 void check_model_name(const std::string& name);
 
 }  // namespace insight::pg

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,12 +15,13 @@
 #include "core/forecast/backtest.hpp"
 #include "core/forecast/features.hpp"
 #include "core/forecast/forecast_model.hpp"
+#include "core/forecast/options.hpp"
 #include "core/forecast/series_grid.hpp"
 #include "core/model/payload.hpp"
 
-#include "pg/catalog_writer.hpp"
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
+#include "pg/training.hpp"
 #include "pg/values.hpp"
 
 namespace {
@@ -28,24 +30,8 @@ using insight::InvalidParameter;
 using insight::forecast::Learner;
 using insight::pg::guard;
 
-const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
-
 // Days between 1970-01-01 (the core's day 0) and 2000-01-01 (PostgreSQL's date 0).
 constexpr int64_t kPgEpochDay = 10957;
-
-// ---------------------------------------------------------------------------------------
-// Arguments
-// ---------------------------------------------------------------------------------------
-
-// 'auto' → nullopt; a learner name → that learner; anything else → 22023 listing the choices.
-std::optional<Learner> algorithm_arg(FunctionCallInfo fcinfo, int n) {
-  const std::string a = insight::pg::text_arg(fcinfo, n, "algorithm");
-  if (a == "auto") return std::nullopt;
-  if (auto l = insight::forecast::learner_from_name(a)) return l;
-  throw InvalidParameter(
-      "unknown forecasting algorithm \"" + a + "\"",
-      "algorithm must be one of: auto, " + insight::forecast::learner_names() + ".");
-}
 
 // ---------------------------------------------------------------------------------------
 // The series builder
@@ -72,12 +58,16 @@ SeriesSpec series_spec(FunctionCallInfo fcinfo, int source_arg) {
   return s;
 }
 
-// Checks the columns and privileges, then reads the daily sums: one row per (group, day).
-// Days are calendar days of the time column (a timestamptz in the session's TimeZone).
-BuiltSeries build_series(const SeriesSpec& spec) {
+std::vector<std::string> series_columns(const SeriesSpec& spec) {
   std::vector<std::string> columns{spec.time_column, spec.value_column};
   if (spec.group_column) columns.push_back(*spec.group_column);
-  insight::pg::check_select(spec.source, columns);
+  return columns;
+}
+
+// Checks the columns, then reads the daily sums: one row per (group, day). Days are calendar
+// days of the time column (a timestamptz in the session's TimeZone). The caller has checked
+// the privileges on series_columns().
+BuiltSeries build_series(const SeriesSpec& spec) {
   const Oid time_type = insight::pg::column_type(spec.source, spec.time_column, "time_column");
   if (time_type != DATEOID && time_type != TIMESTAMPOID && time_type != TIMESTAMPTZOID)
     throw InvalidParameter("time column \"" + spec.time_column + "\" is not a date or time",
@@ -171,59 +161,57 @@ Datum day_timestamptz(int64_t day) {
 
 }  // namespace
 
-// train_forecaster(name, source, time_column, value_column, group_column, algorithm, horizon,
-//                  deploy) → insight.training_result
-INSIGHT_FUNCTION(insight_train_forecaster) {
-  const auto started = std::chrono::steady_clock::now();
-  const TimestampTz started_at = guard([] { return GetCurrentTimestamp(); });
-  const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
-  insight::pg::check_model_name(name);
-  const SeriesSpec spec = series_spec(fcinfo, 1);
-  insight::forecast::TrainOptions o;
-  o.learner = algorithm_arg(fcinfo, 5);
-  o.horizon = insight::pg::int4_arg(fcinfo, 6, "horizon");
-  insight::forecast::check_horizon(o.horizon);
-  const bool deploy = insight::pg::arg_is_null(fcinfo, 7) || PG_GETARG_BOOL(7);
-  o.threads = insight::pg::training_threads();
+namespace {
 
-  BuiltSeries built = build_series(spec);
-  if (built.series.empty()) throw InvalidParameter(no_rows_message(spec));
-  insight::forecast::TrainSummary summary;
-  insight::Payload payload = insight::forecast::train_forecast_payload(
-      std::move(built.series), spec.group_column.has_value(), o, kCheck, summary);
-  if (summary.skipped_series > 0)
-    guard([&summary] {
-      ereport(NOTICE, (errmsg("%zu of %zu series had fewer than %zu days and were not trained",
-                              summary.skipped_series, summary.skipped_series + summary.series,
-                              insight::forecast::kMinFallbackHistory)));
-      return 0;
-    });
-  nlohmann::json params = {
-      {"time_column", spec.time_column},
-      {"value_column", spec.value_column},
-      {"group_column",
-       spec.group_column ? nlohmann::json(*spec.group_column) : nlohmann::json(nullptr)},
-      {"algorithm",
-       o.learner ? std::string(insight::forecast::learner_name(*o.learner)) : std::string("auto")},
-      {"horizon", o.horizon},
-      {"folds", o.folds}};
-  payload.meta["source"] = spec.source.qualified;
-  payload.meta["params"] = params;
-  insight::pg::StoreRequest request;
-  request.name = name;
-  request.payload = insight::encode_payload(payload);
-  request.features = {spec.time_column, spec.value_column};
-  if (spec.group_column) request.features.push_back(*spec.group_column);
-  request.source = spec.source.qualified;
-  request.params_json = params.dump();
-  request.metrics_json = summary.metrics.dump();
-  request.rows_used = built.rows_used;
-  request.rows_skipped = built.rows_skipped;
-  request.started_at = started_at;
-  request.deploy = deploy;
-  request.training_ms = static_cast<double>(insight::pg::elapsed_us(started)) / 1000.0;
-  return insight::pg::store_model(request);
-}
+// The reader is the series grid: exact daily sums per group, zero-filled (build_series).
+class ForecastTraining final : public insight::pg::TaskTraining {
+ public:
+  explicit ForecastTraining(insight::forecast::ForecasterOptions o) : o_(std::move(o)) {}
+  std::vector<std::string> columns() const override {
+    return series_columns(SeriesSpec{{}, o_.time_column, o_.value_column, o_.group_column});
+  }
+  nlohmann::json params() const override { return o_.to_json(); }
+
+  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
+    const SeriesSpec spec{source, o_.time_column, o_.value_column, o_.group_column};
+    insight::forecast::TrainOptions options = o_.model;
+    options.threads = insight::pg::training_threads();
+    BuiltSeries built = build_series(spec);
+    if (built.series.empty()) throw InvalidParameter(no_rows_message(spec));
+    insight::forecast::TrainSummary summary;
+    insight::Payload payload = insight::forecast::train_forecast_payload(
+        std::move(built.series), spec.group_column.has_value(), options, insight::pg::kInterrupts,
+        summary);
+    if (summary.skipped_series > 0)
+      guard([&summary] {
+        ereport(NOTICE, (errmsg("%zu of %zu series had fewer than %zu days and were not trained",
+                                summary.skipped_series, summary.skipped_series + summary.series,
+                                insight::forecast::kMinFallbackHistory)));
+        return 0;
+      });
+    payload.meta["source"] = source.qualified;
+    payload.meta["params"] = params();
+    insight::pg::TrainedVersion v;
+    v.task = payload.task;
+    v.algorithm = payload.algorithm;
+    v.payload = insight::encode_payload(payload);
+    v.metrics = summary.metrics;
+    v.features = columns();
+    v.rows_used = built.rows_used;
+    v.rows_skipped = built.rows_skipped;
+    return v;
+  }
+
+ private:
+  insight::forecast::ForecasterOptions o_;
+};
+
+const insight::pg::TaskRegistration kForecastTask("forecast", [](const nlohmann::json& options) {
+  return std::unique_ptr<insight::pg::TaskTraining>(
+      new ForecastTraining(insight::forecast::ForecasterOptions::from_json(options)));
+});
+
+}  // namespace
 
 // forecast(name, horizon, group_key, confidence)
 //   → TABLE(group_key text, forecast_time timestamptz, forecast_value, lower_bound, upper_bound)
@@ -276,7 +264,8 @@ INSIGHT_FUNCTION(insight_forecast) {
 //                     folds, confidence) → TABLE(algorithm text, metric text, value float8)
 INSIGHT_FUNCTION(insight_evaluate_forecaster) {
   const SeriesSpec spec = series_spec(fcinfo, 0);
-  const std::optional<Learner> learner = algorithm_arg(fcinfo, 4);
+  const std::optional<Learner> learner =
+      insight::forecast::learner_option(insight::pg::text_arg(fcinfo, 4, "algorithm"));
   const int horizon = insight::pg::int4_arg(fcinfo, 5, "horizon");
   insight::forecast::check_horizon(horizon);
   const int folds = insight::pg::int4_arg(fcinfo, 6, "folds");
@@ -284,6 +273,7 @@ INSIGHT_FUNCTION(insight_evaluate_forecaster) {
   const double confidence = insight::pg::float8_arg(fcinfo, 7, "confidence");
   insight::forecast::check_confidence(confidence);
 
+  insight::pg::check_select(spec.source, series_columns(spec));
   const BuiltSeries built = build_series(spec);
   if (built.series.empty()) throw InvalidParameter(no_rows_message(spec));
   // One evaluator per series, merged in order: the same sums whatever the thread count.
@@ -294,7 +284,7 @@ INSIGHT_FUNCTION(insight_evaluate_forecaster) {
       [&](size_t i, const insight::InterruptCheck& poll_worker) {
         per_series[i].add(built.series[i].first_day, built.series[i].values, poll_worker);
       },
-      kCheck);
+      insight::pg::kInterrupts);
   insight::forecast::Evaluator total(learner, horizon, folds, confidence);
   for (const auto& e : per_series) total.merge(e);
   const insight::forecast::Evaluation result = total.result();

@@ -3,19 +3,22 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/common/error.hpp"
+#include "core/common/options.hpp"
 #include "core/model/payload.hpp"
 #include "core/recommend/evaluation.hpp"
+#include "core/recommend/options.hpp"
 #include "core/recommend/recommender.hpp"
 
-#include "pg/catalog_writer.hpp"
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
+#include "pg/training.hpp"
 #include "pg/values.hpp"
 
 namespace {
@@ -24,44 +27,12 @@ using insight::InvalidParameter;
 using insight::pg::guard;
 using insight::recommend::Method;
 
-const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
 constexpr int kFetchRows = 10000;
-
-Method method_arg(FunctionCallInfo fcinfo, int n) {
-  const std::string a = insight::pg::text_arg(fcinfo, n, "algorithm");
-  if (auto m = insight::recommend::method_from_name(a)) return *m;
-  throw InvalidParameter("unknown recommendation algorithm \"" + a + "\"",
-                         "algorithm must be one of: " + insight::recommend::method_names() + ".");
-}
 
 size_t k_arg(FunctionCallInfo fcinfo, int n) {
   const int32_t k = insight::pg::int4_arg(fcinfo, n, "k");
   insight::recommend::check_k(k);
   return static_cast<size_t>(k);
-}
-
-uint32_t positive_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  const int32_t v = insight::pg::int4_arg(fcinfo, n, what);
-  if (v < 1) throw InvalidParameter(std::string(what) + " must be at least 1");
-  return static_cast<uint32_t>(v);
-}
-
-// The learner options train_recommender and evaluate_recommender share: factors at argument
-// `first`, then iterations, regularization, alpha and neighbors at `second` onwards (NULL
-// neighbors = the algorithm's default). Validated before any data is read.
-insight::recommend::TrainOptions learner_options(FunctionCallInfo fcinfo, Method method, int first,
-                                                 int second) {
-  insight::recommend::TrainOptions o;
-  o.method = method;
-  o.factors = static_cast<uint32_t>(std::max(0, insight::pg::int4_arg(fcinfo, first, "factors")));
-  o.iterations = positive_arg(fcinfo, second, "iterations");
-  o.regularization = insight::pg::float8_arg(fcinfo, second + 1, "regularization");
-  o.alpha = insight::pg::float8_arg(fcinfo, second + 2, "alpha");
-  if (!insight::pg::arg_is_null(fcinfo, second + 3))
-    o.neighbors = positive_arg(fcinfo, second + 3, "neighbors");
-  o.threads = insight::pg::training_threads();
-  insight::recommend::validate(o);
-  return o;
 }
 
 // A text column of the current SPI row, viewed in place (nullopt for NULL): valid until the
@@ -131,12 +102,16 @@ struct InteractionSpec {
   std::optional<std::string> weight_column, time_column;
 };
 
-// Checks privileges and column types; returns the SQL text of the weight expression.
-std::string check_columns(const InteractionSpec& s) {
+std::vector<std::string> interaction_columns(const InteractionSpec& s) {
   std::vector<std::string> columns{s.user_column, s.item_column};
   if (s.weight_column) columns.push_back(*s.weight_column);
   if (s.time_column) columns.push_back(*s.time_column);
-  insight::pg::check_select(s.source, columns);
+  return columns;
+}
+
+// Checks the column types (the caller has checked the privileges on interaction_columns());
+// returns the SQL text of the weight expression.
+std::string check_columns(const InteractionSpec& s) {
   insight::pg::column_type(s.source, s.user_column, "user_column");
   insight::pg::column_type(s.source, s.item_column, "item_column");
   if (s.time_column) {
@@ -233,106 +208,89 @@ insight::pg::LiveModelSlot* live_slot(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-// train_recommender(name, source, user_column, item_column, weight_column, algorithm, factors,
-//                   deploy, iterations, regularization, alpha, neighbors,
-//                   min_user_interactions, min_item_interactions, seed) → training_result
-INSIGHT_FUNCTION(insight_train_recommender) {
-  const auto started = std::chrono::steady_clock::now();
-  const TimestampTz started_at = guard([] { return GetCurrentTimestamp(); });
-  const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
-  insight::pg::check_model_name(name);
-  InteractionSpec spec;
-  spec.source = insight::pg::source_relation(fcinfo, 1);
-  spec.user_column = insight::pg::text_arg(fcinfo, 2, "user_column");
-  spec.item_column = insight::pg::text_arg(fcinfo, 3, "item_column");
-  if (!insight::pg::arg_is_null(fcinfo, 4))
-    spec.weight_column = insight::pg::text_arg(fcinfo, 4, "weight_column");
-  insight::recommend::TrainOptions o = learner_options(fcinfo, method_arg(fcinfo, 5), 6, 8);
-  const bool deploy = insight::pg::arg_is_null(fcinfo, 7) || PG_GETARG_BOOL(7);
-  const uint32_t min_user = positive_arg(fcinfo, 12, "min_user_interactions");
-  const uint32_t min_item = positive_arg(fcinfo, 13, "min_item_interactions");
-  o.seed = static_cast<uint64_t>(static_cast<uint32_t>(insight::pg::int4_arg(fcinfo, 14, "seed")));
-  // validate: an argument since 0.2.0 (0.1.0's SQL declares 15).
-  const bool validate =
-      PG_NARGS() > 15 && !insight::pg::arg_is_null(fcinfo, 15) && PG_GETARG_BOOL(15);
+namespace {
 
-  Built built = build_interactions(spec, min_user, min_item);
-  if (built.data.by_user.nnz() == 0 && built.rows_read > 0 && (min_user > 1 || min_item > 1))
-    throw InvalidParameter("no interactions are left after the minimum counts",
-                           std::to_string(built.rows_read) +
-                               " rows were read; no (user, item) pair is left with " +
-                               "min_user_interactions = " + std::to_string(min_user) +
-                               " and min_item_interactions = " + std::to_string(min_item) + ".",
-                           "Lower min_user_interactions or min_item_interactions.");
-  if (built.data.by_user.nnz() == 0) throw InvalidParameter(no_interactions(spec));
-  const int64_t rows_used = static_cast<int64_t>(built.data.rows_used);
-  const int64_t rows_skipped =
-      built.rows_skipped_null + static_cast<int64_t>(built.data.rows_dropped);
-  const size_t users = built.data.users.size(), items = built.data.items.size(),
-               pairs = built.data.by_user.nnz();
-  // The validation metric (for promote => 'if_better'): a held-out fifth of each user's
-  // items, ranked by the same learner trained on the rest.
-  // Data too small to hold anything out give no metric (and a note why), not an error.
-  std::optional<insight::recommend::Evaluation> validation;
-  std::string validation_skipped;
-  if (validate) {
-    try {
-      validation = insight::recommend::holdout_evaluate(built.data, o, kValidationK,
-                                                        kValidationFraction, o.seed, kCheck);
-    } catch (const InvalidParameter& e) {
-      validation_skipped = e.what();
+// The reader is the interaction builder: (user, item, weight) rows through a cursor, summed
+// per pair into a CSR matrix (build_interactions).
+class RecommendTraining final : public insight::pg::TaskTraining {
+ public:
+  explicit RecommendTraining(insight::recommend::RecommenderOptions o) : o_(std::move(o)) {}
+  std::vector<std::string> columns() const override { return interaction_columns(spec({})); }
+  nlohmann::json params() const override { return o_.to_json(); }
+
+  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
+    const InteractionSpec spec = this->spec(source);
+    insight::recommend::TrainOptions o = o_.model;
+    o.threads = insight::pg::training_threads();
+    const uint32_t min_user = o_.min_user_interactions, min_item = o_.min_item_interactions;
+    Built built = build_interactions(spec, min_user, min_item);
+    if (built.data.by_user.nnz() == 0 && built.rows_read > 0 && (min_user > 1 || min_item > 1))
+      throw InvalidParameter("no interactions are left after the minimum counts",
+                             std::to_string(built.rows_read) +
+                                 " rows were read; no (user, item) pair is left with " +
+                                 "min_user_interactions = " + std::to_string(min_user) +
+                                 " and min_item_interactions = " + std::to_string(min_item) + ".",
+                             "Lower min_user_interactions or min_item_interactions.");
+    if (built.data.by_user.nnz() == 0) throw InvalidParameter(no_interactions(spec));
+    insight::pg::TrainedVersion v;
+    v.rows_used = static_cast<int64_t>(built.data.rows_used);
+    v.rows_skipped = built.rows_skipped_null + static_cast<int64_t>(built.data.rows_dropped);
+    const size_t users = built.data.users.size(), items = built.data.items.size(),
+                 pairs = built.data.by_user.nnz();
+    // The validation metric (for promote => 'if_better'): a held-out fifth of each user's
+    // items, ranked by the same learner trained on the rest. Data too small to hold anything
+    // out give no metric (and a note why), not an error.
+    std::optional<insight::recommend::Evaluation> validation;
+    std::string validation_skipped;
+    if (o_.validate) {
+      try {
+        validation = insight::recommend::holdout_evaluate(
+            built.data, o, kValidationK, kValidationFraction, o.seed, insight::pg::kInterrupts);
+      } catch (const InvalidParameter& e) {
+        validation_skipped = e.what();
+      }
     }
+    auto model =
+        insight::recommend::fit_recommender(std::move(built.data), o, insight::pg::kInterrupts);
+    insight::Payload payload = insight::recommend::recommend_payload(*model);
+    model.reset();
+    payload.meta["source"] = source.qualified;
+    payload.meta["params"] = params();
+    v.task = payload.task;
+    v.algorithm = payload.algorithm;
+    v.payload = insight::encode_payload(payload);
+    v.metrics = {{"users", users},
+                 {"items", items},
+                 {"interactions", pairs},
+                 {"density", static_cast<double>(pairs) /
+                                 (static_cast<double>(users) * static_cast<double>(items))},
+                 {"payload_bytes", v.payload.size()}};
+    if (validation) {
+      v.metrics["validation_ndcg_at_10"] = validation->model.ndcg;
+      v.metrics["validation_recall_at_10"] = validation->model.recall;
+      v.metrics["validation_popularity_ndcg_at_10"] = validation->popularity.ndcg;
+      v.metrics["validation_users"] = validation->model.users;
+    } else if (o_.validate) {
+      v.metrics["validation_skipped"] = validation_skipped;
+    }
+    v.features = {spec.user_column, spec.item_column};
+    if (spec.weight_column) v.features.push_back(*spec.weight_column);
+    return v;
   }
-  auto model = insight::recommend::fit_recommender(std::move(built.data), o, kCheck);
-  insight::Payload payload = insight::recommend::recommend_payload(*model);
-  model.reset();
 
-  nlohmann::json params = {
-      {"user_column", spec.user_column},
-      {"item_column", spec.item_column},
-      {"weight_column",
-       spec.weight_column ? nlohmann::json(*spec.weight_column) : nlohmann::json(nullptr)},
-      {"algorithm", std::string(insight::recommend::method_name(o.method))},
-      {"factors", o.factors},
-      {"iterations", o.iterations},
-      {"regularization", o.regularization},
-      {"alpha", o.alpha},
-      {"neighbors", o.neighbors > 0 ? nlohmann::json(o.neighbors) : nlohmann::json(nullptr)},
-      {"min_user_interactions", min_user},
-      {"min_item_interactions", min_item},
-      {"seed", o.seed},
-      {"validate", validate}};
-  nlohmann::json metrics = {{"users", users},
-                            {"items", items},
-                            {"interactions", pairs},
-                            {"density", static_cast<double>(pairs) / (static_cast<double>(users) *
-                                                                      static_cast<double>(items))}};
-  payload.meta["source"] = spec.source.qualified;
-  payload.meta["params"] = params;
-  insight::pg::StoreRequest request;
-  request.name = name;
-  request.payload = insight::encode_payload(payload);
-  metrics["payload_bytes"] = request.payload.size();
-  if (validation) {
-    metrics["validation_ndcg_at_10"] = validation->model.ndcg;
-    metrics["validation_recall_at_10"] = validation->model.recall;
-    metrics["validation_popularity_ndcg_at_10"] = validation->popularity.ndcg;
-    metrics["validation_users"] = validation->model.users;
-  } else if (validate) {
-    metrics["validation_skipped"] = validation_skipped;
+ private:
+  InteractionSpec spec(const insight::pg::SourceRelation& source) const {
+    return InteractionSpec{source, o_.user_column, o_.item_column, o_.weight_column, std::nullopt};
   }
-  request.features = {spec.user_column, spec.item_column};
-  if (spec.weight_column) request.features.push_back(*spec.weight_column);
-  request.source = spec.source.qualified;
-  request.params_json = params.dump();
-  request.metrics_json = metrics.dump();
-  request.rows_used = rows_used;
-  request.rows_skipped = rows_skipped;
-  request.started_at = started_at;
-  request.deploy = deploy;
-  request.training_ms = static_cast<double>(insight::pg::elapsed_us(started)) / 1000.0;
-  return insight::pg::store_model(request);
-}
+  insight::recommend::RecommenderOptions o_;
+};
+
+const insight::pg::TaskRegistration kRecommendTask("recommend", [](const nlohmann::json& options) {
+  return std::unique_ptr<insight::pg::TaskTraining>(
+      new RecommendTraining(insight::recommend::RecommenderOptions::from_json(options)));
+});
+
+}  // namespace
 
 // recommend(name, user_id, k, exclude_seen) → TABLE(item_id text, score float8, reason text)
 INSIGHT_FUNCTION(insight_recommend) {
@@ -395,17 +353,26 @@ INSIGHT_FUNCTION(insight_evaluate_recommender) {
   spec.user_column = insight::pg::text_arg(fcinfo, 1, "user_column");
   spec.item_column = insight::pg::text_arg(fcinfo, 2, "item_column");
   spec.time_column = insight::pg::text_arg(fcinfo, 3, "time_column");
-  const Method method = method_arg(fcinfo, 4);
   const size_t k = k_arg(fcinfo, 5);
   insight::recommend::SplitOptions split;
   split.test_fraction = insight::pg::float8_arg(fcinfo, 6, "test_fraction");
   if (!insight::pg::arg_is_null(fcinfo, 7))
     spec.weight_column = insight::pg::text_arg(fcinfo, 7, "weight_column");
-  insight::recommend::TrainOptions o = learner_options(fcinfo, method, 8, 10);
+  // The learner's options, read as train_recommender's are.
+  const nlohmann::json learner = {{"algorithm", insight::pg::json_arg(fcinfo, 4)},
+                                  {"factors", insight::pg::json_arg(fcinfo, 8)},
+                                  {"iterations", insight::pg::json_arg(fcinfo, 10)},
+                                  {"regularization", insight::pg::json_arg(fcinfo, 11)},
+                                  {"alpha", insight::pg::json_arg(fcinfo, 12)},
+                                  {"neighbors", insight::pg::json_arg(fcinfo, 13)}};
+  insight::OptionReader reader(learner, "recommender options");
+  insight::recommend::TrainOptions o = insight::recommend::read_learner_options(reader);
+  o.threads = insight::pg::training_threads();
   o.similar_items = false;
   if (!insight::pg::arg_is_null(fcinfo, 9)) split.cutoff = PG_GETARG_TIMESTAMPTZ(9);
   insight::recommend::validate(split);  // before reading anything
 
+  insight::pg::check_select(spec.source, interaction_columns(spec));
   const std::string w = check_columns(spec);
   const std::string sql = "SELECT (" + insight::pg::quoted(spec.user_column) +
                           ")::pg_catalog.text, (" + insight::pg::quoted(spec.item_column) +
@@ -429,7 +396,8 @@ INSIGHT_FUNCTION(insight_evaluate_recommender) {
   insight::pg::spi_finish();
   if (log.size() == 0) throw InvalidParameter(no_interactions(spec));
 
-  const insight::recommend::Evaluation e = insight::recommend::evaluate(log, o, k, split, kCheck);
+  const insight::recommend::Evaluation e =
+      insight::recommend::evaluate(log, o, k, split, insight::pg::kInterrupts);
   insight::pg::RowSink sink(fcinfo);
   auto put = [&sink](std::string_view algorithm, const insight::recommend::RankingMetrics& m) {
     const std::pair<const char*, double> rows[] = {

@@ -18,10 +18,11 @@
 #include "core/model/payload.hpp"
 #include "core/rootcause/classifier.hpp"
 #include "core/rootcause/detector.hpp"
-#include "pg/catalog_writer.hpp"
+#include "core/rootcause/options.hpp"
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
 #include "pg/stream.hpp"
+#include "pg/training.hpp"
 #include "pg/values.hpp"
 
 #include "pg/pg_prelude.hpp"
@@ -32,8 +33,6 @@ using insight::pg::guard;
 namespace rc = insight::rootcause;
 
 namespace {
-
-const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
 
 constexpr int kMaxHours = 720;
 using insight::pg::unix_seconds;
@@ -360,109 +359,115 @@ INSIGHT_FUNCTION(insight_correlate) {
   return static_cast<Datum>(0);
 }
 
-// train_root_cause_classifier(name, source, deploy) → insight.training_result
-INSIGHT_FUNCTION(insight_train_root_cause_classifier) {
-  const auto started = std::chrono::steady_clock::now();
-  const TimestampTz started_at = guard([] { return GetCurrentTimestamp(); });
-  const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
-  insight::pg::check_model_name(name);
-  const insight::pg::SourceRelation source = insight::pg::source_relation(fcinfo, 1);
-  const bool deploy = insight::pg::arg_is_null(fcinfo, 2) || PG_GETARG_BOOL(2);
-  const std::vector<std::string> columns = {"scope", "scope_id", "started_at", "ended_at",
-                                            "root_cause"};
-  for (const auto& c : columns) insight::pg::column_type(source, c, "an incidents column");
-  insight::pg::check_select(source, columns);
+namespace {
 
-  insight::pg::spi_connect();
-  // Incidents with a root cause; NULL or unknown values are counted and skipped.
-  std::vector<rc::Incident> incidents;
-  int64_t skipped = 0;
-  const std::string sql =
-      "SELECT scope::text, scope_id::text, started_at::timestamptz, ended_at::timestamptz, "
-      "root_cause::text FROM " +
-      source.qualified + " ORDER BY started_at, scope, scope_id";
-  insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* v, const bool* n, int) {
-    if (n[0] || n[1] || n[2] || n[3] || n[4]) {
-      ++skipped;
-      return;
-    }
-    const auto scope = rc::scope_from_name(text_view(v[0]));
-    const auto cause = rc::pattern_from_name(text_view(v[4]));
-    if (!scope || !cause || *cause == rc::Pattern::None) {
-      ++skipped;
-      return;
-    }
-    incidents.push_back(rc::Incident{*scope, std::string(text_view(v[1])),
-                                     unix_seconds(DatumGetTimestampTz(v[2])),
-                                     unix_seconds(DatumGetTimestampTz(v[3])), *cause});
-  });
-  const rc::Topology topology = read_topology();
-  std::vector<rc::TrainingRow> rows;
-  int64_t used = 0;
-  size_t matched_own = 0, views_matched = 0, views_total = 0;
-  for (size_t i = 0; i < incidents.size(); ++i) {
-    const rc::Incident& inc = incidents[i];
-    insight::pg::check_interrupts();
-    const auto views = rc::training_views(topology, inc);
-    if (views.empty() || inc.end <= inc.start) {
-      ++skipped;
-      continue;
-    }
-    const auto [start, end] = rc::training_window(inc);
-    bool any = false;
-    for (size_t k = 0; k < views.size(); ++k) {
-      insight::pg::check_interrupts();
-      const rc::View& view = views[k];
-      std::vector<size_t> read = view.links;
-      read.insert(read.end(), view.context.begin(), view.context.end());
-      const rc::Window window = read_window(topology, read, start, end, false, 0);
-      const rc::Analysis analysis(topology, view.scope, window, view.links.size());
-      bool matched = false;
-      for (rc::TrainingRow& row : rc::label_episodes(analysis, inc, incidents, matched)) {
-        row.group = i;
-        rows.push_back(row);
-      }
-      ++views_total;
-      views_matched += matched ? 1 : 0;
-      if (matched && k == 0) ++matched_own;
-      any = any || matched;
-    }
-    if (any) {
-      ++used;
-    } else {
-      ++skipped;
-    }
+// The reader reads incidents: each labelled incident's telemetry window, seen through its own
+// scope and the views around it, becomes labelled episodes for the classifier.
+class RootCauseTraining final : public insight::pg::TaskTraining {
+ public:
+  explicit RootCauseTraining(rc::ClassifierOptions o) : o_(o) {}
+  std::vector<std::string> columns() const override {
+    return {"scope", "scope_id", "started_at", "ended_at", "root_cause"};
   }
-  insight::pg::spi_finish();
+  nlohmann::json params() const override { return rc::to_json(o_); }
 
-  const rc::ClassifierOptions options;
-  auto model = rc::RootCauseModel::train(rows, options, nlohmann::json::object(), kCheck);
-  insight::Payload payload = model->to_payload();
-  nlohmann::json metrics = {{"incidents", incidents.size()},
-                            {"incidents_used", used},
-                            {"incidents_found_in_own_scope", matched_own},
-                            {"views", views_total},
-                            {"views_matched", views_matched},
-                            {"labelled_episodes", rows.size()},
-                            {"class_counts", model->meta().at("class_counts")},
-                            {"training_accuracy", model->meta().at("training_accuracy")},
-                            {"cv_accuracy", model->meta().at("cv_accuracy")},
-                            {"cv_folds", model->meta().at("cv_folds")}};
-  const nlohmann::json params = model->meta().at("options");
-  payload.meta["source"] = source.qualified;
-  payload.meta["params"] = params;
-  insight::pg::StoreRequest request;
-  request.name = name;
-  request.payload = insight::encode_payload(payload);
-  metrics["payload_bytes"] = request.payload.size();
-  for (const char* f : rc::feature_names()) request.features.emplace_back(f);
-  request.source = source.qualified;
-  request.params_json = params.dump();
-  request.metrics_json = metrics.dump();
-  request.rows_used = used;
-  request.rows_skipped = skipped;
-  request.started_at = started_at;
-  request.deploy = deploy;
-  request.training_ms = static_cast<double>(insight::pg::elapsed_us(started)) / 1000.0;
-  return insight::pg::store_model(request);
-}
+  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
+    for (const auto& c : columns()) insight::pg::column_type(source, c, "an incidents column");
+    insight::pg::spi_connect();
+    // Incidents with a root cause; NULL or unknown values are counted and skipped.
+    std::vector<rc::Incident> incidents;
+    int64_t skipped = 0;
+    const std::string sql =
+        "SELECT scope::text, scope_id::text, started_at::timestamptz, ended_at::timestamptz, "
+        "root_cause::text FROM " +
+        source.qualified + " ORDER BY started_at, scope, scope_id";
+    insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* v, const bool* n, int) {
+      if (n[0] || n[1] || n[2] || n[3] || n[4]) {
+        ++skipped;
+        return;
+      }
+      const auto scope = rc::scope_from_name(text_view(v[0]));
+      const auto cause = rc::pattern_from_name(text_view(v[4]));
+      if (!scope || !cause || *cause == rc::Pattern::None) {
+        ++skipped;
+        return;
+      }
+      incidents.push_back(rc::Incident{*scope, std::string(text_view(v[1])),
+                                       unix_seconds(DatumGetTimestampTz(v[2])),
+                                       unix_seconds(DatumGetTimestampTz(v[3])), *cause});
+    });
+    const rc::Topology topology = read_topology();
+    std::vector<rc::TrainingRow> rows;
+    int64_t used = 0;
+    size_t matched_own = 0, views_matched = 0, views_total = 0;
+    for (size_t i = 0; i < incidents.size(); ++i) {
+      const rc::Incident& inc = incidents[i];
+      insight::pg::check_interrupts();
+      const auto views = rc::training_views(topology, inc);
+      if (views.empty() || inc.end <= inc.start) {
+        ++skipped;
+        continue;
+      }
+      const auto [start, end] = rc::training_window(inc);
+      bool any = false;
+      for (size_t k = 0; k < views.size(); ++k) {
+        insight::pg::check_interrupts();
+        const rc::View& view = views[k];
+        std::vector<size_t> read = view.links;
+        read.insert(read.end(), view.context.begin(), view.context.end());
+        const rc::Window window = read_window(topology, read, start, end, false, 0);
+        const rc::Analysis analysis(topology, view.scope, window, view.links.size());
+        bool matched = false;
+        for (rc::TrainingRow& row : rc::label_episodes(analysis, inc, incidents, matched)) {
+          row.group = i;
+          rows.push_back(row);
+        }
+        ++views_total;
+        views_matched += matched ? 1 : 0;
+        if (matched && k == 0) ++matched_own;
+        any = any || matched;
+      }
+      if (any) {
+        ++used;
+      } else {
+        ++skipped;
+      }
+    }
+    insight::pg::spi_finish();
+
+    auto model =
+        rc::RootCauseModel::train(rows, o_, nlohmann::json::object(), insight::pg::kInterrupts);
+    insight::Payload payload = model->to_payload();
+    payload.meta["source"] = source.qualified;
+    payload.meta["params"] = params();
+    insight::pg::TrainedVersion v;
+    v.task = payload.task;
+    v.algorithm = payload.algorithm;
+    v.payload = insight::encode_payload(payload);
+    v.metrics = {{"incidents", incidents.size()},
+                 {"incidents_used", used},
+                 {"incidents_found_in_own_scope", matched_own},
+                 {"views", views_total},
+                 {"views_matched", views_matched},
+                 {"labelled_episodes", rows.size()},
+                 {"class_counts", model->meta().at("class_counts")},
+                 {"training_accuracy", model->meta().at("training_accuracy")},
+                 {"cv_accuracy", model->meta().at("cv_accuracy")},
+                 {"cv_folds", model->meta().at("cv_folds")},
+                 {"payload_bytes", v.payload.size()}};
+    for (const char* f : rc::feature_names()) v.features.emplace_back(f);
+    v.rows_used = used;
+    v.rows_skipped = skipped;
+    return v;
+  }
+
+ private:
+  rc::ClassifierOptions o_;
+};
+
+const insight::pg::TaskRegistration kRootCauseTask("root_cause", [](const nlohmann::json& options) {
+  return std::unique_ptr<insight::pg::TaskTraining>(
+      new RootCauseTraining(rc::classifier_options_from_json(options)));
+});
+
+}  // namespace

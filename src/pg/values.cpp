@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstring>
 
 #include "core/common/error.hpp"
@@ -30,6 +31,61 @@ Bytes bytea_arg(FunctionCallInfo fcinfo, int n, const char* what) {
   Datum d = PG_GETARG_DATUM(n);
   bytea* b = guard([d] { return DatumGetByteaPP(d); });
   return Bytes{reinterpret_cast<const uint8_t*>(VARDATA_ANY(b)), VARSIZE_ANY_EXHDR(b)};
+}
+
+std::vector<std::optional<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n) {
+  Datum d = PG_GETARG_DATUM(n);
+  Datum* elems = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  guard([&] {
+    deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls,
+                      &count);
+  });
+  std::vector<std::optional<std::string>> out;
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i]) {
+      out.emplace_back();
+      continue;
+    }
+    const Datum e = elems[i];
+    out.emplace_back(guard([e] { return static_cast<const char*>(TextDatumGetCString(e)); }));
+  }
+  return out;
+}
+
+nlohmann::json json_arg(FunctionCallInfo fcinfo, int n) {
+  if (arg_is_null(fcinfo, n)) return nlohmann::json();
+  FmgrInfo* flinfo = fcinfo->flinfo;
+  const Oid type = guard([flinfo, n] { return get_fn_expr_argtype(flinfo, n); });
+  switch (type) {
+    case TEXTOID:
+      return text_arg(fcinfo, n, "argument");
+    case INT2OID:
+      return PG_GETARG_INT16(n);
+    case INT4OID:
+      return PG_GETARG_INT32(n);
+    case INT8OID:
+      return PG_GETARG_INT64(n);
+    case FLOAT4OID:
+    case FLOAT8OID: {
+      const double v = type == FLOAT4OID ? PG_GETARG_FLOAT4(n) : PG_GETARG_FLOAT8(n);
+      if (std::isnan(v)) return "NaN";
+      if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+      return v;
+    }
+    case BOOLOID:
+      return static_cast<bool>(PG_GETARG_BOOL(n));
+    case TEXTARRAYOID: {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& e : text_array_arg(fcinfo, n))
+        a.push_back(e ? nlohmann::json(*e) : nlohmann::json());
+      return a;
+    }
+    default:
+      throw InternalError("json_arg: argument " + std::to_string(n + 1) + " has type " +
+                          std::to_string(type));
+  }
 }
 
 std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n) {

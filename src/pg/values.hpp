@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,12 @@ struct Bytes {
 };
 // Throws InvalidParameter naming `what` when NULL.
 Bytes bytea_arg(FunctionCallInfo fcinfo, int n, const char* what);
+// The elements of a text[] argument, NULL ones as nullopt; the argument must not be NULL.
+std::vector<std::optional<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n);
+// Argument n as JSON, by its SQL type: text → string, integers → integer, float8/float4 →
+// number (NaN and infinities as the strings to_jsonb gives them), bool, text[] → array; NULL
+// → null. For building a task's options from SQL arguments.
+nlohmann::json json_arg(FunctionCallInfo fcinfo, int n);
 // Text of a jsonb argument.
 std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n);
 

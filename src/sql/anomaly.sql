@@ -75,8 +75,11 @@ CREATE FUNCTION insight.is_anomaly(name text, features bigint[]) RETURNS boolean
 CREATE FUNCTION insight.train_anomaly_detector(name text, source regclass, features text[],
     contamination float8 DEFAULT 0.05, n_trees int DEFAULT 100, sample_size int DEFAULT 256,
     deploy bool DEFAULT true, seed int DEFAULT 42, standardize bool DEFAULT true)
-  RETURNS insight.training_result
-  AS 'MODULE_PATHNAME', 'insight_train_anomaly_detector' LANGUAGE C VOLATILE;
+RETURNS insight.training_result LANGUAGE sql VOLATILE
+RETURN insight._train('anomaly', name, source,
+  jsonb_build_object('features', features, 'contamination', contamination, 'n_trees', n_trees,
+                     'sample_size', sample_size, 'seed', seed, 'standardize', standardize),
+  deploy);
 
 CREATE FUNCTION insight.evaluate_anomaly_detector(name text, source regclass, label_column text)
   RETURNS TABLE(metric text, value float8)

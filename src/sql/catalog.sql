@@ -176,39 +176,33 @@ BEGIN
 END
 $$;
 
+-- The model-name rule (1 to 63 of [A-Za-z0-9_.:-], not starting with . : or -): 22023
+-- otherwise. The C++ training path checks the same rule before any work.
+CREATE FUNCTION insight._check_model_name(name text) RETURNS void
+  AS 'MODULE_PATHNAME', 'insight_check_model_name' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
 -- Writes one new version of a model and, if asked, deploys it; records the training run.
--- The payload is validated first (XX001 when corrupt); task and algorithm come from it.
--- Every train_* function ends here.
+-- Every training (insight._train), register_model and import_model ends here; each hands
+-- over the task and algorithm of a payload it built or validated.
 CREATE FUNCTION insight._store_model(
-    p_name text, p_payload bytea, p_features text[], p_source text, p_params jsonb,
-    p_metrics jsonb, p_rows_used bigint, p_rows_skipped bigint, p_training_ms float8,
-    p_started_at timestamptz, p_deploy bool)
+    p_name text, p_task text, p_algorithm text, p_payload bytea, p_features text[],
+    p_source text, p_params jsonb, p_metrics jsonb, p_rows_used bigint, p_rows_skipped bigint,
+    p_training_ms float8, p_started_at timestamptz, p_deploy bool)
 RETURNS insight.training_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  info jsonb;
   v int;
   id bigint;
   r insight.training_result;
 BEGIN
-  IF p_name IS NULL OR p_name !~ '^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,62}$' THEN
-    RAISE EXCEPTION 'invalid model name "%"', p_name
-      USING ERRCODE = '22023',
-            DETAIL = 'A model name is 1 to 63 characters: letters, digits, and _ . : - (not first).';
-  END IF;
-  info := insight.payload_info(p_payload);
-  -- Without explicit features, use the ones the payload's metadata names.
-  IF p_features IS NULL AND jsonb_typeof(info->'metadata'->'features') = 'array' THEN
-    SELECT array_agg(f ORDER BY o) INTO p_features
-      FROM jsonb_array_elements_text(info->'metadata'->'features') WITH ORDINALITY AS t(f, o);
-  END IF;
+  PERFORM insight._check_model_name(p_name);
   -- The next version from the name's high-water mark; the row lock serialises writers.
   INSERT INTO insight.model_names AS n (name, last_version) VALUES (p_name, 1)
   ON CONFLICT (name) DO UPDATE SET last_version = n.last_version + 1, changed_at = clock_timestamp()
   RETURNING n.last_version INTO v;
   INSERT INTO insight.models (name, version, task, algorithm, features, source, params, metrics,
                               trained_rows, skipped_rows, training_ms, payload)
-  VALUES (p_name, v, info->>'task', info->>'algorithm', p_features, p_source,
+  VALUES (p_name, v, p_task, p_algorithm, p_features, p_source,
           coalesce(p_params, '{}'), coalesce(p_metrics, '{}'), p_rows_used, p_rows_skipped,
           p_training_ms, p_payload)
   RETURNING model_id INTO id;
@@ -218,11 +212,19 @@ BEGIN
   IF coalesce(p_deploy, true) THEN
     PERFORM insight._deploy_model_id(p_name, id, 'deploy');
   END IF;
-  r := (p_name, v, id, info->>'task', info->>'algorithm', p_rows_used, p_rows_skipped,
+  r := (p_name, v, id, p_task, p_algorithm, p_rows_used, p_rows_skipped,
         p_training_ms, coalesce(p_metrics, '{}'));
   RETURN r;
 END
 $$;
+
+-- The one training path (src/pg/training.hpp): every train_* function and retrain call it
+-- with the task's options as jsonb (the keys its options type reads, src/core/<area>/
+-- options.hpp). Reads source with the caller's privileges, writes the catalog as its owner.
+CREATE FUNCTION insight._train(task text, name text, source regclass, options jsonb,
+    deploy bool DEFAULT true)
+  RETURNS insight.training_result
+  AS 'MODULE_PATHNAME', 'insight_train' LANGUAGE C VOLATILE;
 
 -- Takes the name's row lock before any read of its history (see insight.model_names).
 CREATE FUNCTION insight._lock_name(p_name text) RETURNS void
@@ -255,8 +257,9 @@ GRANT SELECT ON insight.models, insight.model_names, insight.deployments, insigh
 GRANT EXECUTE ON FUNCTION insight.version(), insight.payload_info(bytea),
     insight.describe_model(text, int), insight.live_model_id(text),
     insight.model_cache_stats(), insight.model_cache_reset(),
-    insight._require_model(text), insight._acting_role()
+    insight._require_model(text), insight._acting_role(), insight._check_model_name(text)
   TO insight_analyst, insight_admin;
+GRANT EXECUTE ON FUNCTION insight._train(text, text, regclass, jsonb, bool) TO insight_admin;
 GRANT EXECUTE ON FUNCTION insight._external_payload(text, jsonb, bytea) TO insight_admin;
 -- Persisting detections (persist => true) writes insight.anomaly_events: admins only.
 GRANT INSERT ON insight.anomaly_events TO insight_admin;

@@ -7,8 +7,11 @@
 CREATE FUNCTION insight.train_forecaster(name text, source regclass, time_column text,
     value_column text, group_column text DEFAULT NULL, algorithm text DEFAULT 'auto',
     horizon int DEFAULT 14, deploy bool DEFAULT true)
-  RETURNS insight.training_result
-  AS 'MODULE_PATHNAME', 'insight_train_forecaster' LANGUAGE C VOLATILE;
+RETURNS insight.training_result LANGUAGE sql VOLATILE
+RETURN insight._train('forecast', name, source,
+  jsonb_build_object('time_column', time_column, 'value_column', value_column,
+                     'group_column', group_column, 'algorithm', algorithm, 'horizon', horizon),
+  deploy);
 
 -- Forecasts of the live model from the day after its training data; group_key NULL = every
 -- group. STABLE: reads the catalog; forecast_time is midnight in the session's TimeZone.

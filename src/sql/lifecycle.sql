@@ -106,15 +106,14 @@ CREATE FUNCTION insight.register_model(name text, task text, body bytea,
 RETURNS insight.training_result
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   -- features travel inside the payload too, so export_model → import_model keeps them.
-  SELECT insight._store_model(name,
-           insight._external_payload(task,
-             CASE WHEN features IS NULL THEN metadata
-                  ELSE coalesce(metadata, '{}') || jsonb_build_object('features', to_jsonb(features)) END,
-             body),
-           features,
-                              source, '{}'::jsonb, '{}'::jsonb, NULL, NULL, NULL, NULL, deploy);
+  SELECT insight._store_model(name, p.info->>'task', p.info->>'algorithm', p.payload, features,
+                              source, '{}'::jsonb, '{}'::jsonb, NULL, NULL, NULL, NULL, deploy)
+    FROM (SELECT e.payload, insight.payload_info(e.payload) AS info
+            FROM (SELECT insight._external_payload(task,
+                    CASE WHEN features IS NULL THEN metadata
+                         ELSE coalesce(metadata, '{}') || jsonb_build_object('features', to_jsonb(features)) END,
+                    body) AS payload) e) p;
 $$;
-
 -- The payload of a version (live one when version is NULL), for insight.import_model elsewhere.
 CREATE FUNCTION insight.export_model(name text, version int DEFAULT NULL) RETURNS bytea
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -138,17 +137,21 @@ END
 $$;
 
 -- Stores an exported payload as a new version of `name` (validated: XX001 when corrupt);
--- features and numeric metrics come from the payload's metadata.
+-- task, algorithm, features and numeric metrics come from the payload's metadata.
 CREATE FUNCTION insight.import_model(name text, payload bytea, deploy bool DEFAULT true)
 RETURNS insight.training_result
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   SELECT insight._store_model(
-      name, payload, NULL, 'import', '{}'::jsonb,
-      CASE WHEN jsonb_typeof(i.meta->'metrics') = 'object' THEN i.meta->'metrics' END,
+      name, i.info->>'task', i.info->>'algorithm', payload,
+      (SELECT array_agg(f ORDER BY o)
+         FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.info->'metadata'->'features') = 'array'
+                                             THEN i.info->'metadata'->'features' END)
+              WITH ORDINALITY AS t(f, o)),
+      'import', '{}'::jsonb,
+      CASE WHEN jsonb_typeof(i.info->'metadata'->'metrics') = 'object' THEN i.info->'metadata'->'metrics' END,
       NULL, NULL, NULL, NULL, deploy)
-    FROM (SELECT insight.payload_info(payload)->'metadata' AS meta) i;
+    FROM (SELECT insight.payload_info(payload) AS info) i;
 $$;
-
 -------------------------------------------------------------------------------------------
 -- Retraining (issue 7)
 -------------------------------------------------------------------------------------------
@@ -306,24 +309,15 @@ BEGIN
   dep := promote = 'always';
   src := m.source::regclass;  -- 42P01 when the source relation is gone
   p := m.params;
-  CASE m.task
-    WHEN 'anomaly' THEN
-      r := insight.train_anomaly_detector(name, src, m.features, (p->>'contamination')::float8,
-             (p->>'n_trees')::int, (p->>'sample_size')::int, dep, (p->>'seed')::int,
-             coalesce((p->>'standardize')::bool, true));
-    WHEN 'forecast' THEN
-      r := insight.train_forecaster(name, src, p->>'time_column', p->>'value_column',
-             p->>'group_column', p->>'algorithm', (p->>'horizon')::int, dep);
-    WHEN 'recommend' THEN
-      r := insight.train_recommender(name, src, p->>'user_column', p->>'item_column',
-             p->>'weight_column', p->>'algorithm', (p->>'factors')::int, dep,
-             (p->>'iterations')::int, (p->>'regularization')::float8, (p->>'alpha')::float8,
-             (p->>'neighbors')::int, (p->>'min_user_interactions')::int,
-             (p->>'min_item_interactions')::int, (p->>'seed')::int,
-             promote = 'if_better' OR coalesce((p->>'validate')::bool, false));
-    WHEN 'root_cause' THEN
-      r := insight.train_root_cause_classifier(name, src, dep);
-  END CASE;
+  -- Versions trained before 0.3.0 kept an anomaly detector's features in models.features only.
+  IF m.task = 'anomaly' AND NOT p ? 'features' THEN
+    p := p || jsonb_build_object('features', m.features);
+  END IF;
+  -- Recommenders are compared by their held-out metric, which validate => true measures.
+  IF m.task = 'recommend' AND promote = 'if_better' THEN
+    p := p || '{"validate": true}';
+  END IF;
+  r := insight._train(m.task, name, src, p, dep);
   IF NOT dep THEN
     PERFORM insight._promote_if_better(r.model_id);
   END IF;

@@ -12,8 +12,15 @@ CREATE FUNCTION insight.train_recommender(name text, source regclass, user_colum
     regularization float8 DEFAULT 0.3, alpha float8 DEFAULT 1, neighbors int DEFAULT NULL,
     min_user_interactions int DEFAULT 1, min_item_interactions int DEFAULT 1, seed int DEFAULT 42,
     validate bool DEFAULT false)
-  RETURNS insight.training_result
-  AS 'MODULE_PATHNAME', 'insight_train_recommender' LANGUAGE C VOLATILE;
+RETURNS insight.training_result LANGUAGE sql VOLATILE
+RETURN insight._train('recommend', name, source,
+  jsonb_build_object('user_column', user_column, 'item_column', item_column,
+                     'weight_column', weight_column, 'algorithm', algorithm, 'factors', factors,
+                     'iterations', iterations, 'regularization', regularization, 'alpha', alpha,
+                     'neighbors', neighbors, 'min_user_interactions', min_user_interactions,
+                     'min_item_interactions', min_item_interactions, 'seed', seed,
+                     'validate', validate),
+  deploy);
 
 -- Top k items of the live model for a user, best first; users the model does not know (and
 -- NULL) get the most popular items (reason 'popularity'). STABLE: reads the catalog.

@@ -204,10 +204,11 @@ $$;
 
 -- Reads source (insight.incidents' columns scope, scope_id, started_at, ended_at, root_cause)
 -- with the caller's privileges and telemetry around each incident; writes the catalog.
+-- No JIT: the per-incident telemetry reads are cheap plans that JIT compiling only slows.
 CREATE FUNCTION insight.train_root_cause_classifier(name text DEFAULT 'root_cause',
     source regclass DEFAULT 'insight.incidents', deploy bool DEFAULT true)
-  RETURNS insight.training_result
-  AS 'MODULE_PATHNAME', 'insight_train_root_cause_classifier' LANGUAGE C VOLATILE SET jit = off;
+RETURNS insight.training_result LANGUAGE sql VOLATILE SET jit = off
+RETURN insight._train('root_cause', name, source, '{}', deploy);
 
 -- Privileges (API.md section 5).
 GRANT EXECUTE ON FUNCTION

@@ -1,0 +1,184 @@
+// train_anomaly_detector's task on the one training path (pg/training.hpp): the
+// isolation forest aggregate run over the caller's relation; evaluate_anomaly_detector.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/anomaly/anomaly_model.hpp"
+#include "core/anomaly/metrics.hpp"
+#include "core/anomaly/options.hpp"
+#include "core/common/error.hpp"
+#include "core/model/payload.hpp"
+
+#include "pg/anomaly.hpp"
+#include "pg/model_store.hpp"
+#include "pg/source.hpp"
+#include "pg/training.hpp"
+#include "pg/values.hpp"
+
+namespace {
+
+using insight::InvalidParameter;
+using insight::anomaly::AnomalyModel;
+using insight::pg::check_select;
+using insight::pg::column_type;
+using insight::pg::guard;
+using insight::pg::is_numeric_type;
+using insight::pg::kNumericTypes;
+using insight::pg::quoted;
+using insight::pg::source_relation;
+using insight::pg::SourceRelation;
+using insight::pg::anomaly::as_anomaly_model;
+using insight::pg::anomaly::check_finite;
+
+// The reader is the aggregate: insight._isolation_forest_train over the source's feature
+// columns, which may run in parallel workers; its payload gets the feature names and source.
+class AnomalyTraining final : public insight::pg::TaskTraining {
+ public:
+  explicit AnomalyTraining(insight::anomaly::DetectorOptions o) : o_(std::move(o)) {}
+  std::vector<std::string> columns() const override { return o_.features; }
+  nlohmann::json params() const override { return o_.to_json(); }
+
+  insight::pg::TrainedVersion train(const SourceRelation& source) override {
+    const auto& m = o_.model;
+    std::string array = "ARRAY[";
+    for (size_t i = 0; i < o_.features.size(); ++i) {
+      const std::string& f = o_.features[i];
+      const Oid type = column_type(source, f, "a feature");
+      if (!is_numeric_type(type))
+        throw InvalidParameter("feature column \"" + f + "\" is not numeric",
+                               std::string("Features must be ") + kNumericTypes + ".");
+      array += (i ? ", " : "") + quoted(f) + "::pg_catalog.float8";
+    }
+    array += "]";
+    // Identifiers are quoted from the catalog's own names; values travel as parameters.
+    const std::string sql = "SELECT insight._isolation_forest_train(" + array +
+                            ", $1, $2, $3, $4, $5) FROM " + source.qualified;
+    insight::pg::spi_connect();
+    insight::pg::spi_exec(
+        sql.c_str(),
+        {insight::pg::spi_int4_arg(m.forest.n_trees),
+         insight::pg::spi_int4_arg(m.forest.sample_size),
+         insight::pg::spi_int4_arg(static_cast<int32_t>(static_cast<uint32_t>(m.forest.seed))),
+         insight::pg::SpiArg{FLOAT8OID, Float8GetDatum(m.contamination), false},
+         insight::pg::SpiArg{BOOLOID, BoolGetDatum(m.standardize), false}},
+        true);
+    std::vector<uint8_t> bytes = insight::pg::spi_bytea(0, 1);
+    insight::pg::spi_finish();
+
+    insight::Payload payload = insight::decode_payload(bytes.data(), bytes.size());
+    payload.meta["features"] = o_.features;
+    payload.meta["source"] = source.qualified;
+    insight::pg::TrainedVersion v;
+    v.metrics = payload.meta["metrics"];
+    v.rows_used = v.metrics.at("rows_seen").get<int64_t>();
+    v.rows_skipped = v.metrics.at("rows_skipped").get<int64_t>();
+    v.task = payload.task;
+    v.algorithm = payload.algorithm;
+    v.payload = insight::encode_payload(payload);
+    v.features = o_.features;
+    return v;
+  }
+
+ private:
+  insight::anomaly::DetectorOptions o_;
+};
+
+const insight::pg::TaskRegistration kAnomalyTask("anomaly", [](const nlohmann::json& options) {
+  return std::unique_ptr<insight::pg::TaskTraining>(
+      new AnomalyTraining(insight::anomaly::DetectorOptions::from_json(options)));
+});
+
+}  // namespace
+
+//   → TABLE(metric text, value float8)
+INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
+  const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
+  const SourceRelation source = source_relation(fcinfo, 1);
+  const std::string label = insight::pg::text_arg(fcinfo, 2, "label_column");
+  const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
+  const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
+  const AnomalyModel& model = as_anomaly_model(*held, [&] { return "model \"" + name + "\""; });
+  const auto& features = model.feature_names();
+  if (features.empty() || features[0].empty())
+    throw InvalidParameter("model \"" + name + "\" has no feature names",
+                           "It was trained from arrays; evaluate it with your own query.");
+  std::vector<std::string> columns(features.begin(), features.end());
+  columns.push_back(label);
+  check_select(source, columns);
+  const Oid label_type = column_type(source, label, "label_column");
+  if (label_type != BOOLOID && !is_numeric_type(label_type))
+    throw InvalidParameter("label column \"" + label +
+                           "\" must be boolean or numeric (1 = anomaly)");
+  std::string sql = "SELECT ";
+  for (const auto& f : features) {
+    if (!is_numeric_type(column_type(source, f, "a feature of the model")))
+      throw InvalidParameter("feature column \"" + f + "\" is not numeric");
+    sql += quoted(f) + "::pg_catalog.float8, ";
+  }
+  sql += label_type == BOOLOID ? quoted(label) + "::pg_catalog.int4"
+                               : quoted(label) + "::pg_catalog.float8";
+  sql += " FROM " + source.qualified;
+
+  const size_t d = features.size();
+  const bool label_is_int = label_type == BOOLOID;  // selected as int4, else as float8
+  std::vector<double> scores;
+  std::vector<bool> labels;
+  std::vector<double> x(d);
+  insight::pg::spi_connect();
+  const char* query = sql.c_str();
+  Portal portal = guard([query] {
+    return SPI_cursor_open_with_args(nullptr, query, 0, nullptr, nullptr, nullptr, true,
+                                     CURSOR_OPT_PARALLEL_OK);
+  });
+  for (;;) {
+    const uint64_t n = guard([portal] {
+      SPI_cursor_fetch(portal, true, 10000);
+      return static_cast<uint64_t>(SPI_processed);
+    });
+    if (n == 0) break;
+    for (uint64_t i = 0; i < n; ++i) {
+      double lab = 0;
+      const bool complete = guard([&x, &lab, i, d, label_is_int] {
+        HeapTuple t = SPI_tuptable->vals[i];
+        TupleDesc desc = SPI_tuptable->tupdesc;
+        bool isnull = false;
+        for (size_t j = 0; j < d; ++j) {
+          x[j] = DatumGetFloat8(SPI_getbinval(t, desc, static_cast<int>(j) + 1, &isnull));
+          if (isnull) return false;
+        }
+        const Datum l = SPI_getbinval(t, desc, static_cast<int>(d) + 1, &isnull);
+        if (isnull) return false;
+        lab = label_is_int ? DatumGetInt32(l) : DatumGetFloat8(l);
+        return true;
+      });
+      if (!complete) continue;
+      check_finite(x.data(), d);
+      scores.push_back(model.score(x.data()));
+      labels.push_back(lab != 0);
+    }
+    guard([] { SPI_freetuptable(SPI_tuptable); });
+    insight::pg::check_interrupts();
+  }
+  guard([portal] { SPI_cursor_close(portal); });
+  insight::pg::spi_finish();
+
+  const auto m = insight::anomaly::detection_metrics(scores, labels, model.threshold());
+  insight::pg::RowSink sink(fcinfo);
+  const std::pair<const char*, double> rows[] = {
+      {"roc_auc", m.roc_auc},
+      {"pr_auc", m.pr_auc},
+      {"precision", m.precision},
+      {"recall", m.recall},
+      {"f1", m.f1},
+      {"threshold", model.threshold()},
+      {"rows", static_cast<double>(m.rows)},
+      {"anomalies", static_cast<double>(m.positives)},
+  };
+  for (const auto& [metric, value] : rows) {
+    Datum v[2] = {insight::pg::text_datum(metric), Float8GetDatum(value)};
+    bool nulls[2] = {false, false};
+    sink.put(v, nulls);
+  }
+  return static_cast<Datum>(0);
+}

@@ -1,0 +1,59 @@
+// The one training path (docs/architecture.md, "Training"). Every train_* SQL function is a
+// thin wrapper that builds its options as jsonb and calls insight._train(task, name, source,
+// options, deploy); retrain replays a stored version's params through the same call. The
+// entry does the shared work once — the name check, the source and its privileges, timing,
+// the catalog write with the training's own figures — and hands the rest to the task:
+//
+//   options JSON --(the task's options type, src/core/<area>/options.hpp)--> TaskTraining
+//   TaskTraining::train(source) --(its reader: aggregate, series grid, interactions,
+//                                  incidents; then the core's learner)--> TrainedVersion
+//
+// A task registers itself (TaskRegistration) in its area's file in src/pg.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/model/algorithm.hpp"
+#include "pg/source.hpp"
+
+namespace insight::pg {
+
+// What a training hands to the catalog.
+struct TrainedVersion {
+  std::vector<uint8_t> payload;  // encoded, metadata complete
+  Task task = Task::Anomaly;
+  Algorithm algorithm = Algorithm::External;
+  nlohmann::json metrics = nlohmann::json::object();
+  std::vector<std::string> features;  // models.features
+  int64_t rows_used = 0, rows_skipped = 0;
+};
+
+// One task's training, its options parsed and validated.
+class TaskTraining {
+ public:
+  virtual ~TaskTraining() = default;
+  // The source columns it reads: the caller needs SELECT on them (checked before reading).
+  virtual std::vector<std::string> columns() const = 0;
+  // The options as written back, stored in models.params: what retrain replays.
+  virtual nlohmann::json params() const = 0;
+  // Reads the source (as the caller) and trains.
+  virtual TrainedVersion train(const SourceRelation& source) = 0;
+};
+
+// Parses and validates options (22023 naming the option); a task's constructor.
+using TaskFactory = std::unique_ptr<TaskTraining> (*)(const nlohmann::json& options);
+
+struct TaskRegistration {
+  TaskRegistration(const char* task, TaskFactory factory);
+};
+
+// The training path itself: insight._train and the entry points of released SQL
+// (src/pg/training_compat.cpp) both end here. NULL options mean '{}'.
+Datum train(FunctionCallInfo fcinfo, const std::string& task, int name_arg, int source_arg,
+            const nlohmann::json& options, bool deploy);
+
+}  // namespace insight::pg
