@@ -21,8 +21,8 @@ namespace insight::demo {
 struct DemoConfig {
   int days = 30;  // 1..3650
   uint64_t seed = 42;
-  int64_t end_epoch = 0;   // end of the data, Unix seconds (UTC); aligned down to step
-  int step_seconds = 300;  // telemetry sample interval: 60 or 300
+  int64_t end_epoch = 0;         // end of the data, Unix seconds (UTC); aligned down to step
+  int step_seconds = 300;        // telemetry sample interval: 60 or 300
   int remotes_per_network = 55;  // remote sites, one link each, per network: 1..2500
 };
 
