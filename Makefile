@@ -34,13 +34,15 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 
+# The core's warning flags (CMakeLists.txt, INSIGHT_WARNINGS), for src/pg too.
+INSIGHT_WARNINGS = -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast \
+	-Wcast-align -Woverloaded-virtual -Wnull-dereference -Wformat=2
 # PostgreSQL headers are system headers to us (-isystem wins over PGXS's -I for the same
 # directory), so -Wextra reports our code, not theirs.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -I$(CURDIR)/src \
 	-isystem /usr/include/eigen3 -DDLIB_NO_ABORT_ON_2ND_FATAL_ERROR \
 	-DPG_INSIGHT_VERSION='"$(EXTENSION_VERSION)"'
-PG_CXXFLAGS = -std=c++17 -ffp-contract=off -Wall -Wextra -Wno-unused-parameter \
-	-Wno-missing-field-initializers
+PG_CXXFLAGS = -std=c++17 -ffp-contract=off $(INSIGHT_WARNINGS)
 SHLIB_LINK = -Wl,--whole-archive $(CORE_LIB) -Wl,--no-whole-archive -ldlib -lxgboost -lstdc++
 
 # The module is C++: no LLVM bitcode for JIT inlining.

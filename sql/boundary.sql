@@ -30,7 +30,7 @@ SELECT insight.describe_model('bnd', 99);
 
 -- 4. Cancellation inside a C++ loop (the demo generator polls for interrupts): 57014.
 SET statement_timeout = '50ms';
-SELECT count(*) FROM insight._demo_link_metrics(365, 1, '2026-01-01 00:00+00', 60);
+SELECT count(*) FROM insight._demo_rows(NULL::insight.link_metrics, 365, 1, '2026-01-01 00:00+00', 60);
 \echo :LAST_ERROR_SQLSTATE
 RESET statement_timeout;
 

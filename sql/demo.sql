@@ -100,3 +100,12 @@ SELECT insight.load_demo_data(days => 1);
 SELECT site_id, cpu_pct FROM insight.site_metrics;
 RESET ROLE;
 DROP ROLE demo_admin;
+
+-- One generator function for every table, typed by a row of that table; anything else is 22023.
+SELECT count(*) AS networks FROM insight._demo_rows(NULL::insight.networks, 1, 7, '2026-03-01 00:00+00', 300);
+SELECT count(*) FROM insight._demo_rows(NULL::int, 1, 7, '2026-03-01 00:00+00', 300);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM insight._demo_rows(NULL::insight.models, 1, 7, '2026-03-01 00:00+00', 300);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM insight._demo_rows(NULL::insight.links, NULL, 7, '2026-03-01 00:00+00', 300);
+\echo :LAST_ERROR_SQLSTATE

@@ -106,4 +106,4 @@ Datum call_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo);
   PG_FUNCTION_INFO_V1(fname);                                                                 \
   Datum fname(PG_FUNCTION_ARGS) { return ::insight::pg::call_guarded(fname##_body, fcinfo); } \
   }                                                                                           \
-  static Datum fname##_body(FunctionCallInfo fcinfo)
+  static Datum fname##_body([[maybe_unused]] FunctionCallInfo fcinfo)

@@ -1,7 +1,10 @@
-// SQL side of insight.load_demo_data(): one set-returning function per standard table, each
-// streaming rows of the pure C++ generator (src/core/demo) into a tuplestore. The generator
-// polls check_interrupts(), so a cancel or statement_timeout stops a load within milliseconds.
+// SQL side of insight.load_demo_data(): insight._demo_rows(NULL::insight.<table>, ...), one
+// set-returning function for every standard table, streams that table's rows of the pure C++
+// generator (src/core/demo) into a tuplestore, typed as the table's row. The generator polls
+// check_interrupts(), so a cancel or statement_timeout stops a load within milliseconds.
 #include <array>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +12,7 @@
 #include "core/common/error.hpp"
 #include "core/demo/demo_data.hpp"
 
+#include "pg/demo.hpp"
 #include "pg/values.hpp"
 
 namespace {
@@ -27,18 +31,34 @@ Datum numeric_datum(double v) {
   return guard([v] { return DirectFunctionCall1(float8_numeric, Float8GetDatum(v)); });
 }
 
-// Arguments common to every generator: (days int, seed bigint, end_time timestamptz, step int,
-// remotes int).
-insight::demo::DemoWorld world_from_args(FunctionCallInfo fcinfo) {
-  for (int i = 0; i < 4; ++i)
-    if (PG_ARGISNULL(i)) throw insight::InvalidParameter("demo data arguments must not be NULL");
+// The generator's arguments from `first` on: (days int, seed bigint, end_time timestamptz,
+// step int [, remotes int]).
+insight::demo::DemoWorld world_from_args(FunctionCallInfo fcinfo, int first) {
+  for (int i = first; i < first + 4; ++i)
+    if (insight::pg::arg_is_null(fcinfo, i))
+      throw insight::InvalidParameter("demo data arguments must not be NULL");
   insight::demo::DemoConfig config;
-  config.days = PG_GETARG_INT32(0);
-  config.seed = static_cast<uint64_t>(PG_GETARG_INT64(1));
-  config.end_epoch = unix_seconds(PG_GETARG_TIMESTAMPTZ(2));
-  config.step_seconds = PG_GETARG_INT32(3);
-  if (PG_NARGS() > 4 && !PG_ARGISNULL(4)) config.remotes_per_network = PG_GETARG_INT32(4);
+  config.days = PG_GETARG_INT32(first);
+  config.seed = static_cast<uint64_t>(PG_GETARG_INT64(first + 1));
+  config.end_epoch = unix_seconds(PG_GETARG_TIMESTAMPTZ(first + 2));
+  config.step_seconds = PG_GETARG_INT32(first + 3);
+  if (!insight::pg::arg_is_null(fcinfo, first + 4))
+    config.remotes_per_network = PG_GETARG_INT32(first + 4);
   return insight::demo::DemoWorld(config);
+}
+
+// Rows of a topology table whose columns are all text: one column per member.
+template <typename Entity>
+void text_rows(FunctionCallInfo fcinfo, const std::vector<Entity>& entities,
+               std::initializer_list<std::string Entity::*> columns) {
+  RowSink sink(fcinfo);
+  std::vector<Datum> v(columns.size());
+  const std::unique_ptr<bool[]> nulls(new bool[columns.size()]());
+  for (const Entity& e : entities) {
+    size_t i = 0;
+    for (auto member : columns) v[i++] = insight::pg::text_datum(e.*member);
+    sink.put(v.data(), nulls.get());
+  }
 }
 
 // Text datums of every entity's id, made once per load instead of once per row.
@@ -83,12 +103,14 @@ class ScopedMemoryContext {
   MemoryContext old_;
 };
 
-const insight::InterruptCheck kCheck = [] { insight::pg::check_interrupts(); };
-
 }  // namespace
 
-INSIGHT_FUNCTION(insight_demo_products) {
-  const auto world = world_from_args(fcinfo);
+namespace {
+
+// One emitter per standard table: its rows, in the table's column order.
+using Emitter = void (*)(FunctionCallInfo, const insight::demo::DemoWorld&);
+
+void products(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
   RowSink sink(fcinfo);
   for (const auto& p : world.products()) {
     Datum v[4] = {insight::pg::text_datum(p.product_id), insight::pg::text_datum(p.name),
@@ -96,13 +118,13 @@ INSIGHT_FUNCTION(insight_demo_products) {
     bool n[4] = {false, false, false, false};
     sink.put(v, n);
   }
-  return static_cast<Datum>(0);
 }
 
-// Columns after the identity transaction_id: (ts, user_id, product_id, quantity, total_amount)
-INSIGHT_FUNCTION(insight_demo_transactions) {
-  const auto world = world_from_args(fcinfo);
+// insight.transactions' row; transaction_id (an identity) stays NULL for the INSERT to fill.
+// The 0.1.0 function returned the row without it: its result has five columns.
+void transactions(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
   RowSink sink(fcinfo);
+  const int skip = sink.columns() == 5 ? 1 : 0;  // the 0.1.0 result has no transaction_id
   MemoryContext row_cxt = guard([] {
     return AllocSetContextCreate(CurrentMemoryContext, "pg_insight demo rows",
                                  ALLOCSET_DEFAULT_SIZES);
@@ -111,80 +133,49 @@ INSIGHT_FUNCTION(insight_demo_transactions) {
       [&](const insight::demo::TransactionRow& r) {
         {
           ScopedMemoryContext in_row(row_cxt);
-          Datum v[5] = {ts_datum(r.ts), insight::pg::text_datum(r.user_id),
-                        insight::pg::text_datum(r.product_id), Int32GetDatum(r.quantity),
+          Datum v[6] = {static_cast<Datum>(0),
+                        ts_datum(r.ts),
+                        insight::pg::text_datum(r.user_id),
+                        insight::pg::text_datum(r.product_id),
+                        Int32GetDatum(r.quantity),
                         numeric_datum(r.total_amount)};
-          bool n[5] = {false, false, false, false, false};
-          sink.put(v, n);
+          bool n[6] = {true, false, false, false, false, false};
+          sink.put(v + skip, n + skip);
         }
         guard([row_cxt] { MemoryContextReset(row_cxt); });
       },
-      kCheck);
-  return static_cast<Datum>(0);
+      insight::pg::kInterrupts);
 }
 
-INSIGHT_FUNCTION(insight_demo_networks) {
-  const auto world = world_from_args(fcinfo);
-  RowSink sink(fcinfo);
-  for (const auto& x : world.networks()) {
-    Datum v[2] = {insight::pg::text_datum(x.network_id), insight::pg::text_datum(x.name)};
-    bool n[2] = {false, false};
-    sink.put(v, n);
-  }
-  return static_cast<Datum>(0);
+void networks(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
+  text_rows(fcinfo, world.networks(),
+            {&insight::demo::Network::network_id, &insight::demo::Network::name});
 }
 
-INSIGHT_FUNCTION(insight_demo_satellites) {
-  const auto world = world_from_args(fcinfo);
-  RowSink sink(fcinfo);
-  for (const auto& x : world.satellites()) {
-    Datum v[1] = {insight::pg::text_datum(x.satellite_name)};
-    bool n[1] = {false};
-    sink.put(v, n);
-  }
-  return static_cast<Datum>(0);
+void satellites(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
+  text_rows(fcinfo, world.satellites(), {&insight::demo::Satellite::satellite_name});
 }
 
-INSIGHT_FUNCTION(insight_demo_sites) {
-  const auto world = world_from_args(fcinfo);
-  RowSink sink(fcinfo);
-  for (const auto& x : world.sites()) {
-    Datum v[4] = {insight::pg::text_datum(x.site_id), insight::pg::text_datum(x.network_id),
-                  insight::pg::text_datum(x.site_type), insight::pg::text_datum(x.name)};
-    bool n[4] = {false, false, false, false};
-    sink.put(v, n);
-  }
-  return static_cast<Datum>(0);
+void sites(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
+  text_rows(fcinfo, world.sites(),
+            {&insight::demo::Site::site_id, &insight::demo::Site::network_id,
+             &insight::demo::Site::site_type, &insight::demo::Site::name});
 }
 
-INSIGHT_FUNCTION(insight_demo_hub_antennas) {
-  const auto world = world_from_args(fcinfo);
-  RowSink sink(fcinfo);
-  for (const auto& x : world.hub_antennas()) {
-    Datum v[3] = {insight::pg::text_datum(x.antenna_id), insight::pg::text_datum(x.site_id),
-                  insight::pg::text_datum(x.satellite_name)};
-    bool n[3] = {false, false, false};
-    sink.put(v, n);
-  }
-  return static_cast<Datum>(0);
+void hub_antennas(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
+  text_rows(fcinfo, world.hub_antennas(),
+            {&insight::demo::HubAntenna::antenna_id, &insight::demo::HubAntenna::site_id,
+             &insight::demo::HubAntenna::satellite_name});
 }
 
-INSIGHT_FUNCTION(insight_demo_links) {
-  const auto world = world_from_args(fcinfo);
-  RowSink sink(fcinfo);
-  for (const auto& x : world.links()) {
-    Datum v[5] = {insight::pg::text_datum(x.link_id), insight::pg::text_datum(x.network_id),
-                  insight::pg::text_datum(x.hub_antenna_id),
-                  insight::pg::text_datum(x.remote_site_id),
-                  insight::pg::text_datum(x.satellite_name)};
-    bool n[5] = {false, false, false, false, false};
-    sink.put(v, n);
-  }
-  return static_cast<Datum>(0);
+void links(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
+  text_rows(fcinfo, world.links(),
+            {&insight::demo::Link::link_id, &insight::demo::Link::network_id,
+             &insight::demo::Link::hub_antenna_id, &insight::demo::Link::remote_site_id,
+             &insight::demo::Link::satellite_name});
 }
 
-INSIGHT_FUNCTION(insight_demo_link_metrics) {
-  const auto world = world_from_args(fcinfo);
+void link_metrics(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
   MetricsSink<13> out(fcinfo, id_datums(world.links(), &insight::demo::Link::link_id));
   world.link_metrics(
       [&](size_t link, const insight::demo::LinkMetricsRow& r) {
@@ -193,36 +184,30 @@ INSIGHT_FUNCTION(insight_demo_link_metrics) {
                  r.ob_esno_db, r.ib_grade, r.ob_grade, r.ib_packet_loss_pct, r.ob_packet_loss_pct,
                  r.latency_ms, r.jitter_ms});
       },
-      kCheck);
-  return static_cast<Datum>(0);
+      insight::pg::kInterrupts);
 }
 
-INSIGHT_FUNCTION(insight_demo_site_metrics) {
-  const auto world = world_from_args(fcinfo);
+void site_metrics(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
   MetricsSink<5> out(fcinfo, id_datums(world.sites(), &insight::demo::Site::site_id));
   world.site_metrics(
       [&](size_t site, const insight::demo::SiteMetricsRow& r) {
         out.put(site, r.ts,
                 {r.response_time_ms, r.error_rate, r.uptime_pct, r.cpu_pct, r.memory_pct});
       },
-      kCheck);
-  return static_cast<Datum>(0);
+      insight::pg::kInterrupts);
 }
 
-INSIGHT_FUNCTION(insight_demo_network_metrics) {
-  const auto world = world_from_args(fcinfo);
+void network_metrics(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
   MetricsSink<5> out(fcinfo, id_datums(world.networks(), &insight::demo::Network::network_id));
   world.network_metrics(
       [&](size_t net, const insight::demo::NetworkMetricsRow& r) {
         out.put(net, r.ts,
                 {r.bandwidth_mbps, r.packet_loss_pct, r.latency_ms, r.error_rate, r.connections});
       },
-      kCheck);
-  return static_cast<Datum>(0);
+      insight::pg::kInterrupts);
 }
 
-INSIGHT_FUNCTION(insight_demo_ground_truth) {
-  const auto world = world_from_args(fcinfo);
+void demo_ground_truth(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
   RowSink sink(fcinfo);
   for (const auto& f : world.faults()) {
     Datum v[11] = {
@@ -241,5 +226,49 @@ INSIGHT_FUNCTION(insight_demo_ground_truth) {
                   false, false, false};
     sink.put(v, n);
   }
+}
+
+const std::map<std::string, Emitter> kTables = {
+    {"products", products},
+    {"transactions", transactions},
+    {"networks", networks},
+    {"satellites", satellites},
+    {"sites", sites},
+    {"hub_antennas", hub_antennas},
+    {"links", links},
+    {"link_metrics", link_metrics},
+    {"site_metrics", site_metrics},
+    {"network_metrics", network_metrics},
+    {"demo_ground_truth", demo_ground_truth},
+};
+
+}  // namespace
+
+namespace insight::pg {
+
+Datum demo_rows(FunctionCallInfo fcinfo, const std::string& table, int first_arg) {
+  const auto it = kTables.find(table);
+  if (it == kTables.end())
+    throw InvalidParameter("the demo generator has no rows for \"" + table + "\"",
+                           "It fills the standard tables of schema insight.");
+  it->second(fcinfo, world_from_args(fcinfo, first_arg));
   return static_cast<Datum>(0);
+}
+
+}  // namespace insight::pg
+
+// _demo_rows(tbl anyelement, days, seed, end_time, step, remotes) → SETOF anyelement: the
+// rows of the standard table whose row type tbl has (NULL::insight.products, ...).
+INSIGHT_FUNCTION(insight_demo_rows) {
+  FmgrInfo* flinfo = fcinfo->flinfo;
+  const char* table = guard([flinfo] {
+    const Oid relid = typeidTypeRelid(get_fn_expr_argtype(flinfo, 0));
+    const bool ours =
+        relid != InvalidOid && get_rel_namespace(relid) == get_namespace_oid("insight", true);
+    return ours ? static_cast<const char*>(get_rel_name(relid)) : nullptr;
+  });
+  if (table == nullptr)
+    throw insight::InvalidParameter("tbl must be a row of a standard table of schema insight", "",
+                                    "Pass e.g. NULL::insight.products.");
+  return insight::pg::demo_rows(fcinfo, table, 1);
 }

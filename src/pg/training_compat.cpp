@@ -1,11 +1,14 @@
-// The C entry points of released SQL (0.1.0, 0.2.0): a database whose extension has not yet
-// been updated (ALTER EXTENSION pg_insight UPDATE) still calls these by name from its old
-// train_* functions. Each maps its positional arguments to the options its task's options
-// type reads and goes the one training path (training.hpp). Frozen: new options are added to
-// the options types and the SQL wrappers of the current version, never here.
+// The C entry points that released SQL (0.1.0, 0.2.0) names and the current version no longer
+// does. They must exist: CREATE FUNCTION checks the symbol, so installing 0.1.0 to update it
+// needs them, and a database whose extension is not yet updated (ALTER EXTENSION pg_insight
+// UPDATE) still calls them from its old functions. Each is a thin mapping onto the current
+// code: the train_* ones map their positional arguments to the options their task's options
+// type reads and go the one training path (training.hpp); the _demo_* ones are _demo_rows for
+// their table. Frozen: new options go into the options types and the current SQL wrappers.
 #include <string>
 #include <vector>
 
+#include "pg/demo.hpp"
 #include "pg/training.hpp"
 #include "pg/values.hpp"
 
@@ -65,4 +68,21 @@ INSIGHT_FUNCTION(insight_train_recommender) {
 // 0.1.0: train_root_cause_classifier(name, source, deploy)
 INSIGHT_FUNCTION(insight_train_root_cause_classifier) {
   return legacy_train(fcinfo, "root_cause", {"name", "source", "deploy"});
+}
+
+// 0.1.0: _demo_<table>(days, seed, end_time, step, remotes) → SETOF that table's row.
+#define INSIGHT_DEMO_TABLE(table) \
+  INSIGHT_FUNCTION(insight_demo_##table) { return insight::pg::demo_rows(fcinfo, #table, 0); }
+INSIGHT_DEMO_TABLE(products)
+INSIGHT_DEMO_TABLE(transactions)
+INSIGHT_DEMO_TABLE(networks)
+INSIGHT_DEMO_TABLE(satellites)
+INSIGHT_DEMO_TABLE(sites)
+INSIGHT_DEMO_TABLE(hub_antennas)
+INSIGHT_DEMO_TABLE(links)
+INSIGHT_DEMO_TABLE(link_metrics)
+INSIGHT_DEMO_TABLE(site_metrics)
+INSIGHT_DEMO_TABLE(network_metrics)
+INSIGHT_FUNCTION(insight_demo_ground_truth) {
+  return insight::pg::demo_rows(fcinfo, "demo_ground_truth", 0);
 }

@@ -130,6 +130,8 @@ RowSink::RowSink(FunctionCallInfo fcinfo) {
   desc_ = rsi->setDesc;
 }
 
+int RowSink::columns() const { return desc_->natts; }
+
 void RowSink::put(Datum* values, bool* nulls) {
   Tuplestorestate* store = store_;
   TupleDesc desc = desc_;

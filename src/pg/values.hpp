@@ -57,6 +57,7 @@ class RowSink {
   explicit RowSink(FunctionCallInfo fcinfo);
   // values and nulls hold one entry per result column.
   void put(Datum* values, bool* nulls);
+  int columns() const;  // of the result rows
 
  private:
   Tuplestorestate* store_;

@@ -1,50 +1,13 @@
 -------------------------------------------------------------------------------------------
 -- Demo data
 -------------------------------------------------------------------------------------------
-CREATE FUNCTION insight._demo_products(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS SETOF insight.products AS 'MODULE_PATHNAME', 'insight_demo_products'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_transactions(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS TABLE(ts timestamptz, user_id text, product_id text, quantity int, total_amount numeric)
-  AS 'MODULE_PATHNAME', 'insight_demo_transactions' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_networks(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS SETOF insight.networks AS 'MODULE_PATHNAME', 'insight_demo_networks'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_satellites(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS SETOF insight.satellites AS 'MODULE_PATHNAME', 'insight_demo_satellites'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_sites(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS SETOF insight.sites AS 'MODULE_PATHNAME', 'insight_demo_sites'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_hub_antennas(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS SETOF insight.hub_antennas AS 'MODULE_PATHNAME', 'insight_demo_hub_antennas'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_links(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS SETOF insight.links AS 'MODULE_PATHNAME', 'insight_demo_links'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_link_metrics(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS SETOF insight.link_metrics AS 'MODULE_PATHNAME', 'insight_demo_link_metrics'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_site_metrics(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS SETOF insight.site_metrics AS 'MODULE_PATHNAME', 'insight_demo_site_metrics'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_network_metrics(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS SETOF insight.network_metrics AS 'MODULE_PATHNAME', 'insight_demo_network_metrics'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._demo_ground_truth(days int, seed bigint, end_time timestamptz, step int,
-    remotes int DEFAULT 55)
-  RETURNS SETOF insight.demo_ground_truth AS 'MODULE_PATHNAME', 'insight_demo_ground_truth'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- The demo generator's rows of one standard table, typed as that table's row: tbl is a row of
+-- it, e.g. NULL::insight.products (transactions come with a NULL transaction_id for the
+-- identity to fill). Not STRICT: tbl is NULL by design.
+CREATE FUNCTION insight._demo_rows(tbl anyelement, days int, seed bigint, end_time timestamptz,
+    step int, remotes int DEFAULT 55)
+  RETURNS SETOF anyelement AS 'MODULE_PATHNAME', 'insight_demo_rows'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- Fills the standard tables with deterministic demo data: the same (days, seed, end_time,
 -- step_seconds) always gives the same rows. end_time defaults to now, rounded down to the
@@ -104,18 +67,19 @@ BEGIN
            insight.satellites, insight.networks, insight.incidents, insight.demo_ground_truth
            RESTART IDENTITY;
 
-  INSERT INTO insight.products SELECT * FROM insight._demo_products(days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.products SELECT * FROM insight._demo_rows(NULL::insight.products, days, seed, t_end, step_seconds, remotes_per_network);
   INSERT INTO insight.transactions (ts, user_id, product_id, quantity, total_amount)
-    SELECT * FROM insight._demo_transactions(greatest(days, sales_days), seed, t_end, step_seconds, remotes_per_network);
-  INSERT INTO insight.networks SELECT * FROM insight._demo_networks(days, seed, t_end, step_seconds, remotes_per_network);
-  INSERT INTO insight.satellites SELECT * FROM insight._demo_satellites(days, seed, t_end, step_seconds, remotes_per_network);
-  INSERT INTO insight.sites SELECT * FROM insight._demo_sites(days, seed, t_end, step_seconds, remotes_per_network);
-  INSERT INTO insight.hub_antennas SELECT * FROM insight._demo_hub_antennas(days, seed, t_end, step_seconds, remotes_per_network);
-  INSERT INTO insight.links SELECT * FROM insight._demo_links(days, seed, t_end, step_seconds, remotes_per_network);
-  INSERT INTO insight.network_metrics SELECT * FROM insight._demo_network_metrics(days, seed, t_end, step_seconds, remotes_per_network);
-  INSERT INTO insight.site_metrics SELECT * FROM insight._demo_site_metrics(days, seed, t_end, step_seconds, remotes_per_network);
-  INSERT INTO insight.link_metrics SELECT * FROM insight._demo_link_metrics(days, seed, t_end, step_seconds, remotes_per_network);
-  INSERT INTO insight.demo_ground_truth SELECT * FROM insight._demo_ground_truth(days, seed, t_end, step_seconds, remotes_per_network);
+    SELECT ts, user_id, product_id, quantity, total_amount
+      FROM insight._demo_rows(NULL::insight.transactions, greatest(days, sales_days), seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.networks SELECT * FROM insight._demo_rows(NULL::insight.networks, days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.satellites SELECT * FROM insight._demo_rows(NULL::insight.satellites, days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.sites SELECT * FROM insight._demo_rows(NULL::insight.sites, days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.hub_antennas SELECT * FROM insight._demo_rows(NULL::insight.hub_antennas, days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.links SELECT * FROM insight._demo_rows(NULL::insight.links, days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.network_metrics SELECT * FROM insight._demo_rows(NULL::insight.network_metrics, days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.site_metrics SELECT * FROM insight._demo_rows(NULL::insight.site_metrics, days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.link_metrics SELECT * FROM insight._demo_rows(NULL::insight.link_metrics, days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.demo_ground_truth SELECT * FROM insight._demo_rows(NULL::insight.demo_ground_truth, days, seed, t_end, step_seconds, remotes_per_network);
   INSERT INTO insight.incidents (scope, scope_id, started_at, ended_at, root_cause, notes)
     SELECT scope, scope_id, started_at, ended_at, root_cause, notes
       FROM insight.demo_ground_truth WHERE root_cause IS NOT NULL ORDER BY fault_id;
@@ -135,15 +99,5 @@ $$;
 -- Privileges (API.md section 5).
 GRANT EXECUTE ON FUNCTION
     insight.load_demo_data(int, int, timestamptz, bool, int, int, int),
-    insight._demo_products(int, bigint, timestamptz, int, int),
-    insight._demo_transactions(int, bigint, timestamptz, int, int),
-    insight._demo_networks(int, bigint, timestamptz, int, int),
-    insight._demo_satellites(int, bigint, timestamptz, int, int),
-    insight._demo_sites(int, bigint, timestamptz, int, int),
-    insight._demo_hub_antennas(int, bigint, timestamptz, int, int),
-    insight._demo_links(int, bigint, timestamptz, int, int),
-    insight._demo_link_metrics(int, bigint, timestamptz, int, int),
-    insight._demo_site_metrics(int, bigint, timestamptz, int, int),
-    insight._demo_network_metrics(int, bigint, timestamptz, int, int),
-    insight._demo_ground_truth(int, bigint, timestamptz, int, int)
+    insight._demo_rows(anyelement, int, bigint, timestamptz, int, int)
   TO insight_admin;

@@ -43,44 +43,37 @@ BEGIN
 END
 $$;
 
+-- A finding of the root-cause detectors: the columns of API.md section 4 that every
+-- correlate_* function returns.
+CREATE TYPE insight.correlation_finding AS (pattern_type text, severity float8,
+    confidence float8, root_cause text, affected text[], recommendations text[], evidence jsonb);
+
 -- The detectors over one scope's telemetry window [until - hours, until), with the live
 -- classifier of that name when one is deployed (NULL or absent: the detectors alone). Reads
 -- insight.links, hub_antennas and link_metrics with the caller's privileges.
 CREATE FUNCTION insight._correlate(scope text, scope_id text, hours int, until timestamptz,
     classifier text)
-  RETURNS TABLE(pattern_type text, severity float8, confidence float8, root_cause text,
-    affected text[], recommendations text[], evidence jsonb)
+  RETURNS SETOF insight.correlation_finding
   AS 'MODULE_PATHNAME', 'insight_correlate' LANGUAGE C STABLE
   SET search_path = pg_catalog, pg_temp SET jit = off;
 
+-- _correlate for each scope, as API.md names them.
 CREATE FUNCTION insight.correlate_hub_antenna(antenna_id text, hours int DEFAULT 24,
     until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
-RETURNS TABLE(pattern_type text, severity float8, confidence float8, root_cause text,
-    affected text[], recommendations text[], evidence jsonb)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT * FROM insight._correlate('hub_antenna', antenna_id, hours, until, classifier)
-$$;
+RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM insight._correlate('hub_antenna', antenna_id, hours, until, classifier) $$;
 CREATE FUNCTION insight.correlate_network(network_id text, hours int DEFAULT 24,
     until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
-RETURNS TABLE(pattern_type text, severity float8, confidence float8, root_cause text,
-    affected text[], recommendations text[], evidence jsonb)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT * FROM insight._correlate('network', network_id, hours, until, classifier)
-$$;
+RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM insight._correlate('network', network_id, hours, until, classifier) $$;
 CREATE FUNCTION insight.correlate_satellite(satellite_name text, hours int DEFAULT 72,
     until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
-RETURNS TABLE(pattern_type text, severity float8, confidence float8, root_cause text,
-    affected text[], recommendations text[], evidence jsonb)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT * FROM insight._correlate('satellite', satellite_name, hours, until, classifier)
-$$;
+RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM insight._correlate('satellite', satellite_name, hours, until, classifier) $$;
 CREATE FUNCTION insight.correlate_link_bidirectional(link_id text, hours int DEFAULT 24,
     until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
-RETURNS TABLE(pattern_type text, severity float8, confidence float8, root_cause text,
-    affected text[], recommendations text[], evidence jsonb)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT * FROM insight._correlate('link', link_id, hours, until, classifier)
-$$;
+RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM insight._correlate('link', link_id, hours, until, classifier) $$;
 
 -- One scope's findings as the JSON document of API.md section 4. VOLATILE: every report gets
 -- a new analysis_id. correlation_score is the strongest finding's severity × confidence.

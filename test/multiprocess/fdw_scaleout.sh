@@ -81,7 +81,7 @@ fi
 coord -c "CREATE SCHEMA fdw_scaleout" \
   -c "CREATE TABLE fdw_scaleout.link_metrics_local (LIKE insight.link_metrics)" \
   -c "INSERT INTO fdw_scaleout.link_metrics_local
-        SELECT * FROM insight._demo_link_metrics($DAYS, 42, '$END_TIME', 300, $REMOTES) ORDER BY link_id, ts" \
+        SELECT * FROM insight._demo_rows(NULL::insight.link_metrics, $DAYS, 42, '$END_TIME', 300, $REMOTES) ORDER BY link_id, ts" \
   -c "ANALYZE fdw_scaleout.link_metrics_local" \
   -c "CREATE TABLE fdw_scaleout.link_metrics (LIKE insight.link_metrics) PARTITION BY HASH (link_id)" \
   -c "CREATE TABLE fdw_scaleout.link_metrics_part (LIKE insight.link_metrics) PARTITION BY HASH (link_id)"
