@@ -39,6 +39,23 @@ int weekday(int64_t days) noexcept;
 void features_for_day(int64_t day, const std::vector<double>& history, double* out);
 const std::array<std::string, kFeatureCount>& feature_names();
 
+// The `horizon` days from next_day, recursively: each day's features see the predictions of
+// the days before it. `history` ends the day before next_day (at least kFeatureWarmup days);
+// predict(x) is a day's value from its kFeatureCount features.
+template <typename Predict>
+std::vector<double> forecast_recursive(int64_t next_day, std::vector<double> history, int horizon,
+                                       const Predict& predict) {
+  std::vector<double> out;
+  double x[kFeatureCount];
+  for (int h = 0; h < horizon; ++h) {
+    features_for_day(next_day + h, history, x);
+    const double yhat = predict(x);
+    out.push_back(yhat);
+    history.push_back(yhat);
+  }
+  return out;
+}
+
 // Design matrix (row-major) and targets for days first_day + t, t = kFeatureWarmup .. n-1.
 void build_training_rows(int64_t first_day, const std::vector<double>& series,
                          std::vector<double>& X, std::vector<double>& y);

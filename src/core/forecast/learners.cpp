@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <string>
 
 #include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
@@ -122,6 +124,15 @@ std::unique_ptr<FittedLearner> wrap(M m, OutputRule rule) {
 }
 
 }  // namespace
+
+void require_history(const std::vector<double>& series, size_t needed, const char* learner) {
+  if (series.size() < needed)
+    throw InvalidParameter(std::string("the series is too short for ") + learner,
+                           std::to_string(series.size()) + " days found, " + learner + " needs " +
+                               std::to_string(needed));
+  for (double v : series)
+    if (!std::isfinite(v)) throw InvalidParameter("series values must be finite numbers");
+}
 
 std::string_view learner_name(Learner l) noexcept { return name_in(kLearners, l, "unknown"); }
 

@@ -47,6 +47,10 @@ const std::vector<Learner>& all_learners();
 // "seasonal_naive, holt_winters, ..." for error messages.
 std::string learner_names();
 
+// InvalidParameter unless `series` holds at least `needed` days, all finite (`learner` names
+// the learner in the message).
+void require_history(const std::vector<double>& series, size_t needed, const char* learner);
+
 class FittedLearner {
  public:
   virtual ~FittedLearner() = default;

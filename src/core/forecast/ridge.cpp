@@ -7,17 +7,12 @@
 #include "core/common/eigen.hpp"
 #include "core/common/error.hpp"
 #include "core/forecast/features.hpp"
+#include "core/forecast/learners.hpp"
 
 namespace insight::forecast {
 
 void RidgeForecaster::fit(int64_t first_day, const std::vector<double>& series, double lambda) {
-  const size_t needed = kFeatureWarmup + kMinTrainingRows;
-  if (series.size() < needed)
-    throw InvalidParameter(
-        "the series is too short for linear",
-        std::to_string(series.size()) + " days found, linear needs " + std::to_string(needed));
-  for (double v : series)
-    if (!std::isfinite(v)) throw InvalidParameter("series values must be finite numbers");
+  require_history(series, kFeatureWarmup + kMinTrainingRows, "linear");
   if (!(lambda >= 0)) throw InvalidParameter("lambda must be non-negative");
   std::vector<double> Xv, yv;
   build_training_rows(first_day, series, Xv, yv);
@@ -45,17 +40,11 @@ void RidgeForecaster::fit(int64_t first_day, const std::vector<double>& series, 
 }
 
 std::vector<double> RidgeForecaster::forecast(int horizon) const {
-  std::vector<double> history = history_;
-  std::vector<double> out;
-  double x[kFeatureCount];
-  for (int h = 0; h < horizon; ++h) {
-    features_for_day(next_day_ + h, history, x);
+  return forecast_recursive(next_day_, history_, horizon, [&](const double* x) {
     double yhat = intercept_;
     for (size_t j = 0; j < kFeatureCount; ++j) yhat += weights_[j] * (x[j] - mean_[j]) / scale_[j];
-    out.push_back(yhat);
-    history.push_back(yhat);  // recursive: the next day's lags see this prediction
-  }
-  return out;
+    return yhat;
+  });
 }
 
 void RidgeForecaster::write(BinaryWriter& w) const {

@@ -10,18 +10,10 @@
 
 #include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
+#include "core/forecast/learners.hpp"
 
 namespace insight::forecast {
 namespace {
-
-void require_history(const std::vector<double>& history, size_t needed, const char* learner) {
-  if (history.size() < needed)
-    throw InvalidParameter(std::string("the series is too short for ") + learner,
-                           std::to_string(history.size()) + " days found, " + learner + " needs " +
-                               std::to_string(needed));
-  for (double v : history)
-    if (!std::isfinite(v)) throw InvalidParameter("series values must be finite numbers");
-}
 
 // Runs the recursions over the history; returns the one-step SSE and leaves the final state.
 struct HwState {

@@ -15,18 +15,13 @@
 #include "core/common/error.hpp"
 #include "core/common/xgboost.hpp"
 #include "core/forecast/features.hpp"
+#include "core/forecast/learners.hpp"
 
 namespace insight::forecast {
 namespace {
 
 void check_series(const std::vector<double>& series, const char* learner) {
-  const size_t needed = kFeatureWarmup + TreeForecaster::kMinTrainingRows;
-  if (series.size() < needed)
-    throw InvalidParameter(std::string("the series is too short for ") + learner,
-                           std::to_string(series.size()) + " days found, " + learner + " needs " +
-                               std::to_string(needed));
-  for (double v : series)
-    if (!std::isfinite(v)) throw InvalidParameter("series values must be finite numbers");
+  require_history(series, kFeatureWarmup + TreeForecaster::kMinTrainingRows, learner);
 }
 
 }  // namespace
@@ -161,16 +156,8 @@ void TreeForecaster::fit_gradient_boosting(int64_t first_day, const std::vector<
 }
 
 std::vector<double> TreeForecaster::forecast(int horizon) const {
-  std::vector<double> history = history_;
-  std::vector<double> out;
-  double x[kFeatureCount];
-  for (int h = 0; h < horizon; ++h) {
-    features_for_day(next_day_ + h, history, x);
-    const double yhat = ensemble_.predict(x);
-    out.push_back(yhat);
-    history.push_back(yhat);
-  }
-  return out;
+  return forecast_recursive(next_day_, history_, horizon,
+                            [&](const double* x) { return ensemble_.predict(x); });
 }
 
 void TreeForecaster::write(BinaryWriter& w) const {
