@@ -25,47 +25,28 @@ class Error : public std::runtime_error {
   std::string hint_;
 };
 
+// One Error subclass per SQLSTATE the core raises.
+#define INSIGHT_ERROR_CLASS(Name, state)                             \
+  class Name : public Error {                                        \
+   public:                                                           \
+    using Error::Error;                                              \
+    const char* sqlstate() const noexcept override { return state; } \
+  };
+
 // 22023 invalid_parameter_value: a bad option value, NaN/infinity, too little data.
-class InvalidParameter : public Error {
- public:
-  using Error::Error;
-  const char* sqlstate() const noexcept override { return "22023"; }
-};
-
+INSIGHT_ERROR_CLASS(InvalidParameter, "22023")
 // 42703 undefined_column.
-class UndefinedColumn : public Error {
- public:
-  using Error::Error;
-  const char* sqlstate() const noexcept override { return "42703"; }
-};
-
+INSIGHT_ERROR_CLASS(UndefinedColumn, "42703")
 // 42704 undefined_object: unknown model name or version, unknown entity id.
-class UndefinedObject : public Error {
- public:
-  using Error::Error;
-  const char* sqlstate() const noexcept override { return "42704"; }
-};
-
+INSIGHT_ERROR_CLASS(UndefinedObject, "42704")
 // 42501 insufficient_privilege.
-class InsufficientPrivilege : public Error {
- public:
-  using Error::Error;
-  const char* sqlstate() const noexcept override { return "42501"; }
-};
-
+INSIGHT_ERROR_CLASS(InsufficientPrivilege, "42501")
 // XX001 data_corrupted: a model payload that is truncated, flipped or foreign.
-class CorruptPayload : public Error {
- public:
-  using Error::Error;
-  const char* sqlstate() const noexcept override { return "XX001"; }
-};
-
+INSIGHT_ERROR_CLASS(CorruptPayload, "XX001")
 // XX000 internal_error: a violated invariant (an Eigen or dlib assertion, a bug).
-class InternalError : public Error {
- public:
-  using Error::Error;
-  const char* sqlstate() const noexcept override { return "XX000"; }
-};
+INSIGHT_ERROR_CLASS(InternalError, "XX000")
+
+#undef INSIGHT_ERROR_CLASS
 
 // The SQLSTATE an exception maps to: an insight::Error names its own; std::invalid_argument
 // and std::out_of_range are bad input (22023); std::bad_alloc and std::length_error are out of

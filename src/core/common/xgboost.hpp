@@ -16,24 +16,21 @@ inline void check(int rc) {
   if (rc != 0) throw InternalError(std::string("XGBoost: ") + XGBGetLastError());
 }
 
-struct DMatrix {
-  DMatrixHandle h = nullptr;
-  DMatrix() = default;
-  DMatrix(const DMatrix&) = delete;
-  DMatrix& operator=(const DMatrix&) = delete;
-  ~DMatrix() {
-    if (h) XGDMatrixFree(h);
+// An XGBoost handle, freed with its own function when it goes out of scope.
+template <typename H, int (*Free)(H)>
+struct Handle {
+  H h = nullptr;
+  Handle() = default;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() {
+    if (h) Free(h);
   }
 };
 
-struct Booster {
-  BoosterHandle h = nullptr;
-  Booster() = default;
-  Booster(const Booster&) = delete;
-  Booster& operator=(const Booster&) = delete;
-  ~Booster() {
-    if (h) XGBoosterFree(h);
-  }
+using DMatrix = Handle<DMatrixHandle, XGDMatrixFree>;
+
+struct Booster : Handle<BoosterHandle, XGBoosterFree> {
   void set(const char* key, const std::string& value) {
     check(XGBoosterSetParam(h, key, value.c_str()));
   }
