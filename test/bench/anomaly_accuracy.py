@@ -32,6 +32,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
+from bench_common import add_side_args, check_side_args  # noqa: E402
 from bench_common import DEFAULT_DATA, connect, copy_frame, markdown_table, run_context  # noqa: E402
 
 ODDS_DATASETS = ("shuttle", "thyroid", "cardio", "satellite")
@@ -335,17 +336,15 @@ def print_nab(results):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dsn", help="libpq connection string of a database with pg_insight")
-    parser.add_argument("--sklearn-only", action="store_true",
-                        help="run only the scikit-learn side (no database)")
+    add_side_args(parser, "--sklearn-only", "run only the scikit-learn side (no database)",
+                  "libpq connection string of a database with pg_insight")
     parser.add_argument("--only", choices=("odds", "nab"), help="run only one part")
     parser.add_argument("--seeds", type=int, default=5, help="ODDS seeds 1..N (default 5)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help=f"shared data directory (default {DEFAULT_DATA})")
     parser.add_argument("--json", type=Path, help="write a JSON summary to this path")
     args = parser.parse_args()
-    if not args.sklearn_only and not args.dsn:
-        parser.error("--dsn is required unless --sklearn-only")
+    check_side_args(parser, args, "--sklearn-only")
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
     return args

@@ -82,3 +82,15 @@ def copy_frame(cur, table, frame, date_format=None):
     buf.seek(0)
     cur.copy_expert(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)",
                     buf)
+
+
+def add_side_args(parser, local_flag, local_help, dsn_help):
+    """--dsn and the flag that runs the benchmark's local (Python) side alone, without a
+    database; check_side_args() then requires one of them."""
+    parser.add_argument("--dsn", help=dsn_help)
+    parser.add_argument(local_flag, action="store_true", help=local_help)
+
+
+def check_side_args(parser, args, local_flag):
+    if not getattr(args, local_flag.lstrip("-").replace("-", "_")) and not args.dsn:
+        parser.error(f"--dsn is required unless {local_flag}")

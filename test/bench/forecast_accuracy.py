@@ -53,6 +53,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.ensemble import RandomForestRegressor
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
+from bench_common import add_side_args, check_side_args  # noqa: E402
 from bench_common import (DEFAULT_DATA, RETAIL_FILE, connect, copy_frame,  # noqa: E402
                           create_database, markdown_table, query, run_context, timed)
 
@@ -389,10 +390,8 @@ def print_task(task, result):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dsn", help="libpq connection string; the script uses database "
-                                      f"{DATABASE} beside it")
-    parser.add_argument("--python-only", action="store_true",
-                        help="run only the Python side (no database)")
+    add_side_args(parser, "--python-only", "run only the Python side (no database)",
+                  f"libpq connection string; the script uses database {DATABASE} beside it")
     parser.add_argument("--only", choices=tuple(TASKS), help="run only one task")
     parser.add_argument("--folds", type=int, default=FOLDS,
                         help=f"rolling origins (default {FOLDS}); more folds, less noise")
@@ -400,8 +399,7 @@ def parse_args():
                         help=f"shared data directory (default {DEFAULT_DATA})")
     parser.add_argument("--json", type=Path, help="write a JSON summary to this path")
     args = parser.parse_args()
-    if not args.python_only and not args.dsn:
-        parser.error("--dsn is required unless --python-only")
+    check_side_args(parser, args, "--python-only")
     return args
 
 

@@ -42,6 +42,7 @@ import sklearn
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import add_side_args, check_side_args  # noqa: E402
 from bench_common import (connect, create_database, markdown_table, query,  # noqa: E402
                           run_context, timed)
 from forecast_accuracy import daily_grids, rf_forecast  # noqa: E402
@@ -202,10 +203,9 @@ def print_table(pg, py, n_series, algorithm):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dsn", help="libpq connection string; the script uses database "
-                                      f"{DATABASE} beside it")
-    parser.add_argument("--python-only", action="store_true",
-                        help="run only the Python loop, on the generated frame (no database)")
+    add_side_args(parser, "--python-only",
+                  "run only the Python loop, on the generated frame (no database)",
+                  f"libpq connection string; the script uses database {DATABASE} beside it")
     parser.add_argument("--series", type=int, default=1000, help="product series (default 1000)")
     parser.add_argument("--days", type=int, default=730, help="days per series (default 730)")
     parser.add_argument("--python-series", type=int,
@@ -215,8 +215,7 @@ def parse_args():
                         help="learner of train_forecaster on the pg_insight side (default auto)")
     parser.add_argument("--json", type=Path, help="write a JSON summary to this path")
     args = parser.parse_args()
-    if not args.python_only and not args.dsn:
-        parser.error("--dsn is required unless --python-only")
+    check_side_args(parser, args, "--python-only")
     if args.series < 1 or args.days < 100:
         parser.error("--series must be at least 1 and --days at least 100")
     if args.python_series is None:
