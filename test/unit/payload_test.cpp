@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+#include <utility>
+
 #include "core/common/binary_io.hpp"
 #include "core/common/crc32c.hpp"
 #include "core/common/error.hpp"
@@ -99,22 +103,15 @@ std::vector<uint8_t> with_valid_crc(std::vector<uint8_t> b) {
 
 TEST(Payload, ForeignButWellFormedPayloadsAreRejected) {
   const auto good = encode_payload(sample_payload());
-  auto v = good;
-  v[8] = 9;  // format version 9
-  v = with_valid_crc(v);
-  EXPECT_THROW(decode_payload(v.data(), v.size()), CorruptPayload);
-  v = good;
-  v[10] = 0xEE;  // unknown algorithm tag
-  v = with_valid_crc(v);
-  EXPECT_THROW(decode_payload(v.data(), v.size()), CorruptPayload);
-  v = good;
-  v[12] = 77;  // unknown task tag
-  v = with_valid_crc(v);
-  EXPECT_THROW(decode_payload(v.data(), v.size()), CorruptPayload);
-  v = good;
-  v[13] = 1;  // reserved byte set
-  v = with_valid_crc(v);
-  EXPECT_THROW(decode_payload(v.data(), v.size()), CorruptPayload);
+  // Format version 9, an unknown algorithm tag, an unknown task tag, the reserved byte set.
+  const std::pair<size_t, uint8_t> changes[] = {{8, 9}, {10, 0xEE}, {12, 77}, {13, 1}};
+  for (const auto& [offset, value] : changes) {
+    SCOPED_TRACE("byte " + std::to_string(offset));
+    auto v = good;
+    v[offset] = value;
+    v = with_valid_crc(v);
+    EXPECT_THROW(decode_payload(v.data(), v.size()), CorruptPayload);
+  }
 }
 
 TEST(Payload, MetadataMustBeAShallowJsonObject) {

@@ -191,18 +191,26 @@ TEST(Svd, MatchesTheExactTruncatedSvd) {
   EXPECT_THROW(train_svd(m, too_many), InvalidParameter);
 }
 
+// planted() with its item-major copy, for the ALS trainer.
+struct PlantedAls {
+  Interactions x = planted();
+  Csr by_item = x.by_user.transpose();
+  Factors train(const AlsOptions& o) const { return train_als(x.by_user, by_item, o); }
+};
+
 TEST(Als, ConjugateGradientConvergesToTheExactLeastSquaresSolution) {
   // With as many CG steps as factors, one half-step solves each user's normal equations
   // exactly; check user 0's against a direct solve with the item factors training left.
-  const Interactions x = planted();
-  const Csr by_item = x.by_user.transpose();
+  const PlantedAls p;
+  const Interactions& x = p.x;
+  const Csr& by_item = p.by_item;
   AlsOptions o;
   o.factors = 8;
   o.iterations = 3;
   o.cg_steps = 8;
   o.alpha = 4;
   o.regularization = 0.5;
-  const Factors f = train_als(x.by_user, by_item, o);
+  const Factors f = p.train(o);
   // The last half-step solved items given users; solve item 0 directly from the user factors.
   const uint32_t item = 0;
   Eigen::MatrixXd X(x.by_user.rows, o.factors);
@@ -222,14 +230,13 @@ TEST(Als, ConjugateGradientConvergesToTheExactLeastSquaresSolution) {
 }
 
 TEST(Als, SameFactorsOnOneOrTwoThreads) {
-  const Interactions x = planted();
-  const Csr by_item = x.by_user.transpose();
+  const PlantedAls p;
   AlsOptions o;
   o.factors = 6;
   o.threads = 1;
-  const Factors a = train_als(x.by_user, by_item, o);
+  const Factors a = p.train(o);
   o.threads = 2;
-  const Factors b = train_als(x.by_user, by_item, o);
+  const Factors b = p.train(o);
   EXPECT_EQ(a.users, b.users);
   EXPECT_EQ(a.items, b.items);
 }
