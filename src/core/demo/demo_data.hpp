@@ -127,7 +127,7 @@ class DemoWorld {
   std::vector<Link> links_;
   std::vector<Fault> faults_;
   // implementation-private state (user tastes, per-entity baselines, ...) may be added here
-  struct Impl;  // defined in demo_data.cpp; immutable once built
+  struct Impl;  // defined in world.hpp; immutable once built
   std::shared_ptr<const Impl> impl_;
 };
 
