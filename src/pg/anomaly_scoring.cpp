@@ -76,20 +76,15 @@ const AnomalyModel& model_from_bytes(FunctionCallInfo fcinfo, int argno) {
   const auto* rawp = reinterpret_cast<const unsigned char*>(DatumGetPointer(raw));
   const size_t raw_size = VARSIZE_ANY(rawp);
   const size_t head = std::min<size_t>(raw_size, sizeof(BytesModelSlot::head));
-  auto* slot = static_cast<BytesModelSlot*>(fcinfo->flinfo->fn_extra);
-  if (slot != nullptr && slot->held->ptr != nullptr && slot->raw == rawp &&
-      slot->raw_size == raw_size && std::memcmp(slot->head, rawp, head) == 0)
+  auto* slot = insight::pg::call_site_state<BytesModelSlot>(
+      fcinfo,
+      [](BytesModelSlot& s, MemoryContext cxt) { s.held = insight::pg::new_held_model(cxt); });
+  if (slot->held->ptr != nullptr && slot->raw == rawp && slot->raw_size == raw_size &&
+      std::memcmp(slot->head, rawp, head) == 0)
     return static_cast<const AnomalyModel&>(**slot->held->ptr);
   const auto bytes = insight::pg::bytea_arg(fcinfo, argno, "model");
   insight::ModelPtr model = insight::load_model(bytes.data, bytes.size);
   as_anomaly_model(*model, [] { return std::string("the model"); });
-  if (slot == nullptr) {
-    MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
-    slot = static_cast<BytesModelSlot*>(
-        guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(BytesModelSlot)); }));
-    slot->held = insight::pg::new_held_model(cxt);
-    fcinfo->flinfo->fn_extra = slot;
-  }
   const auto& held = insight::pg::hold(slot->held, std::move(model));
   slot->raw = rawp;
   slot->raw_size = raw_size;
@@ -147,20 +142,15 @@ struct RowBinding {
 };
 
 struct NamedScoringSlot {
-  insight::pg::LiveModelSlot* live;
+  insight::pg::LiveModelSlot live;
   RowBinding binding;
 };
 
 NamedScoringSlot* named_slot(FunctionCallInfo fcinfo) {
-  auto* slot = static_cast<NamedScoringSlot*>(fcinfo->flinfo->fn_extra);
-  if (slot == nullptr) {
-    MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
-    slot = static_cast<NamedScoringSlot*>(
-        guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(NamedScoringSlot)); }));
-    slot->live = insight::pg::new_live_model_slot(cxt);
-    fcinfo->flinfo->fn_extra = slot;
-  }
-  return slot;
+  return insight::pg::call_site_state<NamedScoringSlot>(
+      fcinfo, [](NamedScoringSlot& slot, MemoryContext cxt) {
+        insight::pg::init_live_model_slot(slot.live, cxt);
+      });
 }
 
 std::string model_name(FunctionCallInfo fcinfo) { return insight::pg::text_arg(fcinfo, 0, "name"); }
@@ -251,7 +241,7 @@ HeapTupleHeader row_arg(FunctionCallInfo fcinfo, int n) {
 
 // The live model named by argument 0, as an anomaly detector.
 const AnomalyModel& named_model(FunctionCallInfo fcinfo, NamedScoringSlot* slot) {
-  const insight::Model& m = insight::pg::live_model(slot->live, PG_GETARG_DATUM(0));
+  const insight::Model& m = insight::pg::live_model(&slot->live, PG_GETARG_DATUM(0));
   return as_anomaly_model(m, [fcinfo] { return "model \"" + model_name(fcinfo) + "\""; });
 }
 
@@ -260,7 +250,7 @@ const AnomalyModel& named_model(FunctionCallInfo fcinfo, NamedScoringSlot* slot)
 const double* named_row_features(FunctionCallInfo fcinfo, NamedScoringSlot* slot,
                                  const AnomalyModel& model) {
   const HeapTupleHeader td = row_arg(fcinfo, 1);
-  bind_row(fcinfo, slot->binding, model, slot->live->ref.model_id, td);
+  bind_row(fcinfo, slot->binding, model, slot->live.ref.model_id, td);
   if (!extract_row(slot->binding, td)) return nullptr;
   check_finite(slot->binding.values, static_cast<size_t>(slot->binding.n));
   return slot->binding.values;

@@ -13,6 +13,7 @@
 #include "pg/anomaly.hpp"
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
+#include "pg/stream.hpp"
 #include "pg/training.hpp"
 #include "pg/values.hpp"
 
@@ -69,14 +70,10 @@ class AnomalyTraining final : public insight::pg::TaskTraining {
     insight::Payload payload = insight::decode_payload(bytes.data(), bytes.size());
     payload.meta["features"] = o_.features;
     payload.meta["source"] = source.qualified;
-    insight::pg::TrainedVersion v;
-    v.metrics = payload.meta["metrics"];
-    v.rows_used = v.metrics.at("rows_seen").get<int64_t>();
-    v.rows_skipped = v.metrics.at("rows_skipped").get<int64_t>();
-    v.task = payload.task;
-    v.algorithm = payload.algorithm;
-    v.payload = insight::encode_payload(payload);
-    v.features = o_.features;
+    const nlohmann::json& metrics = payload.meta["metrics"];
+    insight::pg::TrainedVersion v(payload, o_.features, metrics.at("rows_seen").get<int64_t>(),
+                                  metrics.at("rows_skipped").get<int64_t>());
+    v.metrics = metrics;
     return v;
   }
 
@@ -126,46 +123,19 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
   std::vector<bool> labels;
   std::vector<double> x(d);
   insight::pg::spi_connect();
-  const char* query = sql.c_str();
-  Portal portal = guard([query] {
-    return SPI_cursor_open_with_args(nullptr, query, 0, nullptr, nullptr, nullptr, true,
-                                     CURSOR_OPT_PARALLEL_OK);
+  insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* v, const bool* n, int) {
+    for (size_t j = 0; j <= d; ++j)
+      if (n[j]) return;  // a NULL feature or label: not scored, as in training
+    for (size_t j = 0; j < d; ++j) x[j] = DatumGetFloat8(v[j]);
+    check_finite(x.data(), d);
+    scores.push_back(model.score(x.data()));
+    labels.push_back((label_is_int ? DatumGetInt32(v[d]) : DatumGetFloat8(v[d])) != 0);
   });
-  for (;;) {
-    const uint64_t n = guard([portal] {
-      SPI_cursor_fetch(portal, true, 10000);
-      return static_cast<uint64_t>(SPI_processed);
-    });
-    if (n == 0) break;
-    for (uint64_t i = 0; i < n; ++i) {
-      double lab = 0;
-      const bool complete = guard([&x, &lab, i, d, label_is_int] {
-        HeapTuple t = SPI_tuptable->vals[i];
-        TupleDesc desc = SPI_tuptable->tupdesc;
-        bool isnull = false;
-        for (size_t j = 0; j < d; ++j) {
-          x[j] = DatumGetFloat8(SPI_getbinval(t, desc, static_cast<int>(j) + 1, &isnull));
-          if (isnull) return false;
-        }
-        const Datum l = SPI_getbinval(t, desc, static_cast<int>(d) + 1, &isnull);
-        if (isnull) return false;
-        lab = label_is_int ? DatumGetInt32(l) : DatumGetFloat8(l);
-        return true;
-      });
-      if (!complete) continue;
-      check_finite(x.data(), d);
-      scores.push_back(model.score(x.data()));
-      labels.push_back(lab != 0);
-    }
-    guard([] { SPI_freetuptable(SPI_tuptable); });
-    insight::pg::check_interrupts();
-  }
-  guard([portal] { SPI_cursor_close(portal); });
   insight::pg::spi_finish();
 
   const auto m = insight::anomaly::detection_metrics(scores, labels, model.threshold());
   insight::pg::RowSink sink(fcinfo);
-  const std::pair<const char*, double> rows[] = {
+  sink.put_metrics({
       {"roc_auc", m.roc_auc},
       {"pr_auc", m.pr_auc},
       {"precision", m.precision},
@@ -174,11 +144,6 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
       {"threshold", model.threshold()},
       {"rows", static_cast<double>(m.rows)},
       {"anomalies", static_cast<double>(m.positives)},
-  };
-  for (const auto& [metric, value] : rows) {
-    Datum v[2] = {insight::pg::text_datum(metric), Float8GetDatum(value)};
-    bool nulls[2] = {false, false};
-    sink.put(v, nulls);
-  }
+  });
   return static_cast<Datum>(0);
 }

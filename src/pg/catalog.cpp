@@ -81,12 +81,8 @@ INSIGHT_FUNCTION(insight_describe_model) {
 
 // insight.live_model_id(name text) RETURNS bigint — resolved once per statement.
 INSIGHT_FUNCTION(insight_live_model_id) {
-  auto* slot = static_cast<insight::pg::LiveModelSlot*>(fcinfo->flinfo->fn_extra);
-  if (slot == nullptr) {
-    slot = insight::pg::new_live_model_slot(fcinfo->flinfo->fn_mcxt);
-    fcinfo->flinfo->fn_extra = slot;
-  }
-  const auto ref = insight::pg::resolve_live_model_cached(slot, PG_GETARG_DATUM(0));
+  const auto ref = insight::pg::resolve_live_model_cached(insight::pg::live_model_slot(fcinfo),
+                                                          PG_GETARG_DATUM(0));
   PG_RETURN_INT64(ref.model_id);
 }
 

@@ -21,6 +21,7 @@
 
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
+#include "pg/stream.hpp"
 #include "pg/training.hpp"
 #include "pg/values.hpp"
 
@@ -89,58 +90,24 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   const std::string sql = "SELECT " + g + ", (" + t + ")::pg_catalog.date, pg_catalog.sum(" + v +
                           "::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + v +
                           "), pg_catalog.count(*) FROM " + spec.source.qualified + " GROUP BY 1, 2";
-  insight::pg::spi_connect();
-  const uint64_t rows = insight::pg::spi_exec(sql.c_str(), {}, true);
-  insight::pg::check_interrupts();
-
   insight::forecast::SeriesGrid grid(spec.group_column.has_value());
   BuiltSeries out;
-  for (uint64_t i = 0; i < rows; ++i) {
-    struct Row {
-      const char* key;
-      int key_len;
-      bool key_null, day_null, day_finite, sum_null;
-      int64_t day;
-      double sum;
-      int64_t used, all;
-    } r{};
-    guard([i, &r] {
-      HeapTuple tup = SPI_tuptable->vals[i];
-      TupleDesc desc = SPI_tuptable->tupdesc;
-      bool isnull = false;
-      Datum k = SPI_getbinval(tup, desc, 1, &r.key_null);
-      if (!r.key_null) {
-        text* txt = DatumGetTextPP(k);
-        r.key = VARDATA_ANY(txt);
-        r.key_len = static_cast<int>(VARSIZE_ANY_EXHDR(txt));
-      }
-      Datum d = SPI_getbinval(tup, desc, 2, &r.day_null);
-      if (!r.day_null) {
-        const DateADT date = DatumGetDateADT(d);
-        r.day_finite = !DATE_NOT_FINITE(date);
-        r.day = static_cast<int64_t>(date) + kPgEpochDay;
-      }
-      Datum s = SPI_getbinval(tup, desc, 3, &r.sum_null);
-      if (!r.sum_null) r.sum = DatumGetFloat8(s);
-      r.used = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-      r.all = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
-      return 0;
-    });
-    if (r.key_null || r.day_null || r.sum_null) {  // no group, no day, or no value at all
-      out.rows_skipped += r.all;
-      continue;
+  insight::pg::spi_connect();
+  insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* col, const bool* null, int) {
+    const int64_t all = DatumGetInt64(col[4]);
+    if (null[0] || null[1] || null[2]) {  // no group, no day, or no value at all
+      out.rows_skipped += all;
+      return;
     }
-    if (!r.day_finite)
+    const DateADT date = DatumGetDateADT(col[1]);
+    if (DATE_NOT_FINITE(date))
       throw InvalidParameter("time column \"" + spec.time_column + "\" holds an infinite date", "",
                              "Filter the rows with a view, then train on the view.");
-    out.rows_used += r.used;
-    out.rows_skipped += r.all - r.used;
-    grid.add(std::string_view(r.key, static_cast<size_t>(r.key_len)), r.day, r.sum);
-    if ((i & 0xffff) == 0) insight::pg::check_interrupts();
-  }
-  guard([] {
-    SPI_freetuptable(SPI_tuptable);
-    return 0;
+    const int64_t used = DatumGetInt64(col[3]);
+    out.rows_used += used;
+    out.rows_skipped += all - used;
+    grid.add(insight::pg::text_view(col[0]), static_cast<int64_t>(date) + kPgEpochDay,
+             DatumGetFloat8(col[2]));
   });
   insight::pg::spi_finish();
 
@@ -191,14 +158,8 @@ class ForecastTraining final : public insight::pg::TaskTraining {
       });
     payload.meta["source"] = source.qualified;
     payload.meta["params"] = params();
-    insight::pg::TrainedVersion v;
-    v.task = payload.task;
-    v.algorithm = payload.algorithm;
-    v.payload = insight::encode_payload(payload);
+    insight::pg::TrainedVersion v(payload, columns(), built.rows_used, built.rows_skipped);
     v.metrics = summary.metrics;
-    v.features = columns();
-    v.rows_used = built.rows_used;
-    v.rows_skipped = built.rows_skipped;
     return v;
   }
 
@@ -302,16 +263,13 @@ INSIGHT_FUNCTION(insight_evaluate_forecaster) {
   insight::pg::RowSink sink(fcinfo);
   for (const auto& s : result.scores) {
     if (s.series == 0) continue;  // a learner no series was long enough for
-    const std::pair<const char*, double> rows[] = {
-        {"mae", s.mae},   {"rmse", s.rmse},         {"smape", s.smape},
-        {"mase", s.mase}, {"coverage", s.coverage}, {"series", static_cast<double>(s.series)},
-    };
-    for (const auto& [metric, value] : rows) {
-      Datum v[3] = {insight::pg::text_datum(s.algorithm), insight::pg::text_datum(metric),
-                    Float8GetDatum(value)};
-      bool nulls[3] = {false, false, false};
-      sink.put(v, nulls);
-    }
+    sink.put_metrics({{"mae", s.mae},
+                      {"rmse", s.rmse},
+                      {"smape", s.smape},
+                      {"mase", s.mase},
+                      {"coverage", s.coverage},
+                      {"series", static_cast<double>(s.series)}},
+                     {s.algorithm});
   }
   if (result.skipped > 0)
     guard([&result] {

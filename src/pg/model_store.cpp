@@ -143,11 +143,12 @@ const Model& hold(HeldModel* held, ModelPtr model) {
   return **held->ptr;
 }
 
-LiveModelSlot* new_live_model_slot(MemoryContext cxt) {
-  auto* slot = static_cast<LiveModelSlot*>(
-      guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(LiveModelSlot)); }));
-  slot->held = new_held_model(cxt);
-  return slot;
+void init_live_model_slot(LiveModelSlot& slot, MemoryContext cxt) {
+  slot.held = new_held_model(cxt);
+}
+
+LiveModelSlot* live_model_slot(FunctionCallInfo fcinfo) {
+  return call_site_state<LiveModelSlot>(fcinfo, init_live_model_slot);
 }
 
 ModelRef resolve_live_model_cached(LiveModelSlot* slot, Datum name_datum) {

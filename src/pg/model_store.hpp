@@ -51,8 +51,10 @@ struct LiveModelSlot {
   int64_t loaded_model_id;
 };
 
-// A zeroed slot in cxt (usually fcinfo->flinfo->fn_mcxt).
-LiveModelSlot* new_live_model_slot(MemoryContext cxt);
+// Sets up a zeroed slot in cxt (fn_mcxt): for call_site_state.
+void init_live_model_slot(LiveModelSlot& slot, MemoryContext cxt);
+// The call site's slot (fn_extra), set up on the first call.
+LiveModelSlot* live_model_slot(FunctionCallInfo fcinfo);
 // The live model's id and version for `name` (a text Datum), via the slot.
 ModelRef resolve_live_model_cached(LiveModelSlot* slot, Datum name);
 // The live model itself, via the slot (loaded through the backend cache when it changed).

@@ -18,6 +18,7 @@
 
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
+#include "pg/stream.hpp"
 #include "pg/training.hpp"
 #include "pg/values.hpp"
 
@@ -27,73 +28,10 @@ using insight::InvalidParameter;
 using insight::pg::guard;
 using insight::recommend::Method;
 
-constexpr int kFetchRows = 10000;
-
 size_t k_arg(FunctionCallInfo fcinfo, int n) {
   const int32_t k = insight::pg::int4_arg(fcinfo, n, "k");
   insight::recommend::check_k(k);
   return static_cast<size_t>(k);
-}
-
-// A text column of the current SPI row, viewed in place (nullopt for NULL): valid until the
-// batch holding the row is freed.
-std::optional<std::string_view> spi_text(HeapTuple tup, TupleDesc desc, int col) {
-  const char* data = nullptr;
-  size_t len = 0;
-  const bool isnull = guard([tup, desc, col, &data, &len] {
-    bool null = false;
-    Datum d = SPI_getbinval(tup, desc, col, &null);
-    if (!null) {
-      text* t = DatumGetTextPP(d);
-      data = VARDATA_ANY(t);
-      len = VARSIZE_ANY_EXHDR(t);
-    }
-    return null;
-  });
-  if (isnull) return std::nullopt;
-  return std::string_view(data, len);
-}
-
-std::optional<double> spi_float8(HeapTuple tup, TupleDesc desc, int col) {
-  bool null = false;
-  const double v = guard([tup, desc, col, &null] {
-    Datum d = SPI_getbinval(tup, desc, col, &null);
-    return null ? 0.0 : DatumGetFloat8(d);
-  });
-  if (null) return std::nullopt;
-  return v;
-}
-
-// Runs a read-only query through a cursor and calls row(tuple, desc) for every row, a batch of
-// kFetchRows at a time, so memory stays bounded whatever the relation's size. SPI must be
-// connected.
-template <class F>
-void for_each_row(const std::string& sql, F&& row) {
-  const char* q = sql.c_str();
-  Portal portal = guard([q] {
-    SPIPlanPtr plan = SPI_prepare(q, 0, nullptr);
-    if (plan == nullptr)
-      elog(ERROR, "pg_insight: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-    return SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
-  });
-  for (;;) {
-    const uint64_t n = guard([portal] {
-      SPI_cursor_fetch(portal, true, kFetchRows);
-      return static_cast<uint64_t>(SPI_processed);
-    });
-    if (n == 0) break;
-    SPITupleTable* table = SPI_tuptable;
-    for (uint64_t i = 0; i < n; ++i) row(table->vals[i], table->tupdesc);
-    guard([table] {
-      SPI_freetuptable(table);
-      return 0;
-    });
-    insight::pg::check_interrupts();
-  }
-  guard([portal] {
-    SPI_cursor_close(portal);
-    return 0;
-  });
 }
 
 struct InteractionSpec {
@@ -167,16 +105,15 @@ Built build_interactions(const InteractionSpec& spec, uint32_t min_user, uint32_
   insight::recommend::InteractionBuilder builder;
   Built out;
   insight::pg::spi_connect();
-  for_each_row(sql, [&](HeapTuple tup, TupleDesc desc) {
-    const auto user = spi_text(tup, desc, 1);
-    const auto item = spi_text(tup, desc, 2);
-    const auto weight = spi_float8(tup, desc, 3);
-    if (!user || !item || !weight) {
+  insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* v, const bool* n, int) {
+    if (n[0] || n[1] || n[2]) {
       ++out.rows_skipped_null;
       return;
     }
-    check_weight(spec, *user, *item, *weight);
-    builder.add(*user, *item, *weight);
+    const std::string_view user = insight::pg::text_view(v[0]), item = insight::pg::text_view(v[1]);
+    const double weight = DatumGetFloat8(v[2]);
+    check_weight(spec, user, item, weight);
+    builder.add(user, item, weight);
     ++out.rows_read;
   });
   insight::pg::spi_finish();
@@ -195,15 +132,6 @@ const insight::recommend::RecommendModel& as_recommender(const insight::Model& m
                                                          const std::string& name) {
   return insight::pg::model_as<insight::recommend::RecommendModel>(m, name, "recommender",
                                                                    "insight.train_recommender");
-}
-
-insight::pg::LiveModelSlot* live_slot(FunctionCallInfo fcinfo) {
-  auto* slot = static_cast<insight::pg::LiveModelSlot*>(fcinfo->flinfo->fn_extra);
-  if (slot == nullptr) {
-    slot = insight::pg::new_live_model_slot(fcinfo->flinfo->fn_mcxt);
-    fcinfo->flinfo->fn_extra = slot;
-  }
-  return slot;
 }
 
 }  // namespace
@@ -232,9 +160,9 @@ class RecommendTraining final : public insight::pg::TaskTraining {
                                  " and min_item_interactions = " + std::to_string(min_item) + ".",
                              "Lower min_user_interactions or min_item_interactions.");
     if (built.data.by_user.nnz() == 0) throw InvalidParameter(no_interactions(spec));
-    insight::pg::TrainedVersion v;
-    v.rows_used = static_cast<int64_t>(built.data.rows_used);
-    v.rows_skipped = built.rows_skipped_null + static_cast<int64_t>(built.data.rows_dropped);
+    const auto rows_used = static_cast<int64_t>(built.data.rows_used);
+    const int64_t rows_skipped =
+        built.rows_skipped_null + static_cast<int64_t>(built.data.rows_dropped);
     const size_t users = built.data.users.size(), items = built.data.items.size(),
                  pairs = built.data.by_user.nnz();
     // The validation metric (for promote => 'if_better'): a held-out fifth of each user's
@@ -256,9 +184,7 @@ class RecommendTraining final : public insight::pg::TaskTraining {
     model.reset();
     payload.meta["source"] = source.qualified;
     payload.meta["params"] = params();
-    v.task = payload.task;
-    v.algorithm = payload.algorithm;
-    v.payload = insight::encode_payload(payload);
+    insight::pg::TrainedVersion v(payload, columns(), rows_used, rows_skipped);
     v.metrics = {{"users", users},
                  {"items", items},
                  {"interactions", pairs},
@@ -273,8 +199,6 @@ class RecommendTraining final : public insight::pg::TaskTraining {
     } else if (o_.validate) {
       v.metrics["validation_skipped"] = validation_skipped;
     }
-    v.features = {spec.user_column, spec.item_column};
-    if (spec.weight_column) v.features.push_back(*spec.weight_column);
     return v;
   }
 
@@ -297,7 +221,8 @@ INSIGHT_FUNCTION(insight_recommend) {
   if (insight::pg::arg_is_null(fcinfo, 0)) throw InvalidParameter("name must not be NULL");
   const size_t k = k_arg(fcinfo, 2);
   const bool exclude_seen = insight::pg::arg_is_null(fcinfo, 3) || PG_GETARG_BOOL(3);
-  const insight::Model& m = insight::pg::live_model(live_slot(fcinfo), PG_GETARG_DATUM(0));
+  const insight::Model& m =
+      insight::pg::live_model(insight::pg::live_model_slot(fcinfo), PG_GETARG_DATUM(0));
   const auto& model = as_recommender(m, insight::pg::text_arg(fcinfo, 0, "name"));
   std::optional<uint32_t> user;
   if (!insight::pg::arg_is_null(fcinfo, 1))
@@ -321,7 +246,8 @@ INSIGHT_FUNCTION(insight_similar_items) {
   if (insight::pg::arg_is_null(fcinfo, 0)) throw InvalidParameter("name must not be NULL");
   const std::string item = insight::pg::text_arg(fcinfo, 1, "item_id");
   const size_t k = k_arg(fcinfo, 2);
-  const insight::Model& m = insight::pg::live_model(live_slot(fcinfo), PG_GETARG_DATUM(0));
+  const insight::Model& m =
+      insight::pg::live_model(insight::pg::live_model_slot(fcinfo), PG_GETARG_DATUM(0));
   const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
   const auto& model = as_recommender(m, name);
   insight::pg::RowSink sink(fcinfo);
@@ -380,18 +306,12 @@ INSIGHT_FUNCTION(insight_evaluate_recommender) {
                           ")::pg_catalog.timestamptz, " + w + " FROM " + spec.source.qualified;
   insight::recommend::EventLog log;
   insight::pg::spi_connect();
-  for_each_row(sql, [&](HeapTuple tup, TupleDesc desc) {
-    const auto user = spi_text(tup, desc, 1);
-    const auto item = spi_text(tup, desc, 2);
-    const auto weight = spi_float8(tup, desc, 4);
-    bool time_null = false;
-    const int64_t time = guard([tup, desc, &time_null] {
-      Datum d = SPI_getbinval(tup, desc, 3, &time_null);
-      return time_null ? int64_t{0} : static_cast<int64_t>(DatumGetTimestampTz(d));
-    });
-    if (!user || !item || !weight || time_null) return;  // skipped, as in training
-    check_weight(spec, *user, *item, *weight);
-    log.add(*user, *item, time, *weight);
+  insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* v, const bool* n, int) {
+    if (n[0] || n[1] || n[2] || n[3]) return;  // skipped, as in training
+    const std::string_view user = insight::pg::text_view(v[0]), item = insight::pg::text_view(v[1]);
+    const double weight = DatumGetFloat8(v[3]);
+    check_weight(spec, user, item, weight);
+    log.add(user, item, static_cast<int64_t>(DatumGetTimestampTz(v[2])), weight);
   });
   insight::pg::spi_finish();
   if (log.size() == 0) throw InvalidParameter(no_interactions(spec));
@@ -400,16 +320,13 @@ INSIGHT_FUNCTION(insight_evaluate_recommender) {
       insight::recommend::evaluate(log, o, k, split, insight::pg::kInterrupts);
   insight::pg::RowSink sink(fcinfo);
   auto put = [&sink](std::string_view algorithm, const insight::recommend::RankingMetrics& m) {
-    const std::pair<const char*, double> rows[] = {
-        {"precision_at_k", m.precision}, {"recall_at_k", m.recall},
-        {"ndcg_at_k", m.ndcg},           {"map_at_k", m.map},
-        {"coverage", m.coverage},        {"users", static_cast<double>(m.users)}};
-    for (const auto& [metric, value] : rows) {
-      Datum v[3] = {insight::pg::text_datum(std::string(algorithm)),
-                    insight::pg::text_datum(metric), Float8GetDatum(value)};
-      bool nulls[3] = {false, false, false};
-      sink.put(v, nulls);
-    }
+    sink.put_metrics({{"precision_at_k", m.precision},
+                      {"recall_at_k", m.recall},
+                      {"ndcg_at_k", m.ndcg},
+                      {"map_at_k", m.map},
+                      {"coverage", m.coverage},
+                      {"users", static_cast<double>(m.users)}},
+                     {std::string(algorithm)});
   };
   put(insight::recommend::method_name(o.method), e.model);
   if (o.method != Method::Popularity) put("popularity", e.popularity);

@@ -38,10 +38,7 @@ constexpr int kMaxHours = 720;
 using insight::pg::unix_seconds;
 TimestampTz pg_timestamp(int64_t unix) { return insight::pg::timestamptz_from_unix(unix); }
 
-std::string_view text_view(Datum d) {
-  const auto* t = reinterpret_cast<const text*>(DatumGetPointer(d));
-  return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
-}
+using insight::pg::text_view;
 std::string text_or_empty(const Datum* v, const bool* n, int i) {
   return n[i] ? std::string() : std::string(text_view(v[i]));
 }
@@ -440,10 +437,9 @@ class RootCauseTraining final : public insight::pg::TaskTraining {
     insight::Payload payload = model->to_payload();
     payload.meta["source"] = source.qualified;
     payload.meta["params"] = params();
-    insight::pg::TrainedVersion v;
-    v.task = payload.task;
-    v.algorithm = payload.algorithm;
-    v.payload = insight::encode_payload(payload);
+    std::vector<std::string> features;
+    for (const char* f : rc::feature_names()) features.emplace_back(f);
+    insight::pg::TrainedVersion v(payload, std::move(features), used, skipped);
     v.metrics = {{"incidents", incidents.size()},
                  {"incidents_used", used},
                  {"incidents_found_in_own_scope", matched_own},
@@ -455,9 +451,6 @@ class RootCauseTraining final : public insight::pg::TaskTraining {
                  {"cv_accuracy", model->meta().at("cv_accuracy")},
                  {"cv_folds", model->meta().at("cv_folds")},
                  {"payload_bytes", v.payload.size()}};
-    for (const char* f : rc::feature_names()) v.features.emplace_back(f);
-    v.rows_used = used;
-    v.rows_skipped = skipped;
     return v;
   }
 

@@ -15,15 +15,27 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/model/algorithm.hpp"
+#include "core/model/payload.hpp"
 #include "pg/source.hpp"
 
 namespace insight::pg {
 
 // What a training hands to the catalog.
 struct TrainedVersion {
+  // The payload encoded, with its task and algorithm.
+  TrainedVersion(const Payload& p, std::vector<std::string> features_, int64_t used,
+                 int64_t skipped)
+      : payload(encode_payload(p)),
+        task(p.task),
+        algorithm(p.algorithm),
+        features(std::move(features_)),
+        rows_used(used),
+        rows_skipped(skipped) {}
+
   std::vector<uint8_t> payload;  // encoded, metadata complete
   Task task = Task::Anomaly;
   Algorithm algorithm = Algorithm::External;

@@ -132,6 +132,19 @@ RowSink::RowSink(FunctionCallInfo fcinfo) {
 
 int RowSink::columns() const { return desc_->natts; }
 
+void RowSink::put_metrics(const std::vector<std::pair<const char*, double>>& metrics,
+                          const std::vector<std::string>& leading) {
+  std::vector<Datum> v;
+  for (const auto& text : leading) v.push_back(text_datum(text));
+  v.resize(leading.size() + 2);
+  const std::vector<char> nulls(v.size(), 0);  // char: std::vector<bool> has no data()
+  for (const auto& [metric, value] : metrics) {
+    v[leading.size()] = text_datum(metric);
+    v[leading.size() + 1] = Float8GetDatum(value);
+    put(v.data(), reinterpret_cast<bool*>(const_cast<char*>(nulls.data())));
+  }
+}
+
 void RowSink::put(Datum* values, bool* nulls) {
   Tuplestorestate* store = store_;
   TupleDesc desc = desc_;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pg/boundary.hpp"
@@ -40,6 +41,21 @@ std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n);
 // How C++ objects placed in PostgreSQL memory get their destructors run. fn must not throw.
 void on_context_reset(MemoryContext cxt, void (*fn)(void*), void* arg);
 
+// The state a call site keeps in fn_extra: a zeroed Slot in fn_mcxt on the first call, set up
+// by init(slot, fn_mcxt) (which may hold models, bindings, ...), the same one on every later
+// call of this FmgrInfo. Slot is plain data.
+template <typename Slot, typename Init>
+Slot* call_site_state(FunctionCallInfo fcinfo, Init init) {
+  auto* slot = static_cast<Slot*>(fcinfo->flinfo->fn_extra);
+  if (slot == nullptr) {
+    MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+    slot = static_cast<Slot*>(guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(Slot)); }));
+    init(*slot, cxt);
+    fcinfo->flinfo->fn_extra = slot;
+  }
+  return slot;
+}
+
 // ---- time ----
 // timestamptz (microseconds since 2000-01-01 UTC) <-> Unix seconds, rounding down.
 int64_t unix_seconds(TimestampTz ts);
@@ -58,6 +74,9 @@ class RowSink {
   // values and nulls hold one entry per result column.
   void put(Datum* values, bool* nulls);
   int columns() const;  // of the result rows
+  // Rows (metric text, value float8), each after `leading` text columns (e.g. the algorithm).
+  void put_metrics(const std::vector<std::pair<const char*, double>>& metrics,
+                   const std::vector<std::string>& leading = {});
 
  private:
   Tuplestorestate* store_;
