@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "core/common/interrupt.hpp"
 #include "core/common/dlib.hpp"
 #include "core/common/eigen.hpp"
 #include "core/common/error.hpp"
@@ -63,6 +64,25 @@ TEST(DlibAssert, RepeatedFatalErrorsThrowInsteadOfAborting) {
     EXPECT_THROW(dlib_checked_op(-i), dlib::fatal_error) << "round " << i;
   }
   EXPECT_NO_THROW(dlib_checked_op(1));
+}
+
+}  // namespace
+}  // namespace insight
+
+namespace insight {
+namespace {
+
+// The one polling interval: a loop over rows polls on its first row and then every
+// kPollEvery rows.
+TEST(RowPoller, PollsEveryKPollEveryRows) {
+  int polls = 0;
+  const InterruptCheck count = [&polls] { ++polls; };
+  RowPoller poller(count);
+  for (uint64_t i = 0; i < 3 * kPollEvery + 1; ++i) poller.row();
+  EXPECT_EQ(polls, 4);
+  const InterruptCheck cancel = [] { throw std::runtime_error("cancelled"); };
+  RowPoller stops(cancel);
+  EXPECT_THROW(stops.row(), std::runtime_error);
 }
 
 }  // namespace

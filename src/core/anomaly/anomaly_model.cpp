@@ -112,10 +112,10 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
   // Threshold: the (1 - contamination) quantile of the training sample's scores, as
   // scikit-learn sets offset_ from the training data.
   // Blocks of rows on the training threads (each score depends on its row alone, so the
-  // result does not depend on the threads); a block is about 64k tree walks (a few ms), and
-  // the workers poll between blocks.
+  // result does not depend on the threads); a block is kPollEvery * 16 tree walks (a few ms),
+  // and the workers poll between blocks.
   std::vector<double> scores(n);
-  const size_t block = std::max<size_t>(1, 65536 / static_cast<size_t>(forest.n_trees()));
+  const size_t block = std::max<size_t>(1, kPollEvery * 16 / static_cast<size_t>(forest.n_trees()));
   parallel_for((n + block - 1) / block, options.threads,
                [&](size_t b, const InterruptCheck& poll_worker) {
                  poll(poll_worker);

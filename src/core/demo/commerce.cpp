@@ -188,7 +188,7 @@ void DemoWorld::transactions(const std::function<void(const TransactionRow&)>& e
   const double hour_total = acc;
   const uint64_t txn_entity = fnv1a("transactions");
   TransactionRow row{};
-  uint64_t counter = 0;
+  RowPoller poller(check);
 
   const int64_t first_day = floor_div(start_, kDay);
   const int64_t last_day = floor_div(end_ - 1, kDay);
@@ -262,7 +262,7 @@ void DemoWorld::transactions(const std::function<void(const TransactionRow&)>& e
       return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
     });
     for (const Txn& t : day_rows) {
-      if ((counter++ & kPollMask) == 0) poll(check);
+      poller.row();
       row.ts = t.ts;
       row.user_id = w.user_ids[t.user];
       row.product_id = products_[t.product].product_id;

@@ -18,7 +18,6 @@ namespace insight::demo::detail {
 constexpr double kPi = 3.14159265358979323846;
 constexpr int64_t kDay = 86400;
 constexpr int64_t kHour = 3600;
-constexpr uint64_t kPollMask = 4095;  // poll every 4096 rows
 
 // Stream tags: one per table (or per kind of per-entity parameter draw).
 constexpr uint64_t kTagProduct = 1;

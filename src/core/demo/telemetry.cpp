@@ -76,19 +76,19 @@ struct Sample {
   const Effect* effect;
 };
 
-// Every entity's samples in (entity, ts) order, `check` polled every kPollMask + 1 rows.
+// Every entity's samples in (entity, ts) order, `check` polled every kPollEvery rows.
 // start(entity) returns the entity's sample function, which holds its random streams and state.
 template <typename Start>
 void each_sample(const Grid& g, const std::vector<std::vector<Effect>>& effects,
                  const InterruptCheck& check, const Start& start) {
-  uint64_t counter = 0;
+  RowPoller poller(check);
   for (size_t k = 0; k < effects.size(); ++k) {
     auto sample = start(k);
     size_t cursor = 0;
     int64_t slot = g.slot0;
     int dow = g.dow0;
     for (int64_t i = 0; i < g.n; ++i) {
-      if ((counter++ & kPollMask) == 0) poll(check);
+      poller.row();
       const int64_t ts = g.start + i * g.step;
       sample(Sample{ts, g.shape[static_cast<size_t>(slot)], dow >= 5 ? 0.85 : 1.0,
                     active_effect(effects[k], cursor, ts)});
