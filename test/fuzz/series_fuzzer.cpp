@@ -6,8 +6,8 @@
 //   1. the SQL aggregate `SELECT g, (t)::date, sum(v::numeric)::float8, count(v), count(*)
 //      ... GROUP BY 1, 2` — replayed here on the decoded rows (NULL groups and days are groups
 //      of their own; a day group whose values are all NULL has a NULL sum);
-//   2. build_series(): its row loop (NULL key/day/sum skipped and counted, an infinite date
-//      rejected; a replica, as that loop reads SPI tuples — keep it in step), then the core's
+//   2. build_series(): its row callback (NULL key/day/sum skipped and counted, an infinite
+//      date rejected; a replica, as it reads streamed Datums — keep it in step), then the core's
 //      SeriesGrid, the same code the server runs: the daily, zero-filled grid per group up to
 //      the relation's last day, with its span and calendar checks;
 //   3. the core: train_forecast_payload() (train_forecaster) or one Evaluator per series,
