@@ -47,6 +47,8 @@ SELECT insight._train('forecast', 'err_t', 'err_points', '{"time_column": "x"}')
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight._train('root_cause', 'err_t', 'err_points', '{"rounds": 0}');
 \echo :LAST_ERROR_SQLSTATE
+SELECT insight._train('anomaly', 'err_t', 'err_points', '{"features": ["x"], "contamination": 1e400}');
+\echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS nothing_written FROM insight.models WHERE name = 'err_t';
 SELECT insight.deploy('err_model', NULL);
 \echo :LAST_ERROR_SQLSTATE

@@ -66,7 +66,12 @@ Datum train(FunctionCallInfo fcinfo, const std::string& task, int name_arg, int 
 //   → insight.training_result
 INSIGHT_FUNCTION(insight_train) {
   const std::string task = insight::pg::text_arg(fcinfo, 0, "task");
-  const nlohmann::json options = nlohmann::json::parse(insight::pg::jsonb_arg_text(fcinfo, 3));
+  nlohmann::json options;
+  try {
+    options = nlohmann::json::parse(insight::pg::jsonb_arg_text(fcinfo, 3));
+  } catch (const nlohmann::json::exception&) {  // jsonb is valid JSON: only the range fails
+    throw insight::InvalidParameter("options hold a number beyond the range of float8");
+  }
   const bool deploy = insight::pg::arg_is_null(fcinfo, 4) || PG_GETARG_BOOL(4);
   return insight::pg::train(fcinfo, task, 1, 2, options, deploy);
 }
