@@ -23,7 +23,6 @@ using insight::InvalidParameter;
 using insight::anomaly::AnomalyModel;
 using insight::pg::check_select;
 using insight::pg::column_type;
-using insight::pg::guard;
 using insight::pg::is_numeric_type;
 using insight::pg::kNumericTypes;
 using insight::pg::quoted;
