@@ -3,76 +3,76 @@
 -------------------------------------------------------------------------------------------
 -- Aggregate support functions. The state is a bounded reservoir sample (internal); partial
 -- states of parallel workers are serialized, and merging them is exact in distribution.
-CREATE FUNCTION insight._if_transfn(internal, float8[], int, int) RETURNS internal
+CREATE OR REPLACE FUNCTION insight._if_transfn(internal, float8[], int, int) RETURNS internal
   AS 'MODULE_PATHNAME', 'insight_if_transfn' LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION insight._if_transfn(internal, float8[], int, int, int) RETURNS internal
+CREATE OR REPLACE FUNCTION insight._if_transfn(internal, float8[], int, int, int) RETURNS internal
   AS 'MODULE_PATHNAME', 'insight_if_transfn' LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION insight._if_transfn(internal, float8[], int, int, int, float8, bool) RETURNS internal
+CREATE OR REPLACE FUNCTION insight._if_transfn(internal, float8[], int, int, int, float8, bool) RETURNS internal
   AS 'MODULE_PATHNAME', 'insight_if_transfn' LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION insight._if_combinefn(internal, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION insight._if_combinefn(internal, internal) RETURNS internal
   AS 'MODULE_PATHNAME', 'insight_if_combinefn' LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION insight._if_serialfn(internal) RETURNS bytea
+CREATE OR REPLACE FUNCTION insight._if_serialfn(internal) RETURNS bytea
   AS 'MODULE_PATHNAME', 'insight_if_serialfn' LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._if_deserialfn(bytea, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION insight._if_deserialfn(bytea, internal) RETURNS internal
   AS 'MODULE_PATHNAME', 'insight_if_deserialfn' LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION insight._if_finalfn(internal) RETURNS bytea
+CREATE OR REPLACE FUNCTION insight._if_finalfn(internal) RETURNS bytea
   AS 'MODULE_PATHNAME', 'insight_if_finalfn' LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION insight._if_train_finalfn(internal) RETURNS bytea
+CREATE OR REPLACE FUNCTION insight._if_train_finalfn(internal) RETURNS bytea
   AS 'MODULE_PATHNAME', 'insight_if_train_finalfn' LANGUAGE C PARALLEL SAFE;
 
 -- One model per group with GROUP BY; parallel workers share the scan (Partial Aggregate).
 -- Returns the model payload (NULL for no rows); score it with insight.anomaly_score(model, ...).
-CREATE AGGREGATE insight.isolation_forest_fit(features float8[], n_trees int, sample_size int) (
+CREATE OR REPLACE AGGREGATE insight.isolation_forest_fit(features float8[], n_trees int, sample_size int) (
   SFUNC = insight._if_transfn, STYPE = internal, FINALFUNC = insight._if_finalfn,
   COMBINEFUNC = insight._if_combinefn, SERIALFUNC = insight._if_serialfn,
   DESERIALFUNC = insight._if_deserialfn, PARALLEL = SAFE);
-CREATE AGGREGATE insight.isolation_forest_fit(features float8[], n_trees int, sample_size int, seed int) (
+CREATE OR REPLACE AGGREGATE insight.isolation_forest_fit(features float8[], n_trees int, sample_size int, seed int) (
   SFUNC = insight._if_transfn, STYPE = internal, FINALFUNC = insight._if_finalfn,
   COMBINEFUNC = insight._if_combinefn, SERIALFUNC = insight._if_serialfn,
   DESERIALFUNC = insight._if_deserialfn, PARALLEL = SAFE);
 -- What train_anomaly_detector runs over the caller's relation.
-CREATE AGGREGATE insight._isolation_forest_train(float8[], int, int, int, float8, bool) (
+CREATE OR REPLACE AGGREGATE insight._isolation_forest_train(float8[], int, int, int, float8, bool) (
   SFUNC = insight._if_transfn, STYPE = internal, FINALFUNC = insight._if_train_finalfn,
   COMBINEFUNC = insight._if_combinefn, SERIALFUNC = insight._if_serialfn,
   DESERIALFUNC = insight._if_deserialfn, PARALLEL = SAFE);
 
 -- COST: a score walks every tree (about 1 µs per row), far more than an operator; a realistic
 -- cost lets the planner parallelise scans that score every row (CREATE TABLE AS, INSERT).
-CREATE FUNCTION insight.anomaly_score(model bytea, features float8[]) RETURNS float8
+CREATE OR REPLACE FUNCTION insight.anomaly_score(model bytea, features float8[]) RETURNS float8
   AS 'MODULE_PATHNAME', 'insight_anomaly_score_bytes' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
-CREATE FUNCTION insight.anomaly_score(name text, features float8[]) RETURNS float8
+CREATE OR REPLACE FUNCTION insight.anomaly_score(name text, features float8[]) RETURNS float8
   AS 'MODULE_PATHNAME', 'insight_anomaly_score_named' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
-CREATE FUNCTION insight.anomaly_score(name text, r anyelement) RETURNS float8
+CREATE OR REPLACE FUNCTION insight.anomaly_score(name text, r anyelement) RETURNS float8
   AS 'MODULE_PATHNAME', 'insight_anomaly_score_row' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
-CREATE FUNCTION insight.is_anomaly(name text, r anyelement) RETURNS boolean
+CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, r anyelement) RETURNS boolean
   AS 'MODULE_PATHNAME', 'insight_is_anomaly_row' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
-CREATE FUNCTION insight.is_anomaly(name text, features float8[]) RETURNS boolean
+CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, features float8[]) RETURNS boolean
   AS 'MODULE_PATHNAME', 'insight_is_anomaly_named' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 
 -- Literal arrays (ARRAY[1.5, 2] is numeric[], ARRAY[1, 2] int[]) and integer columns matched
 -- float8[] and the anyelement row form equally well: "function is not unique". These take
 -- them as they are.
-CREATE FUNCTION insight.anomaly_score(name text, features numeric[]) RETURNS float8
+CREATE OR REPLACE FUNCTION insight.anomaly_score(name text, features numeric[]) RETURNS float8
   LANGUAGE sql STABLE STRICT PARALLEL SAFE
   RETURN insight.anomaly_score(name, features::float8[]);
-CREATE FUNCTION insight.anomaly_score(name text, features int[]) RETURNS float8
+CREATE OR REPLACE FUNCTION insight.anomaly_score(name text, features int[]) RETURNS float8
   LANGUAGE sql STABLE STRICT PARALLEL SAFE
   RETURN insight.anomaly_score(name, features::float8[]);
-CREATE FUNCTION insight.anomaly_score(name text, features bigint[]) RETURNS float8
+CREATE OR REPLACE FUNCTION insight.anomaly_score(name text, features bigint[]) RETURNS float8
   LANGUAGE sql STABLE STRICT PARALLEL SAFE
   RETURN insight.anomaly_score(name, features::float8[]);
-CREATE FUNCTION insight.is_anomaly(name text, features numeric[]) RETURNS boolean
+CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, features numeric[]) RETURNS boolean
   LANGUAGE sql STABLE STRICT PARALLEL SAFE
   RETURN insight.is_anomaly(name, features::float8[]);
-CREATE FUNCTION insight.is_anomaly(name text, features int[]) RETURNS boolean
+CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, features int[]) RETURNS boolean
   LANGUAGE sql STABLE STRICT PARALLEL SAFE
   RETURN insight.is_anomaly(name, features::float8[]);
-CREATE FUNCTION insight.is_anomaly(name text, features bigint[]) RETURNS boolean
+CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, features bigint[]) RETURNS boolean
   LANGUAGE sql STABLE STRICT PARALLEL SAFE
   RETURN insight.is_anomaly(name, features::float8[]);
 
 -- Reads source with the caller's privileges, writes the catalog as its owner.
-CREATE FUNCTION insight.train_anomaly_detector(name text, source regclass, features text[],
+CREATE OR REPLACE FUNCTION insight.train_anomaly_detector(name text, source regclass, features text[],
     contamination float8 DEFAULT 0.05, n_trees int DEFAULT 100, sample_size int DEFAULT 256,
     deploy bool DEFAULT true, seed int DEFAULT 42, standardize bool DEFAULT true)
 RETURNS insight.training_result LANGUAGE sql VOLATILE
@@ -81,11 +81,11 @@ RETURN insight._train('anomaly', name, source,
                      'sample_size', sample_size, 'seed', seed, 'standardize', standardize),
   deploy);
 
-CREATE FUNCTION insight.evaluate_anomaly_detector(name text, source regclass, label_column text)
+CREATE OR REPLACE FUNCTION insight.evaluate_anomaly_detector(name text, source regclass, label_column text)
   RETURNS TABLE(metric text, value float8)
   AS 'MODULE_PATHNAME', 'insight_evaluate_anomaly_detector' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
-CREATE FUNCTION insight.top_features(name text, r anyelement, k int DEFAULT 3) RETURNS text[]
+CREATE OR REPLACE FUNCTION insight.top_features(name text, r anyelement, k int DEFAULT 3) RETURNS text[]
   AS 'MODULE_PATHNAME', 'insight_top_features' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 200;
 
 -- Privileges (API.md section 5).

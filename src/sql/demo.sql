@@ -4,7 +4,7 @@
 -- The demo generator's rows of one standard table, typed as that table's row: tbl is a row of
 -- it, e.g. NULL::insight.products (transactions come with a NULL transaction_id for the
 -- identity to fill). Not STRICT: tbl is NULL by design.
-CREATE FUNCTION insight._demo_rows(tbl anyelement, days int, seed bigint, end_time timestamptz,
+CREATE OR REPLACE FUNCTION insight._demo_rows(tbl anyelement, days int, seed bigint, end_time timestamptz,
     step int, remotes int DEFAULT 55)
   RETURNS SETOF anyelement AS 'MODULE_PATHNAME', 'insight_demo_rows'
   LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -14,7 +14,7 @@ CREATE FUNCTION insight._demo_rows(tbl anyelement, days int, seed bigint, end_ti
 -- sample step. Refuses to touch tables that already hold rows unless replace => true.
 -- SECURITY DEFINER (executable by insight_admin only): TRUNCATE ... RESTART IDENTITY and
 -- ANALYZE need the tables' owner.
-CREATE FUNCTION insight.load_demo_data(days int DEFAULT 30, seed int DEFAULT 42,
+CREATE OR REPLACE FUNCTION insight.load_demo_data(days int DEFAULT 30, seed int DEFAULT 42,
     end_time timestamptz DEFAULT NULL, replace bool DEFAULT false, step_seconds int DEFAULT 300,
     sales_days int DEFAULT 120, remotes_per_network int DEFAULT 55)
 RETURNS jsonb

@@ -11,7 +11,7 @@
 -- with no row in the baseline window have no baseline and are not scored.
 -- No SET search_path here: these SQL functions must stay inlinable, so that the training
 -- views scan in parallel; they run with the caller's rights and qualify every table.
-CREATE FUNCTION insight._link_features(p_from timestamptz, p_until timestamptz,
+CREATE OR REPLACE FUNCTION insight._link_features(p_from timestamptz, p_until timestamptz,
     p_baseline_from timestamptz, p_link text)
 RETURNS TABLE(link_id text, ts timestamptz, throughput_mbps float8, utilization float8,
     errors float8, discards float8, uptime_pct float8, ib_packet_loss_pct float8,
@@ -48,7 +48,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
      AND (p_link IS NULL OR m.link_id = p_link)
 $$;
 
-CREATE FUNCTION insight._site_features(p_from timestamptz, p_until timestamptz,
+CREATE OR REPLACE FUNCTION insight._site_features(p_from timestamptz, p_until timestamptz,
     p_baseline_from timestamptz, p_site text)
 RETURNS TABLE(site_id text, ts timestamptz, response_time_ms float8, error_rate float8,
     uptime_pct float8, cpu_pct float8, memory_pct float8, response_time_dev float8,
@@ -74,7 +74,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
      AND (p_site IS NULL OR m.site_id = p_site)
 $$;
 
-CREATE FUNCTION insight._network_features(p_from timestamptz, p_until timestamptz,
+CREATE OR REPLACE FUNCTION insight._network_features(p_from timestamptz, p_until timestamptz,
     p_baseline_from timestamptz, p_network text)
 RETURNS TABLE(network_id text, ts timestamptz, bandwidth_mbps float8, packet_loss_pct float8,
     latency_ms float8, error_rate float8, connections float8, bandwidth_dev float8,
@@ -104,13 +104,13 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 -- The training sources of the domain models (every row, baselines over the whole table).
-CREATE VIEW insight.link_anomaly_features AS SELECT * FROM insight._link_features(NULL, NULL, NULL, NULL);
-CREATE VIEW insight.site_anomaly_features AS SELECT * FROM insight._site_features(NULL, NULL, NULL, NULL);
-CREATE VIEW insight.network_anomaly_features AS SELECT * FROM insight._network_features(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW insight.link_anomaly_features AS SELECT * FROM insight._link_features(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW insight.site_anomaly_features AS SELECT * FROM insight._site_features(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW insight.network_anomaly_features AS SELECT * FROM insight._network_features(NULL, NULL, NULL, NULL);
 
 -- Severity from how far the score is past the model's threshold, as a share of the room
 -- left above it: not past it → low; then medium, high (≥ 25 %), critical (≥ 50 %).
-CREATE FUNCTION insight.anomaly_severity(score float8, threshold float8) RETURNS text
+CREATE OR REPLACE FUNCTION insight.anomaly_severity(score float8, threshold float8) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT CASE
     WHEN score <= threshold THEN 'low'
@@ -124,7 +124,7 @@ $$;
 -- anomalies in insight.anomaly_events. One statement does all of it, so the model, its
 -- threshold and the recorded model_id come from one snapshot even if a deploy happens
 -- meanwhile. Runs with the caller's privileges.
-CREATE FUNCTION insight._detect(p_scope text, p_model text, p_entity text, p_since interval,
+CREATE OR REPLACE FUNCTION insight._detect(p_scope text, p_model text, p_entity text, p_since interval,
     p_until timestamptz, p_baseline interval, p_only_anomalies bool, p_persist bool)
 RETURNS TABLE(entity_id text, ts timestamptz, anomaly_score float8, is_anomaly boolean,
     severity text, top_features text[])
@@ -179,7 +179,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION insight.detect_link_anomaly(link_id text DEFAULT NULL, since interval DEFAULT '24 hours',
+CREATE OR REPLACE FUNCTION insight.detect_link_anomaly(link_id text DEFAULT NULL, since interval DEFAULT '24 hours',
     until timestamptz DEFAULT NULL, baseline interval DEFAULT '7 days',
     only_anomalies bool DEFAULT true, persist bool DEFAULT false)
 RETURNS TABLE(link_id text, ts timestamptz, anomaly_score float8, is_anomaly boolean, severity text,
@@ -187,7 +187,7 @@ RETURNS TABLE(link_id text, ts timestamptz, anomaly_score float8, is_anomaly boo
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
   SELECT * FROM insight._detect('link', 'link_anomaly', link_id, since, until, baseline, only_anomalies, persist)
 $$;
-CREATE FUNCTION insight.detect_site_anomaly(site_id text DEFAULT NULL, since interval DEFAULT '24 hours',
+CREATE OR REPLACE FUNCTION insight.detect_site_anomaly(site_id text DEFAULT NULL, since interval DEFAULT '24 hours',
     until timestamptz DEFAULT NULL, baseline interval DEFAULT '7 days',
     only_anomalies bool DEFAULT true, persist bool DEFAULT false)
 RETURNS TABLE(site_id text, ts timestamptz, anomaly_score float8, is_anomaly boolean, severity text,
@@ -195,7 +195,7 @@ RETURNS TABLE(site_id text, ts timestamptz, anomaly_score float8, is_anomaly boo
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
   SELECT * FROM insight._detect('site', 'site_anomaly', site_id, since, until, baseline, only_anomalies, persist)
 $$;
-CREATE FUNCTION insight.detect_network_anomaly(network_id text DEFAULT NULL, since interval DEFAULT '24 hours',
+CREATE OR REPLACE FUNCTION insight.detect_network_anomaly(network_id text DEFAULT NULL, since interval DEFAULT '24 hours',
     until timestamptz DEFAULT NULL, baseline interval DEFAULT '7 days',
     only_anomalies bool DEFAULT true, persist bool DEFAULT false)
 RETURNS TABLE(network_id text, ts timestamptz, anomaly_score float8, is_anomaly boolean, severity text,

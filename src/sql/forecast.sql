@@ -4,7 +4,7 @@
 -- Reads source with the caller's privileges (daily sums of value_column per calendar day of
 -- time_column, in the session's TimeZone; days without rows count as 0), writes the catalog
 -- as its owner. With group_column, one series per group, all in one model version.
-CREATE FUNCTION insight.train_forecaster(name text, source regclass, time_column text,
+CREATE OR REPLACE FUNCTION insight.train_forecaster(name text, source regclass, time_column text,
     value_column text, group_column text DEFAULT NULL, algorithm text DEFAULT 'auto',
     horizon int DEFAULT 14, deploy bool DEFAULT true)
 RETURNS insight.training_result LANGUAGE sql VOLATILE
@@ -15,7 +15,7 @@ RETURN insight._train('forecast', name, source,
 
 -- Forecasts of the live model from the day after its training data; group_key NULL = every
 -- group. STABLE: reads the catalog; forecast_time is midnight in the session's TimeZone.
-CREATE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, group_key text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, group_key text DEFAULT NULL,
     confidence float8 DEFAULT 0.9)
   RETURNS TABLE(group_key text, forecast_time timestamptz, forecast_value float8,
                 lower_bound float8, upper_bound float8)
@@ -23,7 +23,7 @@ CREATE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, group_key te
 
 -- Rolling-origin evaluation without training a model: for each of `folds` origins, the whole
 -- procedure ('auto' included) runs on the data before it and is scored on the next horizon days.
-CREATE FUNCTION insight.evaluate_forecaster(source regclass, time_column text, value_column text,
+CREATE OR REPLACE FUNCTION insight.evaluate_forecaster(source regclass, time_column text, value_column text,
     group_column text DEFAULT NULL, algorithm text DEFAULT 'auto', horizon int DEFAULT 14,
     folds int DEFAULT 3, confidence float8 DEFAULT 0.9)
   RETURNS TABLE(algorithm text, metric text, value float8)
@@ -31,7 +31,7 @@ CREATE FUNCTION insight.evaluate_forecaster(source regclass, time_column text, v
 
 -- Daily revenue (insight.transactions.total_amount) of the whole shop, or of one product, from
 -- the models train_default_models() trains ('daily_sales', 'daily_sales_by_product').
-CREATE FUNCTION insight.forecast_daily_sales(horizon int DEFAULT 14, product_id text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION insight.forecast_daily_sales(horizon int DEFAULT 14, product_id text DEFAULT NULL,
     confidence float8 DEFAULT 0.9)
   RETURNS TABLE(day date, forecast_value float8, lower_bound float8, upper_bound float8)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$

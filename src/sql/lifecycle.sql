@@ -1,7 +1,7 @@
 -------------------------------------------------------------------------------------------
 -- Lifecycle: deploy, roll back, drop, register, export and import versions
 -------------------------------------------------------------------------------------------
-CREATE FUNCTION insight.deploy(name text, version int) RETURNS bigint
+CREATE OR REPLACE FUNCTION insight.deploy(name text, version int) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   id bigint;
@@ -28,7 +28,7 @@ $$;
 -- Goes back one step in the deployment history: the model that was live before the live
 -- deployment was made. Repeated rollbacks walk further back; a new deploy starts a new step.
 -- Deployments whose version was dropped are skipped.
-CREATE FUNCTION insight.rollback(name text) RETURNS bigint
+CREATE OR REPLACE FUNCTION insight.rollback(name text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   cur insight.deployments;
@@ -65,7 +65,7 @@ $$;
 -- version stay in the history with model_id NULL; dropping all versions forgets the name's
 -- deployments too. The live version can only go together with all others. Version numbers
 -- are never reused.
-CREATE FUNCTION insight.drop_model(name text, version int DEFAULT NULL) RETURNS int
+CREATE OR REPLACE FUNCTION insight.drop_model(name text, version int DEFAULT NULL) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   live bigint;
@@ -100,7 +100,7 @@ $$;
 
 -- Registers a model trained outside pg_insight as an opaque, versioned artifact
 -- (algorithm 'external'): deployable, exportable, auditable; pg_insight cannot score it.
-CREATE FUNCTION insight.register_model(name text, task text, body bytea,
+CREATE OR REPLACE FUNCTION insight.register_model(name text, task text, body bytea,
     metadata jsonb DEFAULT '{}', features text[] DEFAULT NULL, source text DEFAULT NULL,
     deploy bool DEFAULT true)
 RETURNS insight.training_result
@@ -115,7 +115,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
                     body) AS payload) e) p;
 $$;
 -- The payload of a version (live one when version is NULL), for insight.import_model elsewhere.
-CREATE FUNCTION insight.export_model(name text, version int DEFAULT NULL) RETURNS bytea
+CREATE OR REPLACE FUNCTION insight.export_model(name text, version int DEFAULT NULL) RETURNS bytea
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   p bytea;
@@ -138,7 +138,7 @@ $$;
 
 -- Stores an exported payload as a new version of `name` (validated: XX001 when corrupt);
 -- task, algorithm, features and numeric metrics come from the payload's metadata.
-CREATE FUNCTION insight.import_model(name text, payload bytea, deploy bool DEFAULT true)
+CREATE OR REPLACE FUNCTION insight.import_model(name text, payload bytea, deploy bool DEFAULT true)
 RETURNS insight.training_result
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   SELECT insight._store_model(
@@ -157,7 +157,7 @@ $$;
 -------------------------------------------------------------------------------------------
 -- A failed run of name's training, for insight.training_runs (admins cannot write the catalog
 -- directly). Returns the run id.
-CREATE FUNCTION insight._record_failed_run(p_name text, p_started_at timestamptz, p_message text)
+CREATE OR REPLACE FUNCTION insight._record_failed_run(p_name text, p_started_at timestamptz, p_message text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -173,7 +173,7 @@ $$;
 -- The live version of name and what trained it; 42704 when none is deployed, 22023 when it
 -- was registered or imported as an opaque artifact (nothing to re-run). `what` names the
 -- caller's purpose in the message.
-CREATE FUNCTION insight._live_training(name text, what text, OUT task text, OUT algorithm text,
+CREATE OR REPLACE FUNCTION insight._live_training(name text, what text, OUT task text, OUT algorithm text,
     OUT source text, OUT features text[], OUT params jsonb)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -201,7 +201,7 @@ $$;
 -- cross-validated by incident, recommenders' held-out ndcg@10 (validate => true; higher is
 -- better). Anomaly detectors, trained without labels, have none: metric is NULL. value is
 -- NULL when metrics lack it.
-CREATE FUNCTION insight._validation_metric(task text, metrics jsonb,
+CREATE OR REPLACE FUNCTION insight._validation_metric(task text, metrics jsonb,
     OUT metric text, OUT value float8, OUT lower_is_better bool)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
   SELECT v.metric,
@@ -214,7 +214,7 @@ $$;
 
 -- 22023 unless promote is a known policy; with 'if_better' and a task, also unless the
 -- task has a validation metric.
-CREATE FUNCTION insight._check_promote(promote text, name text, task text) RETURNS void
+CREATE OR REPLACE FUNCTION insight._check_promote(promote text, name text, task text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF promote IS NULL OR promote NOT IN ('always', 'if_better') THEN
@@ -238,7 +238,7 @@ $$;
 -- name's lock, it is deployed when its validation metric is not worse than the live
 -- version's (or nothing is live, or the live version has no metric to compare). The run that
 -- wrote it records the decision (training_runs.promoted and message). Returns the decision.
-CREATE FUNCTION insight._promote_if_better(p_model_id bigint) RETURNS bool
+CREATE OR REPLACE FUNCTION insight._promote_if_better(p_model_id bigint) RETURNS bool
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   cand insight.models;
@@ -294,7 +294,7 @@ $$;
 -- deploys it only if its validation metric is not worse than the live version's
 -- (insight._promote_if_better). Models registered or imported as opaque artifacts
 -- (algorithm 'external') have nothing to re-run: 22023.
-CREATE FUNCTION insight.retrain(name text, promote text DEFAULT 'always')
+CREATE OR REPLACE FUNCTION insight.retrain(name text, promote text DEFAULT 'always')
 RETURNS insight.training_result
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -329,7 +329,7 @@ $$;
 -- policy; a failure (logged in insight.training_runs with its error, and as a WARNING) does
 -- not stop the others. With 'if_better', models without a validation metric fail that way.
 -- A cancel or statement_timeout stops the whole call.
-CREATE FUNCTION insight.retrain_all(promote text DEFAULT 'always')
+CREATE OR REPLACE FUNCTION insight.retrain_all(promote text DEFAULT 'always')
 RETURNS SETOF insight.training_result
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -358,7 +358,7 @@ END
 $$;
 
 -- 55000 with the set-up steps unless pg_cron is installed in this database.
-CREATE FUNCTION insight._require_pg_cron() RETURNS void
+CREATE OR REPLACE FUNCTION insight._require_pg_cron() RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
@@ -375,7 +375,7 @@ $$;
 -- A pg_cron job named insight_retrain_<name> that runs insight.retrain(name, promote) on the
 -- cron schedule, as the calling role; scheduling a name again changes its job. Returns the
 -- job id.
-CREATE FUNCTION insight.schedule_retraining(name text, schedule text DEFAULT '0 3 * * *',
+CREATE OR REPLACE FUNCTION insight.schedule_retraining(name text, schedule text DEFAULT '0 3 * * *',
     promote text DEFAULT 'always')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -398,7 +398,7 @@ END
 $$;
 
 -- Removes name's retraining job; false when it had none.
-CREATE FUNCTION insight.unschedule_retraining(name text) RETURNS bool
+CREATE OR REPLACE FUNCTION insight.unschedule_retraining(name text) RETURNS bool
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   found bool;
@@ -418,7 +418,7 @@ $$;
 
 -- Every model the domain functions use, from the standard tables. The anomaly models keep
 -- 1 % of the training rows above their threshold (the demo's faults and spikes are ~1-3 %).
-CREATE FUNCTION insight.train_default_models() RETURNS SETOF insight.training_result
+CREATE OR REPLACE FUNCTION insight.train_default_models() RETURNS SETOF insight.training_result
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   RETURN NEXT insight.train_anomaly_detector('link_anomaly', 'insight.link_anomaly_features',

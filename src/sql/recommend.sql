@@ -6,7 +6,7 @@
 -- validate => true: the learner is also trained on four fifths of each user's items and
 -- ranks the held-out fifth; models.metrics gets validation_ndcg_at_10 (and recall, the
 -- popularity baseline's ndcg, the users scored). Training takes about twice as long.
-CREATE FUNCTION insight.train_recommender(name text, source regclass, user_column text,
+CREATE OR REPLACE FUNCTION insight.train_recommender(name text, source regclass, user_column text,
     item_column text, weight_column text DEFAULT NULL, algorithm text DEFAULT 'als',
     factors int DEFAULT 64, deploy bool DEFAULT true, iterations int DEFAULT 15,
     regularization float8 DEFAULT 0.3, alpha float8 DEFAULT 1, neighbors int DEFAULT NULL,
@@ -24,18 +24,18 @@ RETURN insight._train('recommend', name, source,
 
 -- Top k items of the live model for a user, best first; users the model does not know (and
 -- NULL) get the most popular items (reason 'popularity'). STABLE: reads the catalog.
-CREATE FUNCTION insight.recommend(name text, user_id text, k int DEFAULT 10,
+CREATE OR REPLACE FUNCTION insight.recommend(name text, user_id text, k int DEFAULT 10,
     exclude_seen bool DEFAULT true)
   RETURNS TABLE(item_id text, score float8, reason text)
   AS 'MODULE_PATHNAME', 'insight_recommend' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
 
 -- The k items most like item_id; an unknown item gives no rows and a NOTICE.
-CREATE FUNCTION insight.similar_items(name text, item_id text, k int DEFAULT 10)
+CREATE OR REPLACE FUNCTION insight.similar_items(name text, item_id text, k int DEFAULT 10)
   RETURNS TABLE(item_id text, score float8)
   AS 'MODULE_PATHNAME', 'insight_similar_items' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
 
 -- Time-based offline evaluation of an algorithm beside popularity, without writing a model.
-CREATE FUNCTION insight.evaluate_recommender(source regclass, user_column text, item_column text,
+CREATE OR REPLACE FUNCTION insight.evaluate_recommender(source regclass, user_column text, item_column text,
     time_column text, algorithm text DEFAULT 'als', k int DEFAULT 10,
     test_fraction float8 DEFAULT 0.2, weight_column text DEFAULT NULL, factors int DEFAULT 64,
     cutoff timestamptz DEFAULT NULL, iterations int DEFAULT 15, regularization float8 DEFAULT 0.3,
@@ -45,7 +45,7 @@ CREATE FUNCTION insight.evaluate_recommender(source regclass, user_column text, 
 
 -- Domain functions over insight.transactions / insight.products and the model
 -- 'product_recommender' that train_default_models() trains.
-CREATE FUNCTION insight._require_domain_model(model text, caller text) RETURNS void
+CREATE OR REPLACE FUNCTION insight._require_domain_model(model text, caller text) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF NOT EXISTS (SELECT FROM insight.deployments d WHERE d.name = model) THEN
@@ -57,7 +57,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION insight.recommend_products(user_id text, k int DEFAULT 10)
+CREATE OR REPLACE FUNCTION insight.recommend_products(user_id text, k int DEFAULT 10)
   RETURNS TABLE(product_id text, name text, score float8, reason text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -72,8 +72,7 @@ END
 $$;
 
 -- (A composite result type: a RETURNS TABLE column may not share the product_id argument's name.)
-CREATE TYPE insight.similar_product AS (product_id text, name text, score float8);
-CREATE FUNCTION insight.similar_products(product_id text, k int DEFAULT 10)
+CREATE OR REPLACE FUNCTION insight.similar_products(product_id text, k int DEFAULT 10)
   RETURNS SETOF insight.similar_product
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -89,7 +88,7 @@ $$;
 
 -- The best sellers of the last `days` days up to `until` (default now()), by the popularity
 -- score 0.4·transactions + 0.4·unique users + 0.2·100·(revenue / the top product's revenue).
-CREATE FUNCTION insight.popular_products(days int DEFAULT 30, k int DEFAULT 10,
+CREATE OR REPLACE FUNCTION insight.popular_products(days int DEFAULT 30, k int DEFAULT 10,
     until timestamptz DEFAULT NULL)
   RETURNS TABLE(product_id text, name text, popularity_score float8, total_amount numeric,
                 transaction_count bigint, unique_users bigint)

@@ -5,7 +5,7 @@
 -- refresh ended, to take in late rows) to the newest row of insight.link_metrics; returns the
 -- buckets written. Run it on a schedule (pg_cron, every few minutes) where telemetry streams
 -- in; load_demo_data() runs it once. Concurrent refreshes wait for each other.
-CREATE FUNCTION insight.refresh_link_rollup(since timestamptz DEFAULT NULL) RETURNS bigint
+CREATE OR REPLACE FUNCTION insight.refresh_link_rollup(since timestamptz DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   origin constant timestamptz := '2000-01-01 00:00+00';
@@ -43,41 +43,36 @@ BEGIN
 END
 $$;
 
--- A finding of the root-cause detectors: the columns of API.md section 4 that every
--- correlate_* function returns.
-CREATE TYPE insight.correlation_finding AS (pattern_type text, severity float8,
-    confidence float8, root_cause text, affected text[], recommendations text[], evidence jsonb);
-
 -- The detectors over one scope's telemetry window [until - hours, until), with the live
 -- classifier of that name when one is deployed (NULL or absent: the detectors alone). Reads
 -- insight.links, hub_antennas and link_metrics with the caller's privileges.
-CREATE FUNCTION insight._correlate(scope text, scope_id text, hours int, until timestamptz,
+CREATE OR REPLACE FUNCTION insight._correlate(scope text, scope_id text, hours int, until timestamptz,
     classifier text)
   RETURNS SETOF insight.correlation_finding
   AS 'MODULE_PATHNAME', 'insight_correlate' LANGUAGE C STABLE
   SET search_path = pg_catalog, pg_temp SET jit = off;
 
 -- _correlate for each scope, as API.md names them.
-CREATE FUNCTION insight.correlate_hub_antenna(antenna_id text, hours int DEFAULT 24,
+CREATE OR REPLACE FUNCTION insight.correlate_hub_antenna(antenna_id text, hours int DEFAULT 24,
     until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
 RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM insight._correlate('hub_antenna', antenna_id, hours, until, classifier) $$;
-CREATE FUNCTION insight.correlate_network(network_id text, hours int DEFAULT 24,
+CREATE OR REPLACE FUNCTION insight.correlate_network(network_id text, hours int DEFAULT 24,
     until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
 RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM insight._correlate('network', network_id, hours, until, classifier) $$;
-CREATE FUNCTION insight.correlate_satellite(satellite_name text, hours int DEFAULT 72,
+CREATE OR REPLACE FUNCTION insight.correlate_satellite(satellite_name text, hours int DEFAULT 72,
     until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
 RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM insight._correlate('satellite', satellite_name, hours, until, classifier) $$;
-CREATE FUNCTION insight.correlate_link_bidirectional(link_id text, hours int DEFAULT 24,
+CREATE OR REPLACE FUNCTION insight.correlate_link_bidirectional(link_id text, hours int DEFAULT 24,
     until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
 RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM insight._correlate('link', link_id, hours, until, classifier) $$;
 
 -- One scope's findings as the JSON document of API.md section 4. VOLATILE: every report gets
 -- a new analysis_id. correlation_score is the strongest finding's severity × confidence.
-CREATE FUNCTION insight.correlation_report(scope text, scope_id text, hours int DEFAULT 24,
+CREATE OR REPLACE FUNCTION insight.correlation_report(scope text, scope_id text, hours int DEFAULT 24,
     until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -128,7 +123,7 @@ $$;
 -- 0.8 and 0.6 of that); for the anomalies of one leading feature, 0.6 × the top score × a
 -- severity weight (critical 1, high 0.8, medium 0.5, low 0.25): a diagnosed root cause with
 -- its fix ranks ahead of a bare anomaly flag. priority: high from 0.3, medium from 0.1.
-CREATE FUNCTION insight.recommend_actions(scope text, entity_id text,
+CREATE OR REPLACE FUNCTION insight.recommend_actions(scope text, entity_id text,
     since interval DEFAULT '24 hours', until timestamptz DEFAULT NULL)
 RETURNS TABLE(priority text, action text, rationale text, rank_score float8)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -198,7 +193,7 @@ $$;
 -- Reads source (insight.incidents' columns scope, scope_id, started_at, ended_at, root_cause)
 -- with the caller's privileges and telemetry around each incident; writes the catalog.
 -- No JIT: the per-incident telemetry reads are cheap plans that JIT compiling only slows.
-CREATE FUNCTION insight.train_root_cause_classifier(name text DEFAULT 'root_cause',
+CREATE OR REPLACE FUNCTION insight.train_root_cause_classifier(name text DEFAULT 'root_cause',
     source regclass DEFAULT 'insight.incidents', deploy bool DEFAULT true)
 RETURNS insight.training_result LANGUAGE sql VOLATILE SET jit = off
 RETURN insight._train('root_cause', name, source, '{}', deploy);

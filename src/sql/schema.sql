@@ -1,7 +1,8 @@
--- pg_insight — install script, assembled by the Makefile from the files in src/sql/ (schema,
--- tables, catalog, lifecycle, anomaly, detect, forecast, recommend, rootcause, demo,
--- privileges): edit those. The SQL contract is API.md (../shared/API.md); docs/reference.md
--- documents every function. Objects live in the fixed schema insight.
+-- pg_insight — install script, assembled by the Makefile from the files in src/sql/: the
+-- objects that hold state (schema, tables, catalog_tables, types), then the code (catalog,
+-- lifecycle, anomaly, detect, forecast, recommend, rootcause, demo, privileges), which update
+-- scripts replay too: edit those. The SQL contract is API.md (../shared/API.md);
+-- docs/reference.md documents every function. Objects live in the fixed schema insight.
 
 \echo Use "CREATE EXTENSION pg_insight" to load this file. \quit
 

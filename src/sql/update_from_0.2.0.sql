@@ -1,0 +1,42 @@
+-- pg_insight 0.2.0 → 0.3.0 — the hand-written part of the update script
+-- (ALTER EXTENSION pg_insight UPDATE). The Makefile appends the current version's code files
+-- (SQL_CODE: every function, aggregate, view and grant, all CREATE OR REPLACE) and its
+-- privileges file, so functions are never restated here; this part only changes what
+-- replaying them cannot: it drops the functions whose arguments or results changed and
+-- creates the new types and tables. sql/upgrade.sql checks that 0.1.0 → 0.2.0 → 0.3.0 ends
+-- in the same objects as a new installation.
+--
+-- 0.3.0:
+--   One training path: the train_* functions are SQL wrappers that pass their arguments as
+--   jsonb options to insight._train(task, name, source, options, deploy); retrain replays a
+--   version's stored params through it. insight._store_model takes the task and algorithm
+--   from its callers instead of decoding the payload again; the model-name rule is one C
+--   function (insight._check_model_name) for SQL and C++ alike.
+--   The demo generator is one function, _demo_rows(NULL::insight.<table>, ...), instead of
+--   one per table; the correlate_* functions return one composite type.
+--   The install script is built from per-area sources (src/sql/).
+\echo Use "ALTER EXTENSION pg_insight UPDATE TO '0.3.0'" to load this file. \quit
+
+-- _store_model takes the task and algorithm as arguments now.
+DROP FUNCTION insight._store_model(text, bytea, text[], text, jsonb, jsonb, bigint, bigint,
+                                   float8, timestamptz, bool);
+
+-- One demo generator, _demo_rows, instead of one function per table.
+DROP FUNCTION insight._demo_products(int, bigint, timestamptz, int, int),
+  insight._demo_transactions(int, bigint, timestamptz, int, int), insight._demo_networks(int,
+  bigint, timestamptz, int, int), insight._demo_satellites(int, bigint, timestamptz, int, int),
+  insight._demo_sites(int, bigint, timestamptz, int, int), insight._demo_hub_antennas(int,
+  bigint, timestamptz, int, int), insight._demo_links(int, bigint, timestamptz, int, int),
+  insight._demo_link_metrics(int, bigint, timestamptz, int, int), insight._demo_site_metrics(
+  int, bigint, timestamptz, int, int), insight._demo_network_metrics(int, bigint, timestamptz,
+  int, int), insight._demo_ground_truth(int, bigint, timestamptz, int, int);
+
+-- The correlate_* functions return insight.correlation_finding (types.sql) instead of five
+-- copies of its columns.
+DROP FUNCTION insight.correlate_hub_antenna(text, int, timestamptz, text),
+    insight.correlate_network(text, int, timestamptz, text),
+    insight.correlate_satellite(text, int, timestamptz, text),
+    insight.correlate_link_bidirectional(text, int, timestamptz, text),
+    insight._correlate(text, text, int, timestamptz, text);
+CREATE TYPE insight.correlation_finding AS (pattern_type text, severity float8,
+    confidence float8, root_cause text, affected text[], recommendations text[], evidence jsonb);
