@@ -35,22 +35,7 @@ nlohmann::json metrics_json(double mae, double rmse, double smape, double mase) 
 }  // namespace
 
 Algorithm forecast_algorithm(std::optional<Learner> learner) noexcept {
-  if (!learner) return Algorithm::ForecastAuto;
-  switch (*learner) {
-    case Learner::SeasonalNaive:
-      return Algorithm::SeasonalNaive;
-    case Learner::HoltWinters:
-      return Algorithm::HoltWinters;
-    case Learner::Linear:
-      return Algorithm::LinearForecast;
-    case Learner::RandomForest:
-      return Algorithm::RandomForestForecast;
-    case Learner::GradientBoosting:
-      return Algorithm::GradientBoostingForecast;
-    case Learner::Combination:
-      return Algorithm::CombinationForecast;
-  }
-  return Algorithm::ForecastAuto;
+  return learner ? learner_algorithm(*learner) : Algorithm::ForecastAuto;
 }
 
 bool is_forecast_algorithm(Algorithm a) noexcept {

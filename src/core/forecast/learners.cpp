@@ -16,15 +16,15 @@
 namespace insight::forecast {
 namespace {
 
-constexpr NameTable<Learner, 6> kLearners{{
-    {Learner::SeasonalNaive, "seasonal_naive"},
-    {Learner::HoltWinters, "holt_winters"},
-    {Learner::Linear, "linear"},
-    {Learner::RandomForest, "random_forest"},
-    {Learner::GradientBoosting, "gradient_boosting"},
-    {Learner::Combination, "combination"},
+// Each learner's algorithm tag; its name (SQL's algorithm => '...') is the algorithm's.
+constexpr PairTable<Learner, Algorithm, 6> kLearners{{
+    {Learner::SeasonalNaive, Algorithm::SeasonalNaive},
+    {Learner::HoltWinters, Algorithm::HoltWinters},
+    {Learner::Linear, Algorithm::LinearForecast},
+    {Learner::RandomForest, Algorithm::RandomForestForecast},
+    {Learner::GradientBoosting, Algorithm::GradientBoostingForecast},
+    {Learner::Combination, Algorithm::CombinationForecast},
 }};
-
 // What every learner but seasonal naive (the baseline, kept pure) does to its raw forecast on a
 // series that was never negative (sales, units, counts):
 //  - it never forecasts below zero;
@@ -134,10 +134,15 @@ void require_history(const std::vector<double>& series, size_t needed, const cha
     if (!std::isfinite(v)) throw InvalidParameter("series values must be finite numbers");
 }
 
-std::string_view learner_name(Learner l) noexcept { return name_in(kLearners, l, "unknown"); }
+Algorithm learner_algorithm(Learner l) noexcept {
+  return name_in(kLearners, l, Algorithm::ForecastAuto);
+}
+
+std::string_view learner_name(Learner l) noexcept { return algorithm_name(learner_algorithm(l)); }
 
 std::optional<Learner> learner_from_name(std::string_view name) noexcept {
-  return value_named(kLearners, name);
+  const auto algorithm = algorithm_from_name(name);
+  return algorithm ? value_named(kLearners, *algorithm) : std::nullopt;
 }
 
 std::optional<Learner> learner_from_tag(uint8_t tag) noexcept {
@@ -145,13 +150,15 @@ std::optional<Learner> learner_from_tag(uint8_t tag) noexcept {
 }
 
 const std::vector<Learner>& all_learners() {
-  static const std::vector<Learner> all{Learner::SeasonalNaive,    Learner::HoltWinters,
-                                        Learner::Linear,           Learner::RandomForest,
-                                        Learner::GradientBoosting, Learner::Combination};
+  static const std::vector<Learner> all = [] {
+    std::vector<Learner> learners;
+    for (const auto& [learner, algorithm] : kLearners) learners.push_back(learner);
+    return learners;
+  }();
   return all;
 }
 
-std::string learner_names() { return joined_names(kLearners); }
+std::string learner_names() { return joined_names(kLearners, algorithm_name); }
 
 size_t min_history(Learner l) noexcept {
   switch (l) {

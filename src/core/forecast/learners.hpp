@@ -12,6 +12,7 @@
 
 #include "core/common/binary_io_fwd.hpp"
 #include "core/common/interrupt.hpp"
+#include "core/model/algorithm.hpp"
 
 namespace insight::forecast {
 
@@ -37,6 +38,8 @@ std::vector<double> mean_forecast(const std::vector<std::vector<double>>& foreca
 void apply_output_rule(Learner learner, const std::vector<double>& train,
                        std::vector<double>& forecast);
 
+// The payload's algorithm tag of a learner; its name is the learner's name in SQL.
+Algorithm learner_algorithm(Learner l) noexcept;
 std::string_view learner_name(Learner l) noexcept;
 std::optional<Learner> learner_from_name(std::string_view name) noexcept;
 std::optional<Learner> learner_from_tag(uint8_t tag) noexcept;

@@ -14,12 +14,13 @@
 namespace insight::recommend {
 namespace {
 
-constexpr NameTable<Method, 5> kMethods{{
-    {Method::Als, "als"},
-    {Method::ItemKnn, "item_knn"},
-    {Method::UserKnn, "user_knn"},
-    {Method::Svd, "svd"},
-    {Method::Popularity, "popularity"},
+// Each method's algorithm tag; its name (SQL's algorithm => '...') is the algorithm's.
+constexpr PairTable<Method, Algorithm, 5> kMethods{{
+    {Method::Als, Algorithm::Als},
+    {Method::ItemKnn, Algorithm::ItemKnn},
+    {Method::UserKnn, Algorithm::UserKnn},
+    {Method::Svd, Algorithm::Svd},
+    {Method::Popularity, Algorithm::Popularity},
 }};
 
 constexpr size_t kMaxEntities = std::numeric_limits<uint32_t>::max() - 1;
@@ -78,29 +79,16 @@ std::vector<std::string> read_ids(BinaryReader& r, const char* what) {
 
 }  // namespace
 
-std::string_view method_name(Method m) noexcept { return name_in(kMethods, m, "unknown"); }
+std::string_view method_name(Method m) noexcept { return algorithm_name(method_algorithm(m)); }
 
 std::optional<Method> method_from_name(std::string_view name) noexcept {
-  return value_named(kMethods, name);
+  const auto algorithm = algorithm_from_name(name);
+  return algorithm ? value_named(kMethods, *algorithm) : std::nullopt;
 }
 
-std::string method_names() { return joined_names(kMethods); }
+std::string method_names() { return joined_names(kMethods, algorithm_name); }
 
-Algorithm method_algorithm(Method m) noexcept {
-  switch (m) {
-    case Method::Als:
-      return Algorithm::Als;
-    case Method::ItemKnn:
-      return Algorithm::ItemKnn;
-    case Method::UserKnn:
-      return Algorithm::UserKnn;
-    case Method::Svd:
-      return Algorithm::Svd;
-    case Method::Popularity:
-      return Algorithm::Popularity;
-  }
-  return Algorithm::Popularity;
-}
+Algorithm method_algorithm(Method m) noexcept { return name_in(kMethods, m, Algorithm::Als); }
 
 void validate(const TrainOptions& o) {
   if (o.factors < 1 || o.factors > kMaxFactors)
