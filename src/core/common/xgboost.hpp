@@ -5,9 +5,13 @@
 
 #include <xgboost/c_api.h>
 
+#include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/common/error.hpp"
+#include "core/common/interrupt.hpp"
 
 namespace insight::xgb {
 
@@ -42,5 +46,19 @@ struct Booster : Handle<BoosterHandle, XGBoosterFree> {
     return std::string(buf, len);
   }
 };
+
+// What boost() grew: the model as XGBoost's JSON text (TreeEnsemble::from_xgboost_json reads
+// it) and, when asked for, XGBoost's own predictions of the training rows.
+struct Boosted {
+  std::string json;
+  std::vector<float> predictions;
+};
+
+// Grows `rounds` boosting rounds on a dense row-major matrix X (rows × features, NaN for
+// missing) with labels y, XGBoost's parameters set in the order given, polling `interrupt` before
+// every `poll_every`-th round. The one training loop of the learners that boost trees.
+Boosted boost(const std::vector<float>& X, const std::vector<float>& y, size_t features,
+              const std::vector<std::pair<const char*, std::string>>& params, int rounds,
+              int poll_every, const InterruptCheck& interrupt, bool predictions = false);
 
 }  // namespace insight::xgb

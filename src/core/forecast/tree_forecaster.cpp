@@ -103,35 +103,24 @@ TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<
   mean /= static_cast<double>(y.size());
   // XGBoost reads base_score as a float: a mean below float's smallest normal is 0 to it.
   if (std::abs(mean) < static_cast<double>(std::numeric_limits<float>::min())) mean = 0;
-  xgb::DMatrix d;
-  xgb::check(XGDMatrixCreateFromMat(Xf.data(), y.size(), features, std::nanf(""), &d.h));
-  xgb::check(XGDMatrixSetFloatInfo(d.h, "label", yf.data(), y.size()));
-  xgb::Booster b;
-  xgb::check(XGBoosterCreate(&d.h, 1, &b.h));
-  auto set = [&](const char* k, const std::string& v) { b.set(k, v); };
-  set("objective", "reg:squarederror");
-  set("nthread", "1");  // one series per thread: parallelism comes from running series side by side
-  set("seed", "0");
-  set("verbosity", "0");
-  set("tree_method", "hist");
-  set("max_bin", "32");
-  set("max_depth", std::to_string(options.max_depth));
-  set("eta", format_number(options.eta));
-  set("subsample", format_number(options.subsample));
-  set("colsample_bytree", format_number(options.colsample));
-  set("min_child_weight", format_number(options.min_child_weight));
-  set("base_score", format_number(mean));
-  for (int round = 0; round < options.rounds; ++round) {
-    if (round % 16 == 0) poll(check);
-    xgb::check(XGBoosterUpdateOneIter(b.h, round, d.h));
-  }
-  if (library_predictions) {
-    bst_ulong n = 0;
-    const float* out = nullptr;
-    xgb::check(XGBoosterPredict(b.h, d.h, 0, 0, 0, &n, &out));
-    library_predictions->assign(out, out + n);
-  }
-  return TreeEnsemble::from_xgboost_json(b.json(), features);
+  // One series per thread (nthread 1): parallelism comes from running series side by side.
+  auto boosted = xgb::boost(Xf, yf, features,
+                            {{"objective", "reg:squarederror"},
+                             {"nthread", "1"},
+                             {"seed", "0"},
+                             {"verbosity", "0"},
+                             {"tree_method", "hist"},
+                             {"max_bin", "32"},
+                             {"max_depth", std::to_string(options.max_depth)},
+                             {"eta", format_number(options.eta)},
+                             {"subsample", format_number(options.subsample)},
+                             {"colsample_bytree", format_number(options.colsample)},
+                             {"min_child_weight", format_number(options.min_child_weight)},
+                             {"base_score", format_number(mean)}},
+                            options.rounds, 16, check, library_predictions != nullptr);
+  if (library_predictions)
+    library_predictions->assign(boosted.predictions.begin(), boosted.predictions.end());
+  return TreeEnsemble::from_xgboost_json(boosted.json, features);
 }
 
 void TreeForecaster::fit_random_forest(int64_t first_day, const std::vector<double>& series,

@@ -195,25 +195,18 @@ std::shared_ptr<RootCauseModel> RootCauseModel::train(const std::vector<Training
   parallel_for(
       1, 1,
       [&](size_t, const InterruptCheck& poll_worker) {
-        xgb::DMatrix d;
-        xgb::check(XGDMatrixCreateFromMat(X.data(), n, kFeatureCount, std::nanf(""), &d.h));
-        xgb::check(XGDMatrixSetFloatInfo(d.h, "label", y.data(), n));
-        xgb::Booster b;
-        xgb::check(XGBoosterCreate(&d.h, 1, &b.h));
-        b.set("objective", "multi:softprob");
-        b.set("num_class", std::to_string(kClassCount));
-        b.set("nthread", "1");
-        b.set("seed", std::to_string(o.seed));
-        b.set("verbosity", "0");
-        b.set("tree_method", "exact");
-        b.set("max_depth", std::to_string(o.max_depth));
-        b.set("eta", format_number(o.eta));
-        b.set("min_child_weight", format_number(o.min_child_weight));
-        for (int round = 0; round < o.rounds; ++round) {
-          poll(poll_worker);
-          xgb::check(XGBoosterUpdateOneIter(b.h, round, d.h));
-        }
-        json = b.json();
+        json = xgb::boost(X, y, kFeatureCount,
+                          {{"objective", "multi:softprob"},
+                           {"num_class", std::to_string(kClassCount)},
+                           {"nthread", "1"},
+                           {"seed", std::to_string(o.seed)},
+                           {"verbosity", "0"},
+                           {"tree_method", "exact"},
+                           {"max_depth", std::to_string(o.max_depth)},
+                           {"eta", format_number(o.eta)},
+                           {"min_child_weight", format_number(o.min_child_weight)}},
+                          o.rounds, 1, poll_worker)
+                   .json;
       },
       check);
   std::vector<TreeEnsemble> classes =
