@@ -20,26 +20,20 @@
 namespace {
 
 using insight::InvalidParameter;
-using insight::anomaly::AnomalyModel;
-using insight::pg::check_select;
 using insight::pg::column_type;
 using insight::pg::is_numeric_type;
-using insight::pg::kNumericTypes;
 using insight::pg::quoted;
-using insight::pg::source_relation;
-using insight::pg::SourceRelation;
-using insight::pg::anomaly::as_anomaly_model;
-using insight::pg::anomaly::check_finite;
 
 // The reader is the aggregate: insight._isolation_forest_train over the source's feature
 // columns, which may run in parallel workers; its payload gets the feature names and source.
 class AnomalyTraining final : public insight::pg::TaskTraining {
  public:
-  explicit AnomalyTraining(insight::anomaly::DetectorOptions o) : o_(std::move(o)) {}
+  explicit AnomalyTraining(const nlohmann::json& options)
+      : o_(insight::anomaly::DetectorOptions::from_json(options)) {}
   std::vector<std::string> columns() const override { return o_.features; }
   nlohmann::json params() const override { return o_.to_json(); }
 
-  insight::pg::TrainedVersion train(const SourceRelation& source) override {
+  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
     const auto& m = o_.model;
     std::string array = "ARRAY[";
     for (size_t i = 0; i < o_.features.size(); ++i) {
@@ -47,7 +41,7 @@ class AnomalyTraining final : public insight::pg::TaskTraining {
       const Oid type = column_type(source, f, "a feature");
       if (!is_numeric_type(type))
         throw InvalidParameter("feature column \"" + f + "\" is not numeric",
-                               std::string("Features must be ") + kNumericTypes + ".");
+                               std::string("Features must be ") + insight::pg::kNumericTypes + ".");
       array += (i ? ", " : "") + quoted(f) + "::pg_catalog.float8";
     }
     array += "]";
@@ -70,38 +64,34 @@ class AnomalyTraining final : public insight::pg::TaskTraining {
     payload.meta["features"] = o_.features;
     payload.meta["source"] = source.qualified;
     const nlohmann::json& metrics = payload.meta["metrics"];
-    insight::pg::TrainedVersion v(payload, o_.features, metrics.at("rows_seen").get<int64_t>(),
-                                  metrics.at("rows_skipped").get<int64_t>());
-    v.metrics = metrics;
-    return v;
+    return insight::pg::TrainedVersion(payload, o_.features, metrics.at("rows_seen").get<int64_t>(),
+                                       metrics.at("rows_skipped").get<int64_t>(), metrics);
   }
 
  private:
   insight::anomaly::DetectorOptions o_;
 };
 
-const insight::pg::TaskRegistration kAnomalyTask("anomaly", [](const nlohmann::json& options) {
-  return std::unique_ptr<insight::pg::TaskTraining>(
-      new AnomalyTraining(insight::anomaly::DetectorOptions::from_json(options)));
-});
+const insight::pg::TaskRegistrationOf<AnomalyTraining> kAnomalyTask("anomaly");
 
 }  // namespace
 
 //   → TABLE(metric text, value float8)
 INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
   const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
-  const SourceRelation source = source_relation(fcinfo, 1);
+  const insight::pg::SourceRelation source = insight::pg::source_relation(fcinfo, 1);
   const std::string label = insight::pg::text_arg(fcinfo, 2, "label_column");
   const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
   const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
-  const AnomalyModel& model = as_anomaly_model(*held, [&] { return "model \"" + name + "\""; });
+  const insight::anomaly::AnomalyModel& model =
+      insight::pg::anomaly::as_anomaly_model(*held, [&] { return "model \"" + name + "\""; });
   const auto& features = model.feature_names();
   if (features.empty() || features[0].empty())
     throw InvalidParameter("model \"" + name + "\" has no feature names",
                            "It was trained from arrays; evaluate it with your own query.");
   std::vector<std::string> columns(features.begin(), features.end());
   columns.push_back(label);
-  check_select(source, columns);
+  insight::pg::check_select(source, columns);
   const Oid label_type = column_type(source, label, "label_column");
   if (label_type != BOOLOID && !is_numeric_type(label_type))
     throw InvalidParameter("label column \"" + label +
@@ -126,7 +116,7 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
     for (size_t j = 0; j <= d; ++j)
       if (n[j]) return;  // a NULL feature or label: not scored, as in training
     for (size_t j = 0; j < d; ++j) x[j] = DatumGetFloat8(v[j]);
-    check_finite(x.data(), d);
+    insight::pg::anomaly::check_finite(x.data(), d);
     scores.push_back(model.score(x.data()));
     labels.push_back((label_is_int ? DatumGetInt32(v[d]) : DatumGetFloat8(v[d])) != 0);
   });

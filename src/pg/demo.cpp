@@ -3,9 +3,11 @@
 // generator (src/core/demo) into a tuplestore, typed as the table's row. The generator polls
 // check_interrupts(), so a cancel or statement_timeout stops a load within milliseconds.
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -70,25 +72,29 @@ std::vector<Datum> id_datums(const std::vector<Entity>& entities, std::string En
   return out;
 }
 
-// Rows of a telemetry table: (entity id, ts, N float8 metrics).
-template <size_t N>
-class MetricsSink {
- public:
-  MetricsSink(FunctionCallInfo fcinfo, std::vector<Datum> ids)
-      : sink_(fcinfo), ids_(std::move(ids)) {}
-  void put(size_t entity, int64_t ts, const std::array<double, N>& metrics) {
-    values_[0] = ids_[entity];
-    values_[1] = ts_datum(ts);
-    for (size_t i = 0; i < N; ++i) values_[2 + i] = Float8GetDatum(metrics[i]);
-    sink_.put(values_.data(), nulls_.data());
-  }
-
- private:
-  RowSink sink_;
-  std::vector<Datum> ids_;
-  std::array<Datum, N + 2> values_{};
-  std::array<bool, N + 2> nulls_{};
-};
+// Rows of a telemetry table: (entity id, ts, the row's float8 metrics in column order), from
+// the world's generator of that table.
+template <typename Row, typename Entity>
+void metrics_rows(
+    FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world,
+    const std::vector<Entity>& entities, std::string Entity::*id,
+    void (insight::demo::DemoWorld::*generate)(const std::function<void(size_t, const Row&)>&,
+                                               const insight::InterruptCheck&) const) {
+  constexpr size_t kMetrics = std::tuple_size_v<decltype(std::declval<Row>().values())>;
+  RowSink sink(fcinfo);
+  const std::vector<Datum> ids = id_datums(entities, id);
+  std::array<Datum, kMetrics + 2> values{};
+  std::array<bool, kMetrics + 2> nulls{};
+  (world.*generate)(
+      [&](size_t entity, const Row& r) {
+        values[0] = ids[entity];
+        values[1] = ts_datum(r.ts);
+        const auto metrics = r.values();
+        for (size_t i = 0; i < kMetrics; ++i) values[2 + i] = Float8GetDatum(metrics[i]);
+        sink.put(values.data(), nulls.data());
+      },
+      insight::pg::kInterrupts);
+}
 
 // Switches CurrentMemoryContext for a scope. MemoryContextSwitchTo is an inline assignment
 // that cannot raise, so it is safe in a destructor that may run during unwinding.
@@ -176,35 +182,18 @@ void links(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
 }
 
 void link_metrics(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
-  MetricsSink<13> out(fcinfo, id_datums(world.links(), &insight::demo::Link::link_id));
-  world.link_metrics(
-      [&](size_t link, const insight::demo::LinkMetricsRow& r) {
-        out.put(link, r.ts,
-                {r.throughput_mbps, r.utilization, r.errors, r.discards, r.uptime_pct, r.ib_esno_db,
-                 r.ob_esno_db, r.ib_grade, r.ob_grade, r.ib_packet_loss_pct, r.ob_packet_loss_pct,
-                 r.latency_ms, r.jitter_ms});
-      },
-      insight::pg::kInterrupts);
+  metrics_rows(fcinfo, world, world.links(), &insight::demo::Link::link_id,
+               &insight::demo::DemoWorld::link_metrics);
 }
 
 void site_metrics(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
-  MetricsSink<5> out(fcinfo, id_datums(world.sites(), &insight::demo::Site::site_id));
-  world.site_metrics(
-      [&](size_t site, const insight::demo::SiteMetricsRow& r) {
-        out.put(site, r.ts,
-                {r.response_time_ms, r.error_rate, r.uptime_pct, r.cpu_pct, r.memory_pct});
-      },
-      insight::pg::kInterrupts);
+  metrics_rows(fcinfo, world, world.sites(), &insight::demo::Site::site_id,
+               &insight::demo::DemoWorld::site_metrics);
 }
 
 void network_metrics(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {
-  MetricsSink<5> out(fcinfo, id_datums(world.networks(), &insight::demo::Network::network_id));
-  world.network_metrics(
-      [&](size_t net, const insight::demo::NetworkMetricsRow& r) {
-        out.put(net, r.ts,
-                {r.bandwidth_mbps, r.packet_loss_pct, r.latency_ms, r.error_rate, r.connections});
-      },
-      insight::pg::kInterrupts);
+  metrics_rows(fcinfo, world, world.networks(), &insight::demo::Network::network_id,
+               &insight::demo::DemoWorld::network_metrics);
 }
 
 void demo_ground_truth(FunctionCallInfo fcinfo, const insight::demo::DemoWorld& world) {

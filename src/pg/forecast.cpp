@@ -133,7 +133,7 @@ namespace {
 // The reader is the series grid: exact daily sums per group, zero-filled (build_series).
 class ForecastTraining final : public insight::pg::TaskTraining {
  public:
-  explicit ForecastTraining(insight::forecast::ForecasterOptions o) : o_(std::move(o)) {}
+  explicit ForecastTraining(const nlohmann::json& options) : o_(insight::forecast::ForecasterOptions::from_json(options)) {}
   std::vector<std::string> columns() const override {
     return series_columns(SeriesSpec{{}, o_.time_column, o_.value_column, o_.group_column});
   }
@@ -158,19 +158,15 @@ class ForecastTraining final : public insight::pg::TaskTraining {
       });
     payload.meta["source"] = source.qualified;
     payload.meta["params"] = params();
-    insight::pg::TrainedVersion v(payload, columns(), built.rows_used, built.rows_skipped);
-    v.metrics = summary.metrics;
-    return v;
+    return insight::pg::TrainedVersion(payload, columns(), built.rows_used, built.rows_skipped,
+                                       summary.metrics);
   }
 
  private:
   insight::forecast::ForecasterOptions o_;
 };
 
-const insight::pg::TaskRegistration kForecastTask("forecast", [](const nlohmann::json& options) {
-  return std::unique_ptr<insight::pg::TaskTraining>(
-      new ForecastTraining(insight::forecast::ForecasterOptions::from_json(options)));
-});
+const insight::pg::TaskRegistrationOf<ForecastTraining> kForecastTask("forecast");
 
 }  // namespace
 

@@ -142,7 +142,7 @@ namespace {
 // per pair into a CSR matrix (build_interactions).
 class RecommendTraining final : public insight::pg::TaskTraining {
  public:
-  explicit RecommendTraining(insight::recommend::RecommenderOptions o) : o_(std::move(o)) {}
+  explicit RecommendTraining(const nlohmann::json& options) : o_(insight::recommend::RecommenderOptions::from_json(options)) {}
   std::vector<std::string> columns() const override { return interaction_columns(spec({})); }
   nlohmann::json params() const override { return o_.to_json(); }
 
@@ -209,10 +209,7 @@ class RecommendTraining final : public insight::pg::TaskTraining {
   insight::recommend::RecommenderOptions o_;
 };
 
-const insight::pg::TaskRegistration kRecommendTask("recommend", [](const nlohmann::json& options) {
-  return std::unique_ptr<insight::pg::TaskTraining>(
-      new RecommendTraining(insight::recommend::RecommenderOptions::from_json(options)));
-});
+const insight::pg::TaskRegistrationOf<RecommendTraining> kRecommendTask("recommend");
 
 }  // namespace
 

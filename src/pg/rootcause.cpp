@@ -362,7 +362,7 @@ namespace {
 // scope and the views around it, becomes labelled episodes for the classifier.
 class RootCauseTraining final : public insight::pg::TaskTraining {
  public:
-  explicit RootCauseTraining(rc::ClassifierOptions o) : o_(o) {}
+  explicit RootCauseTraining(const nlohmann::json& options) : o_(rc::classifier_options_from_json(options)) {}
   std::vector<std::string> columns() const override {
     return {"scope", "scope_id", "started_at", "ended_at", "root_cause"};
   }
@@ -458,9 +458,6 @@ class RootCauseTraining final : public insight::pg::TaskTraining {
   rc::ClassifierOptions o_;
 };
 
-const insight::pg::TaskRegistration kRootCauseTask("root_cause", [](const nlohmann::json& options) {
-  return std::unique_ptr<insight::pg::TaskTraining>(
-      new RootCauseTraining(rc::classifier_options_from_json(options)));
-});
+const insight::pg::TaskRegistrationOf<RootCauseTraining> kRootCauseTask("root_cause");
 
 }  // namespace

@@ -28,10 +28,11 @@ namespace insight::pg {
 struct TrainedVersion {
   // The payload encoded, with its task and algorithm.
   TrainedVersion(const Payload& p, std::vector<std::string> features_, int64_t used,
-                 int64_t skipped)
+                 int64_t skipped, nlohmann::json metrics_ = nlohmann::json::object())
       : payload(encode_payload(p)),
         task(p.task),
         algorithm(p.algorithm),
+        metrics(std::move(metrics_)),
         features(std::move(features_)),
         rows_used(used),
         rows_skipped(skipped) {}
@@ -39,7 +40,7 @@ struct TrainedVersion {
   std::vector<uint8_t> payload;  // encoded, metadata complete
   Task task = Task::Anomaly;
   Algorithm algorithm = Algorithm::External;
-  nlohmann::json metrics = nlohmann::json::object();
+  nlohmann::json metrics;
   std::vector<std::string> features;  // models.features
   int64_t rows_used = 0, rows_skipped = 0;
 };
@@ -61,6 +62,16 @@ using TaskFactory = std::unique_ptr<TaskTraining> (*)(const nlohmann::json& opti
 
 struct TaskRegistration {
   TaskRegistration(const char* task, TaskFactory factory);
+};
+
+// Registers Training, a TaskTraining constructed from its task's options (JSON), for `task`:
+// `const TaskRegistrationOf<ForecastTraining> kForecastTask("forecast");`.
+template <typename Training>
+struct TaskRegistrationOf : TaskRegistration {
+  explicit TaskRegistrationOf(const char* task)
+      : TaskRegistration(task, [](const nlohmann::json& options) -> std::unique_ptr<TaskTraining> {
+          return std::make_unique<Training>(options);
+        }) {}
 };
 
 // The training path itself: insight._train and the entry points of released SQL

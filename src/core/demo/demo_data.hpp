@@ -8,6 +8,7 @@
 // and in any order.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -56,19 +57,31 @@ struct Link {
 };
 
 // ---- telemetry (one row per entity per sample) ----
+// values(): the metrics in the column order of their table (insight.link_metrics, ...).
 struct LinkMetricsRow {
   int64_t ts;
   double throughput_mbps, utilization, errors, discards, uptime_pct;
   double ib_esno_db, ob_esno_db, ib_grade, ob_grade;
   double ib_packet_loss_pct, ob_packet_loss_pct, latency_ms, jitter_ms;
+  std::array<double, 13> values() const {
+    return {throughput_mbps,    utilization, errors,   discards, uptime_pct,
+            ib_esno_db,         ob_esno_db,  ib_grade, ob_grade, ib_packet_loss_pct,
+            ob_packet_loss_pct, latency_ms,  jitter_ms};
+  }
 };
 struct SiteMetricsRow {
   int64_t ts;
   double response_time_ms, error_rate, uptime_pct, cpu_pct, memory_pct;
+  std::array<double, 5> values() const {
+    return {response_time_ms, error_rate, uptime_pct, cpu_pct, memory_pct};
+  }
 };
 struct NetworkMetricsRow {
   int64_t ts;
   double bandwidth_mbps, packet_loss_pct, latency_ms, error_rate, connections;
+  std::array<double, 5> values() const {
+    return {bandwidth_mbps, packet_loss_pct, latency_ms, error_rate, connections};
+  }
 };
 
 // ---- labels ----
