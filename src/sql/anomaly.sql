@@ -52,24 +52,21 @@ CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, features float8[]) RETU
 -- Literal arrays (ARRAY[1.5, 2] is numeric[], ARRAY[1, 2] int[]) and integer columns matched
 -- float8[] and the anyelement row form equally well: "function is not unique". These take
 -- them as they are.
-CREATE OR REPLACE FUNCTION insight.anomaly_score(name text, features numeric[]) RETURNS float8
-  LANGUAGE sql STABLE STRICT PARALLEL SAFE
-  RETURN insight.anomaly_score(name, features::float8[]);
-CREATE OR REPLACE FUNCTION insight.anomaly_score(name text, features int[]) RETURNS float8
-  LANGUAGE sql STABLE STRICT PARALLEL SAFE
-  RETURN insight.anomaly_score(name, features::float8[]);
-CREATE OR REPLACE FUNCTION insight.anomaly_score(name text, features bigint[]) RETURNS float8
-  LANGUAGE sql STABLE STRICT PARALLEL SAFE
-  RETURN insight.anomaly_score(name, features::float8[]);
-CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, features numeric[]) RETURNS boolean
-  LANGUAGE sql STABLE STRICT PARALLEL SAFE
-  RETURN insight.is_anomaly(name, features::float8[]);
-CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, features int[]) RETURNS boolean
-  LANGUAGE sql STABLE STRICT PARALLEL SAFE
-  RETURN insight.is_anomaly(name, features::float8[]);
-CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, features bigint[]) RETURNS boolean
-  LANGUAGE sql STABLE STRICT PARALLEL SAFE
-  RETURN insight.is_anomaly(name, features::float8[]);
+-- anomaly_score(name, numeric[] | int[] | bigint[]) and is_anomaly(...) with the same arrays:
+DO $overloads$
+DECLARE
+  f record;
+  t text;
+BEGIN
+  FOR f IN VALUES ('anomaly_score', 'float8'), ('is_anomaly', 'boolean') LOOP
+    FOREACH t IN ARRAY ARRAY['numeric', 'int', 'bigint'] LOOP
+      EXECUTE format('CREATE OR REPLACE FUNCTION insight.%1$I(name text, features %2$s[])
+  RETURNS %3$s LANGUAGE sql STABLE STRICT PARALLEL SAFE
+  RETURN insight.%1$I(name, features::float8[])', f.column1, t, f.column2);
+    END LOOP;
+  END LOOP;
+END
+$overloads$;
 
 -- Reads source with the caller's privileges, writes the catalog as its owner.
 CREATE OR REPLACE FUNCTION insight.train_anomaly_detector(name text, source regclass, features text[],

@@ -179,30 +179,25 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION insight.detect_link_anomaly(link_id text DEFAULT NULL, since interval DEFAULT '24 hours',
-    until timestamptz DEFAULT NULL, baseline interval DEFAULT '7 days',
-    only_anomalies bool DEFAULT true, persist bool DEFAULT false)
-RETURNS TABLE(link_id text, ts timestamptz, anomaly_score float8, is_anomaly boolean, severity text,
-    top_features text[])
+-- detect_link_anomaly(link_id, ...), detect_site_anomaly(site_id, ...) and
+-- detect_network_anomaly(network_id, ...): _detect for each scope with its live model.
+DO $detect$
+DECLARE
+  scope text;
+BEGIN
+  FOREACH scope IN ARRAY ARRAY['link', 'site', 'network'] LOOP
+    EXECUTE format('CREATE OR REPLACE FUNCTION insight.%1$I(%2$I text DEFAULT NULL,
+    since interval DEFAULT ''24 hours'', until timestamptz DEFAULT NULL,
+    baseline interval DEFAULT ''7 days'', only_anomalies bool DEFAULT true,
+    persist bool DEFAULT false)
+RETURNS TABLE(%2$I text, ts timestamptz, anomaly_score float8, is_anomaly boolean,
+    severity text, top_features text[])
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT * FROM insight._detect('link', 'link_anomaly', link_id, since, until, baseline, only_anomalies, persist)
-$$;
-CREATE OR REPLACE FUNCTION insight.detect_site_anomaly(site_id text DEFAULT NULL, since interval DEFAULT '24 hours',
-    until timestamptz DEFAULT NULL, baseline interval DEFAULT '7 days',
-    only_anomalies bool DEFAULT true, persist bool DEFAULT false)
-RETURNS TABLE(site_id text, ts timestamptz, anomaly_score float8, is_anomaly boolean, severity text,
-    top_features text[])
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT * FROM insight._detect('site', 'site_anomaly', site_id, since, until, baseline, only_anomalies, persist)
-$$;
-CREATE OR REPLACE FUNCTION insight.detect_network_anomaly(network_id text DEFAULT NULL, since interval DEFAULT '24 hours',
-    until timestamptz DEFAULT NULL, baseline interval DEFAULT '7 days',
-    only_anomalies bool DEFAULT true, persist bool DEFAULT false)
-RETURNS TABLE(network_id text, ts timestamptz, anomaly_score float8, is_anomaly boolean, severity text,
-    top_features text[])
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT * FROM insight._detect('network', 'network_anomaly', network_id, since, until, baseline, only_anomalies, persist)
-$$;
+  SELECT * FROM insight._detect(%3$L, %4$L, %2$I, since, until, baseline, only_anomalies, persist)
+$$', 'detect_' || scope || '_anomaly', scope || '_id', scope, scope || '_anomaly');
+  END LOOP;
+END
+$detect$;
 
 -- Privileges (API.md section 5).
 GRANT EXECUTE ON FUNCTION

@@ -52,23 +52,25 @@ CREATE OR REPLACE FUNCTION insight._correlate(scope text, scope_id text, hours i
   AS 'MODULE_PATHNAME', 'insight_correlate' LANGUAGE C STABLE
   SET search_path = pg_catalog, pg_temp SET jit = off;
 
--- _correlate for each scope, as API.md names them.
-CREATE OR REPLACE FUNCTION insight.correlate_hub_antenna(antenna_id text, hours int DEFAULT 24,
-    until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
+-- _correlate for each scope, as API.md names them: correlate_hub_antenna(antenna_id, ...),
+-- correlate_network(network_id, ...), correlate_satellite(satellite_name, ...) and
+-- correlate_link_bidirectional(link_id, ...), each RETURNS SETOF insight.correlation_finding.
+DO $correlate$
+DECLARE
+  f record;
+BEGIN
+  FOR f IN VALUES ('correlate_hub_antenna', 'antenna_id', 24, 'hub_antenna'),
+                  ('correlate_network', 'network_id', 24, 'network'),
+                  ('correlate_satellite', 'satellite_name', 72, 'satellite'),
+                  ('correlate_link_bidirectional', 'link_id', 24, 'link') LOOP
+    EXECUTE format('CREATE OR REPLACE FUNCTION insight.%1$I(%2$I text, hours int DEFAULT %3$s,
+    until timestamptz DEFAULT NULL, classifier text DEFAULT ''root_cause'')
 RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM insight._correlate('hub_antenna', antenna_id, hours, until, classifier) $$;
-CREATE OR REPLACE FUNCTION insight.correlate_network(network_id text, hours int DEFAULT 24,
-    until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
-RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM insight._correlate('network', network_id, hours, until, classifier) $$;
-CREATE OR REPLACE FUNCTION insight.correlate_satellite(satellite_name text, hours int DEFAULT 72,
-    until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
-RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM insight._correlate('satellite', satellite_name, hours, until, classifier) $$;
-CREATE OR REPLACE FUNCTION insight.correlate_link_bidirectional(link_id text, hours int DEFAULT 24,
-    until timestamptz DEFAULT NULL, classifier text DEFAULT 'root_cause')
-RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM insight._correlate('link', link_id, hours, until, classifier) $$;
+AS $$ SELECT * FROM insight._correlate(%4$L, %2$I, hours, until, classifier) $$',
+      f.column1, f.column2, f.column3, f.column4);
+  END LOOP;
+END
+$correlate$;
 
 -- One scope's findings as the JSON document of API.md section 4. VOLATILE: every report gets
 -- a new analysis_id. correlation_score is the strongest finding's severity × confidence.
