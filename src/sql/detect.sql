@@ -11,6 +11,13 @@
 -- with no row in the baseline window have no baseline and are not scored.
 -- No SET search_path here: these SQL functions must stay inlinable, so that the training
 -- views scan in parallel; they run with the caller's rights and qualify every table.
+-- One deviation: (x - mean) / sd, with sd at least 1 % of the mean's size (plus 1e-3), so a
+-- metric that was flat over the baseline does not turn noise into huge deviations. Inlined
+-- into the feature functions below (a SQL expression, IMMUTABLE, not STRICT).
+CREATE OR REPLACE FUNCTION insight._deviation(x float8, mean float8, sd float8) RETURNS float8
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN (x - mean) / greatest(sd, 1e-3 + 0.01 * abs(mean));
+
 CREATE OR REPLACE FUNCTION insight._link_features(p_from timestamptz, p_until timestamptz,
     p_baseline_from timestamptz, p_link text)
 RETURNS TABLE(link_id text, ts timestamptz, throughput_mbps float8, utilization float8,
@@ -37,11 +44,11 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
      GROUP BY m.link_id)
   SELECT m.link_id, m.ts, m.throughput_mbps, m.utilization, m.errors, m.discards, m.uptime_pct,
          m.ib_packet_loss_pct, m.ob_packet_loss_pct,
-         (m.throughput_mbps - h.t_avg) / greatest(h.t_sd, 1e-3 + 0.01 * abs(h.t_avg)),
-         (m.ib_esno_db - b.i_avg) / greatest(b.i_sd, 1e-3 + 0.01 * abs(b.i_avg)),
-         (m.ob_esno_db - b.o_avg) / greatest(b.o_sd, 1e-3 + 0.01 * abs(b.o_avg)),
-         (m.latency_ms - b.l_avg) / greatest(b.l_sd, 1e-3 + 0.01 * abs(b.l_avg)),
-         (m.jitter_ms - b.j_avg) / greatest(b.j_sd, 1e-3 + 0.01 * abs(b.j_avg))
+         insight._deviation(m.throughput_mbps, h.t_avg, h.t_sd),
+         insight._deviation(m.ib_esno_db, b.i_avg, b.i_sd),
+         insight._deviation(m.ob_esno_db, b.o_avg, b.o_sd),
+         insight._deviation(m.latency_ms, b.l_avg, b.l_sd),
+         insight._deviation(m.jitter_ms, b.j_avg, b.j_sd)
     FROM insight.link_metrics m JOIN b ON b.link_id = m.link_id
     JOIN h ON h.link_id = m.link_id AND h.hour = extract(hour FROM m.ts AT TIME ZONE 'UTC')
    WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
@@ -65,10 +72,10 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
        AND (p_site IS NULL OR m.site_id = p_site)
      GROUP BY m.site_id)
   SELECT m.site_id, m.ts, m.response_time_ms, m.error_rate, m.uptime_pct, m.cpu_pct, m.memory_pct,
-         (m.response_time_ms - b.r_avg) / greatest(b.r_sd, 1e-3 + 0.01 * abs(b.r_avg)),
-         (m.error_rate - b.e_avg) / greatest(b.e_sd, 1e-3 + 0.01 * abs(b.e_avg)),
-         (m.cpu_pct - b.c_avg) / greatest(b.c_sd, 1e-3 + 0.01 * abs(b.c_avg)),
-         (m.memory_pct - b.m_avg) / greatest(b.m_sd, 1e-3 + 0.01 * abs(b.m_avg))
+         insight._deviation(m.response_time_ms, b.r_avg, b.r_sd),
+         insight._deviation(m.error_rate, b.e_avg, b.e_sd),
+         insight._deviation(m.cpu_pct, b.c_avg, b.c_sd),
+         insight._deviation(m.memory_pct, b.m_avg, b.m_sd)
     FROM insight.site_metrics m JOIN b ON b.site_id = m.site_id
    WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
      AND (p_site IS NULL OR m.site_id = p_site)
@@ -93,11 +100,11 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
      GROUP BY m.network_id)
   SELECT m.network_id, m.ts, m.bandwidth_mbps, m.packet_loss_pct, m.latency_ms, m.error_rate,
          m.connections,
-         (m.bandwidth_mbps - b.b_avg) / greatest(b.b_sd, 1e-3 + 0.01 * abs(b.b_avg)),
-         (m.packet_loss_pct - b.p_avg) / greatest(b.p_sd, 1e-3 + 0.01 * abs(b.p_avg)),
-         (m.latency_ms - b.l_avg) / greatest(b.l_sd, 1e-3 + 0.01 * abs(b.l_avg)),
-         (m.error_rate - b.e_avg) / greatest(b.e_sd, 1e-3 + 0.01 * abs(b.e_avg)),
-         (m.connections - b.c_avg) / greatest(b.c_sd, 1e-3 + 0.01 * abs(b.c_avg))
+         insight._deviation(m.bandwidth_mbps, b.b_avg, b.b_sd),
+         insight._deviation(m.packet_loss_pct, b.p_avg, b.p_sd),
+         insight._deviation(m.latency_ms, b.l_avg, b.l_sd),
+         insight._deviation(m.error_rate, b.e_avg, b.e_sd),
+         insight._deviation(m.connections, b.c_avg, b.c_sd)
     FROM insight.network_metrics m JOIN b ON b.network_id = m.network_id
    WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
      AND (p_network IS NULL OR m.network_id = p_network)
@@ -201,7 +208,7 @@ $detect$;
 
 -- Privileges (API.md section 5).
 GRANT EXECUTE ON FUNCTION
-    insight.anomaly_severity(float8, float8),
+    insight.anomaly_severity(float8, float8), insight._deviation(float8, float8, float8),
     insight.detect_link_anomaly(text, interval, timestamptz, interval, bool, bool),
     insight.detect_site_anomaly(text, interval, timestamptz, interval, bool, bool),
     insight.detect_network_anomaly(text, interval, timestamptz, interval, bool, bool),
