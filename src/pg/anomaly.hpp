@@ -9,6 +9,7 @@
 
 #include "core/anomaly/anomaly_model.hpp"
 #include "core/common/error.hpp"
+#include "pg/model_store.hpp"
 #include "pg/values.hpp"
 
 namespace insight::pg::anomaly {
@@ -24,17 +25,15 @@ RowValues row_values(FunctionCallInfo fcinfo, int n);
 // 22023 unless every value is finite.
 void check_finite(const double* x, size_t n);
 
-// The model as an anomaly detector, or 22023. describe() names it in the message; it is only
-// called when the check fails (it converts the name argument, which the hot path must not).
+// The model as an anomaly detector, or the wrong-kind error (wrong_model_kind). describe()
+// names it in the message; it is only called when the check fails (it converts the name
+// argument, which the hot path must not), and the check compares two tags instead of a
+// dynamic_cast per scored row.
 template <typename Describe>
 const insight::anomaly::AnomalyModel& as_anomaly_model(const Model& m, Describe describe) {
   if (m.task() != Task::Anomaly || m.algorithm() != Algorithm::IsolationForest)
-    throw InvalidParameter(describe() + " is a " + std::string(task_name(m.task())) + " model (" +
-                               std::string(algorithm_name(m.algorithm())) +
-                               "), not an anomaly detector",
-                           "",
-                           "Pass an anomaly model trained by insight.train_anomaly_detector or "
-                           "insight.isolation_forest_fit.");
+    wrong_model_kind(m, describe(), "an anomaly detector",
+                     "insight.train_anomaly_detector or insight.isolation_forest_fit");
   return static_cast<const insight::anomaly::AnomalyModel&>(m);
 }
 

@@ -184,7 +184,7 @@ INSIGHT_FUNCTION(insight_forecast) {
   const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
   const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
   const auto& model = insight::pg::model_as<insight::forecast::ForecastModel>(
-      *held, name, "forecaster", "insight.train_forecaster");
+      *held, name, "a forecaster", "insight.train_forecaster");
   std::vector<const insight::forecast::SeriesFit*> wanted;
   if (key) {
     if (!model.grouped())

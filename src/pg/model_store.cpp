@@ -184,12 +184,12 @@ const Model& live_model(LiveModelSlot* slot, Datum name) {
   return **slot->held->ptr;
 }
 
-void wrong_model_kind(const Model& m, const std::string& name, const char* kind,
+void wrong_model_kind(const Model& m, const std::string& subject, const char* kind,
                       const char* trainer) {
-  throw InvalidParameter("model \"" + name + "\" is not a " + kind,
+  throw InvalidParameter(subject + " is not " + kind,
                          "Its task is " + std::string(task_name(m.task())) + ", its algorithm " +
                              std::string(algorithm_name(m.algorithm())) + ".",
-                         std::string("Train a ") + kind + " with " + trainer + ".");
+                         std::string("Train ") + kind + " with " + trainer + ".");
 }
 
 ModelPtr load_model_by_id(int64_t model_id) {

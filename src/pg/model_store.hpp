@@ -60,14 +60,17 @@ ModelRef resolve_live_model_cached(LiveModelSlot* slot, Datum name);
 // The live model itself, via the slot (loaded through the backend cache when it changed).
 const Model& live_model(LiveModelSlot* slot, Datum name);
 
-// `m` as the learner type M, or InvalidParameter (22023): model "<name>" is not a <kind>, with
-// its task and algorithm, and a HINT to train one with <trainer>.
-[[noreturn]] void wrong_model_kind(const Model& m, const std::string& name, const char* kind,
+// The one wrong-kind error: InvalidParameter (22023) "<subject> is not <kind>" (kind with its
+// article: "a forecaster"), with the model's task and algorithm, and a HINT to train one with
+// <trainer>. subject names the model as the caller knows it (model "<name>", or "the model"
+// for a payload).
+[[noreturn]] void wrong_model_kind(const Model& m, const std::string& subject, const char* kind,
                                    const char* trainer);
+// `m` as the learner type M, or the wrong-kind error for model "<name>".
 template <class M>
 const M& model_as(const Model& m, const std::string& name, const char* kind, const char* trainer) {
   const auto* typed = dynamic_cast<const M*>(&m);
-  if (typed == nullptr) wrong_model_kind(m, name, kind, trainer);
+  if (typed == nullptr) wrong_model_kind(m, "model \"" + name + "\"", kind, trainer);
   return *typed;
 }
 

@@ -130,7 +130,7 @@ std::string no_interactions(const InteractionSpec& spec) {
 
 const insight::recommend::RecommendModel& as_recommender(const insight::Model& m,
                                                          const std::string& name) {
-  return insight::pg::model_as<insight::recommend::RecommendModel>(m, name, "recommender",
+  return insight::pg::model_as<insight::recommend::RecommendModel>(m, name, "a recommender",
                                                                    "insight.train_recommender");
 }
 

@@ -306,7 +306,7 @@ INSIGHT_FUNCTION(insight_correlate) {
     model = optional_classifier(classifier_name);
     if (model) {
       classifier = &insight::pg::model_as<rc::RootCauseModel>(
-          *model, classifier_name, "root-cause classifier",
+          *model, classifier_name, "a root-cause classifier",
           "insight.train_root_cause_classifier()");
     }
   }

@@ -33,6 +33,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
 from bench_common import add_side_args, check_side_args  # noqa: E402
+from bench_common import context_header, python_versions  # noqa: E402
 from bench_common import DEFAULT_DATA, connect, copy_frame, markdown_table, run_context  # noqa: E402
 
 ODDS_DATASETS = ("shuttle", "thyroid", "cardio", "satellite")
@@ -355,9 +356,8 @@ def main():
     parts = (args.only,) if args.only else ("odds", "nab")
     command, date, _ = run_context()
     print("## Anomaly-detection accuracy: pg_insight beside scikit-learn\n")
-    print(f"Command: `{command}`  \nDate: {date}  \n"
-          f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
-          f"numpy {np.__version__}, pandas {pd.__version__}")
+    print(context_header(command, date) +
+          python_versions(("scikit-learn", sklearn), ("numpy", np), ("pandas", pd)))
 
     summary = {"command": command, "date": date,
                "versions": {"python": platform.python_version(),

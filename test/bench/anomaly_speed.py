@@ -28,7 +28,6 @@ import argparse
 import io
 import json
 import os
-import platform
 import resource
 import statistics
 import sys
@@ -46,6 +45,7 @@ from sklearn.ensemble import IsolationForest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
 import bench_common  # noqa: E402
+from bench_common import context_header, python_versions  # noqa: E402
 from bench_common import connect, markdown_table, query, run_context, timed  # noqa: E402
 
 DATABASE = "speedbench"
@@ -530,11 +530,9 @@ def main():
     tables = {"lm": create_table(cur, "lm", args.rows)}
 
     print("## Anomaly-detection speed: pg_insight beside PL/Python and a microservice\n")
-    print(f"Command: `{command}`  \nDate: {date}  \n"
-          f"Machine: {host['nproc']} CPUs, {host['cpu']}, {host['ram_gib']} GiB RAM  \n"
-          f"PostgreSQL {versions['postgresql']}, pg_insight {versions['pg_insight']}, "
-          f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
-          f"numpy {np.__version__}  \n"
+    print(context_header(command, date, host) +
+          f"PostgreSQL {versions['postgresql']}, pg_insight {versions['pg_insight']}, " +
+          python_versions(("scikit-learn", sklearn), ("numpy", np)) + "  \n"
           f"Settings: " + ", ".join(f"{k} {v}" for k, v in settings.items()) + "  \n"
           f"At start: load average {' '.join(activity_start['loadavg'])}, "
           f"{activity_start['other_active_backends']} other active backends in the cluster  \n"

@@ -44,6 +44,20 @@ def run_context():
     return command, date, machine()
 
 
+def context_header(command, date, host=None):
+    """The Command, Date and Machine lines a report starts with (Markdown line breaks)."""
+    text = f"Command: `{command}`  \nDate: {date}  \n"
+    if host:
+        text += f"Machine: {host['nproc']} CPUs, {host['cpu']}, {host['ram_gib']} GiB RAM  \n"
+    return text
+
+
+def python_versions(*modules):
+    """'Python 3.11.2, scikit-learn 1.2.1, ...' for (name, module) pairs."""
+    return ", ".join([f"Python {platform.python_version()}"] +
+                     [f"{name} {module.__version__}" for name, module in modules])
+
+
 def connect(dsn):
     import psycopg2  # only needed when the database side runs
     conn = psycopg2.connect(dsn)

@@ -54,6 +54,7 @@ from sklearn.ensemble import RandomForestRegressor
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
 from bench_common import add_side_args, check_side_args  # noqa: E402
+from bench_common import context_header, python_versions  # noqa: E402
 from bench_common import (DEFAULT_DATA, RETAIL_FILE, connect, copy_frame,  # noqa: E402
                           create_database, markdown_table, query, run_context, timed)
 
@@ -410,10 +411,8 @@ def main():
     parts = (args.only,) if args.only else tuple(TASKS)
     command, date, host = run_context()
     print("## Forecast accuracy: pg_insight beside a scikit-learn recipe\n")
-    print(f"Command: `{command}`  \nDate: {date}  \n"
-          f"Machine: {host['nproc']} CPUs, {host['cpu']}, {host['ram_gib']} GiB RAM  \n"
-          f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
-          f"numpy {np.__version__}, pandas {pd.__version__}")
+    print(context_header(command, date, host) +
+          python_versions(("scikit-learn", sklearn), ("numpy", np), ("pandas", pd)))
     summary = {"command": command, "date": date, "machine": host,
                "versions": {"python": platform.python_version(), "sklearn": sklearn.__version__},
                "horizon": HORIZON, "folds": FOLDS, "confidence": CONFIDENCE, "tasks": {}}

@@ -43,6 +43,7 @@ import sklearn
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import add_side_args, check_side_args  # noqa: E402
+from bench_common import context_header, python_versions  # noqa: E402
 from bench_common import (connect, create_database, markdown_table, query,  # noqa: E402
                           run_context, timed)
 from forecast_accuracy import daily_grids, rf_forecast  # noqa: E402
@@ -231,10 +232,8 @@ def main():
     command, date, host = run_context()
     gen_ms, (frame, intermittent) = timed(lambda: generate_series(args.series, args.days))
     print("## Forecast speed: pg_insight beside a Python service's per-series loop\n")
-    print(f"Command: `{command}`  \nDate: {date}  \n"
-          f"Machine: {host['nproc']} CPUs, {host['cpu']}, {host['ram_gib']} GiB RAM  \n"
-          f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
-          f"numpy {np.__version__}, pandas {pd.__version__}  ")
+    print(context_header(command, date, host) +
+          python_versions(("scikit-learn", sklearn), ("numpy", np), ("pandas", pd)) + "  ")
     summary = {"command": command, "date": date, "machine": host,
                "versions": {"python": platform.python_version(), "sklearn": sklearn.__version__},
                "series": args.series, "days": args.days, "horizon": HORIZON,

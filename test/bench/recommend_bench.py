@@ -36,7 +36,6 @@ Prints markdown to stdout; --json writes a summary.
 import argparse
 import io
 import json
-import platform
 import sys
 import time
 from contextlib import closing
@@ -50,6 +49,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.metrics.pairwise import cosine_similarity
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
+from bench_common import context_header, python_versions  # noqa: E402
 from bench_common import (DEFAULT_DATA, RETAIL_FILE, connect, create_database,  # noqa: E402
                           markdown_table, run_context, timed)
 
@@ -321,10 +321,8 @@ def main():
     command, date, host = run_context()
     read_ms, frame = timed(lambda: load_retail(args.data))
     print("## Recommendations: pg_insight beside a scikit-learn service, Online Retail\n")
-    print(f"Command: `{command}`  \nDate: {date}  \n"
-          f"Machine: {host['nproc']} CPUs, {host['cpu']}, {host['ram_gib']} GiB RAM  \n"
-          f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
-          f"numpy {np.__version__}  ")
+    print(context_header(command, date, host) +
+          python_versions(("scikit-learn", sklearn), ("numpy", np)) + "  ")
     summary = {"command": command, "date": date, "machine": host, "k": K,
                "test_fraction": TEST_FRACTION}
     pg_acc = pg_sp = None

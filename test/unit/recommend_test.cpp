@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@
 
 namespace insight::recommend {
 namespace {
+
+// (user, item) pairs of weight 1 each.
+void add_pairs(InteractionBuilder& b,
+               std::initializer_list<std::pair<const char*, const char*>> pairs) {
+  for (const auto& [user, item] : pairs) b.add(user, item, 1);
+}
 
 std::string id(char prefix, int n) {
   char buf[16];
@@ -79,12 +86,12 @@ TEST(Interactions, SumsDuplicatesSortsIdsAndIgnoresRowOrder) {
 
 TEST(Interactions, MinimumCountsDropRareItemsThenUsers) {
   InteractionBuilder b;
-  b.add("u1", "common", 1);
-  b.add("u2", "common", 1);
-  b.add("u2", "rare", 1);
-  b.add("u3", "common", 1);
-  b.add("u3", "other", 1);
-  b.add("u4", "other", 1);
+  add_pairs(b, {{"u1", "common"},
+                {"u2", "common"},
+                {"u2", "rare"},
+                {"u3", "common"},
+                {"u3", "other"},
+                {"u4", "other"}});
   const Interactions x = b.build(/*min_user_items=*/2, /*min_item_users=*/2);
   // "rare" (1 user) goes; then u2 has 1 item left and goes; u3 keeps common+other.
   EXPECT_EQ(x.items, (std::vector<std::string>{"common", "other"}));
@@ -365,11 +372,7 @@ TEST(Recommend, OptionsOutOfRangeAreRejected) {
 TEST(Recommend, CorruptPayloadsAreRejectedNeverCrash) {
   for (Method m : {Method::Als, Method::UserKnn}) {
     InteractionBuilder b;
-    b.add("u1", "a", 1);
-    b.add("u1", "b", 1);
-    b.add("u2", "b", 1);
-    b.add("u2", "c", 1);
-    b.add("u3", "c", 1);
+    add_pairs(b, {{"u1", "a"}, {"u1", "b"}, {"u2", "b"}, {"u2", "c"}, {"u3", "c"}});
     TrainOptions o;
     o.method = m;
     o.factors = 1;
