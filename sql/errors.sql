@@ -50,6 +50,16 @@ SELECT insight._train('root_cause', 'err_t', 'err_points', '{"rounds": 0}');
 SELECT insight._train('anomaly', 'err_t', 'err_points', '{"features": ["x"], "contamination": 1e400}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS nothing_written FROM insight.models WHERE name = 'err_t';
+-- The evaluation path (insight._evaluate, behind evaluate_forecaster and evaluate_recommender):
+-- an unknown task, an option the task's evaluation does not take, a cut-off that is no time.
+SELECT count(*) FROM insight._evaluate('anomaly', 'err_points', '{}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM insight._evaluate('forecast', 'err_points',
+  '{"time_column": "x", "value_column": "x", "k": 10}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM insight._evaluate('recommend', 'err_points',
+  '{"user_column": "x", "item_column": "x", "time_column": "x", "cutoff": "soon"}');
+\echo :LAST_ERROR_SQLSTATE
 SELECT insight.deploy('err_model', NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.drop_model('err_model', 1);

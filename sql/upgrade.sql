@@ -42,6 +42,13 @@ SELECT x::int % 4 AS g, insight.isolation_forest_fit(ARRAY[x, y], 50, 64, 7) AS 
 -- Every score the old models give, as one text per kind.
 \set scores 'SELECT ''anomaly'' AS what, string_agg(insight.anomaly_score(''up_anomaly'', ARRAY[x, y])::text || insight.is_anomaly(''up_anomaly'', ARRAY[x, y])::text, '','' ORDER BY x) AS v FROM points UNION ALL SELECT ''aggregate'', string_agg(insight.anomaly_score(f.model, ARRAY[p.x, p.y])::text, '','' ORDER BY f.g, p.x) FROM fitted f, points p UNION ALL SELECT ''forecast'', string_agg(forecast_time || '' '' || forecast_value || '' '' || lower_bound || '' '' || upper_bound, '','' ORDER BY forecast_time) FROM insight.forecast(''up_sales'', 7) UNION ALL SELECT ''recommend'', string_agg(r.item_id || '':'' || r.score, '','' ORDER BY u, r.score DESC, r.item_id) FROM generate_series(1, 20) u, insight.recommend(''up_rec'', ''u'' || u, 5) r UNION ALL SELECT ''similar'', string_agg(s.item_id || '':'' || s.score, '','' ORDER BY s.score DESC, s.item_id) FROM insight.similar_items(''up_knn'', ''i1'', 5) s'
 CREATE TABLE scores_before AS :scores;
+-- The evaluations of 0.1.0 (C functions reading their arguments by position) and of the
+-- current version (SQL wrappers of insight._evaluate) give the same figures.
+\set evaluations 'SELECT ''forecast'' AS what, string_agg(algorithm || '' '' || metric || '' '' || value, '','' ORDER BY algorithm, metric) AS v FROM insight.evaluate_forecaster(''sales'', ''sold_at'', ''amount'', horizon => 7, folds => 2, confidence => 0.8) UNION ALL SELECT ''recommend'', string_agg(algorithm || '' '' || metric || '' '' || value, '','' ORDER BY algorithm, metric) FROM insight.evaluate_recommender(''purchases'', ''customer'', ''item'', ''bought_at'', k => 5, factors => 8, cutoff => ''2026-01-20 00:00+00'')'
+ALTER TABLE purchases ADD COLUMN bought_at timestamptz;
+UPDATE purchases SET bought_at = timestamptz '2026-01-01 00:00+00' + (abs(hashtext(customer || item)) % 30) * interval '1 day';
+CREATE TABLE evaluations_before AS :evaluations;
+SELECT what, length(v) > 0 AS evaluated FROM evaluations_before ORDER BY what;
 SELECT what, length(v) > 0 AS scored FROM scores_before ORDER BY what;
 -- 0.1.0 has no promote policy.
 SELECT insight.retrain('up_sales', promote => 'if_better');
@@ -51,6 +58,7 @@ ALTER EXTENSION pg_insight UPDATE;
 SELECT extversion, extversion = insight.version() AS library_matches FROM pg_extension WHERE extname = 'pg_insight';
 -- The old models score exactly as before.
 SELECT b.what, a.v = b.v AS same_scores FROM scores_before b JOIN (:scores) a USING (what) ORDER BY b.what;
+SELECT b.what, a.v = b.v AS same_evaluation FROM evaluations_before b JOIN (:evaluations) a USING (what) ORDER BY b.what;
 SELECT count(*) AS models, count(DISTINCT name) AS names FROM insight.models;
 SELECT count(*) AS runs, count(promoted) AS with_policy FROM insight.training_runs;
 -- The same objects as a new installation.

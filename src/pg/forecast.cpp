@@ -19,6 +19,7 @@
 #include "core/forecast/series_grid.hpp"
 #include "core/model/payload.hpp"
 
+#include "pg/evaluation.hpp"
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
 #include "pg/stream.hpp"
@@ -48,16 +49,6 @@ struct BuiltSeries {
   std::vector<insight::forecast::SeriesData> series;
   int64_t rows_used = 0, rows_skipped = 0;
 };
-
-SeriesSpec series_spec(FunctionCallInfo fcinfo, int source_arg) {
-  SeriesSpec s;
-  s.source = insight::pg::source_relation(fcinfo, source_arg);
-  s.time_column = insight::pg::text_arg(fcinfo, source_arg + 1, "time_column");
-  s.value_column = insight::pg::text_arg(fcinfo, source_arg + 2, "value_column");
-  if (!insight::pg::arg_is_null(fcinfo, source_arg + 3))
-    s.group_column = insight::pg::text_arg(fcinfo, source_arg + 3, "group_column");
-  return s;
-}
 
 std::vector<std::string> series_columns(const SeriesSpec& spec) {
   std::vector<std::string> columns{spec.time_column, spec.value_column};
@@ -133,7 +124,8 @@ namespace {
 // The reader is the series grid: exact daily sums per group, zero-filled (build_series).
 class ForecastTraining final : public insight::pg::TaskTraining {
  public:
-  explicit ForecastTraining(const nlohmann::json& options) : o_(insight::forecast::ForecasterOptions::from_json(options)) {}
+  explicit ForecastTraining(const nlohmann::json& options)
+      : o_(insight::forecast::ForecasterOptions::from_json(options)) {}
   std::vector<std::string> columns() const override {
     return series_columns(SeriesSpec{{}, o_.time_column, o_.value_column, o_.group_column});
   }
@@ -217,61 +209,74 @@ INSIGHT_FUNCTION(insight_forecast) {
   return static_cast<Datum>(0);
 }
 
-// evaluate_forecaster(source, time_column, value_column, group_column, algorithm, horizon,
-//                     folds, confidence) → TABLE(algorithm text, metric text, value float8)
-INSIGHT_FUNCTION(insight_evaluate_forecaster) {
-  const SeriesSpec spec = series_spec(fcinfo, 0);
-  const std::optional<Learner> learner =
-      insight::forecast::learner_option(insight::pg::text_arg(fcinfo, 4, "algorithm"));
-  const int horizon = insight::pg::int4_arg(fcinfo, 5, "horizon");
-  insight::forecast::check_horizon(horizon);
-  const int folds = insight::pg::int4_arg(fcinfo, 6, "folds");
-  insight::forecast::check_folds(folds);
-  const double confidence = insight::pg::float8_arg(fcinfo, 7, "confidence");
-  insight::forecast::check_confidence(confidence);
+namespace {
 
-  insight::pg::check_select(spec.source, series_columns(spec));
-  const BuiltSeries built = build_series(spec);
-  if (built.series.empty()) throw InvalidParameter(no_rows_message(spec));
-  // One evaluator per series, merged in order: the same sums whatever the thread count.
-  std::vector<insight::forecast::Evaluator> per_series(
-      built.series.size(), insight::forecast::Evaluator(learner, horizon, folds, confidence));
-  insight::parallel_for(
-      built.series.size(), insight::pg::training_threads(),
-      [&](size_t i, const insight::InterruptCheck& poll_worker) {
-        per_series[i].add(built.series[i].first_day, built.series[i].values, poll_worker);
-      },
-      insight::pg::kInterrupts);
-  insight::forecast::Evaluator total(learner, horizon, folds, confidence);
-  for (const auto& e : per_series) total.merge(e);
-  const insight::forecast::Evaluation result = total.result();
-  if (result.scores.empty() || result.scores[0].series == 0) {
-    const size_t needed = (learner ? insight::forecast::min_history(*learner) +
-                                         static_cast<size_t>(horizon) * static_cast<size_t>(folds)
-                                   : insight::forecast::kMinFallbackHistory) +
-                          static_cast<size_t>(horizon) * static_cast<size_t>(folds);
-    throw InvalidParameter("every series is too short to evaluate",
-                           std::to_string(built.series.size()) + " series, none with at least " +
-                               std::to_string(needed) + " days (" + std::to_string(folds) +
-                               " folds of " + std::to_string(horizon) +
-                               " days to score, after what training needs)");
+// Backtests the learners on the source's series: rolling origin, `folds` windows of
+// `horizon` days per series, the sums merged over series (insight::forecast::Evaluator).
+class ForecastEvaluation final : public insight::pg::TaskEvaluation {
+ public:
+  explicit ForecastEvaluation(const nlohmann::json& options)
+      : o_(insight::forecast::ForecastEvaluationOptions::from_json(options)) {}
+  std::vector<std::string> columns() const override {
+    return series_columns(spec(insight::pg::SourceRelation{}));
   }
-  insight::pg::RowSink sink(fcinfo);
-  for (const auto& s : result.scores) {
-    if (s.series == 0) continue;  // a learner no series was long enough for
-    sink.put_metrics({{"mae", s.mae},
-                      {"rmse", s.rmse},
-                      {"smape", s.smape},
-                      {"mase", s.mase},
-                      {"coverage", s.coverage},
-                      {"series", static_cast<double>(s.series)}},
-                     {s.algorithm});
+
+  void evaluate(const insight::pg::SourceRelation& source, insight::pg::RowSink& sink) override {
+    const SeriesSpec spec = this->spec(source);
+    const std::optional<Learner> learner = o_.forecaster.model.learner;
+    const int horizon = o_.forecaster.model.horizon, folds = o_.forecaster.model.folds;
+    const double confidence = o_.confidence;
+    const BuiltSeries built = build_series(spec);
+    if (built.series.empty()) throw InvalidParameter(no_rows_message(spec));
+    // One evaluator per series, merged in order: the same sums whatever the thread count.
+    std::vector<insight::forecast::Evaluator> per_series(
+        built.series.size(), insight::forecast::Evaluator(learner, horizon, folds, confidence));
+    insight::parallel_for(
+        built.series.size(), insight::pg::training_threads(),
+        [&](size_t i, const insight::InterruptCheck& poll_worker) {
+          per_series[i].add(built.series[i].first_day, built.series[i].values, poll_worker);
+        },
+        insight::pg::kInterrupts);
+    insight::forecast::Evaluator total(learner, horizon, folds, confidence);
+    for (const auto& e : per_series) total.merge(e);
+    const insight::forecast::Evaluation result = total.result();
+    if (result.scores.empty() || result.scores[0].series == 0) {
+      const size_t needed = (learner ? insight::forecast::min_history(*learner) +
+                                           static_cast<size_t>(horizon) * static_cast<size_t>(folds)
+                                     : insight::forecast::kMinFallbackHistory) +
+                            static_cast<size_t>(horizon) * static_cast<size_t>(folds);
+      throw InvalidParameter("every series is too short to evaluate",
+                             std::to_string(built.series.size()) + " series, none with at least " +
+                                 std::to_string(needed) + " days (" + std::to_string(folds) +
+                                 " folds of " + std::to_string(horizon) +
+                                 " days to score, after what training needs)");
+    }
+    for (const auto& s : result.scores) {
+      if (s.series == 0) continue;  // a learner no series was long enough for
+      sink.put_metrics({{"mae", s.mae},
+                        {"rmse", s.rmse},
+                        {"smape", s.smape},
+                        {"mase", s.mase},
+                        {"coverage", s.coverage},
+                        {"series", static_cast<double>(s.series)}},
+                       {s.algorithm});
+    }
+    if (result.skipped > 0)
+      guard([&result] {
+        ereport(NOTICE,
+                (errmsg("%zu series were too short to evaluate and were skipped", result.skipped)));
+        return 0;
+      });
   }
-  if (result.skipped > 0)
-    guard([&result] {
-      ereport(NOTICE,
-              (errmsg("%zu series were too short to evaluate and were skipped", result.skipped)));
-      return 0;
-    });
-  return static_cast<Datum>(0);
-}
+
+ private:
+  SeriesSpec spec(const insight::pg::SourceRelation& source) const {
+    return SeriesSpec{source, o_.forecaster.time_column, o_.forecaster.value_column,
+                      o_.forecaster.group_column};
+  }
+  insight::forecast::ForecastEvaluationOptions o_;
+};
+
+const insight::pg::EvaluationRegistrationOf<ForecastEvaluation> kForecastEvaluation("forecast");
+
+}  // namespace

@@ -16,6 +16,7 @@
 #include "core/recommend/options.hpp"
 #include "core/recommend/recommender.hpp"
 
+#include "pg/evaluation.hpp"
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
 #include "pg/stream.hpp"
@@ -142,7 +143,8 @@ namespace {
 // per pair into a CSR matrix (build_interactions).
 class RecommendTraining final : public insight::pg::TaskTraining {
  public:
-  explicit RecommendTraining(const nlohmann::json& options) : o_(insight::recommend::RecommenderOptions::from_json(options)) {}
+  explicit RecommendTraining(const nlohmann::json& options)
+      : o_(insight::recommend::RecommenderOptions::from_json(options)) {}
   std::vector<std::string> columns() const override { return interaction_columns(spec({})); }
   nlohmann::json params() const override { return o_.to_json(); }
 
@@ -266,66 +268,74 @@ INSIGHT_FUNCTION(insight_similar_items) {
   return static_cast<Datum>(0);
 }
 
-// evaluate_recommender(source, user_column, item_column, time_column, algorithm, k,
-//                      test_fraction, weight_column, factors, cutoff, iterations,
-//                      regularization, alpha, neighbors)
-//   → TABLE(algorithm text, metric text, value float8)
-INSIGHT_FUNCTION(insight_evaluate_recommender) {
-  InteractionSpec spec;
-  spec.source = insight::pg::source_relation(fcinfo, 0);
-  spec.user_column = insight::pg::text_arg(fcinfo, 1, "user_column");
-  spec.item_column = insight::pg::text_arg(fcinfo, 2, "item_column");
-  spec.time_column = insight::pg::text_arg(fcinfo, 3, "time_column");
-  const size_t k = k_arg(fcinfo, 5);
-  insight::recommend::SplitOptions split;
-  split.test_fraction = insight::pg::float8_arg(fcinfo, 6, "test_fraction");
-  if (!insight::pg::arg_is_null(fcinfo, 7))
-    spec.weight_column = insight::pg::text_arg(fcinfo, 7, "weight_column");
-  // The learner's options, read as train_recommender's are.
-  const nlohmann::json learner = {{"algorithm", insight::pg::json_arg(fcinfo, 4)},
-                                  {"factors", insight::pg::json_arg(fcinfo, 8)},
-                                  {"iterations", insight::pg::json_arg(fcinfo, 10)},
-                                  {"regularization", insight::pg::json_arg(fcinfo, 11)},
-                                  {"alpha", insight::pg::json_arg(fcinfo, 12)},
-                                  {"neighbors", insight::pg::json_arg(fcinfo, 13)}};
-  insight::OptionReader reader(learner, "recommender options");
-  insight::recommend::TrainOptions o = insight::recommend::read_learner_options(reader);
-  o.threads = insight::pg::training_threads();
-  o.similar_items = false;
-  if (!insight::pg::arg_is_null(fcinfo, 9)) split.cutoff = PG_GETARG_TIMESTAMPTZ(9);
-  insight::recommend::validate(split);  // before reading anything
+namespace {
 
-  insight::pg::check_select(spec.source, interaction_columns(spec));
-  const std::string w = check_columns(spec);
-  const std::string sql = "SELECT (" + insight::pg::quoted(spec.user_column) +
-                          ")::pg_catalog.text, (" + insight::pg::quoted(spec.item_column) +
-                          ")::pg_catalog.text, (" + insight::pg::quoted(*spec.time_column) +
-                          ")::pg_catalog.timestamptz, " + w + " FROM " + spec.source.qualified;
-  insight::recommend::EventLog log;
-  insight::pg::spi_connect();
-  insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* v, const bool* n, int) {
-    if (n[0] || n[1] || n[2] || n[3]) return;  // skipped, as in training
-    const std::string_view user = insight::pg::text_view(v[0]), item = insight::pg::text_view(v[1]);
-    const double weight = DatumGetFloat8(v[3]);
-    check_weight(spec, user, item, weight);
-    log.add(user, item, static_cast<int64_t>(DatumGetTimestampTz(v[2])), weight);
-  });
-  insight::pg::spi_finish();
-  if (log.size() == 0) throw InvalidParameter(no_interactions(spec));
+// Trains the learner on the interactions before a split and ranks what each user did after
+// it (insight::recommend::evaluate), beside the popularity baseline.
+class RecommendEvaluation final : public insight::pg::TaskEvaluation {
+ public:
+  explicit RecommendEvaluation(const nlohmann::json& options)
+      : o_(insight::recommend::RecommenderEvaluationOptions::from_json(options)) {
+    split_.test_fraction = o_.test_fraction;
+    if (o_.cutoff) {
+      const std::string text = *o_.cutoff;
+      split_.cutoff = guard([&text] {
+        return static_cast<int64_t>(DatumGetTimestampTz(
+            DirectFunctionCall3(timestamptz_in, CStringGetDatum(text.c_str()),
+                                ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1))));
+      });
+    }
+    insight::recommend::validate(split_);  // before reading anything
+  }
+  std::vector<std::string> columns() const override { return interaction_columns(spec({})); }
 
-  const insight::recommend::Evaluation e =
-      insight::recommend::evaluate(log, o, k, split, insight::pg::kInterrupts);
-  insight::pg::RowSink sink(fcinfo);
-  auto put = [&sink](std::string_view algorithm, const insight::recommend::RankingMetrics& m) {
-    sink.put_metrics({{"precision_at_k", m.precision},
-                      {"recall_at_k", m.recall},
-                      {"ndcg_at_k", m.ndcg},
-                      {"map_at_k", m.map},
-                      {"coverage", m.coverage},
-                      {"users", static_cast<double>(m.users)}},
-                     {std::string(algorithm)});
-  };
-  put(insight::recommend::method_name(o.method), e.model);
-  if (o.method != Method::Popularity) put("popularity", e.popularity);
-  return static_cast<Datum>(0);
-}
+  void evaluate(const insight::pg::SourceRelation& source, insight::pg::RowSink& sink) override {
+    const InteractionSpec spec = this->spec(source);
+    insight::recommend::TrainOptions o = o_.model;
+    o.threads = insight::pg::training_threads();
+    o.similar_items = false;
+    const std::string w = check_columns(spec);
+    const std::string sql = "SELECT (" + insight::pg::quoted(spec.user_column) +
+                            ")::pg_catalog.text, (" + insight::pg::quoted(spec.item_column) +
+                            ")::pg_catalog.text, (" + insight::pg::quoted(*spec.time_column) +
+                            ")::pg_catalog.timestamptz, " + w + " FROM " + spec.source.qualified;
+    insight::recommend::EventLog log;
+    insight::pg::spi_connect();
+    insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* v, const bool* n, int) {
+      if (n[0] || n[1] || n[2] || n[3]) return;  // skipped, as in training
+      const std::string_view user = insight::pg::text_view(v[0]),
+                             item = insight::pg::text_view(v[1]);
+      const double weight = DatumGetFloat8(v[3]);
+      check_weight(spec, user, item, weight);
+      log.add(user, item, static_cast<int64_t>(DatumGetTimestampTz(v[2])), weight);
+    });
+    insight::pg::spi_finish();
+    if (log.size() == 0) throw InvalidParameter(no_interactions(spec));
+
+    const insight::recommend::Evaluation e =
+        insight::recommend::evaluate(log, o, o_.k, split_, insight::pg::kInterrupts);
+    auto put = [&sink](std::string_view algorithm, const insight::recommend::RankingMetrics& m) {
+      sink.put_metrics({{"precision_at_k", m.precision},
+                        {"recall_at_k", m.recall},
+                        {"ndcg_at_k", m.ndcg},
+                        {"map_at_k", m.map},
+                        {"coverage", m.coverage},
+                        {"users", static_cast<double>(m.users)}},
+                       {std::string(algorithm)});
+    };
+    put(insight::recommend::method_name(o.method), e.model);
+    if (o.method != Method::Popularity) put("popularity", e.popularity);
+  }
+
+ private:
+  InteractionSpec spec(const insight::pg::SourceRelation& source) const {
+    return InteractionSpec{source, o_.user_column, o_.item_column, o_.weight_column,
+                           o_.time_column};
+  }
+  insight::recommend::RecommenderEvaluationOptions o_;
+  insight::recommend::SplitOptions split_;
+};
+
+const insight::pg::EvaluationRegistrationOf<RecommendEvaluation> kRecommendEvaluation("recommend");
+
+}  // namespace

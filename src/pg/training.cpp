@@ -2,7 +2,6 @@
 #include "pg/training.hpp"
 
 #include <chrono>
-#include <map>
 #include <string>
 #include <utility>
 
@@ -12,19 +11,6 @@
 
 namespace insight::pg {
 
-namespace {
-
-std::map<std::string, TaskFactory>& tasks() {
-  static std::map<std::string, TaskFactory> registry;
-  return registry;
-}
-
-}  // namespace
-
-TaskRegistration::TaskRegistration(const char* task, TaskFactory factory) {
-  tasks().emplace(task, factory);
-}
-
 Datum train(FunctionCallInfo fcinfo, const std::string& task, int name_arg, int source_arg,
             const nlohmann::json& options, bool deploy) {
   const auto started = std::chrono::steady_clock::now();
@@ -32,14 +18,8 @@ Datum train(FunctionCallInfo fcinfo, const std::string& task, int name_arg, int 
   const std::string name = text_arg(fcinfo, name_arg, "name");
   check_model_name(name);
   const SourceRelation source = source_relation(fcinfo, source_arg);
-  const auto factory = tasks().find(task);
-  if (factory == tasks().end()) {
-    std::string known;
-    for (const auto& [t, f] : tasks()) known += (known.empty() ? "" : ", ") + t;
-    throw InvalidParameter("unknown training task \"" + task + "\"",
-                           "task must be one of: " + known + ".");
-  }
-  const std::unique_ptr<TaskTraining> training = factory->second(options);
+  const std::unique_ptr<TaskTraining> training =
+      TaskRegistry<TaskTraining>::make(task, options, "training");
   check_select(source, training->columns());
   TrainedVersion trained = training->train(source);
 
@@ -66,12 +46,7 @@ Datum train(FunctionCallInfo fcinfo, const std::string& task, int name_arg, int 
 //   → insight.training_result
 INSIGHT_FUNCTION(insight_train) {
   const std::string task = insight::pg::text_arg(fcinfo, 0, "task");
-  nlohmann::json options;
-  try {
-    options = nlohmann::json::parse(insight::pg::jsonb_arg_text(fcinfo, 3));
-  } catch (const nlohmann::json::exception&) {  // jsonb is valid JSON: only the range fails
-    throw insight::InvalidParameter("options hold a number beyond the range of float8");
-  }
+  const nlohmann::json options = insight::pg::options_arg(fcinfo, 3);
   const bool deploy = insight::pg::arg_is_null(fcinfo, 4) || PG_GETARG_BOOL(4);
   return insight::pg::train(fcinfo, task, 1, 2, options, deploy);
 }

@@ -8,7 +8,7 @@
 //   TaskTraining::train(source) --(its reader: aggregate, series grid, interactions,
 //                                  incidents; then the core's learner)--> TrainedVersion
 //
-// A task registers itself (TaskRegistration) in its area's file in src/pg.
+// A task registers itself (TaskRegistrationOf, task_registry.hpp) in its area's file in src/pg.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,7 @@
 #include "core/model/algorithm.hpp"
 #include "core/model/payload.hpp"
 #include "pg/source.hpp"
+#include "pg/task_registry.hpp"
 
 namespace insight::pg {
 
@@ -57,22 +58,10 @@ class TaskTraining {
   virtual TrainedVersion train(const SourceRelation& source) = 0;
 };
 
-// Parses and validates options (22023 naming the option); a task's constructor.
-using TaskFactory = std::unique_ptr<TaskTraining> (*)(const nlohmann::json& options);
-
-struct TaskRegistration {
-  TaskRegistration(const char* task, TaskFactory factory);
-};
-
 // Registers Training, a TaskTraining constructed from its task's options (JSON), for `task`:
 // `const TaskRegistrationOf<ForecastTraining> kForecastTask("forecast");`.
 template <typename Training>
-struct TaskRegistrationOf : TaskRegistration {
-  explicit TaskRegistrationOf(const char* task)
-      : TaskRegistration(task, [](const nlohmann::json& options) -> std::unique_ptr<TaskTraining> {
-          return std::make_unique<Training>(options);
-        }) {}
-};
+using TaskRegistrationOf = Registration<TaskTraining, Training>;
 
 // The training path itself: insight._train and the entry points of released SQL
 // (src/pg/training_compat.cpp) both end here. NULL options mean '{}'.

@@ -82,9 +82,23 @@ nlohmann::json json_arg(FunctionCallInfo fcinfo, int n) {
         a.push_back(e ? nlohmann::json(*e) : nlohmann::json());
       return a;
     }
+    case TIMESTAMPTZOID: {
+      const Datum t = PG_GETARG_DATUM(n);
+      return std::string(guard([t] {
+        return static_cast<const char*>(DatumGetCString(DirectFunctionCall1(timestamptz_out, t)));
+      }));
+    }
     default:
       throw InternalError("json_arg: argument " + std::to_string(n + 1) + " has type " +
                           std::to_string(type));
+  }
+}
+
+nlohmann::json options_arg(FunctionCallInfo fcinfo, int n) {
+  try {
+    return nlohmann::json::parse(jsonb_arg_text(fcinfo, n));
+  } catch (const nlohmann::json::exception&) {  // jsonb is valid JSON: only the range fails
+    throw InvalidParameter("options hold a number beyond the range of float8");
   }
 }
 

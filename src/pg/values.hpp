@@ -31,10 +31,13 @@ Bytes bytea_arg(FunctionCallInfo fcinfo, int n, const char* what);
 std::vector<std::optional<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n);
 // Argument n as JSON, by its SQL type: text → string, integers → integer, float8/float4 →
 // number (NaN and infinities as the strings to_jsonb gives them), bool, text[] → array; NULL
-// → null. For building a task's options from SQL arguments.
+// → null, timestamptz → its text. For building a task's options from SQL arguments.
 nlohmann::json json_arg(FunctionCallInfo fcinfo, int n);
 // Text of a jsonb argument.
 std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n);
+// A jsonb argument of options, parsed: NULL is '{}'; a number beyond float8's range (jsonb
+// holds numerics) is 22023.
+nlohmann::json options_arg(FunctionCallInfo fcinfo, int n);
 
 // ---- memory contexts ----
 // Runs fn(arg) when cxt is reset or deleted — at the end of the query, or on error or cancel.

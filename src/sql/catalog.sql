@@ -92,6 +92,13 @@ CREATE OR REPLACE FUNCTION insight._train(task text, name text, source regclass,
   RETURNS insight.training_result
   AS 'MODULE_PATHNAME', 'insight_train' LANGUAGE C VOLATILE;
 
+-- The one evaluation path (src/pg/evaluation.hpp): evaluate_forecaster and
+-- evaluate_recommender call it with their options as jsonb. Reads source with the caller's
+-- privileges; writes nothing.
+CREATE OR REPLACE FUNCTION insight._evaluate(task text, source regclass, options jsonb)
+  RETURNS TABLE(algorithm text, metric text, value float8)
+  AS 'MODULE_PATHNAME', 'insight_evaluate' LANGUAGE C STABLE PARALLEL RESTRICTED;
+
 -- Takes the name's row lock before any read of its history (see insight.model_names).
 CREATE OR REPLACE FUNCTION insight._lock_name(p_name text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -123,7 +130,8 @@ GRANT SELECT ON insight.models, insight.model_names, insight.deployments, insigh
 GRANT EXECUTE ON FUNCTION insight.version(), insight.payload_info(bytea),
     insight.describe_model(text, int), insight.live_model_id(text),
     insight.model_cache_stats(), insight.model_cache_reset(),
-    insight._require_model(text), insight._acting_role(), insight._check_model_name(text)
+    insight._require_model(text), insight._acting_role(), insight._check_model_name(text),
+    insight._evaluate(text, regclass, jsonb)
   TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._train(text, text, regclass, jsonb, bool) TO insight_admin;
 GRANT EXECUTE ON FUNCTION insight._external_payload(text, jsonb, bytea) TO insight_admin;

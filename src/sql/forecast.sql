@@ -26,8 +26,13 @@ CREATE OR REPLACE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, g
 CREATE OR REPLACE FUNCTION insight.evaluate_forecaster(source regclass, time_column text, value_column text,
     group_column text DEFAULT NULL, algorithm text DEFAULT 'auto', horizon int DEFAULT 14,
     folds int DEFAULT 3, confidence float8 DEFAULT 0.9)
-  RETURNS TABLE(algorithm text, metric text, value float8)
-  AS 'MODULE_PATHNAME', 'insight_evaluate_forecaster' LANGUAGE C STABLE PARALLEL RESTRICTED;
+RETURNS TABLE(algorithm text, metric text, value float8)
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
+  SELECT * FROM insight._evaluate('forecast', source,
+    jsonb_build_object('time_column', time_column, 'value_column', value_column,
+                       'group_column', group_column, 'algorithm', algorithm, 'horizon', horizon,
+                       'folds', folds, 'confidence', confidence))
+$$;
 
 -- Daily revenue (insight.transactions.total_amount) of the whole shop, or of one product, from
 -- the models train_default_models() trains ('daily_sales', 'daily_sales_by_product').

@@ -40,8 +40,16 @@ CREATE OR REPLACE FUNCTION insight.evaluate_recommender(source regclass, user_co
     test_fraction float8 DEFAULT 0.2, weight_column text DEFAULT NULL, factors int DEFAULT 64,
     cutoff timestamptz DEFAULT NULL, iterations int DEFAULT 15, regularization float8 DEFAULT 0.3,
     alpha float8 DEFAULT 1, neighbors int DEFAULT NULL)
-  RETURNS TABLE(algorithm text, metric text, value float8)
-  AS 'MODULE_PATHNAME', 'insight_evaluate_recommender' LANGUAGE C STABLE PARALLEL RESTRICTED;
+RETURNS TABLE(algorithm text, metric text, value float8)
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
+  SELECT * FROM insight._evaluate('recommend', source,
+    jsonb_build_object('user_column', user_column, 'item_column', item_column,
+                       'time_column', time_column, 'weight_column', weight_column,
+                       'algorithm', algorithm, 'k', k, 'test_fraction', test_fraction,
+                       'cutoff', cutoff, 'factors', factors, 'iterations', iterations,
+                       'regularization', regularization, 'alpha', alpha,
+                       'neighbors', neighbors))
+$$;
 
 -- Domain functions over insight.transactions / insight.products and the model
 -- 'product_recommender' that train_default_models() trains.

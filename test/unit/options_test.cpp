@@ -127,6 +127,61 @@ TEST(RecommenderOptions, DefaultsRoundTripAndErrors) {
             "min_item_interactions must be at least 1");
 }
 
+TEST(ForecastEvaluationOptions, TheForecastersOptionsAndAConfidence) {
+  const auto o = forecast::ForecastEvaluationOptions::from_json(
+      {{"time_column", "t"}, {"value_column", "v"}, {"algorithm", "linear"}, {"folds", 2}});
+  EXPECT_EQ(o.forecaster.time_column, "t");
+  EXPECT_EQ(o.forecaster.model.learner, forecast::Learner::Linear);
+  EXPECT_EQ(o.forecaster.model.folds, 2);
+  EXPECT_DOUBLE_EQ(o.confidence, 0.9);
+  EXPECT_EQ(error_of([] {
+              forecast::ForecastEvaluationOptions::from_json(
+                  {{"time_column", "t"}, {"value_column", "v"}, {"confidence", 1.5}});
+            }).rfind("confidence", 0),
+            0u);
+  // A training's options are not an evaluation's: no stray key is taken silently.
+  EXPECT_NE(error_of([] {
+              forecast::ForecastEvaluationOptions::from_json(
+                  {{"time_column", "t"}, {"value_column", "v"}, {"k", 10}});
+            }),
+            "");
+}
+
+TEST(RecommenderEvaluationOptions, DefaultsAndErrors) {
+  const auto o = recommend::RecommenderEvaluationOptions::from_json(
+      {{"user_column", "u"}, {"item_column", "i"}, {"time_column", "t"}, {"cutoff", nullptr}});
+  EXPECT_EQ(o.model.method, recommend::Method::Als);
+  EXPECT_EQ(o.k, 10u);
+  EXPECT_DOUBLE_EQ(o.test_fraction, 0.2);
+  EXPECT_FALSE(o.cutoff.has_value());
+  EXPECT_FALSE(o.weight_column.has_value());
+  const auto c = recommend::RecommenderEvaluationOptions::from_json(
+      {{"user_column", "u"},
+       {"item_column", "i"},
+       {"time_column", "t"},
+       {"algorithm", "item_knn"},
+       {"cutoff", "2026-03-01 00:00:00+00"}});
+  EXPECT_EQ(c.model.method, recommend::Method::ItemKnn);
+  EXPECT_EQ(c.cutoff.value_or(""), "2026-03-01 00:00:00+00");
+  EXPECT_EQ(error_of([] {
+              recommend::RecommenderEvaluationOptions::from_json(
+                  {{"user_column", "u"}, {"item_column", "i"}});
+            }),
+            "time_column must not be NULL");
+  EXPECT_NE(error_of([] {
+              recommend::RecommenderEvaluationOptions::from_json(
+                  {{"user_column", "u"}, {"item_column", "i"}, {"time_column", "t"}, {"k", 0}});
+            }),
+            "");
+  EXPECT_NE(error_of([] {
+              recommend::RecommenderEvaluationOptions::from_json({{"user_column", "u"},
+                                                                  {"item_column", "i"},
+                                                                  {"time_column", "t"},
+                                                                  {"validate", true}});
+            }),
+            "");
+}
+
 TEST(ClassifierOptions, DefaultsRoundTripAndErrors) {
   const auto o = rootcause::classifier_options_from_json(json::object());
   const json written = rootcause::to_json(o);

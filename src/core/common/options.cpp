@@ -53,6 +53,10 @@ std::string OptionReader::text(const char* key) {
   return v.get<std::string>();
 }
 
+std::string OptionReader::text(const char* key, const std::string& missing) {
+  return options_.contains(key) ? text(key) : (read_.insert(key), missing);
+}
+
 int32_t OptionReader::int4(const char* key) {
   const int64_t v = integer(key, required(key));
   if (v < INT32_MIN || v > INT32_MAX)

@@ -1,6 +1,6 @@
-// Reading a task's training options from JSON: the one form in which they travel, from the
-// SQL wrappers (jsonb_build_object of their arguments) and from a stored version's params
-// (retrain). Each task's options type reads its keys with an OptionReader, validates them,
+// Reading a task's training (and evaluation) options from JSON: the one form in which they
+// travel, from the SQL wrappers (jsonb_build_object of their arguments) and from a stored
+// version's params (retrain). Each task's options type reads its keys with an OptionReader, validates them,
 // and writes itself back with to_json(); what it writes is what retrain replays.
 //
 // JSON null is SQL NULL: a required option that is null or missing is an error naming it
@@ -28,6 +28,7 @@ class OptionReader {
   int32_t int4(const char* key);
   double float8(const char* key);
   // With a default for a missing key; null is still an error (the SQL argument was NULL).
+  std::string text(const char* key, const std::string& missing);
   int32_t int4(const char* key, int32_t missing);
   double float8(const char* key, double missing);
   // Optional: nullopt when null or missing.

@@ -17,15 +17,30 @@ std::optional<Learner> learner_option(const std::string& algorithm) {
 
 ForecasterOptions ForecasterOptions::from_json(const nlohmann::json& options) {
   OptionReader r(options, "forecaster options");
+  ForecasterOptions o = read(r);
+  r.finish();
+  return o;
+}
+
+ForecasterOptions ForecasterOptions::read(OptionReader& r) {
   ForecasterOptions o;
   o.time_column = r.text("time_column");
   o.value_column = r.text("value_column");
   o.group_column = r.optional_text("group_column");
-  o.model.learner = learner_option(options.contains("algorithm") ? r.text("algorithm") : "auto");
+  o.model.learner = learner_option(r.text("algorithm", "auto"));
   o.model.horizon = r.int4("horizon", 14);
   check_horizon(o.model.horizon);
   o.model.folds = r.int4("folds", 3);
   check_folds(o.model.folds);
+  return o;
+}
+
+ForecastEvaluationOptions ForecastEvaluationOptions::from_json(const nlohmann::json& options) {
+  OptionReader r(options, "forecaster evaluation options");
+  ForecastEvaluationOptions o;
+  o.forecaster = ForecasterOptions::read(r);
+  o.confidence = r.float8("confidence", 0.9);
+  check_confidence(o.confidence);
   r.finish();
   return o;
 }

@@ -8,6 +8,10 @@
 
 #include "core/forecast/forecast_model.hpp"
 
+namespace insight {
+class OptionReader;
+}
+
 namespace insight::forecast {
 
 // 'auto' → nullopt; a learner's name → that learner; anything else 22023 listing the choices.
@@ -19,7 +23,18 @@ struct ForecasterOptions {
   TrainOptions model;  // learner, horizon, folds (threads: the server's setting)
 
   static ForecasterOptions from_json(const nlohmann::json& options);
+  // Its keys from r, validated (from_json is this and the unknown-key check).
+  static ForecasterOptions read(OptionReader& r);
   nlohmann::json to_json() const;
+};
+
+// evaluate_forecaster's options: train_forecaster's (the series and the learner) and the
+// confidence of the intervals whose coverage is measured.
+struct ForecastEvaluationOptions {
+  ForecasterOptions forecaster;
+  double confidence = 0.9;
+
+  static ForecastEvaluationOptions from_json(const nlohmann::json& options);
 };
 
 }  // namespace insight::forecast

@@ -5,6 +5,7 @@
 
 #include "core/common/error.hpp"
 #include "core/common/options.hpp"
+#include "core/recommend/evaluation.hpp"
 
 namespace insight::recommend {
 
@@ -19,7 +20,7 @@ uint32_t at_least_one(int32_t v, const char* what) {
 
 TrainOptions read_learner_options(OptionReader& r) {
   TrainOptions o;
-  const std::string algorithm = r.text("algorithm");
+  const std::string algorithm = r.text("algorithm", "als");
   const auto method = method_from_name(algorithm);
   if (!method)
     throw InvalidParameter("unknown recommendation algorithm \"" + algorithm + "\"",
@@ -44,10 +45,7 @@ void write_learner_options(const TrainOptions& o, nlohmann::json& out) {
 }
 
 RecommenderOptions RecommenderOptions::from_json(const nlohmann::json& options) {
-  nlohmann::json with_defaults = options;
-  if (with_defaults.is_object() && !with_defaults.contains("algorithm"))
-    with_defaults["algorithm"] = "als";
-  OptionReader r(with_defaults, "recommender options");
+  OptionReader r(options, "recommender options");
   RecommenderOptions o;
   o.user_column = r.text("user_column");
   o.item_column = r.text("item_column");
@@ -59,6 +57,24 @@ RecommenderOptions RecommenderOptions::from_json(const nlohmann::json& options) 
       at_least_one(r.int4("min_item_interactions", 1), "min_item_interactions");
   o.model.seed = r.seed("seed", 42);
   o.validate = r.boolean("validate", false);
+  r.finish();
+  return o;
+}
+
+RecommenderEvaluationOptions RecommenderEvaluationOptions::from_json(
+    const nlohmann::json& options) {
+  OptionReader r(options, "recommender evaluation options");
+  RecommenderEvaluationOptions o;
+  o.user_column = r.text("user_column");
+  o.item_column = r.text("item_column");
+  o.time_column = r.text("time_column");
+  o.weight_column = r.optional_text("weight_column");
+  o.model = read_learner_options(r);
+  const int32_t k = r.int4("k", 10);
+  check_k(k);
+  o.k = static_cast<uint32_t>(k);
+  o.test_fraction = r.float8("test_fraction", 0.2);
+  o.cutoff = r.optional_text("cutoff");
   r.finish();
   return o;
 }

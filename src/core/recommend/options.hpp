@@ -32,4 +32,19 @@ struct RecommenderOptions {
   nlohmann::json to_json() const;
 };
 
+// evaluate_recommender's options: the interaction columns with the time column, the learner's
+// settings, k, and the split (a test fraction per user, or a global cut-off time).
+struct RecommenderEvaluationOptions {
+  std::string user_column, item_column, time_column;
+  std::optional<std::string> weight_column;
+  TrainOptions model;  // threads: the server's setting
+  uint32_t k = 10;
+  double test_fraction = 0.2;
+  // The cut-off as the text of a timestamptz (the database converts it; the core knows no
+  // time zones); none: the per-user split.
+  std::optional<std::string> cutoff;
+
+  static RecommenderEvaluationOptions from_json(const nlohmann::json& options);
+};
+
 }  // namespace insight::recommend
