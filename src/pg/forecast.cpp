@@ -50,6 +50,12 @@ struct BuiltSeries {
   int64_t rows_used = 0, rows_skipped = 0;
 };
 
+// The series a forecaster's options describe, read from source.
+SeriesSpec series_spec(const insight::pg::SourceRelation& source,
+                       const insight::forecast::ForecasterOptions& o) {
+  return SeriesSpec{source, o.time_column, o.value_column, o.group_column};
+}
+
 std::vector<std::string> series_columns(const SeriesSpec& spec) {
   std::vector<std::string> columns{spec.time_column, spec.value_column};
   if (spec.group_column) columns.push_back(*spec.group_column);
@@ -126,13 +132,11 @@ class ForecastTraining final : public insight::pg::TaskTraining {
  public:
   explicit ForecastTraining(const nlohmann::json& options)
       : o_(insight::forecast::ForecasterOptions::from_json(options)) {}
-  std::vector<std::string> columns() const override {
-    return series_columns(SeriesSpec{{}, o_.time_column, o_.value_column, o_.group_column});
-  }
+  std::vector<std::string> columns() const override { return series_columns(series_spec({}, o_)); }
   nlohmann::json params() const override { return o_.to_json(); }
 
   insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
-    const SeriesSpec spec{source, o_.time_column, o_.value_column, o_.group_column};
+    const SeriesSpec spec = series_spec(source, o_);
     insight::forecast::TrainOptions options = o_.model;
     options.threads = insight::pg::training_threads();
     BuiltSeries built = build_series(spec);
@@ -218,11 +222,11 @@ class ForecastEvaluation final : public insight::pg::TaskEvaluation {
   explicit ForecastEvaluation(const nlohmann::json& options)
       : o_(insight::forecast::ForecastEvaluationOptions::from_json(options)) {}
   std::vector<std::string> columns() const override {
-    return series_columns(spec(insight::pg::SourceRelation{}));
+    return series_columns(series_spec({}, o_.forecaster));
   }
 
   void evaluate(const insight::pg::SourceRelation& source, insight::pg::RowSink& sink) override {
-    const SeriesSpec spec = this->spec(source);
+    const SeriesSpec spec = series_spec(source, o_.forecaster);
     const std::optional<Learner> learner = o_.forecaster.model.learner;
     const int horizon = o_.forecaster.model.horizon, folds = o_.forecaster.model.folds;
     const double confidence = o_.confidence;
@@ -270,10 +274,6 @@ class ForecastEvaluation final : public insight::pg::TaskEvaluation {
   }
 
  private:
-  SeriesSpec spec(const insight::pg::SourceRelation& source) const {
-    return SeriesSpec{source, o_.forecaster.time_column, o_.forecaster.value_column,
-                      o_.forecaster.group_column};
-  }
   insight::forecast::ForecastEvaluationOptions o_;
 };
 
