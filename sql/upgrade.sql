@@ -3,16 +3,14 @@
 -- and a new installation end in the same objects. In databases of their own.
 \set SHOW_CONTEXT never
 \set regress_db :DBNAME
--- What the extension consists of: every member with its definition (functions), columns
--- (relations and composite types) and privileges, as one digest.
-\set members 'SELECT md5(string_agg(d, E''\n'' ORDER BY d)) FROM (SELECT pg_describe_object(e.classid, e.objid, 0) || coalesce(E''\n'' || CASE WHEN p.prokind = ''a'' THEN (SELECT a.aggtransfn || '' '' || a.aggcombinefn || '' '' || a.aggfinalfn FROM pg_aggregate a WHERE a.aggfnoid = p.oid) ELSE pg_get_functiondef(p.oid) END || coalesce(p.proacl::text, ''''), '''') || coalesce((SELECT string_agg(a.attname || '' '' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN '' not null'' ELSE '''' END, '', '' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) || coalesce(c.relacl::text, ''''), '''') AS d FROM pg_depend e LEFT JOIN pg_proc p ON e.classid = ''pg_proc''::regclass AND p.oid = e.objid LEFT JOIN pg_class c ON (e.classid = ''pg_class''::regclass AND c.oid = e.objid) OR (e.classid = ''pg_type''::regclass AND c.oid = (SELECT t.typrelid FROM pg_type t WHERE t.oid = e.objid)) WHERE e.refclassid = ''pg_extension''::regclass AND e.refobjid = (SELECT oid FROM pg_extension WHERE extname = ''pg_insight'') AND e.deptype = ''e'') m'
 CREATE DATABASE insight_upgrade_new;
 \c insight_upgrade_new
 SET client_min_messages = warning;
 CREATE EXTENSION pg_insight;
 RESET client_min_messages;
 SELECT extversion FROM pg_extension WHERE extname = 'pg_insight';
-:members \gset new_
+\i sql/include/members.psql
+\set new_md5 :members_md5
 \c :regress_db
 DROP DATABASE insight_upgrade_new;
 
@@ -22,6 +20,11 @@ SET client_min_messages = warning;
 CREATE EXTENSION pg_insight VERSION '0.1.0';
 RESET client_min_messages;
 SELECT extversion FROM pg_extension WHERE extname = 'pg_insight';
+-- The 0.1.0 install script is built from today's sources and the way back to 0.1.0
+-- (src/sql/back_to_0.1.0.sql): it creates exactly the objects of the released script, whose
+-- digest (PostgreSQL 15's rendering of them) is recorded here.
+\i sql/include/members.psql
+SELECT :'members_md5' = '89b3e71441bbe205938153fe31f2333c' AS objects_of_released_0_1_0;
 SET TimeZone = 'UTC';
 CREATE TABLE points AS
 SELECT g::float8 AS x, (abs(hashtext(g::text)) % 100)::float8 AS y FROM generate_series(1, 400) g;
@@ -62,8 +65,8 @@ SELECT b.what, a.v = b.v AS same_evaluation FROM evaluations_before b JOIN (:eva
 SELECT count(*) AS models, count(DISTINCT name) AS names FROM insight.models;
 SELECT count(*) AS runs, count(promoted) AS with_policy FROM insight.training_runs;
 -- The same objects as a new installation.
-:members \gset upgraded_
-SELECT :'upgraded_md5' = :'new_md5' AS same_objects_as_new_installation;
+\i sql/include/members.psql
+SELECT :'members_md5' = :'new_md5' AS same_objects_as_new_installation;
 -- The old versions retrain under the new policy: the same data give the same mase, so the
 -- new version is not worse and goes live.
 SET client_min_messages = warning;

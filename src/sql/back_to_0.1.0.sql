@@ -1,0 +1,189 @@
+-------------------------------------------------------------------------------------------
+-- pg_insight 0.1.0 as the current sources plus the way back: the Makefile builds
+-- pg_insight--0.1.0.sql from src/sql's state and code files, then this file, then
+-- privileges.sql. Version 0.1.0 is released; its install script only serves to create a 0.1.0
+-- database for the upgrade test (users at 0.1.0 upgrade with the update scripts), so it is kept
+-- as this reverse delta instead of a second copy of every function that has not changed since
+-- (the approach of RCS: the newest revision in full, older ones as reverse edits).
+--
+-- sql/upgrade.sql compares what this script creates with the released 0.1.0 script's objects
+-- (a digest of every member's definition, columns, constraints, indexes, privileges and
+-- comments, recorded from the released file, which `git show 4837c4b:control/pg_insight--0.1.0.sql`
+-- prints). When that check fails, a change since 0.1.0 needs its way back here:
+--   - an object 0.1.0 did not have: drop it below (functions, types) or at the end (tables);
+--   - a changed function that existed in 0.1.0: add an edit to insight._back_to_0_1_0 calls
+--     (regular expressions from today's definition, as pg_get_functiondef prints it, to 0.1.0's;
+--     a pattern that no longer matches stops CREATE EXTENSION with the function's name);
+--   - a changed table: ALTER it back at the end.
+-------------------------------------------------------------------------------------------
+
+-- Re-creates function fn as 0.1.0 had it: its definition today (or, with symbol, a C function
+-- of today's arguments and result calling symbol, with attributes), with each (pattern,
+-- replacement) pair of edits applied by regexp_replace. A new signature or result drops
+-- today's function first; the roles granted EXECUTE on it are granted it again.
+CREATE FUNCTION insight._back_to_0_1_0(fn regprocedure, edits text[] DEFAULT '{}',
+    symbol text DEFAULT NULL, attributes text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  today text := CASE WHEN symbol IS NULL THEN pg_get_functiondef(fn) ELSE
+    format(E'CREATE OR REPLACE FUNCTION %s(%s)\n RETURNS %s\n LANGUAGE c\n %s\nAS %L, %L', fn::regproc,
+           pg_get_function_arguments(fn), pg_get_function_result(fn), attributes,
+           'MODULE_PATHNAME', symbol) END;
+  then_ text := today;
+  acl aclitem[] := (SELECT p.proacl FROM pg_proc p WHERE p.oid = fn);
+  name text := fn::regproc::text;
+  grantee regrole;
+BEGIN
+  FOR i IN 1 .. coalesce(array_length(edits, 1), 0) / 2 LOOP
+    IF then_ !~ edits[2 * i - 1] THEN
+      RAISE EXCEPTION 'the way back to 0.1.0 of % no longer applies: % is not in its definition',
+                      fn, edits[2 * i - 1]
+        USING HINT = 'src/sql/back_to_0.1.0.sql says how to update it.';
+    END IF;
+    then_ := regexp_replace(then_, edits[2 * i - 1], edits[2 * i], 'g');
+  END LOOP;
+  IF split_part(today, E'\n LANGUAGE', 1) = split_part(then_, E'\n LANGUAGE', 1) THEN
+    EXECUTE then_;
+    RETURN;
+  END IF;
+  EXECUTE format('DROP FUNCTION %s', fn);
+  EXECUTE then_;
+  FOR grantee IN SELECT a.grantee FROM aclexplode(acl) a
+                  WHERE a.privilege_type = 'EXECUTE' AND a.grantee NOT IN (0, a.grantor) LOOP
+    EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', to_regproc(name)::oid::regprocedure, grantee);
+  END LOOP;
+END
+$$;
+
+-- Training and evaluation were C functions reading their arguments by position
+-- (src/pg/training_compat.cpp keeps their entry points).
+SELECT insight._back_to_0_1_0(f::regprocedure, e, s, a) FROM (VALUES
+  ('insight.train_anomaly_detector(text, regclass, text[], float8, int, int, bool, int, bool)',
+   '{}'::text[], 'insight_train_anomaly_detector', 'VOLATILE'),
+  ('insight.train_forecaster(text, regclass, text, text, text, text, int, bool)', '{}',
+   'insight_train_forecaster', 'VOLATILE'),
+  ('insight.train_recommender(text, regclass, text, text, text, text, int, bool, int, float8,
+    float8, int, int, int, int, bool)', '{", validate boolean DEFAULT false", ""}',
+   'insight_train_recommender', 'VOLATILE'),
+  ('insight.train_root_cause_classifier(text, regclass, bool)', '{}',
+   'insight_train_root_cause_classifier', 'VOLATILE SET jit = off'),
+  ('insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8)', '{}',
+   'insight_evaluate_forecaster', 'STABLE PARALLEL RESTRICTED'),
+  ('insight.evaluate_recommender(regclass, text, text, text, text, int, float8, text, int,
+    timestamptz, int, float8, float8, int)', '{}', 'insight_evaluate_recommender',
+   'STABLE PARALLEL RESTRICTED')) v(f, e, s, a);
+
+-- The catalog write decoded task and algorithm from the payload, and checked the model name
+-- with a regular expression of its own.
+SELECT insight._back_to_0_1_0('insight._store_model(text, text, text, bytea, text[], text, jsonb,
+    jsonb, bigint, bigint, float8, timestamptz, bool)', ARRAY[
+  'p_task text, p_algorithm text, ', '',
+  E'\nDECLARE\n', E'\nDECLARE\n  info jsonb;\n',
+  'PERFORM insight._check_model_name\(p_name\);', $then$IF p_name IS NULL OR p_name !~ '^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,62}$' THEN
+    RAISE EXCEPTION 'invalid model name "%"', p_name
+      USING ERRCODE = '22023',
+            DETAIL = 'A model name is 1 to 63 characters: letters, digits, and _ . : - (not first).';
+  END IF;
+  info := insight.payload_info(p_payload);
+  -- Without explicit features, use the ones the payload's metadata names.
+  IF p_features IS NULL AND jsonb_typeof(info->'metadata'->'features') = 'array' THEN
+    SELECT array_agg(f ORDER BY o) INTO p_features
+      FROM jsonb_array_elements_text(info->'metadata'->'features') WITH ORDINALITY AS t(f, o);
+  END IF;$then$,
+  'p_task, p_algorithm', $then$info->>'task', info->>'algorithm'$then$]);
+SELECT insight._back_to_0_1_0('insight.register_model(text, text, bytea, jsonb, text[], text, bool)',
+  ARRAY['_store_model\(name, .* e\) p;', $then$_store_model(name,
+           insight._external_payload(task,
+             CASE WHEN features IS NULL THEN metadata
+                  ELSE coalesce(metadata, '{}') || jsonb_build_object('features', to_jsonb(features)) END,
+             body),
+           features,
+                              source, '{}'::jsonb, '{}'::jsonb, NULL, NULL, NULL, NULL, deploy);$then$]);
+SELECT insight._back_to_0_1_0('insight.import_model(text, bytea, bool)',
+  ARRAY['name, i\.info.* i;', $then$name, payload, NULL, 'import', '{}'::jsonb,
+      CASE WHEN jsonb_typeof(i.meta->'metrics') = 'object' THEN i.meta->'metrics' END,
+      NULL, NULL, NULL, NULL, deploy)
+    FROM (SELECT insight.payload_info(payload)->'metadata' AS meta) i;$then$]);
+
+-- Retraining had no promote policy, and called the train_* functions by position.
+SELECT insight._back_to_0_1_0('insight.retrain(text, text)', ARRAY[
+  ', promote text DEFAULT ''always''::text', '',
+  E'  dep bool;\n', '',
+  E'  PERFORM insight._check_promote\\(promote, name, m.task\\);\n  dep := promote = ''always'';\n', '',
+  '  -- Versions trained before 0.3.0.*_promote_if_better\(r.model_id\);\n  END IF;', $then$  CASE m.task
+    WHEN 'anomaly' THEN
+      r := insight.train_anomaly_detector(name, src, m.features, (p->>'contamination')::float8,
+             (p->>'n_trees')::int, (p->>'sample_size')::int, true, (p->>'seed')::int,
+             coalesce((p->>'standardize')::bool, true));
+    WHEN 'forecast' THEN
+      r := insight.train_forecaster(name, src, p->>'time_column', p->>'value_column',
+             p->>'group_column', p->>'algorithm', (p->>'horizon')::int, true);
+    WHEN 'recommend' THEN
+      r := insight.train_recommender(name, src, p->>'user_column', p->>'item_column',
+             p->>'weight_column', p->>'algorithm', (p->>'factors')::int, true,
+             (p->>'iterations')::int, (p->>'regularization')::float8, (p->>'alpha')::float8,
+             (p->>'neighbors')::int, (p->>'min_user_interactions')::int,
+             (p->>'min_item_interactions')::int, (p->>'seed')::int);
+    WHEN 'root_cause' THEN
+      r := insight.train_root_cause_classifier(name, src, true);
+  END CASE;$then$]);
+SELECT insight._back_to_0_1_0('insight.retrain_all(text)', ARRAY[
+  'promote text DEFAULT ''always''::text', '',
+  E'  PERFORM insight._check_promote\\(promote, NULL, NULL\\);\n', '',
+  'insight.retrain\(n, promote\)', 'insight.retrain(n)']);
+SELECT insight._back_to_0_1_0('insight.schedule_retraining(text, text, text)', ARRAY[
+  ', promote text DEFAULT ''always''::text', '',
+  E'  m record;\n', '',
+  E'SELECT \\* INTO m FROM (insight._live_training\\(name, ''schedule''\\));\n  PERFORM insight._check_promote\\(promote, name, m.task\\);', 'PERFORM \1;',
+  E'schedule,\n +CASE promote .* END;', $then$schedule, format('SELECT insight.retrain(%L)', name);$then$]);
+
+-- The detectors' features spelt the deviation out instead of calling insight._deviation.
+SELECT insight._back_to_0_1_0(f, ARRAY['insight\._deviation\(([^,]+), ([^,]+), ([^)]+)\)',
+                                       '(\1 - \2) / greatest(\3, 1e-3 + 0.01 * abs(\2))'])
+  FROM unnest(ARRAY['insight._link_features(timestamptz, timestamptz, timestamptz, text)',
+                    'insight._site_features(timestamptz, timestamptz, timestamptz, text)',
+                    'insight._network_features(timestamptz, timestamptz, timestamptz, text)']::regprocedure[]) f;
+
+-- The correlate_* functions spelt insight.correlation_finding's columns out.
+SELECT insight._back_to_0_1_0(p.oid::regprocedure, ARRAY[
+    'RETURNS SETOF insight\.correlation_finding', 'RETURNS TABLE(pattern_type text, severity '
+    'double precision, confidence double precision, root_cause text, affected text[], '
+    'recommendations text[], evidence jsonb)'] || CASE WHEN p.prolang <> (SELECT l.oid FROM pg_language l WHERE l.lanname = 'c') THEN
+  ARRAY[' (SELECT \* FROM insight\._correlate\([^)]*\)) ', E'\n  \\1\n'] ELSE '{}' END)
+  FROM pg_proc p WHERE p.prorettype = 'insight.correlation_finding'::regtype;
+DROP TYPE insight.correlation_finding;
+
+-- One demo generator per table, and load_demo_data calling them.
+DO $demo$
+DECLARE
+  t text;
+  f text;
+BEGIN
+  FOREACH t IN ARRAY '{products, transactions, networks, satellites, sites, hub_antennas, links,
+                       link_metrics, site_metrics, network_metrics, demo_ground_truth}'::text[] LOOP
+    f := '_demo_' || regexp_replace(t, '^demo_', '');
+    EXECUTE format('CREATE FUNCTION insight.%I(days int, seed bigint, end_time timestamptz, step int,
+    remotes int DEFAULT 55) RETURNS %s AS %L, %L LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE',
+      f, CASE t WHEN 'transactions' THEN 'TABLE(ts timestamptz, user_id text, '
+        'product_id text, quantity int, total_amount numeric)' ELSE 'SETOF insight.' || t END,
+      'MODULE_PATHNAME', 'insight' || f);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION insight.%I(int, bigint, timestamptz, int, int) TO insight_admin', f);
+  END LOOP;
+END
+$demo$;
+SELECT insight._back_to_0_1_0('insight.load_demo_data(int, int, timestamptz, bool, int, int, int)', ARRAY[
+  E'SELECT ts, user_id, product_id, quantity, total_amount\n +FROM insight\\._demo_rows\\(NULL::insight\\.transactions, ',
+  'SELECT * FROM insight._demo_transactions(',
+  'insight\._demo_rows\(NULL::insight\.(demo_)?(\w+), ', 'insight._demo_\2(']);
+
+-- What came after 0.1.0.
+DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evaluate(text, regclass, jsonb),
+  insight._check_model_name(text), insight._check_promote(text, text, text),
+  insight._promote_if_better(bigint), insight._validation_metric(text, jsonb),
+  insight._demo_rows(anyelement, int, bigint, timestamptz, int, int),
+  insight._deviation(float8, float8, float8),
+  insight.anomaly_score(text, numeric[]), insight.anomaly_score(text, int[]),
+  insight.anomaly_score(text, bigint[]), insight.is_anomaly(text, numeric[]),
+  insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[]);
+ALTER TABLE insight.training_runs DROP COLUMN promoted;
+DROP FUNCTION insight._back_to_0_1_0(regprocedure, text[], text, text);
