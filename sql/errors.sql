@@ -1,78 +1,55 @@
 -- Every row of API.md section 5's error table that exists so far, with its SQLSTATE.
 \set SHOW_CONTEXT never
+\i sql/include/expect_errors.psql
 SELECT name, version FROM insight.register_model('err_model', 'recommend', '\x0a0b0c'::bytea);
 
 -- 42704 undefined_object: unknown model name or version; the HINT says how to train one.
-SELECT insight.deploy('nope', 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.rollback('nope');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.drop_model('nope');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.export_model('nope');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.live_model_id('nope');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.deploy('err_model', 7);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.drop_model('err_model', 7);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.export_model('err_model', 7);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.deploy('nope', 1)$$,
+  $$SELECT insight.rollback('nope')$$,
+  $$SELECT insight.drop_model('nope')$$,
+  $$SELECT insight.export_model('nope')$$,
+  $$SELECT insight.live_model_id('nope')$$,
+  $$SELECT insight.deploy('err_model', 7)$$,
+  $$SELECT insight.drop_model('err_model', 7)$$,
+  $$SELECT insight.export_model('err_model', 7)$$);
 
 -- 22023 invalid_parameter_value: bad option values name the argument and allowed values.
-SELECT insight.register_model('err_model', 'clustering', '\x00'::bytea);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.register_model('bad name; drop table x', 'anomaly', '\x00'::bytea);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.register_model('err_model', 'anomaly', '\x00'::bytea, '[1, 2]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.register_model('err_model', 'anomaly', '\x00'::bytea,
-  ('{"a":' || repeat('[', 70) || repeat(']', 70) || '}')::jsonb);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.register_model('err_model', 'anomaly', NULL);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.register_model('err_model', 'clustering', '\x00'::bytea)$$,
+  $$SELECT insight.register_model('bad name; drop table x', 'anomaly', '\x00'::bytea)$$,
+  $$SELECT insight.register_model('err_model', 'anomaly', '\x00'::bytea, '[1, 2]')$$,
+  $$SELECT insight.register_model('err_model', 'anomaly', '\x00'::bytea,
+    ('{"a":' || repeat('[', 70) || repeat(']', 70) || '}')::jsonb)$$,
+  $$SELECT insight.register_model('err_model', 'anomaly', NULL)$$);
 -- The training path itself (insight._train, behind every train_* function): an unknown task,
 -- options that are not an object, a misspelt or mistyped option, each before any row is read.
 CREATE TABLE err_points AS SELECT g::float8 AS x FROM generate_series(1, 50) g;
-SELECT insight._train('clustering', 'err_t', 'err_points', '{}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._train('anomaly', 'err_t', 'err_points', '[1]');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._train('anomaly', 'err_t', 'err_points', '{"features": ["x"], "n_tree": 10}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._train('anomaly', 'err_t', 'err_points', '{"features": ["x"], "n_trees": "ten"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._train('forecast', 'err_t', 'err_points', '{"time_column": "x"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._train('root_cause', 'err_t', 'err_points', '{"rounds": 0}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._train('anomaly', 'err_t', 'err_points', '{"features": ["x"], "contamination": 1e400}');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight._train('clustering', 'err_t', 'err_points', '{}')$$,
+  $$SELECT insight._train('anomaly', 'err_t', 'err_points', '[1]')$$,
+  $$SELECT insight._train('anomaly', 'err_t', 'err_points', '{"features": ["x"], "n_tree": 10}')$$,
+  $$SELECT insight._train('anomaly', 'err_t', 'err_points', '{"features": ["x"], "n_trees": "ten"}')$$,
+  $$SELECT insight._train('forecast', 'err_t', 'err_points', '{"time_column": "x"}')$$,
+  $$SELECT insight._train('root_cause', 'err_t', 'err_points', '{"rounds": 0}')$$,
+  $$SELECT insight._train('anomaly', 'err_t', 'err_points', '{"features": ["x"], "contamination": 1e400}')$$);
 SELECT count(*) AS nothing_written FROM insight.models WHERE name = 'err_t';
 -- The evaluation path (insight._evaluate, behind evaluate_forecaster and evaluate_recommender):
 -- an unknown task, an option the task's evaluation does not take, a cut-off that is no time.
-SELECT count(*) FROM insight._evaluate('anomaly', 'err_points', '{}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight._evaluate('forecast', 'err_points',
-  '{"time_column": "x", "value_column": "x", "k": 10}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight._evaluate('recommend', 'err_points',
-  '{"user_column": "x", "item_column": "x", "time_column": "x", "cutoff": "soon"}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.deploy('err_model', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.drop_model('err_model', 1);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight._evaluate('anomaly', 'err_points', '{}')$$,
+  $$SELECT count(*) FROM insight._evaluate('forecast', 'err_points',
+    '{"time_column": "x", "value_column": "x", "k": 10}')$$,
+  $$SELECT count(*) FROM insight._evaluate('recommend', 'err_points',
+    '{"user_column": "x", "item_column": "x", "time_column": "x", "cutoff": "soon"}')$$,
+  $$SELECT insight.deploy('err_model', NULL)$$,
+  $$SELECT insight.drop_model('err_model', 1)$$);
 SELECT name, version FROM insight.register_model('never_live', 'anomaly', '\x00'::bytea, deploy => false);
-SELECT insight.rollback('never_live');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.live_model_id('never_live');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.load_demo_data(days => 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.load_demo_data(days => 1, step_seconds => 120);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.rollback('never_live')$$,
+  $$SELECT insight.live_model_id('never_live')$$,
+  $$SELECT insight.load_demo_data(days => 0)$$,
+  $$SELECT insight.load_demo_data(days => 1, step_seconds => 120)$$);
 
 -- XX001 data_corrupted: truncated, flipped, foreign or empty payloads, never a crash.
 SELECT insight.export_model('err_model') AS good \gset
@@ -82,10 +59,9 @@ SELECT insight.payload_info(set_byte(:'good'::bytea, length(:'good'::bytea) - 2,
 \echo :LAST_ERROR_SQLSTATE
 SELECT insight.payload_info(:'good'::bytea || '\x00'::bytea);
 \echo :LAST_ERROR_SQLSTATE
-SELECT insight.payload_info(''::bytea);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.payload_info('\x504b0304'::bytea);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.payload_info(''::bytea)$$,
+  $$SELECT insight.payload_info('\x504b0304'::bytea)$$);
 SELECT insight.import_model('err_model', set_byte(:'good'::bytea, 0, 0));
 \echo :LAST_ERROR_SQLSTATE
 -- Every single-byte flip of a real payload is rejected (and the backend is still here).
@@ -110,8 +86,8 @@ UPDATE insight.models SET payload = set_byte(payload, 33, get_byte(payload, 33) 
  WHERE name = 'err_model';
 ALTER TABLE insight.models ENABLE TRIGGER models_immutable;
 SELECT insight.model_cache_reset();
-SELECT insight.describe_model('err_model');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.describe_model('err_model')$$);
 SELECT 'backend still alive' AS status;
 
 SELECT insight.drop_model('err_model') + insight.drop_model('never_live') AS dropped;
