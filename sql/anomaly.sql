@@ -1,6 +1,7 @@
 -- Anomaly detection: the isolation_forest_fit aggregate, training into the catalog, scoring by
 -- payload, name and row, evaluation, and every bad input of the issue with its SQLSTATE.
 \set SHOW_CONTEXT never
+\i sql/include/expect_errors.psql
 -- A deterministic table: 2,000 normal rows on a grid-like pattern and 20 far-away anomalies.
 CREATE TABLE readings AS
 SELECT g AS id, 'dev-' || (g % 4) AS device,
@@ -108,27 +109,19 @@ SELECT metric, round(value::numeric, 3) AS value
 
 -- ---- bad input ----
 -- Unknown feature column: 42703.
-SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['temperature', 'humidity']);
-\echo :LAST_ERROR_SQLSTATE
--- Non-numeric column: 22023.
-SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['device']);
-\echo :LAST_ERROR_SQLSTATE
--- contamination outside (0, 0.5], n_trees < 1, sample_size < 2, no features: 22023.
-SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['load'], contamination => 0.6);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['load'], contamination => 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['load'], n_trees => 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['load'], sample_size => 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY[]::text[]);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.isolation_forest_fit(ARRAY[load], 0, 256) FROM readings;
-\echo :LAST_ERROR_SQLSTATE
--- Options must be the same for every row of a group (states of different sizes cannot merge).
-SELECT insight.isolation_forest_fit(ARRAY[load], CASE WHEN id < 1000 THEN 10 ELSE 20 END, 64) FROM readings;
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['temperature', 'humidity'])$$,
+  -- Non-numeric column: 22023.
+  $$SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['device'])$$,
+  -- contamination outside (0, 0.5], n_trees < 1, sample_size < 2, no features: 22023.
+  $$SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['load'], contamination => 0.6)$$,
+  $$SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['load'], contamination => 0)$$,
+  $$SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['load'], n_trees => 0)$$,
+  $$SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY['load'], sample_size => 1)$$,
+  $$SELECT insight.train_anomaly_detector('bad', 'readings', ARRAY[]::text[])$$,
+  $$SELECT insight.isolation_forest_fit(ARRAY[load], 0, 256) FROM readings$$,
+  -- Options must be the same for every row of a group (states of different sizes cannot merge).
+  $$SELECT insight.isolation_forest_fit(ARRAY[load], CASE WHEN id < 1000 THEN 10 ELSE 20 END, 64) FROM readings$$);
 -- Finite values of any magnitude score normally (scaling never overflows to infinity).
 SELECT s > 0 AND s <= 1 AS extreme_but_finite
   FROM insight.anomaly_score('sensors', ARRAY[1.7e308, -1.7e308]::float8[]) s;
@@ -142,39 +135,30 @@ SELECT insight.train_anomaly_detector('bad', 'tiny', ARRAY['load']);
 \echo :LAST_ERROR_SQLSTATE
 -- NaN and infinity are rejected in training and in scoring.
 CREATE TABLE with_nan AS SELECT x::float8 AS v FROM generate_series(1, 10) x UNION ALL SELECT 'NaN';
-SELECT insight.train_anomaly_detector('bad', 'with_nan', ARRAY['v']);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.anomaly_score('sensors', ARRAY['Infinity', 1]::float8[]);
-\echo :LAST_ERROR_SQLSTATE
--- A row whose arity differs from the model's: 22023.
-SELECT insight.anomaly_score('sensors', ARRAY[1, 2, 3]::float8[]);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.anomaly_score(model, ARRAY[1]::float8[]) FROM per_device LIMIT 1;
-\echo :LAST_ERROR_SQLSTATE
--- A row without a feature column: 42703; something that is not a row: 22023.
-SELECT insight.anomaly_score('sensors', x) FROM (SELECT 1.0 AS temperature) x;
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.is_anomaly('sensors', 42);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_anomaly_detector('bad', 'with_nan', ARRAY['v'])$$,
+  $$SELECT insight.anomaly_score('sensors', ARRAY['Infinity', 1]::float8[])$$,
+  -- A row whose arity differs from the model's: 22023.
+  $$SELECT insight.anomaly_score('sensors', ARRAY[1, 2, 3]::float8[])$$,
+  $$SELECT insight.anomaly_score(model, ARRAY[1]::float8[]) FROM per_device LIMIT 1$$,
+  -- A row without a feature column: 42703; something that is not a row: 22023.
+  $$SELECT insight.anomaly_score('sensors', x) FROM (SELECT 1.0 AS temperature) x$$,
+  $$SELECT insight.is_anomaly('sensors', 42)$$);
 -- A payload of another task: 22023; a corrupt payload: XX001.
 SELECT name FROM insight.register_model('not_anomaly', 'forecast', '\x00'::bytea);
-SELECT insight.anomaly_score('not_anomaly', ARRAY[1, 2]::float8[]);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.anomaly_score(insight.export_model('not_anomaly'), ARRAY[1, 2]::float8[]);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.anomaly_score(set_byte(model, 40, get_byte(model, 40) # 1), ARRAY[1, 2]::float8[])
-  FROM per_device LIMIT 1;
-\echo :LAST_ERROR_SQLSTATE
--- Unknown model: 42704.
-SELECT insight.anomaly_score('nope', ARRAY[1, 2]::float8[]);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.anomaly_score('not_anomaly', ARRAY[1, 2]::float8[])$$,
+  $$SELECT insight.anomaly_score(insight.export_model('not_anomaly'), ARRAY[1, 2]::float8[])$$,
+  $$SELECT insight.anomaly_score(set_byte(model, 40, get_byte(model, 40) # 1), ARRAY[1, 2]::float8[])
+    FROM per_device LIMIT 1$$,
+  -- Unknown model: 42704.
+  $$SELECT insight.anomaly_score('nope', ARRAY[1, 2]::float8[])$$);
 -- A model trained from arrays has no feature names to bind a row with: 22023.
 SELECT name FROM insight.import_model('array_model', (SELECT model FROM per_device ORDER BY device LIMIT 1));
-SELECT insight.anomaly_score('array_model', r) FROM readings r LIMIT 1;
-\echo :LAST_ERROR_SQLSTATE
--- evaluate: unknown label column 42703; labels of one class only 22023.
-SELECT * FROM insight.evaluate_anomaly_detector('sensors', 'readings', 'no_such_label');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.anomaly_score('array_model', r) FROM readings r LIMIT 1$$,
+  -- evaluate: unknown label column 42703; labels of one class only 22023.
+  $$SELECT * FROM insight.evaluate_anomaly_detector('sensors', 'readings', 'no_such_label')$$);
 CREATE VIEW readings_normal AS SELECT * FROM readings WHERE NOT incident;
 SELECT * FROM insight.evaluate_anomaly_detector('sensors', 'readings_normal', 'incident');
 \echo :LAST_ERROR_SQLSTATE
@@ -213,14 +197,10 @@ SELECT count(*) AS readings_still_there FROM readings;
 -- untouched.
 -- (pg_sleep in WHERE runs once per row: 2,000 rows take 2 s, the timeout fires during the scan)
 CREATE VIEW slow_readings AS SELECT load FROM readings WHERE pg_sleep(0.001)::text = '';
-SELECT count(*) AS versions_before FROM insight.models \gset
-SET statement_timeout = '300ms';
-SELECT insight.train_anomaly_detector('cancelled', 'slow_readings', ARRAY['load']);
-\echo :LAST_ERROR_SQLSTATE
-RESET statement_timeout;
-SELECT count(*) = :versions_before AS catalog_untouched,
-       NOT EXISTS (SELECT FROM insight.training_runs WHERE name = 'cancelled') AS no_run_recorded
-  FROM insight.models;
+\set training 'SELECT insight.train_anomaly_detector(''cancelled'', ''slow_readings'', ARRAY[''load''])'
+\set name cancelled
+\set timeout 300ms
+\i sql/include/cancelled_training.psql
 
 SELECT insight.drop_model(name) FROM (VALUES ('sensors'), ('not_anomaly'), ('array_model'), ('by_admin'), ('odd')) v(name);
 REVOKE ALL ON readings FROM anomaly_analyst, anomaly_admin;

@@ -3,6 +3,7 @@
 -- recommend_actions, fault-free windows, privileges, cancel, and every bad input of the issue
 -- with its SQLSTATE. Severities and confidences are checked as properties, not exact values.
 \set SHOW_CONTEXT never
+\i sql/include/expect_errors.psql
 SET TimeZone = 'UTC';
 SELECT insight.load_demo_data(days => 10, seed => 5, end_time => '2026-04-01 00:00+00', replace => true) IS NOT NULL AS loaded;
 CREATE ROLE cor_admin NOLOGIN IN ROLE insight_admin;
@@ -189,30 +190,19 @@ SELECT * FROM insight.recommend_actions('hub_antenna', 'ant-01-a-1', '1 hour', '
 SELECT * FROM insight.recommend_actions('site', 'hub-01-a', '1 hour', '2026-03-25 03:00+00');
 
 -- Bad input, each with its SQLSTATE.
-SELECT count(*) FROM insight.correlate_hub_antenna('ant-none');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.correlate_network('net-none');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.correlate_satellite('SAT-NONE');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.correlate_link_bidirectional('lk-none');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.correlate_network('net-01', 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.correlate_network('net-01', 721);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.correlate_network(NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.correlate_network('net-01', NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.correlation_report('galaxy', 'x');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.recommend_actions('galaxy', 'x');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.recommend_actions('site', 'site-none');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.recommend_actions('link', 'lk-01-001', '10 minutes');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.correlate_hub_antenna('ant-none')$$,
+  $$SELECT count(*) FROM insight.correlate_network('net-none')$$,
+  $$SELECT count(*) FROM insight.correlate_satellite('SAT-NONE')$$,
+  $$SELECT count(*) FROM insight.correlate_link_bidirectional('lk-none')$$,
+  $$SELECT count(*) FROM insight.correlate_network('net-01', 0)$$,
+  $$SELECT count(*) FROM insight.correlate_network('net-01', 721)$$,
+  $$SELECT count(*) FROM insight.correlate_network(NULL)$$,
+  $$SELECT count(*) FROM insight.correlate_network('net-01', NULL)$$,
+  $$SELECT insight.correlation_report('galaxy', 'x')$$,
+  $$SELECT count(*) FROM insight.recommend_actions('galaxy', 'x')$$,
+  $$SELECT count(*) FROM insight.recommend_actions('site', 'site-none')$$,
+  $$SELECT count(*) FROM insight.recommend_actions('link', 'lk-01-001', '10 minutes')$$);
 -- A window with no telemetry: an empty result and a NOTICE, not an error.
 SELECT count(*) FROM insight.correlate_network('net-01', 24, '2020-01-01 00:00+00');
 SELECT count(*) FROM insight.correlate_link_bidirectional('lk-01-001', 720, '2020-01-01 00:00+00');
@@ -235,27 +225,17 @@ CREATE TEMP TABLE one_incident AS SELECT * FROM insight.incidents ORDER BY incid
 SELECT insight.train_root_cause_classifier('few', 'one_incident');
 \echo :LAST_ERROR_SQLSTATE
 CREATE TEMP TABLE no_cause AS SELECT scope, scope_id, started_at, ended_at FROM insight.incidents;
-SELECT insight.train_root_cause_classifier('bad', 'no_cause');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_root_cause_classifier('bad name!');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_root_cause_classifier('bad', 'no_cause')$$,
+  $$SELECT insight.train_root_cause_classifier('bad name!')$$);
 RESET ROLE;
 
--- Cancel: statement_timeout during training leaves the catalog untouched. The timeout is a
--- quarter of the same training's uncancelled duration, measured just before, so the cancel
--- arrives mid-training whatever the machine's speed.
+-- Cancel: statement_timeout during training leaves the catalog untouched.
 SET ROLE cor_admin;
-SELECT clock_timestamp() AS t0 \gset
-SELECT (insight.train_root_cause_classifier('calibration')).version IS NOT NULL AS calibrated;
-SELECT set_config('statement_timeout', greatest(1, extract(epoch FROM clock_timestamp() - :'t0') * 250)::int || 'ms', false) <> '' AS timeout_set;
-SELECT insight.drop_model('calibration') AS dropped;
-SELECT count(*) AS versions_before FROM insight.models \gset
-SELECT insight.train_root_cause_classifier('too_slow');
-\echo :LAST_ERROR_SQLSTATE
-RESET statement_timeout;
-SELECT count(*) = :versions_before AS catalog_untouched,
-       NOT EXISTS (SELECT FROM insight.training_runs WHERE name = 'too_slow') AS no_run_recorded
-  FROM insight.models;
+\set calibration 'SELECT (insight.train_root_cause_classifier(''calibration'')).version IS NOT NULL AS calibrated'
+\set training 'SELECT insight.train_root_cause_classifier(''too_slow'')'
+\set name too_slow
+\i sql/include/cancelled_training.psql
 RESET ROLE;
 
 -- Privileges: analysts correlate but do not train; telemetry is read with the caller's rights.

@@ -3,6 +3,7 @@
 -- input of the issue with its SQLSTATE. Numbers are checked as properties: exact forecasts
 -- differ across platforms in the last bits.
 \set SHOW_CONTEXT never
+\i sql/include/expect_errors.psql
 SET TimeZone = 'UTC';
 -- A shop's daily sales: weekly pattern (weekends +40), slow trend, deterministic wiggle;
 -- store C is too short for anything; sales of the 3rd of each month are missing (zero-filled).
@@ -111,57 +112,38 @@ SELECT metric, value FROM insight.evaluate_forecaster('shop_sales', 'day', 'amou
  WHERE metric = 'series';
 
 -- Bad input, each with its SQLSTATE.
-SELECT insight.train_forecaster('bad', 'shop_a', 'no_such_column', 'amount');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_forecaster('bad', 'shop_a', 'note', 'amount');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_forecaster('bad', 'shop_a', 'day', 'note');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_forecaster('bad', 'shop_a', 'day', 'amount', group_column => 'nope');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_forecaster('bad', 'shop_a', 'day', 'amount', horizon => 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_forecaster('bad', 'shop_a', 'day', 'amount', horizon => 367);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_forecaster('bad', 'shop_a', 'day', 'amount', algorithm => 'prophet');
-\echo :LAST_ERROR_SQLSTATE
--- Too short for the learner asked for: the length needed is in the DETAIL.
-SELECT insight.train_forecaster('bad', 'shop_sales', 'day', 'amount', 'store', 'linear');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_forecaster('bad', 'shop_a', 'no_such_column', 'amount')$$,
+  $$SELECT insight.train_forecaster('bad', 'shop_a', 'note', 'amount')$$,
+  $$SELECT insight.train_forecaster('bad', 'shop_a', 'day', 'note')$$,
+  $$SELECT insight.train_forecaster('bad', 'shop_a', 'day', 'amount', group_column => 'nope')$$,
+  $$SELECT insight.train_forecaster('bad', 'shop_a', 'day', 'amount', horizon => 0)$$,
+  $$SELECT insight.train_forecaster('bad', 'shop_a', 'day', 'amount', horizon => 367)$$,
+  $$SELECT insight.train_forecaster('bad', 'shop_a', 'day', 'amount', algorithm => 'prophet')$$,
+  -- Too short for the learner asked for: the length needed is in the DETAIL.
+  $$SELECT insight.train_forecaster('bad', 'shop_sales', 'day', 'amount', 'store', 'linear')$$);
 -- ... while 'auto' falls back to seasonal naive for a series too short to backtest (20 days),
 -- and refuses one shorter than 14 days.
 SELECT algorithm, metrics->>'chosen' AS chosen, (metrics->>'fallback_series')::int AS fallback
   FROM insight.train_forecaster('shop_short', 'short_a', 'day', 'amount');
-SELECT insight.train_forecaster('bad', 'tiny_a', 'day', 'amount');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_forecaster('bad', 'empty_a', 'day', 'amount');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.forecast('no_such_model');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.forecast('shop', 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.forecast('shop', 367);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.forecast('shop', 7, confidence => 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.forecast('shop', 7, confidence => 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.forecast('shop', 7, confidence => 'NaN');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.forecast('shop_by_store', 7, 'Z');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.forecast('shop', 7, 'A');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_forecaster('shop_a', 'day', 'amount', folds => 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_forecaster('tiny_a', 'day', 'amount');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_forecaster('bad', 'tiny_a', 'day', 'amount')$$,
+  $$SELECT insight.train_forecaster('bad', 'empty_a', 'day', 'amount')$$,
+  $$SELECT count(*) FROM insight.forecast('no_such_model')$$,
+  $$SELECT count(*) FROM insight.forecast('shop', 0)$$,
+  $$SELECT count(*) FROM insight.forecast('shop', 367)$$,
+  $$SELECT count(*) FROM insight.forecast('shop', 7, confidence => 0)$$,
+  $$SELECT count(*) FROM insight.forecast('shop', 7, confidence => 1)$$,
+  $$SELECT count(*) FROM insight.forecast('shop', 7, confidence => 'NaN')$$,
+  $$SELECT count(*) FROM insight.forecast('shop_by_store', 7, 'Z')$$,
+  $$SELECT count(*) FROM insight.forecast('shop', 7, 'A')$$,
+  $$SELECT count(*) FROM insight.evaluate_forecaster('shop_a', 'day', 'amount', folds => 0)$$,
+  $$SELECT count(*) FROM insight.evaluate_forecaster('tiny_a', 'day', 'amount')$$);
 -- Daily sums beyond ±1e15 would overflow the learners: refused, by training and evaluation.
 CREATE TEMP VIEW huge_a AS SELECT day, CASE WHEN day = (SELECT max(day) FROM shop_a) THEN 1e300 ELSE amount END AS amount FROM shop_a;
-SELECT insight.train_forecaster('huge', 'huge_a', 'day', 'amount');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_forecaster('huge_a', 'day', 'amount', horizon => 7, folds => 2);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_forecaster('huge', 'huge_a', 'day', 'amount')$$,
+  $$SELECT count(*) FROM insight.evaluate_forecaster('huge_a', 'day', 'amount', horizon => 7, folds => 2)$$);
 -- An anomaly model is not a forecaster.
 SELECT (insight.train_anomaly_detector('not_a_forecaster', 'shop_a', ARRAY['amount'])).task;
 SELECT count(*) FROM insight.forecast('not_a_forecaster');
@@ -176,30 +158,21 @@ SELECT insight.train_forecaster('nope', 'shop_a', 'day', 'amount');
 RESET ROLE;
 CREATE TABLE secret_sales AS SELECT * FROM shop_a;
 SET ROLE fc_admin;
-SELECT insight.train_forecaster('nope', 'secret_sales', 'day', 'amount');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_forecaster('secret_sales', 'day', 'amount');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_forecaster('nope', 'secret_sales', 'day', 'amount')$$,
+  $$SELECT count(*) FROM insight.evaluate_forecaster('secret_sales', 'day', 'amount')$$);
 RESET ROLE;
 
--- A cancel (here statement_timeout) stops a long grouped training and writes nothing. The
--- timeout is a quarter of the same training's uncancelled duration, measured just before, so
--- the cancel arrives mid-training whatever the machine's speed.
+-- A cancel (here statement_timeout) stops a long grouped training and writes nothing.
 CREATE TABLE many_series AS
 SELECT 'p' || p AS product, d::date AS day, (p % 7) + 10 * sin(d::date - date '2025-01-01' + p) AS units
   FROM generate_series(1, 60) p, generate_series(date '2025-01-01', date '2026-01-31', interval '1 day') d;
 GRANT SELECT ON many_series TO fc_admin;
 SET ROLE fc_admin;
-SELECT clock_timestamp() AS t0 \gset
-SELECT (insight.train_forecaster('calibration', 'many_series', 'day', 'units', 'product')).version IS NOT NULL AS calibrated;
-SELECT set_config('statement_timeout', greatest(1, extract(epoch FROM clock_timestamp() - :'t0') * 250)::int || 'ms', false) <> '' AS timeout_set;
-SELECT insight.drop_model('calibration') AS dropped;
-SELECT count(*) AS versions_before FROM insight.models;
-SELECT insight.train_forecaster('too_slow', 'many_series', 'day', 'units', 'product');
-\echo :LAST_ERROR_SQLSTATE
-RESET statement_timeout;
-SELECT count(*) AS versions_after FROM insight.models;
-SELECT count(*) AS runs FROM insight.training_runs WHERE name = 'too_slow';
+\set calibration 'SELECT (insight.train_forecaster(''calibration'', ''many_series'', ''day'', ''units'', ''product'')).version IS NOT NULL AS calibrated'
+\set training 'SELECT insight.train_forecaster(''too_slow'', ''many_series'', ''day'', ''units'', ''product'')'
+\set name too_slow
+\i sql/include/cancelled_training.psql
 RESET ROLE;
 
 -- forecast_daily_sales over insight.transactions (revenue = total_amount).
@@ -216,10 +189,9 @@ SELECT count(*) AS days, min(day) AS first_day, bool_and(lower_bound <= forecast
   FROM insight.forecast_daily_sales(14);
 SELECT count(*) AS days FROM insight.forecast_daily_sales(7, (SELECT product_id FROM insight.transactions
                                                              GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1));
-SELECT count(*) FROM insight.forecast_daily_sales(7, 'no-such-product');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.forecast_daily_sales(0);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.forecast_daily_sales(7, 'no-such-product')$$,
+  $$SELECT count(*) FROM insight.forecast_daily_sales(0)$$);
 RESET ROLE;
 
 SELECT insight.drop_model(name) FROM insight.model_names

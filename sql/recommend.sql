@@ -3,6 +3,7 @@
 -- evaluate_recommender, the domain functions, privileges, cancel, and every bad input of the
 -- issue with its SQLSTATE. Scores are checked as properties, not exact values.
 \set SHOW_CONTEXT never
+\i sql/include/expect_errors.psql
 SET TimeZone = 'UTC';
 -- Two communities: users u01..u20 buy items i01..i15, users u21..u40 items i16..i30, each pair
 -- with a fixed pseudo-random chance (hashes, not random(): the same data on every run), on a
@@ -108,20 +109,14 @@ SELECT value > 0 AS users_scored
  WHERE metric = 'users';
 
 -- Bad input, each with its SQLSTATE.
-SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', algorithm => 'magic');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_recommender('bad', 'purchases', 'customer', 'no_such_column');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', 'note');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', factors => 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', factors => 513);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_recommender('bad', 'empty_purchases', 'customer', 'item');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', algorithm => 'svd', factors => 64);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', algorithm => 'magic')$$,
+  $$SELECT insight.train_recommender('bad', 'purchases', 'customer', 'no_such_column')$$,
+  $$SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', 'note')$$,
+  $$SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', factors => 0)$$,
+  $$SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', factors => 513)$$,
+  $$SELECT insight.train_recommender('bad', 'empty_purchases', 'customer', 'item')$$,
+  $$SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', algorithm => 'svd', factors => 64)$$);
 CREATE TEMP VIEW negative AS SELECT customer, item, quantity - 2 AS quantity FROM purchases;
 SELECT insight.train_recommender('bad', 'negative', 'customer', 'item', 'quantity');
 \echo :LAST_ERROR_SQLSTATE
@@ -129,25 +124,18 @@ CREATE TEMP VIEW not_a_number AS SELECT customer, item, CASE WHEN item = 'i07' T
 SELECT insight.train_recommender('bad', 'not_a_number', 'customer', 'item', 'w');
 \echo :LAST_ERROR_SQLSTATE
 CREATE TEMP VIEW too_heavy AS SELECT customer, item, CASE WHEN item = 'i07' THEN 1e16 ELSE 1 END AS w FROM purchases;
-SELECT insight.train_recommender('bad', 'too_heavy', 'customer', 'item', 'w');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.recommend('rec_als', 'u03', 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.recommend('rec_als', 'u03', 1001);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.similar_items('rec_als', 'i01', 0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.recommend('no_such_model', 'u03');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_recommender('bad', 'too_heavy', 'customer', 'item', 'w')$$,
+  $$SELECT count(*) FROM insight.recommend('rec_als', 'u03', 0)$$,
+  $$SELECT count(*) FROM insight.recommend('rec_als', 'u03', 1001)$$,
+  $$SELECT count(*) FROM insight.similar_items('rec_als', 'i01', 0)$$,
+  $$SELECT count(*) FROM insight.recommend('no_such_model', 'u03')$$);
 SELECT insight.train_anomaly_detector('not_a_recommender', 'purchases', ARRAY['quantity']) IS NOT NULL AS trained;
-SELECT count(*) FROM insight.recommend('not_a_recommender', 'u03');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_recommender('purchases', 'customer', 'item', 'note');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_recommender('purchases', 'customer', 'item', 'bought_at', test_fraction => 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_recommender('purchases', 'customer', 'item', 'bought_at', k => 0);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.recommend('not_a_recommender', 'u03')$$,
+  $$SELECT count(*) FROM insight.evaluate_recommender('purchases', 'customer', 'item', 'note')$$,
+  $$SELECT count(*) FROM insight.evaluate_recommender('purchases', 'customer', 'item', 'bought_at', test_fraction => 1)$$,
+  $$SELECT count(*) FROM insight.evaluate_recommender('purchases', 'customer', 'item', 'bought_at', k => 0)$$);
 DROP VIEW negative, not_a_number;
 -- A corrupt payload is refused on import (and could never be scored).
 SELECT insight.import_model('corrupt', overlay(insight.export_model('rec_als') placing '\x00'::bytea from 200 for 1));
@@ -160,14 +148,10 @@ SELECT 'c' || c AS customer, 'p' || ((c * 7 + k * 13) % 2000) AS item
   FROM generate_series(1, 20000) c, generate_series(1, 10) k;
 GRANT SELECT ON many_purchases TO rc_admin;
 SET ROLE rc_admin;
-SELECT count(*) AS versions_before FROM insight.models \gset
-SET statement_timeout = '500ms';
-SELECT insight.train_recommender('too_slow', 'many_purchases', 'customer', 'item', factors => 256, iterations => 200);
-\echo :LAST_ERROR_SQLSTATE
-RESET statement_timeout;
-SELECT count(*) = :versions_before AS catalog_untouched,
-       NOT EXISTS (SELECT FROM insight.training_runs WHERE name = 'too_slow') AS no_run_recorded
-  FROM insight.models;
+\set training 'SELECT insight.train_recommender(''too_slow'', ''many_purchases'', ''customer'', ''item'', factors => 256, iterations => 200)'
+\set name too_slow
+\set timeout 500ms
+\i sql/include/cancelled_training.psql
 RESET ROLE;
 
 -- Privileges: analysts score but do not train; nobody reads a source they may not read.
@@ -178,10 +162,9 @@ SELECT insight.train_recommender('by_analyst', 'purchases', 'customer', 'item');
 RESET ROLE;
 CREATE TABLE secret_purchases AS SELECT * FROM purchases;
 SET ROLE rc_admin;
-SELECT insight.train_recommender('secret', 'secret_purchases', 'customer', 'item');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_recommender('secret_purchases', 'customer', 'item', 'bought_at');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_recommender('secret', 'secret_purchases', 'customer', 'item')$$,
+  $$SELECT count(*) FROM insight.evaluate_recommender('secret_purchases', 'customer', 'item', 'bought_at')$$);
 RESET ROLE;
 
 -- The domain functions over insight.transactions and insight.products.
@@ -210,10 +193,9 @@ SELECT bool_and(popularity_score <= prev) AS best_first
   FROM (SELECT popularity_score, lag(popularity_score) OVER (ORDER BY ord) AS prev
           FROM insight.popular_products(30, 10, until => '2026-03-01 00:00+00') WITH ORDINALITY t(a, b, popularity_score, c, d, e, ord)) s
  WHERE prev IS NOT NULL;
-SELECT count(*) FROM insight.popular_products(0);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.popular_products(30, 0);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.popular_products(0)$$,
+  $$SELECT count(*) FROM insight.popular_products(30, 0)$$);
 RESET ROLE;
 
 SELECT insight.drop_model(name) FROM insight.model_names

@@ -6,6 +6,7 @@
 \set regress_db :DBNAME
 CREATE DATABASE insight_retrain;
 \c insight_retrain
+\i sql/include/expect_errors.psql
 SET client_min_messages = warning;
 CREATE EXTENSION pg_insight;
 RESET client_min_messages;
@@ -54,14 +55,11 @@ SELECT name, count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
   FROM insight.training_runs GROUP BY name ORDER BY name;
 
 -- Bad input.
-SELECT insight.retrain('ret_external');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.retrain('no_such_model');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.retrain(NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.retrain('ret_doomed');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.retrain('ret_external')$$,
+  $$SELECT insight.retrain('no_such_model')$$,
+  $$SELECT insight.retrain(NULL)$$,
+  $$SELECT insight.retrain('ret_doomed')$$);
 
 -- promote => 'if_better': the new version is written, and deployed only if its validation
 -- metric (a forecaster's backtest mase, lower is better) is not worse than the live
@@ -86,18 +84,13 @@ SELECT m.version - :sales_live AS version, (m.metrics->>'mase')::float8 > 2 AS e
   FROM insight.models m WHERE m.name = 'ret_sales' AND m.version > :sales_live ORDER BY m.version;
 -- Anomaly detectors have no validation metric; bad policies. Nothing is written.
 SELECT count(*) AS versions_before FROM insight.models \gset
-SELECT insight.retrain('ret_anomaly', promote => 'if_better');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.retrain('ret_sales', promote => 'sometimes');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.retrain('ret_sales', promote => NULL);
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.retrain_all(promote => 'best');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.schedule_retraining('ret_sales', '0 3 * * *', promote => 'best');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.schedule_retraining('ret_anomaly', '0 3 * * *', promote => 'if_better');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.retrain('ret_anomaly', promote => 'if_better')$$,
+  $$SELECT insight.retrain('ret_sales', promote => 'sometimes')$$,
+  $$SELECT insight.retrain('ret_sales', promote => NULL)$$,
+  $$SELECT count(*) FROM insight.retrain_all(promote => 'best')$$,
+  $$SELECT insight.schedule_retraining('ret_sales', '0 3 * * *', promote => 'best')$$,
+  $$SELECT insight.schedule_retraining('ret_anomaly', '0 3 * * *', promote => 'if_better')$$);
 SELECT count(*) = :versions_before AS nothing_written FROM insight.models;
 
 -- Recommenders are compared by a held-out ndcg@10: retrain(promote => 'if_better') trains
@@ -130,16 +123,12 @@ SELECT m.name, m.version, r.promoted, regexp_replace(r.message, '[0-9]+\.[0-9]+'
 SELECT version, metrics ? 'validation_ndcg_at_10' AS validated FROM insight.retrain('ret_rec');
 
 -- Scheduling needs pg_cron in this database (the multi-process test pg_cron runs it for real).
-SELECT insight.schedule_retraining('ret_anomaly', '0 3 * * *');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.unschedule_retraining('ret_anomaly');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.schedule_retraining('ret_external');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.schedule_retraining('no_such_model');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.schedule_retraining('ret_anomaly', NULL);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.schedule_retraining('ret_anomaly', '0 3 * * *')$$,
+  $$SELECT insight.unschedule_retraining('ret_anomaly')$$,
+  $$SELECT insight.schedule_retraining('ret_external')$$,
+  $$SELECT insight.schedule_retraining('no_such_model')$$,
+  $$SELECT insight.schedule_retraining('ret_anomaly', NULL)$$);
 
 -- A cancel during retrain_all writes nothing: no version and no run of that call.
 SELECT count(*) AS versions_before FROM insight.models \gset
@@ -154,18 +143,13 @@ RESET ROLE;
 
 -- Privileges: analysts may not retrain, nor write runs.
 SET ROLE ret_analyst;
-SELECT insight.retrain('ret_anomaly');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.retrain_all();
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._record_failed_run('ret_anomaly', now(), 'forged');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.retrain('ret_sales', promote => 'if_better');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._promote_if_better(insight.live_model_id('ret_sales'));
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.schedule_retraining('ret_anomaly');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.retrain('ret_anomaly')$$,
+  $$SELECT count(*) FROM insight.retrain_all()$$,
+  $$SELECT insight._record_failed_run('ret_anomaly', now(), 'forged')$$,
+  $$SELECT insight.retrain('ret_sales', promote => 'if_better')$$,
+  $$SELECT insight._promote_if_better(insight.live_model_id('ret_sales'))$$,
+  $$SELECT insight.schedule_retraining('ret_anomaly')$$);
 RESET ROLE;
 
 \c :regress_db

@@ -2,6 +2,7 @@
 -- scores, insight_admin also trains and deploys; the catalog is written only through
 -- SECURITY DEFINER functions with a pinned search_path.
 \set SHOW_CONTEXT never
+\i sql/include/expect_errors.psql
 CREATE ROLE sec_analyst NOLOGIN IN ROLE insight_analyst;
 CREATE ROLE sec_admin NOLOGIN IN ROLE insight_admin;
 CREATE ROLE sec_nobody NOLOGIN;
@@ -58,22 +59,15 @@ SELECT p.oid::regprocedure AS definer_function,
 SET ROLE sec_analyst;
 SELECT count(*) AS versions FROM insight.models WHERE name = 'sec_model';
 SELECT (insight.describe_model('sec_model')->>'version') AS live_version;
-SELECT insight.deploy('sec_model', 1);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.rollback('sec_model');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.drop_model('sec_model');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.register_model('sec_x', 'forecast', '\x01'::bytea);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.import_model('sec_x', insight.export_model('sec_model'));
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._store_model('sec_x', 'anomaly', 'isolation_forest', insight.export_model('sec_model'), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._train('anomaly', 'sec_x', 'insight.link_metrics', '{"features": ["errors"]}', true);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.load_demo_data(days => 1);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.deploy('sec_model', 1)$$,
+  $$SELECT insight.rollback('sec_model')$$,
+  $$SELECT insight.drop_model('sec_model')$$,
+  $$SELECT insight.register_model('sec_x', 'forecast', '\x01'::bytea)$$,
+  $$SELECT insight.import_model('sec_x', insight.export_model('sec_model'))$$,
+  $$SELECT insight._store_model('sec_x', 'anomaly', 'isolation_forest', insight.export_model('sec_model'), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true)$$,
+  $$SELECT insight._train('anomaly', 'sec_x', 'insight.link_metrics', '{"features": ["errors"]}', true)$$,
+  $$SELECT insight.load_demo_data(days => 1)$$);
 INSERT INTO insight.deployments (name, model_id) SELECT 'sec_model', min(model_id) FROM insight.models;
 \echo :LAST_ERROR_SQLSTATE
 DELETE FROM insight.models;
@@ -108,24 +102,16 @@ CREATE TABLE sec_secret_incidents AS SELECT * FROM insight.incidents;
 SELECT name, version FROM insight.train_anomaly_detector('sec_secret_model', 'sec_secret', ARRAY['x']);
 SELECT count(*) AS versions_before FROM insight.models \gset
 SET ROLE sec_admin;
-SELECT insight.train_anomaly_detector('sec_s1', 'sec_secret', ARRAY['x']);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_forecaster('sec_s2', 'sec_secret', 't', 'x');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_recommender('sec_s3', 'sec_secret', 'u', 'i');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_root_cause_classifier('sec_s4', 'sec_secret_incidents');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight._train('anomaly', 'sec_s5', 'sec_secret', '{"features": ["x"]}');
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.retrain('sec_secret_model');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_anomaly_detector('sec_secret_model', 'sec_secret', 'label');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_forecaster('sec_secret', 't', 'x');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.evaluate_recommender('sec_secret', 'u', 'i', 't');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_anomaly_detector('sec_s1', 'sec_secret', ARRAY['x'])$$,
+  $$SELECT insight.train_forecaster('sec_s2', 'sec_secret', 't', 'x')$$,
+  $$SELECT insight.train_recommender('sec_s3', 'sec_secret', 'u', 'i')$$,
+  $$SELECT insight.train_root_cause_classifier('sec_s4', 'sec_secret_incidents')$$,
+  $$SELECT insight._train('anomaly', 'sec_s5', 'sec_secret', '{"features": ["x"]}')$$,
+  $$SELECT insight.retrain('sec_secret_model')$$,
+  $$SELECT count(*) FROM insight.evaluate_anomaly_detector('sec_secret_model', 'sec_secret', 'label')$$,
+  $$SELECT count(*) FROM insight.evaluate_forecaster('sec_secret', 't', 'x')$$,
+  $$SELECT count(*) FROM insight.evaluate_recommender('sec_secret', 'u', 'i', 't')$$);
 RESET ROLE;
 SET ROLE sec_analyst;
 SELECT count(*) FROM insight.evaluate_anomaly_detector('sec_secret_model', 'sec_secret', 'label');
@@ -157,12 +143,10 @@ SELECT source FROM insight.models WHERE name = 'evil_anomaly' ORDER BY version;
 SELECT to_regclass('canary') IS NOT NULL AS canary_alive, count(*) AS canary_rows FROM canary;
 -- A crafted column name that does not exist is just that: 42703. A relation argument is a
 -- regclass: text with SQL in it is not a relation name (42602).
-SELECT insight.train_anomaly_detector('evil2', '"evil""; DROP TABLE canary; --"', ARRAY['x) FROM pg_authid; --']);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_anomaly_detector('evil2', 'canary; DROP TABLE canary', ARRAY['ok']);
-\echo :LAST_ERROR_SQLSTATE
-SELECT insight.train_recommender('evil2', 'canary', 'ok', 'ok) t; DROP TABLE canary; --');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_anomaly_detector('evil2', '"evil""; DROP TABLE canary; --"', ARRAY['x) FROM pg_authid; --'])$$,
+  $$SELECT insight.train_anomaly_detector('evil2', 'canary; DROP TABLE canary', ARRAY['ok'])$$,
+  $$SELECT insight.train_recommender('evil2', 'canary', 'ok', 'ok) t; DROP TABLE canary; --')$$);
 SELECT to_regclass('canary') IS NOT NULL AS canary_alive;
 SELECT insight.drop_model(n) FROM unnest(ARRAY['evil_anomaly', 'evil_rec', 'evil_sales']) n;
 DROP TABLE "evil""; DROP TABLE canary; --", canary;
