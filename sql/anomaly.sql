@@ -127,12 +127,12 @@ SELECT s > 0 AND s <= 1 AS extreme_but_finite
   FROM insight.anomaly_score('sensors', ARRAY[1.7e308, -1.7e308]::float8[]) s;
 -- Too few rows: says how many were found and how many are needed.
 CREATE TABLE tiny AS SELECT 1.0::float8 AS load UNION ALL SELECT NULL;
-SELECT insight.train_anomaly_detector('bad', 'tiny', ARRAY['load']);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_anomaly_detector('bad', 'tiny', ARRAY['load'])$$);
 SELECT insight.train_anomaly_detector('bad', 'tiny', ARRAY['load']) FROM tiny WHERE false;
 DELETE FROM tiny;
-SELECT insight.train_anomaly_detector('bad', 'tiny', ARRAY['load']);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_anomaly_detector('bad', 'tiny', ARRAY['load'])$$);
 -- NaN and infinity are rejected in training and in scoring.
 CREATE TABLE with_nan AS SELECT x::float8 AS v FROM generate_series(1, 10) x UNION ALL SELECT 'NaN';
 CALL pg_temp.expect_errors(
@@ -160,8 +160,8 @@ CALL pg_temp.expect_errors(
   -- evaluate: unknown label column 42703; labels of one class only 22023.
   $$SELECT * FROM insight.evaluate_anomaly_detector('sensors', 'readings', 'no_such_label')$$);
 CREATE VIEW readings_normal AS SELECT * FROM readings WHERE NOT incident;
-SELECT * FROM insight.evaluate_anomaly_detector('sensors', 'readings_normal', 'incident');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT * FROM insight.evaluate_anomaly_detector('sensors', 'readings_normal', 'incident')$$);
 
 -- Privileges: the analyst scores but may not train (42501); an admin without SELECT on the
 -- source may not train on it (42501, checked before any work).
@@ -170,12 +170,12 @@ CREATE ROLE anomaly_admin NOLOGIN IN ROLE insight_admin;
 GRANT SELECT ON readings TO anomaly_analyst;
 SET ROLE anomaly_analyst;
 SELECT count(*) FILTER (WHERE insight.is_anomaly('sensors', r)) > 0 AS analyst_scores FROM readings r;
-SELECT insight.train_anomaly_detector('x', 'readings', ARRAY['load']);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_anomaly_detector('x', 'readings', ARRAY['load'])$$);
 RESET ROLE;
 SET ROLE anomaly_admin;
-SELECT insight.train_anomaly_detector('x', 'readings', ARRAY['load']);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_anomaly_detector('x', 'readings', ARRAY['load'])$$);
 RESET ROLE;
 GRANT SELECT (load) ON readings TO anomaly_admin;
 SET ROLE anomaly_admin;
@@ -189,8 +189,8 @@ RESET ROLE;
 CREATE TABLE "odd table" ("we""ird; DROP TABLE readings --" float8);
 INSERT INTO "odd table" SELECT g FROM generate_series(1, 50) g;
 SELECT name, rows_used FROM insight.train_anomaly_detector('odd', '"odd table"', ARRAY['we"ird; DROP TABLE readings --']);
-SELECT insight.train_anomaly_detector('odd', '"odd table"', ARRAY['x"; DROP TABLE readings; --']);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_anomaly_detector('odd', '"odd table"', ARRAY['x"; DROP TABLE readings; --'])$$);
 SELECT count(*) AS readings_still_there FROM readings;
 
 -- Cancelling a training (statement_timeout during the scan of a slow view) leaves the catalog

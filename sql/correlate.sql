@@ -150,8 +150,8 @@ SELECT insight.refresh_link_rollup() AS buckets_recomputed;
 SELECT insight.refresh_link_rollup(since => '2026-03-31 23:00+00') AS buckets_since;
 RESET ROLE;
 SET ROLE cor_analyst;
-SELECT insight.refresh_link_rollup();
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.refresh_link_rollup()$$);
 
 -- The detectors alone (classifier => NULL) still find the misalignment.
 SELECT pattern_type, confidence <= 0.75 AS capped
@@ -218,12 +218,12 @@ CREATE TEMP TABLE tiny AS SELECT g::float8 AS x FROM generate_series(1, 300) g;
 SELECT insight.train_anomaly_detector('not_a_classifier', 'tiny', ARRAY['x']) IS NOT NULL AS trained;
 SELECT count(*) FROM insight.correlate_network('net-01', 24, '2026-04-01 00:00+00', 'not_a_classifier');
 \echo :LAST_ERROR_SQLSTATE
-SELECT insight.import_model('corrupt_rc', overlay(insight.export_model('root_cause') placing '\x00'::bytea from 300 for 1));
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.import_model('corrupt_rc', overlay(insight.export_model('root_cause') placing '\x00'::bytea from 300 for 1))$$);
 -- Too few labelled incidents: 22023 with the counts; unreadable or odd sources.
 CREATE TEMP TABLE one_incident AS SELECT * FROM insight.incidents ORDER BY incident_id LIMIT 1;
-SELECT insight.train_root_cause_classifier('few', 'one_incident');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_root_cause_classifier('few', 'one_incident')$$);
 CREATE TEMP TABLE no_cause AS SELECT scope, scope_id, started_at, ended_at FROM insight.incidents;
 CALL pg_temp.expect_errors(
   $$SELECT insight.train_root_cause_classifier('bad', 'no_cause')$$,
@@ -240,19 +240,19 @@ RESET ROLE;
 
 -- Privileges: analysts correlate but do not train; telemetry is read with the caller's rights.
 SET ROLE cor_analyst;
-SELECT insight.train_root_cause_classifier('by_analyst');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_root_cause_classifier('by_analyst')$$);
 RESET ROLE;
 SET ROLE cor_nobody;
 SELECT count(*) FROM insight.correlate_network('net-01', 24, '2026-04-01 00:00+00', NULL);
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM insight.correlation_report('network', 'net-01');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.correlation_report('network', 'net-01')$$);
 RESET ROLE;
 CREATE TABLE secret_incidents AS SELECT * FROM insight.incidents;
 SET ROLE cor_admin;
-SELECT insight.train_root_cause_classifier('no_read', 'secret_incidents');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_root_cause_classifier('no_read', 'secret_incidents')$$);
 RESET ROLE;
 DROP TABLE secret_incidents;
 

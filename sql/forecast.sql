@@ -146,15 +146,15 @@ CALL pg_temp.expect_errors(
   $$SELECT count(*) FROM insight.evaluate_forecaster('huge_a', 'day', 'amount', horizon => 7, folds => 2)$$);
 -- An anomaly model is not a forecaster.
 SELECT (insight.train_anomaly_detector('not_a_forecaster', 'shop_a', ARRAY['amount'])).task;
-SELECT count(*) FROM insight.forecast('not_a_forecaster');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.forecast('not_a_forecaster')$$);
 RESET ROLE;
 
 -- Privileges: analysts forecast and evaluate, but cannot train; nobody reads what they may not.
 SET ROLE fc_analyst;
 SELECT count(*) FROM insight.forecast('shop', 3);
-SELECT insight.train_forecaster('nope', 'shop_a', 'day', 'amount');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_forecaster('nope', 'shop_a', 'day', 'amount')$$);
 RESET ROLE;
 CREATE TABLE secret_sales AS SELECT * FROM shop_a;
 SET ROLE fc_admin;
@@ -177,8 +177,7 @@ RESET ROLE;
 
 -- forecast_daily_sales over insight.transactions (revenue = total_amount).
 SET ROLE fc_admin;
-SELECT (insight.load_demo_data(days => 1, seed => 3, end_time => '2026-03-01 00:00+00',
-                               replace => true, sales_days => 60))->>'transactions' AS transactions;
+\i sql/include/demo_shop.psql
 SELECT name, algorithm, rows_used > 0 AS trained
   FROM insight.train_forecaster('daily_sales', 'insight.transactions', 'ts', 'total_amount');
 SELECT name, algorithm, (metrics->>'series')::int > 100 AS most_products
@@ -200,7 +199,7 @@ SELECT insight.drop_model(name) FROM insight.model_names
                 'daily_sales', 'daily_sales_by_product')
  ORDER BY name;
 -- Without its model, forecast_daily_sales says how to train it.
-SELECT count(*) FROM insight.forecast_daily_sales(7);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.forecast_daily_sales(7)$$);
 DROP TABLE shop_sales, secret_sales, many_series CASCADE;
 DROP ROLE fc_admin, fc_analyst;

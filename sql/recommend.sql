@@ -85,9 +85,9 @@ SELECT r.reason, count(*) AS users
   FROM (SELECT DISTINCT customer FROM purchases WHERE customer IS NOT NULL) u,
        LATERAL insight.recommend('rec_weighted', u.customer, 1) r
  GROUP BY 1 ORDER BY 1;
-SELECT insight.train_recommender('rec_weighted', 'purchases', 'customer', 'item',
-                                 min_user_interactions => 100);
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_recommender('rec_weighted', 'purchases', 'customer', 'item',
+                                   min_user_interactions => 100)$$);
 
 -- Offline evaluation: ALS beside popularity on a time-based split.
 SELECT algorithm, array_agg(metric ORDER BY metric) AS metrics
@@ -118,11 +118,11 @@ CALL pg_temp.expect_errors(
   $$SELECT insight.train_recommender('bad', 'empty_purchases', 'customer', 'item')$$,
   $$SELECT insight.train_recommender('bad', 'purchases', 'customer', 'item', algorithm => 'svd', factors => 64)$$);
 CREATE TEMP VIEW negative AS SELECT customer, item, quantity - 2 AS quantity FROM purchases;
-SELECT insight.train_recommender('bad', 'negative', 'customer', 'item', 'quantity');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_recommender('bad', 'negative', 'customer', 'item', 'quantity')$$);
 CREATE TEMP VIEW not_a_number AS SELECT customer, item, CASE WHEN item = 'i07' THEN 'NaN'::float8 ELSE 1 END AS w FROM purchases;
-SELECT insight.train_recommender('bad', 'not_a_number', 'customer', 'item', 'w');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_recommender('bad', 'not_a_number', 'customer', 'item', 'w')$$);
 CREATE TEMP VIEW too_heavy AS SELECT customer, item, CASE WHEN item = 'i07' THEN 1e16 ELSE 1 END AS w FROM purchases;
 CALL pg_temp.expect_errors(
   $$SELECT insight.train_recommender('bad', 'too_heavy', 'customer', 'item', 'w')$$,
@@ -138,8 +138,8 @@ CALL pg_temp.expect_errors(
   $$SELECT count(*) FROM insight.evaluate_recommender('purchases', 'customer', 'item', 'bought_at', k => 0)$$);
 DROP VIEW negative, not_a_number;
 -- A corrupt payload is refused on import (and could never be scored).
-SELECT insight.import_model('corrupt', overlay(insight.export_model('rec_als') placing '\x00'::bytea from 200 for 1));
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.import_model('corrupt', overlay(insight.export_model('rec_als') placing '\x00'::bytea from 200 for 1))$$);
 
 -- Cancel: statement_timeout during ALS leaves the catalog untouched.
 RESET ROLE;
@@ -157,8 +157,8 @@ RESET ROLE;
 -- Privileges: analysts score but do not train; nobody reads a source they may not read.
 SET ROLE rc_analyst;
 SELECT count(*) AS items FROM insight.recommend('rec_als', 'u03', 5);
-SELECT insight.train_recommender('by_analyst', 'purchases', 'customer', 'item');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_recommender('by_analyst', 'purchases', 'customer', 'item')$$);
 RESET ROLE;
 CREATE TABLE secret_purchases AS SELECT * FROM purchases;
 SET ROLE rc_admin;
@@ -169,8 +169,7 @@ RESET ROLE;
 
 -- The domain functions over insight.transactions and insight.products.
 SET ROLE rc_admin;
-SELECT (insight.load_demo_data(days => 1, seed => 3, end_time => '2026-03-01 00:00+00',
-                               replace => true, sales_days => 60))->>'transactions' AS transactions;
+\i sql/include/demo_shop.psql
 SELECT name, algorithm, rows_used > 0 AS trained
   FROM insight.train_recommender('product_recommender', 'insight.transactions', 'user_id', 'product_id');
 RESET ROLE;
@@ -203,7 +202,7 @@ SELECT insight.drop_model(name) FROM insight.model_names
                 'rec_weighted', 'not_a_recommender', 'product_recommender')
  ORDER BY name;
 -- Without its model, recommend_products says how to train it.
-SELECT count(*) FROM insight.recommend_products('u03');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.recommend_products('u03')$$);
 DROP TABLE purchases, secret_purchases, many_purchases CASCADE;
 DROP ROLE rc_admin, rc_analyst;

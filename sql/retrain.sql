@@ -13,12 +13,7 @@ RESET client_min_messages;
 SET TimeZone = 'UTC';
 CREATE ROLE ret_admin NOLOGIN IN ROLE insight_admin;
 CREATE ROLE ret_analyst NOLOGIN IN ROLE insight_analyst;
-CREATE TABLE points AS
-SELECT g::float8 AS x, (abs(hashtext(g::text)) % 100)::float8 AS y FROM generate_series(1, 400) g;
-CREATE TABLE sales AS
-SELECT timestamptz '2026-01-01 12:00+00' + d * interval '1 day' AS sold_at,
-       (100 + 20 * ((d % 7) = 5)::int + abs(hashtext(d::text)) % 10)::numeric AS amount
-  FROM generate_series(0, 89) d;
+\i sql/include/small_sources.psql
 CREATE TABLE doomed AS SELECT g::float8 AS x FROM generate_series(1, 300) g;
 GRANT SELECT ON points, sales, doomed TO ret_admin;
 SET ROLE ret_admin;

@@ -17,8 +17,8 @@ SELECT count(*) AS tables_public_can_read
   FROM pg_class WHERE relnamespace = 'insight'::regnamespace AND relkind IN ('r', 'v')
    AND has_table_privilege('sec_nobody', oid, 'SELECT');
 SET ROLE sec_nobody;
-SELECT insight.version();
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT insight.version()$$);
 RESET ROLE;
 
 -- Who may execute what.
@@ -114,8 +114,8 @@ CALL pg_temp.expect_errors(
   $$SELECT count(*) FROM insight.evaluate_recommender('sec_secret', 'u', 'i', 't')$$);
 RESET ROLE;
 SET ROLE sec_analyst;
-SELECT count(*) FROM insight.evaluate_anomaly_detector('sec_secret_model', 'sec_secret', 'label');
-\echo :LAST_ERROR_SQLSTATE
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.evaluate_anomaly_detector('sec_secret_model', 'sec_secret', 'label')$$);
 RESET ROLE;
 SELECT count(*) = :versions_before AS nothing_written FROM insight.models;
 SELECT insight.drop_model('sec_secret_model') AS dropped;

@@ -26,12 +26,7 @@ SELECT extversion FROM pg_extension WHERE extname = 'pg_insight';
 \i sql/include/members.psql
 SELECT :'members_md5' = '89b3e71441bbe205938153fe31f2333c' AS objects_of_released_0_1_0;
 SET TimeZone = 'UTC';
-CREATE TABLE points AS
-SELECT g::float8 AS x, (abs(hashtext(g::text)) % 100)::float8 AS y FROM generate_series(1, 400) g;
-CREATE TABLE sales AS
-SELECT timestamptz '2026-01-01 12:00+00' + d * interval '1 day' AS sold_at,
-       (100 + 20 * ((d % 7) = 5)::int + abs(hashtext(d::text)) % 10)::numeric AS amount
-  FROM generate_series(0, 89) d;
+\i sql/include/small_sources.psql
 CREATE TABLE purchases AS
 SELECT 'u' || u AS customer, 'i' || ((u * 7 + k * 13) % 60) AS item
   FROM generate_series(1, 300) u, generate_series(1, 6) k;
