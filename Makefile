@@ -90,7 +90,7 @@ sql_built/pg_insight--%--$(EXTENSION_VERSION).sql: src/sql/update_from_%.sql $(S
 	   cat $< $(SQL_CODE); } >$@
 
 .PHONY: core-lib
-$(CORE_LIB): core-lib
+$(CORE_LIB): core-lib ;
 core-lib:
 	@cmake -S . -B $(CORE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(CORE_BUILD) --target insight_core -j2

@@ -26,12 +26,10 @@ using insight::pg::quoted;
 
 // The reader is the aggregate: insight._isolation_forest_train over the source's feature
 // columns, which may run in parallel workers; its payload gets the feature names and source.
-class AnomalyTraining final : public insight::pg::TaskTraining {
+class AnomalyTraining final : public insight::pg::TrainingWith<insight::anomaly::DetectorOptions> {
  public:
-  explicit AnomalyTraining(const nlohmann::json& options)
-      : o_(insight::anomaly::DetectorOptions::from_json(options)) {}
+  using TrainingWith::TrainingWith;
   std::vector<std::string> columns() const override { return o_.features; }
-  nlohmann::json params() const override { return o_.to_json(); }
 
   insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
     const auto& m = o_.model;
@@ -67,9 +65,6 @@ class AnomalyTraining final : public insight::pg::TaskTraining {
     return insight::pg::TrainedVersion(payload, o_.features, metrics.at("rows_seen").get<int64_t>(),
                                        metrics.at("rows_skipped").get<int64_t>(), metrics);
   }
-
- private:
-  insight::anomaly::DetectorOptions o_;
 };
 
 const insight::pg::TaskRegistrationOf<AnomalyTraining> kAnomalyTask("anomaly");

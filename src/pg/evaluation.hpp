@@ -26,6 +26,17 @@ class TaskEvaluation {
   virtual void evaluate(const SourceRelation& source, RowSink& sink) = 0;
 };
 
+// A TaskEvaluation whose options are its task's evaluation options type (from_json validates):
+// parsed once, before any row is read.
+template <typename Options>
+class EvaluationWith : public TaskEvaluation {
+ public:
+  explicit EvaluationWith(const nlohmann::json& options) : o_(Options::from_json(options)) {}
+
+ protected:
+  const Options o_;
+};
+
 template <typename Evaluation>
 using EvaluationRegistrationOf = Registration<TaskEvaluation, Evaluation>;
 

@@ -128,12 +128,11 @@ Datum day_timestamptz(int64_t day) {
 namespace {
 
 // The reader is the series grid: exact daily sums per group, zero-filled (build_series).
-class ForecastTraining final : public insight::pg::TaskTraining {
+class ForecastTraining final
+    : public insight::pg::TrainingWith<insight::forecast::ForecasterOptions> {
  public:
-  explicit ForecastTraining(const nlohmann::json& options)
-      : o_(insight::forecast::ForecasterOptions::from_json(options)) {}
+  using TrainingWith::TrainingWith;
   std::vector<std::string> columns() const override { return series_columns(series_spec({}, o_)); }
-  nlohmann::json params() const override { return o_.to_json(); }
 
   insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
     const SeriesSpec spec = series_spec(source, o_);
@@ -157,9 +156,6 @@ class ForecastTraining final : public insight::pg::TaskTraining {
     return insight::pg::TrainedVersion(payload, columns(), built.rows_used, built.rows_skipped,
                                        summary.metrics);
   }
-
- private:
-  insight::forecast::ForecasterOptions o_;
 };
 
 const insight::pg::TaskRegistrationOf<ForecastTraining> kForecastTask("forecast");
@@ -217,10 +213,10 @@ namespace {
 
 // Backtests the learners on the source's series: rolling origin, `folds` windows of
 // `horizon` days per series, the sums merged over series (insight::forecast::Evaluator).
-class ForecastEvaluation final : public insight::pg::TaskEvaluation {
+class ForecastEvaluation final
+    : public insight::pg::EvaluationWith<insight::forecast::ForecastEvaluationOptions> {
  public:
-  explicit ForecastEvaluation(const nlohmann::json& options)
-      : o_(insight::forecast::ForecastEvaluationOptions::from_json(options)) {}
+  using EvaluationWith::EvaluationWith;
   std::vector<std::string> columns() const override {
     return series_columns(series_spec({}, o_.forecaster));
   }
@@ -272,9 +268,6 @@ class ForecastEvaluation final : public insight::pg::TaskEvaluation {
         return 0;
       });
   }
-
- private:
-  insight::forecast::ForecastEvaluationOptions o_;
 };
 
 const insight::pg::EvaluationRegistrationOf<ForecastEvaluation> kForecastEvaluation("forecast");

@@ -141,12 +141,11 @@ namespace {
 
 // The reader is the interaction builder: (user, item, weight) rows through a cursor, summed
 // per pair into a CSR matrix (build_interactions).
-class RecommendTraining final : public insight::pg::TaskTraining {
+class RecommendTraining final
+    : public insight::pg::TrainingWith<insight::recommend::RecommenderOptions> {
  public:
-  explicit RecommendTraining(const nlohmann::json& options)
-      : o_(insight::recommend::RecommenderOptions::from_json(options)) {}
+  using TrainingWith::TrainingWith;
   std::vector<std::string> columns() const override { return interaction_columns(spec({})); }
-  nlohmann::json params() const override { return o_.to_json(); }
 
   insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
     const InteractionSpec spec = this->spec(source);
@@ -208,7 +207,6 @@ class RecommendTraining final : public insight::pg::TaskTraining {
   InteractionSpec spec(const insight::pg::SourceRelation& source) const {
     return InteractionSpec{source, o_.user_column, o_.item_column, o_.weight_column, std::nullopt};
   }
-  insight::recommend::RecommenderOptions o_;
 };
 
 const insight::pg::TaskRegistrationOf<RecommendTraining> kRecommendTask("recommend");
@@ -272,10 +270,10 @@ namespace {
 
 // Trains the learner on the interactions before a split and ranks what each user did after
 // it (insight::recommend::evaluate), beside the popularity baseline.
-class RecommendEvaluation final : public insight::pg::TaskEvaluation {
+class RecommendEvaluation final
+    : public insight::pg::EvaluationWith<insight::recommend::RecommenderEvaluationOptions> {
  public:
-  explicit RecommendEvaluation(const nlohmann::json& options)
-      : o_(insight::recommend::RecommenderEvaluationOptions::from_json(options)) {
+  explicit RecommendEvaluation(const nlohmann::json& options) : EvaluationWith(options) {
     split_.test_fraction = o_.test_fraction;
     if (o_.cutoff) {
       const std::string text = *o_.cutoff;
@@ -332,7 +330,6 @@ class RecommendEvaluation final : public insight::pg::TaskEvaluation {
     return InteractionSpec{source, o_.user_column, o_.item_column, o_.weight_column,
                            o_.time_column};
   }
-  insight::recommend::RecommenderEvaluationOptions o_;
   insight::recommend::SplitOptions split_;
 };
 

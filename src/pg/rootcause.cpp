@@ -360,13 +360,12 @@ namespace {
 
 // The reader reads incidents: each labelled incident's telemetry window, seen through its own
 // scope and the views around it, becomes labelled episodes for the classifier.
-class RootCauseTraining final : public insight::pg::TaskTraining {
+class RootCauseTraining final : public insight::pg::TrainingWith<rc::ClassifierTrainingOptions> {
  public:
-  explicit RootCauseTraining(const nlohmann::json& options) : o_(rc::classifier_options_from_json(options)) {}
+  using TrainingWith::TrainingWith;
   std::vector<std::string> columns() const override {
     return {"scope", "scope_id", "started_at", "ended_at", "root_cause"};
   }
-  nlohmann::json params() const override { return rc::to_json(o_); }
 
   insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
     for (const auto& c : columns()) insight::pg::column_type(source, c, "an incidents column");
@@ -453,9 +452,6 @@ class RootCauseTraining final : public insight::pg::TaskTraining {
                  {"payload_bytes", v.payload.size()}};
     return v;
   }
-
- private:
-  rc::ClassifierOptions o_;
 };
 
 const insight::pg::TaskRegistrationOf<RootCauseTraining> kRootCauseTask("root_cause");

@@ -58,6 +58,19 @@ class TaskTraining {
   virtual TrainedVersion train(const SourceRelation& source) = 0;
 };
 
+// A TaskTraining whose options are its task's options type (src/core/<area>/options.hpp:
+// Options::from_json validates, to_json writes back): parsed once, before any row is read, and
+// stored as the version's params. The tasks derive from it and add their reader and learner.
+template <typename Options>
+class TrainingWith : public TaskTraining {
+ public:
+  explicit TrainingWith(const nlohmann::json& options) : o_(Options::from_json(options)) {}
+  nlohmann::json params() const final { return o_.to_json(); }
+
+ protected:
+  const Options o_;
+};
+
 // Registers Training, a TaskTraining constructed from its task's options (JSON), for `task`:
 // `const TaskRegistrationOf<ForecastTraining> kForecastTask("forecast");`.
 template <typename Training>

@@ -48,6 +48,10 @@ BEGIN
   END IF;
   EXECUTE format('DROP FUNCTION %s', fn);
   EXECUTE then_;
+  -- The name has one function again (to_regproc is NULL for an overloaded name).
+  IF to_regproc(name) IS NULL THEN
+    RAISE EXCEPTION 'the way back to 0.1.0 of % cannot carry its grants: % is overloaded', fn, name;
+  END IF;
   FOR grantee IN SELECT a.grantee FROM aclexplode(acl) a
                   WHERE a.privilege_type = 'EXECUTE' AND a.grantee NOT IN (0, a.grantor) LOOP
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', to_regproc(name)::oid::regprocedure, grantee);

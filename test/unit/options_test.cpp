@@ -183,16 +183,17 @@ TEST(RecommenderEvaluationOptions, DefaultsAndErrors) {
 }
 
 TEST(ClassifierOptions, DefaultsRoundTripAndErrors) {
-  const auto o = rootcause::classifier_options_from_json(json::object());
-  const json written = rootcause::to_json(o);
-  EXPECT_EQ(written, rootcause::to_json(rootcause::ClassifierOptions{}));
-  EXPECT_EQ(rootcause::to_json(rootcause::classifier_options_from_json(written)), written);
+  using rootcause::ClassifierTrainingOptions;
+  const auto o = ClassifierTrainingOptions::from_json(json::object());
+  const json written = o.to_json();
+  EXPECT_EQ(written, ClassifierTrainingOptions{}.to_json());
+  EXPECT_EQ(ClassifierTrainingOptions::from_json(written).to_json(), written);
   EXPECT_EQ(error_of([] {
-              rootcause::classifier_options_from_json({{"rounds", 0}});
+              ClassifierTrainingOptions::from_json({{"rounds", 0}});
             }),
             "rounds must be between 1 and 10000");
   EXPECT_EQ(error_of([] {
-              rootcause::classifier_options_from_json({{"depth", 3}});
+              ClassifierTrainingOptions::from_json({{"depth", 3}});
             }),
             "unknown option \"depth\" in the root-cause classifier options");
 }

@@ -8,9 +8,9 @@
 
 namespace insight::rootcause {
 
-ClassifierOptions classifier_options_from_json(const nlohmann::json& options) {
+ClassifierTrainingOptions ClassifierTrainingOptions::from_json(const nlohmann::json& options) {
   OptionReader r(options, "root-cause classifier options");
-  ClassifierOptions o;
+  ClassifierTrainingOptions o;
   o.rounds = r.int4("rounds", o.rounds);
   o.max_depth = r.int4("max_depth", o.max_depth);
   o.eta = r.float8("eta", o.eta);
@@ -34,6 +34,10 @@ nlohmann::json to_json(const ClassifierOptions& o) {
           {"max_depth", o.max_depth},
           {"eta", o.eta},
           {"min_child_weight", o.min_child_weight}};
+}
+
+nlohmann::json ClassifierTrainingOptions::to_json() const {
+  return rootcause::to_json(static_cast<const ClassifierOptions&>(*this));
 }
 
 }  // namespace insight::rootcause

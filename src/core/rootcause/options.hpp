@@ -8,7 +8,14 @@
 
 namespace insight::rootcause {
 
-ClassifierOptions classifier_options_from_json(const nlohmann::json& options);
+// The boosting settings as JSON (also the payload's metadata "options").
 nlohmann::json to_json(const ClassifierOptions& o);
+
+// The options type of the root-cause task, as each area has one: from_json validates, to_json
+// writes back what retrain replays.
+struct ClassifierTrainingOptions : ClassifierOptions {
+  static ClassifierTrainingOptions from_json(const nlohmann::json& options);
+  nlohmann::json to_json() const;
+};
 
 }  // namespace insight::rootcause
