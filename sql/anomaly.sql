@@ -81,6 +81,11 @@ SELECT insight.anomaly_score('sensors', ARRAY[12.5, 48]) = insight.anomaly_score
        insight.is_anomaly('sensors', ARRAY[95.5, 3]) = insight.is_anomaly('sensors', ARRAY[95.5, 3]::float8[]) AS is_anomaly_numeric,
        insight.is_anomaly('sensors', ARRAY[95, 3]) = insight.is_anomaly('sensors', ARRAY[95, 3]::float8[]) AS is_anomaly_int,
        insight.anomaly_score('sensors', ARRAY[NULL, 48.0]) IS NULL AS null_numeric_element;
+-- So do untyped array literals (they were "not unique" between the array and row forms).
+SELECT insight.anomaly_score('sensors', '{12.5, 48}') = insight.anomaly_score('sensors', ARRAY[12.5, 48]::float8[]) AS literal,
+       insight.is_anomaly('sensors', '{95.5, 3}') = insight.is_anomaly('sensors', ARRAY[95.5, 3]::float8[]) AS is_anomaly_literal;
+CALL pg_temp.expect_errors(
+  $$SELECT insight.anomaly_score('sensors', '{12.5, forty}')$$);
 -- A NULL feature gives a NULL score; so does a NULL array.
 SELECT insight.anomaly_score('sensors', ARRAY[NULL, 48]::float8[]) IS NULL AS null_array_element,
        insight.anomaly_score('sensors', x) IS NULL AS null_column

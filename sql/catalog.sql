@@ -15,6 +15,19 @@ DROP ROLE squatter;
 CREATE EXTENSION pg_insight;
 SELECT insight.version() ~ '^\d+\.\d+\.\d+$' AS version_ok;
 SELECT extrelocatable, extnamespace::regnamespace FROM pg_extension WHERE extname = 'pg_insight';
+-- Every function, aggregate, table, view and type of the extension describes itself (\df+,
+-- \d+ and GUI clients show it): the objects without a description, none.
+SELECT i.type, i.identity AS without_description
+  FROM pg_depend e, pg_identify_object(e.classid, e.objid, 0) i
+ WHERE e.refclassid = 'pg_extension'::regclass AND e.deptype = 'e'
+   AND e.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_insight')
+   AND i.type IN ('function', 'aggregate', 'table', 'view', 'type', 'composite type')
+   AND coalesce(obj_description(e.objid, e.classid::regclass::name), '') = ''
+ ORDER BY 1, 2;
+SELECT count(*) AS described FROM pg_depend e
+ WHERE e.refclassid = 'pg_extension'::regclass AND e.deptype = 'e'
+   AND e.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_insight')
+   AND obj_description(e.objid, e.classid::regclass::name) <> '';
 
 -- Columns of API.md section 2, in order (more may follow at the end).
 SELECT table_name, string_agg(column_name, ',' ORDER BY ordinal_position) AS columns

@@ -212,6 +212,10 @@ INSERT INTO insight.hub_antennas VALUES ('ant-spare', 'hub-01-a', 'SAT-ALPHA');
 SELECT count(*) FROM insight.correlate_hub_antenna('ant-spare', 24, '2026-04-01 00:00+00');
 DELETE FROM insight.hub_antennas WHERE antenna_id = 'ant-spare';
 
+-- A classifier name that is no deployed model: 42704 (the default name 'root_cause' before one
+-- is trained means the detectors alone).
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.correlate_network('net-01', 24, '2026-04-01 00:00+00', 'nope')$$);
 -- Another kind of model as the classifier: 22023. A corrupt payload is refused on import.
 SET ROLE cor_admin;
 CREATE TEMP TABLE tiny AS SELECT g::float8 AS x FROM generate_series(1, 300) g;

@@ -2,6 +2,7 @@
 -- detect_link/site/network_anomaly, checked against the demo's ground truth. Models trained on
 -- parallel scans may differ run to run, so the checks are properties, not exact rows.
 \set SHOW_CONTEXT never
+\i sql/include/expect_errors.psql
 SELECT insight.load_demo_data(days => 10, seed => 5, end_time => '2026-04-01 00:00+00', replace => true) IS NOT NULL AS loaded;
 
 -- Before training: the domain functions say what to do (42704 with a HINT).
@@ -101,7 +102,10 @@ BEGIN
 END
 $$;
 
--- Bad input: 22023 for a non-positive window; an unknown entity is simply an empty result.
-SELECT * FROM insight.detect_link_anomaly(since => '-1 hour');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) AS rows_for_unknown_link FROM insight.detect_link_anomaly('no-such-link', until => '2026-04-01+00');
+-- Bad input: 22023 for a non-positive window; an unknown entity is 42704 (not an empty
+-- result that would read as "no anomalies").
+CALL pg_temp.expect_errors(
+  $$SELECT * FROM insight.detect_link_anomaly(since => '-1 hour')$$,
+  $$SELECT count(*) FROM insight.detect_link_anomaly('no-such-link', until => '2026-04-01+00')$$,
+  $$SELECT count(*) FROM insight.detect_site_anomaly('no-such-site', until => '2026-04-01+00')$$,
+  $$SELECT count(*) FROM insight.detect_network_anomaly('no-such-network', until => '2026-04-01+00')$$);

@@ -193,6 +193,32 @@ CALL pg_temp.expect_errors(
   $$SELECT count(*) FROM insight.forecast_daily_sales(0)$$);
 RESET ROLE;
 
+-- Only complete days: rows of today (the day has not ended) are left out of training and
+-- evaluation, and counted in metrics; the forecasts start today. A model trained with today's
+-- partial rows gives the same forecasts as one trained without them.
+CREATE TABLE live_sales AS
+SELECT d::timestamptz + interval '12 hours' AS t, 100 + 30 * (extract(isodow FROM d) >= 6)::int AS v
+  FROM generate_series(current_date - 60, current_date - 1, interval '1 day') d
+UNION ALL
+SELECT current_date::timestamptz + k * interval '1 minute', 1 FROM generate_series(0, 4) k;
+CREATE VIEW live_sales_complete AS SELECT * FROM live_sales WHERE t < current_date::timestamptz;
+CREATE TABLE live_today AS SELECT * FROM live_sales WHERE t >= current_date::timestamptz;
+SELECT rows_used, (metrics->>'incomplete_rows')::int AS incomplete_rows
+  FROM insight.train_forecaster('live', 'live_sales', 't', 'v', algorithm => 'holt_winters', horizon => 7);
+SELECT rows_used, (metrics->>'incomplete_rows')::int AS incomplete_rows
+  FROM insight.train_forecaster('live_complete', 'live_sales_complete', 't', 'v', algorithm => 'holt_winters', horizon => 7);
+SELECT min(a.forecast_time) = current_date::timestamptz AS starts_today,
+       bool_and(a.forecast_value = b.forecast_value AND a.lower_bound = b.lower_bound) AS same_forecasts
+  FROM insight.forecast('live', 7) a JOIN insight.forecast('live_complete', 7) b USING (forecast_time);
+SELECT bool_and(a.value = b.value) AS same_evaluation, count(*) > 0 AS evaluated
+  FROM insight.evaluate_forecaster('live_sales', 't', 'v', algorithm => 'holt_winters', horizon => 7, folds => 2) a
+  JOIN insight.evaluate_forecaster('live_sales_complete', 't', 'v', algorithm => 'holt_winters', horizon => 7, folds => 2) b
+ USING (algorithm, metric);
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_forecaster('live_today', 'live_today', 't', 'v')$$);
+SELECT insight.drop_model('live') + insight.drop_model('live_complete') AS dropped;
+DROP TABLE live_sales, live_today CASCADE;
+
 SELECT insight.drop_model(name) FROM insight.model_names
  WHERE name IN ('shop', 'shop_seasonal_naive', 'shop_holt_winters', 'shop_linear', 'shop_random_forest',
                 'shop_gradient_boosting', 'shop_combination', 'shop_by_store', 'shop_short', 'not_a_forecaster',

@@ -31,6 +31,13 @@ SELECT m.version, d.action FROM insight.deployments d JOIN insight.models m USIN
 -- A new deploy starts a new step: rolling back from it returns to 1.
 SELECT insight.deploy('churn', 2) IS NOT NULL AS deployed_2;
 SELECT m.version AS back_to FROM insight.rollback('churn') r JOIN insight.models m ON m.model_id = r;
+-- Deploying the live version changes nothing (a NOTICE, no history row): rolling back still
+-- returns to the version live before it.
+SELECT insight.deploy('churn', 2) IS NOT NULL AS deployed_2;
+SELECT count(*) AS deployments_before FROM insight.deployments WHERE name = 'churn' \gset
+SELECT insight.deploy('churn', 2) = (SELECT model_id FROM insight.models WHERE name = 'churn' AND version = 2) AS still_2;
+SELECT count(*) = :deployments_before AS no_history_row FROM insight.deployments WHERE name = 'churn';
+SELECT m.version AS rolled_back_to FROM insight.rollback('churn') r JOIN insight.models m ON m.model_id = r;
 
 -- The name is resolved once per statement, not once per row.
 SELECT insight.model_cache_reset();

@@ -180,6 +180,9 @@ SELECT count(*) AS items, bool_and(reason = 'popularity') AS cold_start
   FROM insight.recommend_products('nobody', 5);
 SELECT count(*) AS items, bool_and(name IS NOT NULL) AS named
   FROM insight.similar_products((SELECT product_id FROM insight.transactions GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1), 5);
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.similar_products('no-such-product')$$,
+  $$SELECT count(*) FROM insight.similar_products(NULL)$$);
 -- popular_products: the score is 0.4·transactions + 0.4·unique users + 0.2·100·revenue share of the top.
 SELECT count(*) AS products,
        bool_and(abs(popularity_score - (0.4 * transaction_count + 0.4 * unique_users

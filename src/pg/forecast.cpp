@@ -48,6 +48,8 @@ struct SeriesSpec {
 struct BuiltSeries {
   std::vector<insight::forecast::SeriesData> series;
   int64_t rows_used = 0, rows_skipped = 0;
+  // Rows of days that had not ended when the rows were read (today, or later): left out.
+  int64_t rows_incomplete = 0;
 };
 
 // The series a forecaster's options describe, read from source.
@@ -63,8 +65,9 @@ std::vector<std::string> series_columns(const SeriesSpec& spec) {
 }
 
 // Checks the columns, then reads the daily sums: one row per (group, day). Days are calendar
-// days of the time column (a timestamptz in the session's TimeZone). The caller has checked
-// the privileges on series_columns().
+// days of the time column (a timestamptz in the session's TimeZone); only days that have ended
+// when the statement started count (SeriesGrid). The caller has checked the privileges on
+// series_columns().
 BuiltSeries build_series(const SeriesSpec& spec) {
   const Oid time_type = insight::pg::column_type(spec.source, spec.time_column, "time_column");
   if (time_type != DATEOID && time_type != TIMESTAMPOID && time_type != TIMESTAMPTZOID)
@@ -87,7 +90,11 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   const std::string sql = "SELECT " + g + ", (" + t + ")::pg_catalog.date, pg_catalog.sum(" + v +
                           "::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + v +
                           "), pg_catalog.count(*) FROM " + spec.source.qualified + " GROUP BY 1, 2";
-  insight::forecast::SeriesGrid grid(spec.group_column.has_value());
+  const int64_t today = guard([] {
+    return static_cast<int64_t>(DatumGetDateADT(DirectFunctionCall1(
+        timestamptz_date, TimestampTzGetDatum(GetCurrentStatementStartTimestamp()))));
+  });
+  insight::forecast::SeriesGrid grid(spec.group_column.has_value(), today + kPgEpochDay);
   BuiltSeries out;
   insight::pg::spi_connect();
   insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* col, const bool* null, int) {
@@ -101,10 +108,12 @@ BuiltSeries build_series(const SeriesSpec& spec) {
       throw InvalidParameter("time column \"" + spec.time_column + "\" holds an infinite date", "",
                              "Filter the rows with a view, then train on the view.");
     const int64_t used = DatumGetInt64(col[3]);
-    out.rows_used += used;
     out.rows_skipped += all - used;
-    grid.add(insight::pg::text_view(col[0]), static_cast<int64_t>(date) + kPgEpochDay,
-             DatumGetFloat8(col[2]));
+    if (grid.add(insight::pg::text_view(col[0]), static_cast<int64_t>(date) + kPgEpochDay,
+                 DatumGetFloat8(col[2])))
+      out.rows_used += used;
+    else
+      out.rows_incomplete += used;
   });
   insight::pg::spi_finish();
 
@@ -112,9 +121,16 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   return out;
 }
 
-std::string no_rows_message(const SeriesSpec& spec) {
-  return "relation " + spec.source.qualified + " has no rows with both \"" + spec.time_column +
-         "\" and \"" + spec.value_column + "\" set";
+// No series to train or evaluate: no rows with time and value, or only rows of days that have
+// not ended.
+InvalidParameter no_rows(const SeriesSpec& spec, const BuiltSeries& built) {
+  if (built.rows_incomplete > 0)
+    return InvalidParameter("relation " + spec.source.qualified + " has no rows of a complete day",
+                            std::to_string(built.rows_incomplete) +
+                                " rows fall on today or later; only days that have ended are used.",
+                            "Train once a day has ended.");
+  return InvalidParameter("relation " + spec.source.qualified + " has no rows with both \"" +
+                          spec.time_column + "\" and \"" + spec.value_column + "\" set");
 }
 
 // Timestamptz of midnight of a day in the session's TimeZone.
@@ -139,7 +155,7 @@ class ForecastTraining final
     insight::forecast::TrainOptions options = o_.model;
     options.threads = insight::pg::training_threads();
     BuiltSeries built = build_series(spec);
-    if (built.series.empty()) throw InvalidParameter(no_rows_message(spec));
+    if (built.series.empty()) throw no_rows(spec, built);
     insight::forecast::TrainSummary summary;
     insight::Payload payload = insight::forecast::train_forecast_payload(
         std::move(built.series), spec.group_column.has_value(), options, insight::pg::kInterrupts,
@@ -153,8 +169,10 @@ class ForecastTraining final
       });
     payload.meta["source"] = source.qualified;
     payload.meta["params"] = params();
+    nlohmann::json metrics = summary.metrics;
+    metrics["incomplete_rows"] = built.rows_incomplete;
     return insight::pg::TrainedVersion(payload, columns(), built.rows_used, built.rows_skipped,
-                                       summary.metrics);
+                                       std::move(metrics));
   }
 };
 
@@ -227,7 +245,7 @@ class ForecastEvaluation final
     const int horizon = o_.forecaster.model.horizon, folds = o_.forecaster.model.folds;
     const double confidence = o_.confidence;
     const BuiltSeries built = build_series(spec);
-    if (built.series.empty()) throw InvalidParameter(no_rows_message(spec));
+    if (built.series.empty()) throw no_rows(spec, built);
     // One evaluator per series, merged in order: the same sums whatever the thread count.
     std::vector<insight::forecast::Evaluator> per_series(
         built.series.size(), insight::forecast::Evaluator(learner, horizon, folds, confidence));

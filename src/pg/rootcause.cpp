@@ -216,16 +216,19 @@ struct Entity {
   const char* noun;
   const char* table;
   const char* exists_sql;
+  const char* argument;  // the id's argument name in the correlate_* function of the scope
 };
 const Entity& entity(rc::ScopeKind s) {
   static const std::array<Entity, 4> kEntities = {{
-      {"link", "insight.links", "SELECT EXISTS (SELECT FROM insight.links WHERE link_id = $1)"},
+      {"link", "insight.links", "SELECT EXISTS (SELECT FROM insight.links WHERE link_id = $1)",
+       "link_id"},
       {"hub antenna", "insight.hub_antennas",
-       "SELECT EXISTS (SELECT FROM insight.hub_antennas WHERE antenna_id = $1)"},
+       "SELECT EXISTS (SELECT FROM insight.hub_antennas WHERE antenna_id = $1)", "antenna_id"},
       {"satellite", "insight.satellites",
-       "SELECT EXISTS (SELECT FROM insight.satellites WHERE satellite_name = $1)"},
+       "SELECT EXISTS (SELECT FROM insight.satellites WHERE satellite_name = $1)",
+       "satellite_name"},
       {"network", "insight.networks",
-       "SELECT EXISTS (SELECT FROM insight.networks WHERE network_id = $1)"},
+       "SELECT EXISTS (SELECT FROM insight.networks WHERE network_id = $1)", "network_id"},
   }};
   return kEntities[static_cast<size_t>(s)];  // ScopeKind: Link, HubAntenna, Satellite, Network
 }
@@ -269,9 +272,15 @@ int hours_arg(FunctionCallInfo fcinfo, int n) {
   return hours;
 }
 
-// The live classifier `name`, or nullptr when no version of it is deployed.
+// The correlate_* functions' default classifier: until one is trained under this name, the
+// detectors work alone.
+constexpr const char* kDefaultClassifier = "root_cause";
+
+// The live classifier `name`; nullptr for the default name with no deployed version. Any other
+// name must have one: 42704 (a misspelt name is not silently the detectors alone).
 std::shared_ptr<const insight::Model> optional_classifier(const std::string& name) {
-  const auto ref = insight::pg::find_live_model(name);
+  std::optional<insight::pg::ModelRef> ref = insight::pg::find_live_model(name);
+  if (!ref && name != kDefaultClassifier) ref = insight::pg::resolve_live_model(name);
   return ref ? insight::pg::load_model_by_id(ref->model_id) : nullptr;
 }
 
@@ -293,7 +302,7 @@ void init_rootcause() {
 //   → TABLE(pattern_type, severity, confidence, root_cause, affected, recommendations, evidence)
 INSIGHT_FUNCTION(insight_correlate) {
   const rc::ScopeKind scope = scope_arg(fcinfo, 0);
-  const std::string id = insight::pg::text_arg(fcinfo, 1, "scope_id");
+  const std::string id = insight::pg::text_arg(fcinfo, 1, entity(scope).argument);
   const int hours = hours_arg(fcinfo, 2);
   const TimestampTz until = insight::pg::arg_is_null(fcinfo, 3)
                                 ? guard([] { return GetCurrentTransactionStartTimestamp(); })

@@ -49,20 +49,25 @@ CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, r anyelement) RETURNS b
 CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, features float8[]) RETURNS boolean
   AS 'MODULE_PATHNAME', 'insight_is_anomaly_named' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 
--- Literal arrays (ARRAY[1.5, 2] is numeric[], ARRAY[1, 2] int[]) and integer columns matched
--- float8[] and the anyelement row form equally well: "function is not unique". These take
--- them as they are.
--- anomaly_score(name, numeric[] | int[] | bigint[]) and is_anomaly(...) with the same arrays:
+-- Literal arrays (ARRAY[1.5, 2] is numeric[], ARRAY[1, 2] int[]), integer columns and untyped
+-- array literals ('{1.5, 2}') matched float8[] and the anyelement row form equally well:
+-- "function is not unique". These take them as they are (an untyped literal resolves to the
+-- text form, PostgreSQL's choice for unknown-type arguments, and is read as float8[]).
+-- anomaly_score(name, numeric[] | int[] | bigint[] | text) and is_anomaly(...) likewise:
 DO $overloads$
 DECLARE
   f record;
   t text;
 BEGIN
   FOR f IN VALUES ('anomaly_score', 'float8'), ('is_anomaly', 'boolean') LOOP
-    FOREACH t IN ARRAY ARRAY['numeric', 'int', 'bigint'] LOOP
-      EXECUTE format('CREATE OR REPLACE FUNCTION insight.%1$I(name text, features %2$s[])
+    FOREACH t IN ARRAY ARRAY['numeric[]', 'int[]', 'bigint[]', 'text'] LOOP
+      EXECUTE format('CREATE OR REPLACE FUNCTION insight.%1$I(name text, features %2$s)
   RETURNS %3$s LANGUAGE sql STABLE STRICT PARALLEL SAFE
   RETURN insight.%1$I(name, features::float8[])', f.column1, t, f.column2);
+      EXECUTE format('COMMENT ON FUNCTION insight.%1$I(text, %2$s) IS %3$L', f.column1, t,
+                     f.column1 || '(name, features float8[]) for features given as ' || t
+                     || CASE t WHEN 'text' THEN ' (an untyped array literal such as ''{1.5, 2}'')' ELSE '' END
+                     || '.');
     END LOOP;
   END LOOP;
 END
@@ -95,9 +100,31 @@ GRANT EXECUTE ON FUNCTION
     insight.top_features(text, anyelement, int),
     insight.anomaly_score(text, numeric[]), insight.anomaly_score(text, int[]),
     insight.anomaly_score(text, bigint[]), insight.is_anomaly(text, numeric[]),
-    insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[])
+    insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[]),
+    insight.anomaly_score(text, text), insight.is_anomaly(text, text)
   TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION
     insight.train_anomaly_detector(text, regclass, text[], float8, int, int, bool, int, bool),
     insight._isolation_forest_train(float8[], int, int, int, float8, bool)
   TO insight_admin;
+
+-- Descriptions.
+COMMENT ON FUNCTION insight._if_transfn(internal, float8[], int, int) IS 'Internal: isolation_forest_fit''s transition function (a bounded reservoir sample of the rows).';
+COMMENT ON FUNCTION insight._if_transfn(internal, float8[], int, int, int) IS 'Internal: isolation_forest_fit''s transition function, with a seed.';
+COMMENT ON FUNCTION insight._if_transfn(internal, float8[], int, int, int, float8, bool) IS 'Internal: _isolation_forest_train''s transition function (seed, contamination, standardize).';
+COMMENT ON FUNCTION insight._if_combinefn(internal, internal) IS 'Internal: merges two reservoir samples of parallel workers (exact in distribution).';
+COMMENT ON FUNCTION insight._if_serialfn(internal) IS 'Internal: serializes a reservoir sample for a parallel worker''s result.';
+COMMENT ON FUNCTION insight._if_deserialfn(bytea, internal) IS 'Internal: reads a parallel worker''s serialized reservoir sample.';
+COMMENT ON FUNCTION insight._if_finalfn(internal) IS 'Internal: grows the forest on the sample and returns its payload (isolation_forest_fit).';
+COMMENT ON FUNCTION insight._if_train_finalfn(internal) IS 'Internal: grows the forest and its threshold and returns the payload (train_anomaly_detector).';
+COMMENT ON AGGREGATE insight.isolation_forest_fit(float8[], int, int) IS 'Fits an Isolation Forest (n_trees, sample_size) to the feature arrays of a group of rows; returns the model payload. Parallel.';
+COMMENT ON AGGREGATE insight.isolation_forest_fit(float8[], int, int, int) IS 'Fits an Isolation Forest (n_trees, sample_size, seed) to the feature arrays of a group of rows; returns the model payload. Parallel.';
+COMMENT ON AGGREGATE insight._isolation_forest_train(float8[], int, int, int, float8, bool) IS 'Internal: what train_anomaly_detector runs over the caller''s relation.';
+COMMENT ON FUNCTION insight.anomaly_score(bytea, float8[]) IS 'Anomaly score in [0, 1] of a feature array under a model payload (from isolation_forest_fit); higher is more anomalous.';
+COMMENT ON FUNCTION insight.anomaly_score(text, float8[]) IS 'Anomaly score in [0, 1] of a feature array (in the model''s order) under the live version of a named model.';
+COMMENT ON FUNCTION insight.anomaly_score(text, anyelement) IS 'Anomaly score in [0, 1] of a row under the live version of a named model; features bound by column name.';
+COMMENT ON FUNCTION insight.is_anomaly(text, anyelement) IS 'Whether a row scores above the live model''s threshold; features bound by column name.';
+COMMENT ON FUNCTION insight.is_anomaly(text, float8[]) IS 'Whether a feature array scores above the live model''s threshold.';
+COMMENT ON FUNCTION insight.train_anomaly_detector(text, regclass, text[], float8, int, int, bool, int, bool) IS 'Trains an Isolation Forest on feature columns of a relation and stores it as a new model version. Admin.';
+COMMENT ON FUNCTION insight.evaluate_anomaly_detector(text, regclass, text) IS 'Scores a relation with a model against a label column: ROC AUC, precision, recall, F1 and more.';
+COMMENT ON FUNCTION insight.top_features(text, anyelement, int) IS 'The k features that contribute most to a row''s anomaly score, most first.';

@@ -109,6 +109,21 @@ SELECT insight._back_to_0_1_0('insight.import_model(text, bytea, bool)',
       NULL, NULL, NULL, NULL, deploy)
     FROM (SELECT insight.payload_info(payload)->'metadata' AS meta) i;$then$]);
 
+-- Deploying the live version added a history row.
+SELECT insight._back_to_0_1_0('insight.deploy(text, int)', ARRAY[
+  E'  -- Deploying the live version changes nothing: .*?RETURN id;\n  END IF;\n', '']);
+
+-- Detection did not check the entity: an unknown one gave no rows.
+SELECT insight._back_to_0_1_0('insight._detect(text, text, text, interval, timestamptz, interval, bool, bool)',
+  ARRAY[E'  v_known bool;\n', '',
+        E'  -- An unknown entity is a mistake, .*?\n    END IF;\n  END IF;\n', '']);
+
+-- Unknown products: forecast_daily_sales gave no HINT, similar_products no error.
+SELECT insight._back_to_0_1_0('insight.forecast_daily_sales(int, text, float8)',
+  ARRAY[E',\n            HINT = ''Known ids are in insight.products.'';', ';']);
+SELECT insight._back_to_0_1_0('insight.similar_products(text, int)',
+  ARRAY[E'  -- A product that does not exist is a mistake, .*?insight\\.products\\.'';\n  END IF;\n', '']);
+
 -- Retraining had no promote policy, and called the train_* functions by position.
 SELECT insight._back_to_0_1_0('insight.retrain(text, text)', ARRAY[
   ', promote text DEFAULT ''always''::text', '',
@@ -188,6 +203,22 @@ DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evalua
   insight._deviation(float8, float8, float8),
   insight.anomaly_score(text, numeric[]), insight.anomaly_score(text, int[]),
   insight.anomaly_score(text, bigint[]), insight.is_anomaly(text, numeric[]),
-  insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[]);
+  insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[]),
+  insight.anomaly_score(text, text), insight.is_anomaly(text, text);
 ALTER TABLE insight.training_runs DROP COLUMN promoted;
+
+-- 0.1.0's objects had no descriptions.
+DO $descriptions$
+DECLARE
+  o record;
+BEGIN
+  FOR o IN SELECT i.type, i.identity
+             FROM pg_depend e, pg_identify_object(e.classid, e.objid, 0) i
+            WHERE e.refclassid = 'pg_extension'::regclass AND e.deptype = 'e'
+              AND e.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_insight')
+              AND obj_description(e.objid, e.classid::regclass::name) IS NOT NULL LOOP
+    EXECUTE format('COMMENT ON %s %s IS NULL', upper(replace(o.type, 'composite ', '')), o.identity);
+  END LOOP;
+END
+$descriptions$;
 DROP FUNCTION insight._back_to_0_1_0(regprocedure, text[], text, text);

@@ -138,3 +138,19 @@ GRANT EXECUTE ON FUNCTION insight._external_payload(text, jsonb, bytea) TO insig
 -- Persisting detections (persist => true) writes insight.anomaly_events: admins only.
 GRANT INSERT ON insight.anomaly_events TO insight_admin;
 GRANT USAGE ON SEQUENCE insight.anomaly_events_event_id_seq TO insight_admin;
+
+-- Descriptions (\df+ and GUI clients show them; sql/catalog.sql checks every object has one).
+COMMENT ON FUNCTION insight.version() IS 'The pg_insight library version (it must equal the installed extension version).';
+COMMENT ON FUNCTION insight.payload_info(bytea) IS 'Reads a model payload''s header and metadata (format, task, algorithm, sizes) without loading the model; XX001 when corrupt.';
+COMMENT ON FUNCTION insight._external_payload(text, jsonb, bytea) IS 'Internal: wraps a body trained outside pg_insight in a payload of the given task (register_model).';
+COMMENT ON FUNCTION insight.describe_model(text, int) IS 'A model version (the live one by default) as JSON: task, algorithm, metadata, metrics, and whether it can be scored.';
+COMMENT ON FUNCTION insight.live_model_id(text) IS 'The model_id of the live (last deployed) version of a model; 42704 when none is deployed.';
+COMMENT ON FUNCTION insight.model_cache_stats() IS 'This backend''s model cache: entries, bytes, hits, misses and name lookups.';
+COMMENT ON FUNCTION insight.model_cache_reset() IS 'Empties this backend''s model cache and its counters.';
+COMMENT ON FUNCTION insight._require_model(text) IS 'Internal: 42704 (with a HINT) unless the model name has a version.';
+COMMENT ON FUNCTION insight._check_model_name(text) IS 'Internal: 22023 unless the name is a valid model name (1 to 63 letters, digits, _ . : -).';
+COMMENT ON FUNCTION insight._store_model(text, text, text, bytea, text[], text, jsonb, jsonb, bigint, bigint, float8, timestamptz, bool) IS 'Internal: writes a new model version and its training run to the catalog, and deploys it when asked.';
+COMMENT ON FUNCTION insight._train(text, text, regclass, jsonb, bool) IS 'Internal: the one training path behind every train_* function and retrain (task, name, source, options as jsonb).';
+COMMENT ON FUNCTION insight._evaluate(text, regclass, jsonb) IS 'Internal: the one evaluation path behind evaluate_forecaster and evaluate_recommender.';
+COMMENT ON FUNCTION insight._lock_name(text) IS 'Internal: takes the model name''s row lock, serialising writers of one name.';
+COMMENT ON FUNCTION insight._deploy_model_id(text, bigint, text) IS 'Internal: appends a deployment (deploy or rollback) of a model_id to the history.';

@@ -120,3 +120,13 @@ SELECT pg_catalog.pg_extension_config_dump('insight.training_runs_run_id_seq', '
 SELECT pg_catalog.pg_extension_config_dump('insight.anomaly_events', '');
 SELECT pg_catalog.pg_extension_config_dump('insight.anomaly_events_event_id_seq', '');
 
+
+-- Descriptions (replayed by every update script, as tables.sql's).
+COMMENT ON TABLE insight.models IS 'The model catalog: every version of every model, with its payload, task, algorithm, features, source, params and metrics. Rows never change.';
+COMMENT ON TABLE insight.model_names IS 'One row per model name: its last version number and the lock that serialises its writers.';
+COMMENT ON TABLE insight.deployments IS 'Append-only deployment history; the newest row of a name is its live version.';
+COMMENT ON VIEW insight.model_metrics IS 'Each model version''s numeric metrics, one row per metric (name, version, metric_name, metric_value, trained_at).';
+COMMENT ON TABLE insight.training_runs IS 'Every training run: name, times, status, rows, message, the version written and the promote decision.';
+COMMENT ON TABLE insight.anomaly_events IS 'Anomalies recorded by detect_*_anomaly(persist => true), one per entity, sample and model.';
+COMMENT ON FUNCTION insight._acting_role() IS 'Internal: the role acting on the catalog (current_user outside any SECURITY DEFINER function), recorded as trained_by and deployed_by.';
+COMMENT ON FUNCTION insight._models_immutable() IS 'Internal: trigger function that refuses updates of insight.models rows.';

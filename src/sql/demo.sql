@@ -101,3 +101,7 @@ GRANT EXECUTE ON FUNCTION
     insight.load_demo_data(int, int, timestamptz, bool, int, int, int),
     insight._demo_rows(anyelement, int, bigint, timestamptz, int, int)
   TO insight_admin;
+
+-- Descriptions.
+COMMENT ON FUNCTION insight._demo_rows(anyelement, int, bigint, timestamptz, int, int) IS 'Internal: the demo generator''s rows of the standard table whose row type the first argument has.';
+COMMENT ON FUNCTION insight.load_demo_data(int, int, timestamptz, bool, int, int, int) IS 'Fills the standard tables with deterministic demo data: a shop''s sales and a satellite network''s telemetry with injected faults. Admin.';

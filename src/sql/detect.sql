@@ -139,9 +139,19 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_from timestamptz;
   v_sql text;
+  v_known bool;
 BEGIN
   IF p_scope IS NULL OR p_scope NOT IN ('link', 'site', 'network') THEN
     RAISE EXCEPTION 'scope must be link, site or network, got %', p_scope USING ERRCODE = '22023';
+  END IF;
+  -- An unknown entity is a mistake, not an entity without anomalies.
+  IF p_entity IS NOT NULL THEN
+    EXECUTE format('SELECT EXISTS (SELECT FROM insight.%I WHERE %I = $1)', p_scope || 's', p_scope || '_id')
+      INTO v_known USING p_entity;
+    IF NOT v_known THEN
+      RAISE EXCEPTION '% "%" does not exist', p_scope, p_entity
+        USING ERRCODE = '42704', HINT = format('Known ids are in insight.%ss.', p_scope);
+    END IF;
   END IF;
   IF p_since IS NULL OR p_since <= interval '0' THEN
     RAISE EXCEPTION 'since must be a positive interval, got %', p_since USING ERRCODE = '22023';
@@ -202,6 +212,11 @@ RETURNS TABLE(%2$I text, ts timestamptz, anomaly_score float8, is_anomaly boolea
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
   SELECT * FROM insight._detect(%3$L, %4$L, %2$I, since, until, baseline, only_anomalies, persist)
 $$', 'detect_' || scope || '_anomaly', scope || '_id', scope, scope || '_anomaly');
+    EXECUTE format('COMMENT ON FUNCTION insight.%I(text, interval, timestamptz, interval, bool, bool) IS %L',
+      'detect_' || scope || '_anomaly',
+      format('Scores the %ss'' telemetry of [until - since, until) with the live model %s_anomaly, '
+             'most anomalous first, with severity and the top features; persist => true records them.',
+             scope, scope));
   END LOOP;
 END
 $detect$;
@@ -219,3 +234,14 @@ GRANT EXECUTE ON FUNCTION
   TO insight_analyst, insight_admin;
 GRANT SELECT ON insight.link_anomaly_features, insight.site_anomaly_features,
                 insight.network_anomaly_features TO insight_analyst, insight_admin;
+
+-- Descriptions.
+COMMENT ON FUNCTION insight._deviation(float8, float8, float8) IS 'Internal: a value''s deviation from its baseline mean in baseline standard deviations (floored at 1 % of the mean).';
+COMMENT ON FUNCTION insight._link_features(timestamptz, timestamptz, timestamptz, text) IS 'Internal: link telemetry rows of a window with each link''s deviations from its own baseline.';
+COMMENT ON FUNCTION insight._site_features(timestamptz, timestamptz, timestamptz, text) IS 'Internal: site telemetry rows of a window with each site''s deviations from its own baseline.';
+COMMENT ON FUNCTION insight._network_features(timestamptz, timestamptz, timestamptz, text) IS 'Internal: network telemetry rows of a window with each network''s deviations from its own baseline.';
+COMMENT ON VIEW insight.link_anomaly_features IS 'Every link_metrics row with the features of the link_anomaly model (baselines over the whole table): its training source.';
+COMMENT ON VIEW insight.site_anomaly_features IS 'Every site_metrics row with the features of the site_anomaly model (baselines over the whole table): its training source.';
+COMMENT ON VIEW insight.network_anomaly_features IS 'Every network_metrics row with the features of the network_anomaly model (baselines over the whole table): its training source.';
+COMMENT ON FUNCTION insight.anomaly_severity(float8, float8) IS 'low, medium, high or critical from how far a score is past the threshold.';
+COMMENT ON FUNCTION insight._detect(text, text, text, interval, timestamptz, interval, bool, bool) IS 'Internal: the shared body of detect_link/site/network_anomaly.';

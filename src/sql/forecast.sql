@@ -53,7 +53,8 @@ BEGIN
   IF product_id IS NOT NULL
      AND NOT EXISTS (SELECT FROM insight.products p WHERE p.product_id = forecast_daily_sales.product_id) THEN
     RAISE EXCEPTION 'product "%" does not exist', product_id
-      USING ERRCODE = '42704', DETAIL = 'insight.products has no such product_id.';
+      USING ERRCODE = '42704', DETAIL = 'insight.products has no such product_id.',
+            HINT = 'Known ids are in insight.products.';
   END IF;
   RETURN QUERY
     SELECT f.forecast_time::date, greatest(f.forecast_value, 0), greatest(f.lower_bound, 0),
@@ -71,3 +72,9 @@ GRANT EXECUTE ON FUNCTION
   TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool)
   TO insight_admin;
+
+-- Descriptions.
+COMMENT ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool) IS 'Trains daily forecasters (one per group) on the complete days of a (time, value[, group]) relation and stores them as a new model version. Admin.';
+COMMENT ON FUNCTION insight.forecast(text, int, text, float8) IS 'Daily forecasts of the live version of a model, with lower and upper bounds at confidence.';
+COMMENT ON FUNCTION insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8) IS 'Rolling-origin backtest of the forecasting procedure on a relation, without writing a model: mae, rmse, smape, mase, coverage.';
+COMMENT ON FUNCTION insight.forecast_daily_sales(int, text, float8) IS 'Daily revenue forecasts of the whole shop, or of one product, from insight.transactions.';

@@ -21,6 +21,13 @@ BEGIN
                           (SELECT string_agg(m.version::text, ', ' ORDER BY m.version)
                              FROM insight.models m WHERE m.name = deploy.name));
   END IF;
+  -- Deploying the live version changes nothing: no history row (rollback still goes back to
+  -- the version live before it).
+  IF id = (SELECT d.model_id FROM insight.deployments d
+            WHERE d.name = deploy.name ORDER BY d.deployment_id DESC LIMIT 1) THEN
+    RAISE NOTICE 'version % of model "%" is already live', deploy.version, deploy.name;
+    RETURN id;
+  END IF;
   RETURN insight._deploy_model_id(deploy.name, id, 'deploy');
 END
 $$;
@@ -462,3 +469,22 @@ GRANT EXECUTE ON FUNCTION insight.deploy(text, int), insight.rollback(text),
     insight._require_pg_cron(), insight.schedule_retraining(text, text, text),
     insight.unschedule_retraining(text)
   TO insight_admin;
+
+-- Descriptions.
+COMMENT ON FUNCTION insight.deploy(text, int) IS 'Makes a version of a model live; deploying the live version changes nothing. Admin.';
+COMMENT ON FUNCTION insight.rollback(text) IS 'Goes back one step in the deployment history, to the version live before this one. Admin.';
+COMMENT ON FUNCTION insight.drop_model(text, int) IS 'Removes one version of a model (not the live one), or every version when version is NULL. Admin.';
+COMMENT ON FUNCTION insight.register_model(text, text, bytea, jsonb, text[], text, bool) IS 'Stores a model trained elsewhere as a new version (algorithm external). Admin.';
+COMMENT ON FUNCTION insight.export_model(text, int) IS 'The payload of a version (the live one by default), for import_model in another database.';
+COMMENT ON FUNCTION insight.import_model(text, bytea, bool) IS 'Stores an exported payload as a new version of a model, byte for byte. Admin.';
+COMMENT ON FUNCTION insight._record_failed_run(text, timestamptz, text) IS 'Internal: records a failed training run in insight.training_runs.';
+COMMENT ON FUNCTION insight._live_training(text, text) IS 'Internal: the live version''s task, algorithm, source, params and features, for retraining.';
+COMMENT ON FUNCTION insight._validation_metric(text, jsonb) IS 'Internal: the metric promote => ''if_better'' compares for a task, read from models.metrics.';
+COMMENT ON FUNCTION insight._check_promote(text, text, text) IS 'Internal: 22023 unless promote is ''always'' or ''if_better'' (and the task has a validation metric).';
+COMMENT ON FUNCTION insight._promote_if_better(bigint) IS 'Internal: deploys a new version if its validation metric is not worse than the live one''s, and records the decision.';
+COMMENT ON FUNCTION insight.retrain(text, text) IS 'Trains a new version of a model with its live version''s source and options; promote => ''if_better'' deploys it only if not worse. Admin.';
+COMMENT ON FUNCTION insight.retrain_all(text) IS 'Retrains every deployed model trained by pg_insight, one failure not stopping the others. Admin.';
+COMMENT ON FUNCTION insight._require_pg_cron() IS 'Internal: 55000 with the set-up steps unless pg_cron is installed in this database.';
+COMMENT ON FUNCTION insight.schedule_retraining(text, text, text) IS 'Schedules retrain(name) with pg_cron (job insight_retrain_<name>); returns the job id. Admin.';
+COMMENT ON FUNCTION insight.unschedule_retraining(text) IS 'Removes a model''s retraining job; false when it had none. Admin.';
+COMMENT ON FUNCTION insight.train_default_models() IS 'Trains every model the domain functions use, from the standard tables. Admin.';

@@ -85,6 +85,15 @@ CREATE OR REPLACE FUNCTION insight.similar_products(product_id text, k int DEFAU
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   PERFORM insight._require_domain_model('product_recommender', 'similar_products');
+  -- A product that does not exist is a mistake, not a product without similar ones.
+  IF similar_products.product_id IS NULL THEN
+    RAISE EXCEPTION 'product_id must not be NULL' USING ERRCODE = '22023';
+  END IF;
+  IF NOT EXISTS (SELECT FROM insight.products p WHERE p.product_id = similar_products.product_id) THEN
+    RAISE EXCEPTION 'product "%" does not exist', similar_products.product_id
+      USING ERRCODE = '42704', DETAIL = 'insight.products has no such product_id.',
+            HINT = 'Known ids are in insight.products.';
+  END IF;
   RETURN QUERY
     SELECT s.item_id, p.name, s.score
       FROM insight.similar_items('product_recommender', similar_products.product_id, k)
@@ -144,3 +153,13 @@ GRANT EXECUTE ON FUNCTION
     insight.train_recommender(text, regclass, text, text, text, text, int, bool, int, float8,
                               float8, int, int, int, int, bool)
   TO insight_admin;
+
+-- Descriptions.
+COMMENT ON FUNCTION insight.train_recommender(text, regclass, text, text, text, text, int, bool, int, float8, float8, int, int, int, int, bool) IS 'Trains a recommender (ALS, item or user k-NN, SVD, popularity) on (user, item[, weight]) rows and stores it as a new model version. Admin.';
+COMMENT ON FUNCTION insight.recommend(text, text, int, bool) IS 'The top k items of the live recommender for a user, best first; unknown users get the most popular items.';
+COMMENT ON FUNCTION insight.similar_items(text, text, int) IS 'The k items most like an item under the live recommender.';
+COMMENT ON FUNCTION insight.evaluate_recommender(regclass, text, text, text, text, int, float8, text, int, timestamptz, int, float8, float8, int) IS 'Time-split offline evaluation of a recommender beside popularity, without writing a model: precision, recall, ndcg, map at k, coverage.';
+COMMENT ON FUNCTION insight._require_domain_model(text, text) IS 'Internal: 42704 with a HINT unless a domain function''s model is deployed.';
+COMMENT ON FUNCTION insight.recommend_products(text, int) IS 'Products to recommend to a user of insight.transactions, with their names (model product_recommender).';
+COMMENT ON FUNCTION insight.similar_products(text, int) IS 'Products most like a product of insight.products, with their names (model product_recommender).';
+COMMENT ON FUNCTION insight.popular_products(int, int, timestamptz) IS 'The best sellers of insight.transactions over the last days up to until, by a popularity score.';

@@ -68,6 +68,10 @@ BEGIN
 RETURNS SETOF insight.correlation_finding LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM insight._correlate(%4$L, %2$I, hours, until, classifier) $$',
       f.column1, f.column2, f.column3, f.column4);
+    EXECUTE format('COMMENT ON FUNCTION insight.%I(text, int, timestamptz, text) IS %L', f.column1,
+      format('Root-cause findings for one %s over the hours before until: pattern, severity, '
+             'confidence, root cause, affected entities, recommended actions and evidence.',
+             replace(f.column4, '_', ' ')));
   END LOOP;
 END
 $correlate$;
@@ -213,3 +217,10 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION insight.train_root_cause_classifier(text, regclass, bool),
     insight.refresh_link_rollup(timestamptz)
   TO insight_admin;
+
+-- Descriptions.
+COMMENT ON FUNCTION insight.refresh_link_rollup(timestamptz) IS 'Recomputes insight.link_metrics_5m, the five-minute means of link telemetry, from since; returns the buckets written.';
+COMMENT ON FUNCTION insight._correlate(text, text, int, timestamptz, text) IS 'Internal: the root-cause detectors over one scope''s telemetry window, with the live classifier.';
+COMMENT ON FUNCTION insight.correlation_report(text, text, int, timestamptz, text) IS 'One scope''s root-cause findings as a JSON report (API.md section 4).';
+COMMENT ON FUNCTION insight.recommend_actions(text, text, interval, timestamptz) IS 'Ranked recommended actions for an entity (link, site, network, hub antenna, satellite) from its root-cause findings.';
+COMMENT ON FUNCTION insight.train_root_cause_classifier(text, regclass, bool) IS 'Trains the root-cause classifier (gradient-boosted trees) on labelled incidents and their telemetry and stores it as a new model version. Admin.';

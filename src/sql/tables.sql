@@ -194,3 +194,20 @@ GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON insight.products, insight.tran
 -- Only the standard tables' identity sequences: the catalog's are used by the functions alone.
 GRANT USAGE ON SEQUENCE insight.transactions_transaction_id_seq,
                         insight.incidents_incident_id_seq TO insight_admin;
+
+-- Descriptions (replayed by every update script: the Makefile appends the state files'
+-- COMMENT statements to it).
+COMMENT ON TABLE insight.products IS 'Standard table: the shop''s products (product_id, name, category, price).';
+COMMENT ON TABLE insight.transactions IS 'Standard table: the shop''s sales, one row per purchase (ts, user_id, product_id, quantity, total_amount).';
+COMMENT ON TABLE insight.networks IS 'Standard table: the satellite operator''s customer networks.';
+COMMENT ON TABLE insight.satellites IS 'Standard table: the satellites.';
+COMMENT ON TABLE insight.sites IS 'Standard table: the sites (hubs and remotes) of each network.';
+COMMENT ON TABLE insight.hub_antennas IS 'Standard table: the hub antennas, each at a site and pointed at a satellite.';
+COMMENT ON TABLE insight.links IS 'Standard table: the satellite links, each of a network, through a hub antenna and a satellite to a remote site.';
+COMMENT ON TABLE insight.network_metrics IS 'Standard table: network telemetry (bandwidth, packet loss, latency, errors, connections) over time.';
+COMMENT ON TABLE insight.site_metrics IS 'Standard table: site telemetry (response time, error rate, uptime, cpu, memory) over time.';
+COMMENT ON TABLE insight.link_metrics IS 'Standard table: link telemetry (throughput, Es/No, grades, packet loss, latency, jitter, ...) over time, one row per link and sample.';
+COMMENT ON TABLE insight.link_metrics_5m IS 'Five-minute means of insight.link_metrics, kept by insight.refresh_link_rollup() for wide correlate_* scopes.';
+COMMENT ON TABLE insight.rollup_state IS 'How far insight.refresh_link_rollup() has refreshed the rollup.';
+COMMENT ON TABLE insight.incidents IS 'Standard table: labelled incidents (scope, scope_id, started_at, ended_at, root_cause), what train_root_cause_classifier learns from.';
+COMMENT ON TABLE insight.demo_ground_truth IS 'The faults load_demo_data injected, with their kind and time: the demo''s answer key.';

@@ -22,3 +22,8 @@ CREATE TYPE insight.similar_product AS (product_id text, name text, score float8
 CREATE TYPE insight.correlation_finding AS (pattern_type text, severity float8,
     confidence float8, root_cause text, affected text[], recommendations text[], evidence jsonb);
 
+
+-- Descriptions (replayed by every update script, as tables.sql's).
+COMMENT ON TYPE insight.training_result IS 'What every train_* function and retrain return: name, version, model_id, task, algorithm, rows used and skipped, training time, metrics.';
+COMMENT ON TYPE insight.similar_product IS 'A row of similar_products: product_id, name, score.';
+COMMENT ON TYPE insight.correlation_finding IS 'A root-cause finding (API.md section 4): pattern_type, severity, confidence, root_cause, affected, recommendations, evidence.';

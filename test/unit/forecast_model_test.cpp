@@ -140,6 +140,25 @@ TEST(SeriesGrid, ZeroFillsEachGroupUpToTheLastDayOfAll) {
   }
 }
 
+// Only complete days: the day the rows are read on (and any later one) is left out, in every
+// group; the series end on the last complete day.
+TEST(SeriesGrid, LeavesOutTheDayThatHasNotEnded) {
+  SeriesGrid grid(true, 20003);
+  EXPECT_TRUE(grid.add("a", 20000, 1));
+  EXPECT_TRUE(grid.add("a", 20002, 3));
+  EXPECT_FALSE(grid.add("a", 20003, 2));  // today: partial
+  EXPECT_FALSE(grid.add("b", 20005, 9));  // later
+  EXPECT_TRUE(grid.add("b", 20001, 5));
+  const auto series = grid.build();
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].values, (std::vector<double>{1, 0, 3}));
+  EXPECT_EQ(series[1].first_day, 20001);
+  EXPECT_EQ(series[1].values, (std::vector<double>{5, 0}));
+  SeriesGrid all_today(false, 20000);
+  EXPECT_FALSE(all_today.add("", 20000, 1));
+  EXPECT_TRUE(all_today.empty());
+}
+
 TEST(ForecastModel, TrainingIsDeterministicAcrossThreadCounts) {
   TrainOptions o;
   o.horizon = 7;

@@ -7,12 +7,14 @@
 
 namespace insight::forecast {
 
-void SeriesGrid::add(std::string_view key, int64_t day, double sum) {
+bool SeriesGrid::add(std::string_view key, int64_t day, double sum) {
+  if (day >= first_incomplete_day_) return false;
   auto it = groups_.find(key);
   if (it == groups_.end())
     it = groups_.emplace(std::string(key), std::vector<std::pair<int64_t, double>>{}).first;
   it->second.emplace_back(day, sum);
   last_day_ = std::max(last_day_, day);
+  return true;
 }
 
 size_t SeriesGrid::cells() const noexcept {
