@@ -97,7 +97,11 @@ core-lib:
 	@cmake -S . -B $(CORE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(CORE_BUILD) --target insight_core -j2
 
-.PHONY: deps unit fuzz regress multiprocess test demo bench
+# The PGXN distribution: the committed sources with META.json, as a zip.
+dist:
+	git archive --format zip --prefix=pg_insight-$(EXTENSION_VERSION)/ -o pg_insight-$(EXTENSION_VERSION).zip HEAD
+
+.PHONY: deps unit fuzz regress multiprocess test demo bench dist
 deps:
 	@scripts/install-deps
 
@@ -117,6 +121,7 @@ multiprocess:
 	@scripts/run-multiprocess
 
 test: deps
+	@scripts/check-packaging
 	$(MAKE) all
 	$(SUDO) $(MAKE) install
 	$(MAKE) unit
