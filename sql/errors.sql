@@ -51,6 +51,14 @@ CALL pg_temp.expect_errors(
   $$SELECT insight.load_demo_data(days => 0)$$,
   $$SELECT insight.load_demo_data(days => 1, step_seconds => 120)$$);
 
+-- Values are echoed in messages at most 100 characters long, then cut with their length.
+CALL pg_temp.expect_errors(
+  $$SELECT insight.deploy(repeat('x', 5000), 1)$$,
+  $$SELECT insight.register_model(repeat('n', 300), 'anomaly', '\x00'::bytea)$$,
+  $$SELECT insight._train('anomaly', 'err_t', 'err_points', jsonb_build_object('features', ARRAY['x'], repeat('k', 200), 1))$$,
+  $$SELECT insight._train('anomaly', 'err_t', 'err_points', jsonb_build_object('features', ARRAY['x'], 'n_trees', repeat('9', 300)))$$,
+  $$SELECT count(*) FROM insight.correlate_network(repeat('n', 500))$$);
+
 -- XX001 data_corrupted: truncated, flipped, foreign or empty payloads, never a crash.
 SELECT insight.export_model('err_model') AS good \gset
 SELECT insight.payload_info(substr(:'good'::bytea, 1, length(:'good'::bytea) - 1));

@@ -55,10 +55,23 @@ using insight::pg::anomaly::check_finite;
 using insight::pg::anomaly::row_values;
 using insight::pg::anomaly::RowValues;
 
+// 22023 unless the row has the model's number of features; the DETAIL lists the features the
+// model expects, in order, when it knows their names.
 void check_arity(const AnomalyModel& m, size_t got) {
-  if (got != m.n_features())
-    throw InvalidParameter("the model expects " + std::to_string(m.n_features()) +
-                           " features, the row has " + std::to_string(got));
+  if (got == m.n_features()) return;
+  std::string detail;
+  const std::vector<std::string>& names = m.feature_names();
+  if (std::any_of(names.begin(), names.end(), [](const std::string& n) { return !n.empty(); })) {
+    constexpr size_t kShown = 20;
+    detail = "The features, in order: ";
+    for (size_t i = 0; i < std::min(names.size(), kShown); ++i)
+      detail += (i > 0 ? ", " : "") + names[i];
+    if (names.size() > kShown) detail += ", ... (" + std::to_string(names.size()) + " in all)";
+    detail += ".";
+  }
+  throw InvalidParameter("the model expects " + std::to_string(m.n_features()) +
+                             " features, the row has " + std::to_string(got),
+                         detail);
 }
 
 // fn_extra of anomaly_score(bytea, float8[]): the model decoded from the last payload seen,

@@ -19,7 +19,7 @@ namespace {
 insight::Task parse_task(const std::string& name) {
   auto t = insight::task_from_name(name);
   if (!t)
-    throw insight::InvalidParameter("invalid task \"" + name + "\"",
+    throw insight::InvalidParameter("invalid task " + insight::echo(name),
                                     "Allowed values: " + insight::task_names() + ".");
   return *t;
 }

@@ -18,7 +18,7 @@ void check_model_name(const std::string& name) {
   for (char c : name) ok = ok && ok_char(c);
   if (!ok)
     throw InvalidParameter(
-        "invalid model name \"" + name + "\"",
+        "invalid model name " + insight::echo(name),
         "A model name is 1 to 63 characters: letters, digits, and _ . : - (not first).");
 }
 
@@ -88,4 +88,10 @@ INSIGHT_FUNCTION(insight_check_model_name) {
     throw insight::InvalidParameter("invalid model name \"<NULL>\"");
   insight::pg::check_model_name(insight::pg::text_arg(fcinfo, 0, "name"));
   PG_RETURN_VOID();
+}
+
+// _echo(value text): a value the user gave, quoted and cut for a message (insight::echo), so
+// SQL and C++ echo values alike.
+INSIGHT_FUNCTION(insight_echo) {
+  return insight::pg::text_datum(insight::echo(insight::pg::text_arg(fcinfo, 0, "value")));
 }

@@ -204,7 +204,7 @@ INSIGHT_FUNCTION(insight_forecast) {
     const auto* s = model.find(*key);
     if (s == nullptr)
       throw insight::UndefinedObject(
-          "model \"" + name + "\" has no series for group key \"" + *key + "\"",
+          "model \"" + name + "\" has no series for group key " + insight::echo(*key),
           "The model knows " + std::to_string(model.series().size()) + " groups.",
           "Groups with fewer than " + std::to_string(insight::forecast::kMinFallbackHistory) +
               " days of history at training time are not trained; retrain to include new groups.");

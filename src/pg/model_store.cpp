@@ -94,7 +94,7 @@ ModelRef resolve_live_model(const std::string& name) {
   const auto ref = find_live_model(name);
   if (!ref) {
     require_model(name);  // raises 42704 when the name has no versions at all
-    throw UndefinedObject("model \"" + name + "\" has no deployed version", "",
+    throw UndefinedObject("model " + insight::echo(name) + " has no deployed version", "",
                           "Deploy one with insight.deploy(name, version).");
   }
   return *ref;
@@ -116,7 +116,7 @@ ModelRef resolve_model_version(const std::string& name, int32_t version) {
   spi_finish();
   if (n != 1) {
     require_model(name);
-    throw UndefinedObject("model \"" + name + "\" has no version " + std::to_string(version), "",
+    throw UndefinedObject("model " + insight::echo(name) + " has no version " + std::to_string(version), "",
                           "insight.models lists the versions of every model.");
   }
   return ref;

@@ -241,7 +241,7 @@ void require_entity(rc::ScopeKind scope, const std::string& id, const rc::Topolo
       entity(scope).exists_sql, {insight::pg::spi_text_arg(id)},
       [&](const Datum* v, const bool* n, int) { exists = !n[0] && DatumGetBool(v[0]); });
   if (!exists) {
-    throw UndefinedObject(std::string(entity(scope).noun) + " \"" + id + "\" does not exist", "",
+    throw UndefinedObject(std::string(entity(scope).noun) + " " + insight::echo(id) + " does not exist", "",
                           std::string("Known ids are in ") + entity(scope).table + ".");
   }
 }
@@ -259,7 +259,7 @@ rc::ScopeKind scope_arg(FunctionCallInfo fcinfo, int n) {
   const std::string s = insight::pg::text_arg(fcinfo, n, "scope");
   const auto scope = rc::scope_from_name(s);
   if (!scope)
-    throw InvalidParameter("invalid scope \"" + s + "\"", "",
+    throw InvalidParameter("invalid scope " + insight::echo(s), "",
                            "scope must be one of link, hub_antenna, satellite, network.");
   return *scope;
 }

@@ -28,7 +28,7 @@ class TaskRegistry {
     if (entry == entries().end()) {
       std::string known;
       for (const auto& [name, factory] : entries()) known += (known.empty() ? "" : ", ") + name;
-      throw InvalidParameter("unknown " + std::string(kind) + " task \"" + task + "\"",
+      throw InvalidParameter("unknown " + std::string(kind) + " task " + insight::echo(task),
                              "task must be one of: " + known + ".");
     }
     return entry->second(options);

@@ -109,6 +109,10 @@ SELECT insight._back_to_0_1_0('insight.import_model(text, bytea, bool)',
       NULL, NULL, NULL, NULL, deploy)
     FROM (SELECT insight.payload_info(payload)->'metadata' AS meta) i;$then$]);
 
+-- Unknown model names were echoed whole.
+SELECT insight._back_to_0_1_0('insight._require_model(text)', ARRAY[
+  '''model % does not exist'', insight\._echo\(p_name\)', '''model "%" does not exist'', p_name']);
+
 -- Deploying the live version added a history row.
 SELECT insight._back_to_0_1_0('insight.deploy(text, int)', ARRAY[
   E'  -- Deploying the live version changes nothing: .*?RETURN id;\n  END IF;\n', '']);
@@ -197,7 +201,7 @@ SELECT insight._back_to_0_1_0('insight.load_demo_data(int, int, timestamptz, boo
 
 -- What came after 0.1.0.
 DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evaluate(text, regclass, jsonb),
-  insight._check_model_name(text), insight._check_promote(text, text, text),
+  insight._check_model_name(text), insight._echo(text), insight._check_promote(text, text, text),
   insight._promote_if_better(bigint), insight._validation_metric(text, jsonb),
   insight._demo_rows(anyelement, int, bigint, timestamptz, int, int),
   insight._deviation(float8, float8, float8),

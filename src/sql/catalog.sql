@@ -34,7 +34,7 @@ BEGIN
     RAISE EXCEPTION 'model name must not be NULL' USING ERRCODE = '22023';
   END IF;
   IF NOT EXISTS (SELECT FROM insight.models WHERE name = p_name) THEN
-    RAISE EXCEPTION 'model "%" does not exist', p_name
+    RAISE EXCEPTION 'model % does not exist', insight._echo(p_name)
       USING ERRCODE = '42704',
             DETAIL = 'insight.models has no version of it.',
             HINT = 'Train it with one of the insight.train_* functions, or list the models with SELECT name, version FROM insight.models.';
@@ -46,6 +46,11 @@ $$;
 -- otherwise. The C++ training path checks the same rule before any work.
 CREATE OR REPLACE FUNCTION insight._check_model_name(name text) RETURNS void
   AS 'MODULE_PATHNAME', 'insight_check_model_name' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- A value the user gave, quoted for a message and cut after 100 characters (with its length),
+-- as the C++ code echoes values.
+CREATE OR REPLACE FUNCTION insight._echo(value text) RETURNS text
+  AS 'MODULE_PATHNAME', 'insight_echo' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Writes one new version of a model and, if asked, deploys it; records the training run.
 -- Every training (insight._train), register_model and import_model ends here; each hands
@@ -131,6 +136,7 @@ GRANT EXECUTE ON FUNCTION insight.version(), insight.payload_info(bytea),
     insight.describe_model(text, int), insight.live_model_id(text),
     insight.model_cache_stats(), insight.model_cache_reset(),
     insight._require_model(text), insight._acting_role(), insight._check_model_name(text),
+    insight._echo(text),
     insight._evaluate(text, regclass, jsonb)
   TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._train(text, text, regclass, jsonb, bool) TO insight_admin;
@@ -147,6 +153,7 @@ COMMENT ON FUNCTION insight.describe_model(text, int) IS 'A model version (the l
 COMMENT ON FUNCTION insight.live_model_id(text) IS 'The model_id of the live (last deployed) version of a model; 42704 when none is deployed.';
 COMMENT ON FUNCTION insight.model_cache_stats() IS 'This backend''s model cache: entries, bytes, hits, misses and name lookups.';
 COMMENT ON FUNCTION insight.model_cache_reset() IS 'Empties this backend''s model cache and its counters.';
+COMMENT ON FUNCTION insight._echo(text) IS 'Internal: a value the user gave, quoted for a message and cut after 100 characters.';
 COMMENT ON FUNCTION insight._require_model(text) IS 'Internal: 42704 (with a HINT) unless the model name has a version.';
 COMMENT ON FUNCTION insight._check_model_name(text) IS 'Internal: 22023 unless the name is a valid model name (1 to 63 letters, digits, _ . : -).';
 COMMENT ON FUNCTION insight._store_model(text, text, text, bytea, text[], text, jsonb, jsonb, bigint, bigint, float8, timestamptz, bool) IS 'Internal: writes a new model version and its training run to the catalog, and deploys it when asked.';

@@ -26,6 +26,21 @@ TEST(SqlState, MappingFollowsApiTable) {
   EXPECT_STREQ(sqlstate_of(std::runtime_error("x")), "XX000");
 }
 
+// Values users gave are echoed in messages whole up to 100 characters, cut beyond (at a UTF-8
+// sequence boundary) with their length.
+TEST(Echo, QuotesShortValuesAndCutsLongOnes) {
+  EXPECT_EQ(echo("lk-nope"), "\"lk-nope\"");
+  EXPECT_EQ(echo(std::string(100, 'x')), "\"" + std::string(100, 'x') + "\"");
+  EXPECT_EQ(echo(std::string(12000, 'x')), "\"" + std::string(100, 'x') + "...\" (12000 characters)");
+  std::string accents;
+  for (int i = 0; i < 150; ++i) accents += "\xc3\xa9";  // é, two bytes each
+  const std::string e = echo(accents);
+  EXPECT_EQ(e.substr(0, 201), "\"" + accents.substr(0, 200));
+  EXPECT_EQ(e.substr(201), "...\" (150 characters)");
+  EXPECT_EQ(echo("[1, 2]", false), "[1, 2]");
+  EXPECT_EQ(echo(std::string(101, '9'), false), std::string(100, '9') + "... (101 characters)");
+}
+
 TEST(SqlState, DetailAndHintAreKept) {
   UndefinedObject e("model \"m\" does not exist", "no versions", "train it first");
   EXPECT_STREQ(e.what(), "model \"m\" does not exist");

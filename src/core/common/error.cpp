@@ -1,5 +1,6 @@
 #include "core/common/error.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <new>
 
@@ -19,6 +20,20 @@ std::string format_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
+}
+
+std::string echo(std::string_view value, bool quoted) {
+  const std::string q = quoted ? "\"" : "";
+  // Characters are counted as UTF-8 sequences: bytes that are not continuation bytes.
+  size_t chars = 0, cut = value.size();
+  for (size_t i = 0; i < value.size(); ++i) {
+    if ((static_cast<unsigned char>(value[i]) & 0xC0) == 0x80) continue;
+    if (chars == kEchoChars) cut = std::min(cut, i);
+    ++chars;
+  }
+  if (chars <= kEchoChars) return q + std::string(value) + q;
+  return q + std::string(value.substr(0, cut)) + "..." + q + " (" + std::to_string(chars) +
+         " characters)";
 }
 
 }  // namespace insight

@@ -5,7 +5,9 @@
 
 #include <exception>
 #include <stdexcept>
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace insight {
 
@@ -55,5 +57,12 @@ const char* sqlstate_of(const std::exception& e) noexcept;
 
 // A number for a message: shortest of %g form (0.6, 1e-07, 12345.5).
 std::string format_number(double v);
+
+// A value the user gave, double-quoted for a message: at most kEchoChars characters of it
+// (whole UTF-8 sequences), then "..." and its length, so a long argument is not echoed back
+// whole: "lk-nope", or "xxxx...xxxx..." (12000 characters).
+// quoted = false leaves the quotes out (for text that quotes itself, such as JSON).
+constexpr size_t kEchoChars = 100;
+std::string echo(std::string_view value, bool quoted = true);
 
 }  // namespace insight

@@ -9,6 +9,15 @@
 
 namespace insight {
 
+namespace {
+
+// The DETAIL of a mistyped option: the value given, as JSON, echoed at most kEchoChars long.
+std::string got(const nlohmann::json& v) {
+  return "got " + echo(v.dump(), false);
+}
+
+}  // namespace
+
 OptionReader::OptionReader(const nlohmann::json& options, std::string what)
     : options_(options), what_(std::move(what)) {
   if (!options_.is_object()) throw InvalidParameter(what_ + " must be a JSON object");
@@ -31,7 +40,7 @@ int64_t OptionReader::integer(const char* key, const nlohmann::json& v) const {
   if (v.is_number_integer()) return v.get<int64_t>();
   if (v.is_number_unsigned() && v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX))
     return static_cast<int64_t>(v.get<uint64_t>());
-  throw InvalidParameter(std::string(key) + " must be an integer", "got " + v.dump());
+  throw InvalidParameter(std::string(key) + " must be an integer", got(v));
 }
 
 double OptionReader::number(const char* key, const nlohmann::json& v) const {
@@ -44,12 +53,12 @@ double OptionReader::number(const char* key, const nlohmann::json& v) const {
     if (s == "Infinity") return std::numeric_limits<double>::infinity();
     if (s == "-Infinity") return -std::numeric_limits<double>::infinity();
   }
-  throw InvalidParameter(std::string(key) + " must be a number", "got " + v.dump());
+  throw InvalidParameter(std::string(key) + " must be a number", got(v));
 }
 
 std::string OptionReader::text(const char* key) {
   const nlohmann::json& v = required(key);
-  if (!v.is_string()) throw InvalidParameter(std::string(key) + " must be text", "got " + v.dump());
+  if (!v.is_string()) throw InvalidParameter(std::string(key) + " must be text", got(v));
   return v.get<std::string>();
 }
 
@@ -89,7 +98,7 @@ bool OptionReader::boolean(const char* key, bool when_null) {
   const nlohmann::json* v = find(key);
   if (v == nullptr) return when_null;
   if (!v->is_boolean())
-    throw InvalidParameter(std::string(key) + " must be true or false", "got " + v->dump());
+    throw InvalidParameter(std::string(key) + " must be true or false", got(*v));
   return v->get<bool>();
 }
 
@@ -108,12 +117,12 @@ uint32_t OptionReader::seed(const char* key, uint32_t missing) {
 std::vector<std::string> OptionReader::text_array(const char* key) {
   const nlohmann::json& v = required(key);
   if (!v.is_array())
-    throw InvalidParameter(std::string(key) + " must be an array of text", "got " + v.dump());
+    throw InvalidParameter(std::string(key) + " must be an array of text", got(v));
   std::vector<std::string> out;
   for (const auto& e : v) {
     if (e.is_null()) throw InvalidParameter(std::string(key) + " must not contain NULL");
     if (!e.is_string())
-      throw InvalidParameter(std::string(key) + " must be an array of text", "got " + v.dump());
+      throw InvalidParameter(std::string(key) + " must be an array of text", got(v));
     out.push_back(e.get<std::string>());
   }
   return out;
@@ -124,7 +133,7 @@ void OptionReader::finish() const {
     if (read_.count(it.key()) != 0) continue;
     std::string known;
     for (const auto& k : read_) known += (known.empty() ? "" : ", ") + k;
-    throw InvalidParameter("unknown option \"" + it.key() + "\" in the " + what_,
+    throw InvalidParameter("unknown option " + echo(it.key()) + " in the " + what_,
                            "The options are: " + known + ".");
   }
 }

@@ -11,7 +11,7 @@ namespace insight::forecast {
 std::optional<Learner> learner_option(const std::string& algorithm) {
   if (algorithm == "auto") return std::nullopt;
   if (auto l = learner_from_name(algorithm)) return l;
-  throw InvalidParameter("unknown forecasting algorithm \"" + algorithm + "\"",
+  throw InvalidParameter("unknown forecasting algorithm " + echo(algorithm),
                          "algorithm must be one of: auto, " + learner_names() + ".");
 }
 

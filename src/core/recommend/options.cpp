@@ -23,7 +23,7 @@ TrainOptions read_learner_options(OptionReader& r) {
   const std::string algorithm = r.text("algorithm", "als");
   const auto method = method_from_name(algorithm);
   if (!method)
-    throw InvalidParameter("unknown recommendation algorithm \"" + algorithm + "\"",
+    throw InvalidParameter("unknown recommendation algorithm " + echo(algorithm),
                            "algorithm must be one of: " + method_names() + ".");
   o.method = *method;
   o.factors = static_cast<uint32_t>(std::max(0, r.int4("factors", 64)));
