@@ -109,3 +109,28 @@ CALL pg_temp.expect_errors(
   $$SELECT count(*) FROM insight.detect_link_anomaly('no-such-link', until => '2026-04-01+00')$$,
   $$SELECT count(*) FROM insight.detect_site_anomaly('no-such-site', until => '2026-04-01+00')$$,
   $$SELECT count(*) FROM insight.detect_network_anomaly('no-such-network', until => '2026-04-01+00')$$);
+
+-- What was scored is said (a NOTICE: rows read and returned, the model, the baseline). A
+-- window that starts before the data (here 1000 years) no longer scores nothing against an
+-- empty baseline: the data's first 7 days are the baseline and the rest is scored; a window
+-- entirely before the data says so.
+SELECT count(*) > 0 AS scored_since_1000_years
+  FROM insight.detect_link_anomaly(since => '1000 years', until => '2026-04-01+00');
+SELECT count(*) > 0 AS scored_one_site_long_before
+  FROM insight.detect_site_anomaly((SELECT min(site_id) FROM insight.sites), since => '50 years',
+                                   until => '2026-04-01+00', only_anomalies => false);
+SELECT count(*) AS nothing_before_the_data
+  FROM insight.detect_network_anomaly(since => '1 day', until => '2020-01-01+00');
+
+-- Each row is scored once (the filter, the threshold test and the sort key once called
+-- anomaly_score again each), and without JIT (whose compilation cost more than the query).
+SET track_functions = 'all';
+BEGIN;
+SELECT count(*) AS rows_returned
+  FROM insight.detect_network_anomaly(until => '2026-04-01+00', only_anomalies => false) \gset
+SELECT sum(calls) = :rows_returned AS one_score_per_row
+  FROM pg_stat_xact_user_functions WHERE schemaname = 'insight' AND funcname = 'anomaly_score';
+COMMIT;
+RESET track_functions;
+SELECT proconfig @> '{jit=off}' AS detect_without_jit
+  FROM pg_proc WHERE oid = 'insight._detect(text, text, text, interval, timestamptz, interval, bool, bool)'::regprocedure;

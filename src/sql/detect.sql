@@ -25,32 +25,43 @@ RETURNS TABLE(link_id text, ts timestamptz, throughput_mbps float8, utilization 
     ob_packet_loss_pct float8, throughput_hour_dev float8, ib_esno_dev float8, ob_esno_dev float8,
     latency_dev float8, jitter_dev float8)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  -- The baseline is read once: per link and hour of day (count, mean and variance of each
+  -- metric); throughput keeps its hour's figures, the other metrics pool their link's hours
+  -- (mean = sum(n mean_h) / N, variance = sum(n (var_h + mean_h^2)) / N - mean^2).
   WITH h AS (
     SELECT m.link_id, extract(hour FROM m.ts AT TIME ZONE 'UTC') AS hour,
-           avg(m.throughput_mbps) AS t_avg, stddev_pop(m.throughput_mbps) AS t_sd
+           avg(m.throughput_mbps) AS t_avg, stddev_pop(m.throughput_mbps) AS t_sd,
+           count(m.ib_esno_db)::float8 AS i_n, avg(m.ib_esno_db) AS i_avg, var_pop(m.ib_esno_db) AS i_var,
+           count(m.ob_esno_db)::float8 AS o_n, avg(m.ob_esno_db) AS o_avg, var_pop(m.ob_esno_db) AS o_var,
+           count(m.latency_ms)::float8 AS l_n, avg(m.latency_ms) AS l_avg, var_pop(m.latency_ms) AS l_var,
+           count(m.jitter_ms)::float8 AS j_n, avg(m.jitter_ms) AS j_avg, var_pop(m.jitter_ms) AS j_var
       FROM insight.link_metrics m
      WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
        AND (p_link IS NULL OR m.link_id = p_link)
      GROUP BY 1, 2),
+  s AS (
+    SELECT h.link_id, h.hour, h.t_avg, h.t_sd,
+           sum(h.i_n) OVER w AS i_n, sum(h.i_n * h.i_avg) OVER w AS i_s, sum(h.i_n * (h.i_var + h.i_avg * h.i_avg)) OVER w AS i_q,
+           sum(h.o_n) OVER w AS o_n, sum(h.o_n * h.o_avg) OVER w AS o_s, sum(h.o_n * (h.o_var + h.o_avg * h.o_avg)) OVER w AS o_q,
+           sum(h.l_n) OVER w AS l_n, sum(h.l_n * h.l_avg) OVER w AS l_s, sum(h.l_n * (h.l_var + h.l_avg * h.l_avg)) OVER w AS l_q,
+           sum(h.j_n) OVER w AS j_n, sum(h.j_n * h.j_avg) OVER w AS j_s, sum(h.j_n * (h.j_var + h.j_avg * h.j_avg)) OVER w AS j_q
+      FROM h WINDOW w AS (PARTITION BY h.link_id)),
   b AS (
-    SELECT m.link_id,
-           avg(m.ib_esno_db) AS i_avg, stddev_pop(m.ib_esno_db) AS i_sd,
-           avg(m.ob_esno_db) AS o_avg, stddev_pop(m.ob_esno_db) AS o_sd,
-           avg(m.latency_ms) AS l_avg, stddev_pop(m.latency_ms) AS l_sd,
-           avg(m.jitter_ms) AS j_avg, stddev_pop(m.jitter_ms) AS j_sd
-      FROM insight.link_metrics m
-     WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
-       AND (p_link IS NULL OR m.link_id = p_link)
-     GROUP BY m.link_id)
+    SELECT s.link_id, s.hour, s.t_avg, s.t_sd,
+           s.i_s / nullif(s.i_n, 0) AS i_avg, sqrt(greatest(s.i_q / nullif(s.i_n, 0) - (s.i_s / nullif(s.i_n, 0)) ^ 2, 0)) AS i_sd,
+           s.o_s / nullif(s.o_n, 0) AS o_avg, sqrt(greatest(s.o_q / nullif(s.o_n, 0) - (s.o_s / nullif(s.o_n, 0)) ^ 2, 0)) AS o_sd,
+           s.l_s / nullif(s.l_n, 0) AS l_avg, sqrt(greatest(s.l_q / nullif(s.l_n, 0) - (s.l_s / nullif(s.l_n, 0)) ^ 2, 0)) AS l_sd,
+           s.j_s / nullif(s.j_n, 0) AS j_avg, sqrt(greatest(s.j_q / nullif(s.j_n, 0) - (s.j_s / nullif(s.j_n, 0)) ^ 2, 0)) AS j_sd
+      FROM s)
   SELECT m.link_id, m.ts, m.throughput_mbps, m.utilization, m.errors, m.discards, m.uptime_pct,
          m.ib_packet_loss_pct, m.ob_packet_loss_pct,
-         insight._deviation(m.throughput_mbps, h.t_avg, h.t_sd),
+         insight._deviation(m.throughput_mbps, b.t_avg, b.t_sd),
          insight._deviation(m.ib_esno_db, b.i_avg, b.i_sd),
          insight._deviation(m.ob_esno_db, b.o_avg, b.o_sd),
          insight._deviation(m.latency_ms, b.l_avg, b.l_sd),
          insight._deviation(m.jitter_ms, b.j_avg, b.j_sd)
-    FROM insight.link_metrics m JOIN b ON b.link_id = m.link_id
-    JOIN h ON h.link_id = m.link_id AND h.hour = extract(hour FROM m.ts AT TIME ZONE 'UTC')
+    FROM insight.link_metrics m
+    JOIN b ON b.link_id = m.link_id AND b.hour = extract(hour FROM m.ts AT TIME ZONE 'UTC')
    WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
      AND (p_link IS NULL OR m.link_id = p_link)
 $$;
@@ -130,14 +141,27 @@ $$;
 -- [until - since, until) with the live model, explains them, optionally records the
 -- anomalies in insight.anomaly_events. One statement does all of it, so the model, its
 -- threshold and the recorded model_id come from one snapshot even if a deploy happens
--- meanwhile. Runs with the caller's privileges.
+-- meanwhile. Runs with the caller's privileges. A NOTICE says what was scored: the rows of
+-- the window read, those returned, the model and the baseline. A baseline that would start before the data (of the entity, or
+-- of the scope) uses the data there is: it starts with the first row, and when the window
+-- itself starts less than a baseline after it, the window starts later (but never after
+-- half-way from the first row to until), so that every scored row has a baseline before it.
+-- Plans: each row is scored once (OFFSET 0 keeps the score out of the filters and the sort
+-- key, which would call anomaly_score again); no JIT (its compilation cost more than the
+-- query, every call).
 CREATE OR REPLACE FUNCTION insight._detect(p_scope text, p_model text, p_entity text, p_since interval,
     p_until timestamptz, p_baseline interval, p_only_anomalies bool, p_persist bool)
 RETURNS TABLE(entity_id text, ts timestamptz, anomaly_score float8, is_anomaly boolean,
     severity text, top_features text[])
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
+  v_until timestamptz;
   v_from timestamptz;
+  v_asked timestamptz;
+  v_baseline_from timestamptz;
+  v_first timestamptz;
+  v_read bigint;
+  v_returned bigint;
   v_sql text;
   v_known bool;
 BEGIN
@@ -159,23 +183,33 @@ BEGIN
   IF p_baseline IS NULL OR p_baseline <= interval '0' THEN
     RAISE EXCEPTION 'baseline must be a positive interval, got %', p_baseline USING ERRCODE = '22023';
   END IF;
-  v_from := coalesce(p_until, now()) - p_since;
   IF NOT EXISTS (SELECT FROM insight.deployments d WHERE d.name = p_model) THEN
     RAISE EXCEPTION 'model "%" does not exist', p_model
       USING ERRCODE = '42704',
             DETAIL = format('detect_%s_anomaly scores with the live version of model %s.', p_scope, p_model),
             HINT = 'Train the domain models from the standard tables with SELECT insight.train_default_models().';
   END IF;
+  v_until := coalesce(p_until, now());
+  v_asked := v_until - p_since;
+  v_from := v_asked;
+  v_baseline_from := v_from - p_baseline;
+  EXECUTE format('SELECT min(ts) FROM insight.%I WHERE $1 IS NULL OR %I = $1', p_scope || '_metrics',
+                 p_scope || '_id')
+    INTO v_first USING p_entity;
+  IF v_first IS NOT NULL AND v_baseline_from < v_first AND v_first < v_until THEN
+    v_baseline_from := v_first;
+    v_from := greatest(v_from, least(v_first + p_baseline, v_first + (v_until - v_first) / 2));
+  END IF;
   v_sql := format(
     'WITH m AS (SELECT mo.model_id, (mo.metrics->>''threshold'')::float8 AS threshold
                   FROM insight.models mo WHERE mo.model_id = insight.live_model_id($5)),
-          f AS (SELECT * FROM insight.%I($1, $2, $3, $4)),
-          s AS (SELECT f.%I AS entity_id, f.ts, insight.anomaly_score($5, f) AS score, f FROM f),
           flagged AS (
             SELECT s.entity_id, s.ts, s.score, s.f, s.score > m.threshold AS is_anomaly,
                    insight.anomaly_severity(s.score, m.threshold) AS severity, m.model_id
-              FROM s, m WHERE s.score IS NOT NULL)',
-    '_' || p_scope || '_features', p_scope || '_id');
+              FROM (SELECT f.%I AS entity_id, f.ts, insight.anomaly_score($5, f) AS score, f
+                      FROM insight.%I($1, $2, $3, $4) f OFFSET 0) s, m
+             WHERE s.score IS NOT NULL)',
+    p_scope || '_id', '_' || p_scope || '_features');
   IF coalesce(p_persist, false) THEN
     -- A separate text: the INSERT needs its privilege even when it would insert nothing.
     v_sql := v_sql || format(',
@@ -191,8 +225,23 @@ BEGIN
        FROM flagged WHERE NOT $6 OR is_anomaly
       ORDER BY score DESC, ts, entity_id';
   RETURN QUERY EXECUTE v_sql
-    USING v_from, coalesce(p_until, now()), v_from - p_baseline, p_entity, p_model,
-          coalesce(p_only_anomalies, true);
+    USING v_from, v_until, v_baseline_from, p_entity, p_model, coalesce(p_only_anomalies, true);
+  GET DIAGNOSTICS v_returned = ROW_COUNT;
+  EXECUTE format('SELECT count(*) FROM insight.%I WHERE ts >= $1 AND ts < $2 AND ($3 IS NULL OR %I = $3)',
+                 p_scope || '_metrics', p_scope || '_id')
+    INTO v_read USING v_from, v_until, p_entity;
+  RAISE NOTICE '%',
+    format('%s %s rows of [%s, %s) read, %s returned, scored by model %s against baselines of [%s, %s)',
+           v_read, p_scope, v_from, v_until, v_returned, p_model, v_baseline_from, v_from)
+    || CASE WHEN v_first IS NULL OR v_first >= v_until
+            THEN format('; insight.%s_metrics has no rows before %s%s', p_scope, v_until,
+                        CASE WHEN p_entity IS NULL THEN '' ELSE format(' for %s %s', p_scope, p_entity) END)
+            WHEN v_from > v_asked
+            THEN format('; the window asked for started at %s, but the data start at %s: their first part serves as the baseline',
+                        v_asked, v_first)
+            WHEN v_baseline_from > v_from - p_baseline
+            THEN format('; the baseline asked for started at %s, before the data', v_from - p_baseline)
+            ELSE '' END;
 END
 $$;
 

@@ -15,6 +15,7 @@
 --   The demo generator is one function, _demo_rows(NULL::insight.<table>, ...), instead of
 --   one per table; the correlate_* functions return one composite type.
 --   The install script is built from per-area sources (src/sql/).
+--   Detection reads the link baseline once, with statistics on the hour of day.
 \echo Use "ALTER EXTENSION pg_insight UPDATE TO '0.3.0'" to load this file. \quit
 
 -- _store_model takes the task and algorithm as arguments now.
@@ -40,3 +41,8 @@ DROP FUNCTION insight.correlate_hub_antenna(text, int, timestamptz, text),
     insight._correlate(text, text, int, timestamptz, text);
 CREATE TYPE insight.correlation_finding AS (pattern_type text, severity float8,
     confidence float8, root_cause text, affected text[], recommendations text[], evidence jsonb);
+
+-- Statistics on the hour of day of link telemetry, which the link detector's baseline groups
+-- by (tables.sql); the next ANALYZE fills them.
+CREATE STATISTICS insight.link_metrics_hour_of_day ON (extract(hour FROM ts AT TIME ZONE 'UTC'))
+  FROM insight.link_metrics;
