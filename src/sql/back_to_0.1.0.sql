@@ -118,9 +118,9 @@ SELECT insight._back_to_0_1_0('insight.deploy(text, int)', ARRAY[
   E'  -- Deploying the live version changes nothing: .*?RETURN id;\n  END IF;\n', '']);
 
 -- Detection did not check the entity (an unknown one gave no rows), said nothing of what it
--- scored, used JIT, scored rows up to three times and read the link baseline twice.
-SELECT insight._back_to_0_1_0('insight._detect(text, text, text, interval, timestamptz, interval, bool, bool)',
-  ARRAY[E' SET jit TO ''off''\n', '', '(?s)AS \$function\$.*\$function\$', $then$AS $function$
+-- scored (nor had p_report), used JIT, scored rows up to three times and read the link baseline twice.
+SELECT insight._back_to_0_1_0('insight._detect(text, text, text, interval, timestamptz, interval, bool, bool, bool)',
+  ARRAY[E' SET jit TO ''off''\n', '', E',\n? *p_report boolean DEFAULT true\\)', ')', '(?s)AS \$function\$.*\$function\$', $then$AS $function$
 DECLARE
   v_from timestamptz;
   v_sql text;
@@ -171,6 +171,8 @@ BEGIN
 END
 $function$$then$]);
 DROP STATISTICS insight.link_metrics_hour_of_day;
+SELECT insight._back_to_0_1_0('insight.recommend_actions(text, text, interval, timestamptz)',
+  ARRAY['''7 days'', true, false, false\) d', '''7 days'', true, false) d']);
 
 -- Unknown products: forecast_daily_sales gave no HINT, similar_products no error.
 SELECT insight._back_to_0_1_0('insight.forecast_daily_sales(int, text, float8)',
@@ -210,14 +212,12 @@ SELECT insight._back_to_0_1_0('insight.schedule_retraining(text, text, text)', A
   E'SELECT \\* INTO m FROM (insight._live_training\\(name, ''schedule''\\));\n  PERFORM insight._check_promote\\(promote, name, m.task\\);', 'PERFORM \1;',
   E'schedule,\n +CASE promote .* END;', $then$schedule, format('SELECT insight.retrain(%L)', name);$then$]);
 
--- The detectors' features spelt the deviation out instead of calling insight._deviation; the
--- link features read their baseline twice (per link and hour, then per link).
-SELECT insight._back_to_0_1_0(f, ARRAY['insight\._deviation\(([^,]+), ([^,]+), ([^)]+)\)',
-                                       '(\1 - \2) / greatest(\3, 1e-3 + 0.01 * abs(\2))'])
-  FROM unnest(ARRAY['insight._site_features(timestamptz, timestamptz, timestamptz, text)',
-                    'insight._network_features(timestamptz, timestamptz, timestamptz, text)']::regprocedure[]) f;
+-- The detectors' features spelt the deviation out instead of calling insight._deviation, had
+-- no peak_dev (nor errors_dev for links), and the link features read their baseline twice.
+-- The training views over them go and come back with them.
+DROP VIEW insight.link_anomaly_features, insight.site_anomaly_features, insight.network_anomaly_features;
 SELECT insight._back_to_0_1_0('insight._link_features(timestamptz, timestamptz, timestamptz, text)',
-  ARRAY['(?s)AS \$function\$.*\$function\$', $then$AS $function$
+  ARRAY[E', errors_dev double precision, peak_dev double precision\\)', ')', 'AS \$function\$.*\$function\$', $then$AS $function$
   WITH h AS (
     SELECT m.link_id, extract(hour FROM m.ts AT TIME ZONE 'UTC') AS hour,
            avg(m.throughput_mbps) AS t_avg, stddev_pop(m.throughput_mbps) AS t_sd
@@ -247,6 +247,59 @@ SELECT insight._back_to_0_1_0('insight._link_features(timestamptz, timestamptz, 
    WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
      AND (p_link IS NULL OR m.link_id = p_link)
 $function$$then$]);
+SELECT insight._back_to_0_1_0('insight._site_features(timestamptz, timestamptz, timestamptz, text)',
+  ARRAY[E', peak_dev double precision\\)', ')', 'AS \$function\$.*\$function\$', $then$AS $function$
+  WITH b AS (
+    SELECT m.site_id,
+           avg(m.response_time_ms) AS r_avg, stddev_pop(m.response_time_ms) AS r_sd,
+           avg(m.error_rate) AS e_avg, stddev_pop(m.error_rate) AS e_sd,
+           avg(m.cpu_pct) AS c_avg, stddev_pop(m.cpu_pct) AS c_sd,
+           avg(m.memory_pct) AS m_avg, stddev_pop(m.memory_pct) AS m_sd
+      FROM insight.site_metrics m
+     WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
+       AND (p_site IS NULL OR m.site_id = p_site)
+     GROUP BY m.site_id)
+  SELECT m.site_id, m.ts, m.response_time_ms, m.error_rate, m.uptime_pct, m.cpu_pct, m.memory_pct,
+         (m.response_time_ms - b.r_avg) / greatest(b.r_sd, 1e-3 + 0.01 * abs(b.r_avg)),
+         (m.error_rate - b.e_avg) / greatest(b.e_sd, 1e-3 + 0.01 * abs(b.e_avg)),
+         (m.cpu_pct - b.c_avg) / greatest(b.c_sd, 1e-3 + 0.01 * abs(b.c_avg)),
+         (m.memory_pct - b.m_avg) / greatest(b.m_sd, 1e-3 + 0.01 * abs(b.m_avg))
+    FROM insight.site_metrics m JOIN b ON b.site_id = m.site_id
+   WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+     AND (p_site IS NULL OR m.site_id = p_site)
+$function$$then$]);
+SELECT insight._back_to_0_1_0('insight._network_features(timestamptz, timestamptz, timestamptz, text)',
+  ARRAY[E', peak_dev double precision\\)', ')', 'AS \$function\$.*\$function\$', $then$AS $function$
+  WITH b AS (
+    SELECT m.network_id,
+           avg(m.bandwidth_mbps) AS b_avg, stddev_pop(m.bandwidth_mbps) AS b_sd,
+           avg(m.packet_loss_pct) AS p_avg, stddev_pop(m.packet_loss_pct) AS p_sd,
+           avg(m.latency_ms) AS l_avg, stddev_pop(m.latency_ms) AS l_sd,
+           avg(m.error_rate) AS e_avg, stddev_pop(m.error_rate) AS e_sd,
+           avg(m.connections) AS c_avg, stddev_pop(m.connections) AS c_sd
+      FROM insight.network_metrics m
+     WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
+       AND (p_network IS NULL OR m.network_id = p_network)
+     GROUP BY m.network_id)
+  SELECT m.network_id, m.ts, m.bandwidth_mbps, m.packet_loss_pct, m.latency_ms, m.error_rate,
+         m.connections,
+         (m.bandwidth_mbps - b.b_avg) / greatest(b.b_sd, 1e-3 + 0.01 * abs(b.b_avg)),
+         (m.packet_loss_pct - b.p_avg) / greatest(b.p_sd, 1e-3 + 0.01 * abs(b.p_avg)),
+         (m.latency_ms - b.l_avg) / greatest(b.l_sd, 1e-3 + 0.01 * abs(b.l_avg)),
+         (m.error_rate - b.e_avg) / greatest(b.e_sd, 1e-3 + 0.01 * abs(b.e_avg)),
+         (m.connections - b.c_avg) / greatest(b.c_sd, 1e-3 + 0.01 * abs(b.c_avg))
+    FROM insight.network_metrics m JOIN b ON b.network_id = m.network_id
+   WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+     AND (p_network IS NULL OR m.network_id = p_network)
+$function$$then$]);
+CREATE VIEW insight.link_anomaly_features AS SELECT * FROM insight._link_features(NULL, NULL, NULL, NULL);
+CREATE VIEW insight.site_anomaly_features AS SELECT * FROM insight._site_features(NULL, NULL, NULL, NULL);
+CREATE VIEW insight.network_anomaly_features AS SELECT * FROM insight._network_features(NULL, NULL, NULL, NULL);
+GRANT SELECT ON insight.link_anomaly_features, insight.site_anomaly_features,
+                insight.network_anomaly_features TO insight_analyst, insight_admin;
+-- train_default_models trained on them without the peaks.
+SELECT insight._back_to_0_1_0('insight.train_default_models()', ARRAY[
+  E',\n +''errors_dev'', ''peak_dev''\]', ']', ', ''peak_dev''\]', ']']);
 
 -- The correlate_* functions spelt insight.correlation_finding's columns out.
 SELECT insight._back_to_0_1_0(p.oid::regprocedure, ARRAY[

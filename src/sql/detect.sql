@@ -4,6 +4,9 @@
 -- Features of each scope: the metrics operations teams watch, plus each entity's deviation
 -- from its own baseline ((x - mean) / stddev of that entity over the baseline window), which
 -- is what lets one model serve links, sites or networks with very different normal levels.
+-- peak_dev, the largest of an entity's absolute deviations, makes a one-metric extreme stand
+-- out: in the other features it is one coordinate among many, which an Isolation Forest
+-- splits on only now and then (demo spike recall: docs/benchmarks.md).
 -- Link throughput follows the day, so its baseline is per link and hour of day: a night-time
 -- burst at daytime volume is an anomaly, the same volume at noon is not.
 -- p_from NULL: every row, baseline over the whole table (the training views). Otherwise the
@@ -23,7 +26,7 @@ CREATE OR REPLACE FUNCTION insight._link_features(p_from timestamptz, p_until ti
 RETURNS TABLE(link_id text, ts timestamptz, throughput_mbps float8, utilization float8,
     errors float8, discards float8, uptime_pct float8, ib_packet_loss_pct float8,
     ob_packet_loss_pct float8, throughput_hour_dev float8, ib_esno_dev float8, ob_esno_dev float8,
-    latency_dev float8, jitter_dev float8)
+    latency_dev float8, jitter_dev float8, errors_dev float8, peak_dev float8)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   -- The baseline is read once: per link and hour of day (count, mean and variance of each
   -- metric); throughput keeps its hour's figures, the other metrics pool their link's hours
@@ -34,7 +37,8 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
            count(m.ib_esno_db)::float8 AS i_n, avg(m.ib_esno_db) AS i_avg, var_pop(m.ib_esno_db) AS i_var,
            count(m.ob_esno_db)::float8 AS o_n, avg(m.ob_esno_db) AS o_avg, var_pop(m.ob_esno_db) AS o_var,
            count(m.latency_ms)::float8 AS l_n, avg(m.latency_ms) AS l_avg, var_pop(m.latency_ms) AS l_var,
-           count(m.jitter_ms)::float8 AS j_n, avg(m.jitter_ms) AS j_avg, var_pop(m.jitter_ms) AS j_var
+           count(m.jitter_ms)::float8 AS j_n, avg(m.jitter_ms) AS j_avg, var_pop(m.jitter_ms) AS j_var,
+           count(m.errors)::float8 AS e_n, avg(m.errors) AS e_avg, var_pop(m.errors) AS e_var
       FROM insight.link_metrics m
      WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
        AND (p_link IS NULL OR m.link_id = p_link)
@@ -44,33 +48,40 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
            sum(h.i_n) OVER w AS i_n, sum(h.i_n * h.i_avg) OVER w AS i_s, sum(h.i_n * (h.i_var + h.i_avg * h.i_avg)) OVER w AS i_q,
            sum(h.o_n) OVER w AS o_n, sum(h.o_n * h.o_avg) OVER w AS o_s, sum(h.o_n * (h.o_var + h.o_avg * h.o_avg)) OVER w AS o_q,
            sum(h.l_n) OVER w AS l_n, sum(h.l_n * h.l_avg) OVER w AS l_s, sum(h.l_n * (h.l_var + h.l_avg * h.l_avg)) OVER w AS l_q,
-           sum(h.j_n) OVER w AS j_n, sum(h.j_n * h.j_avg) OVER w AS j_s, sum(h.j_n * (h.j_var + h.j_avg * h.j_avg)) OVER w AS j_q
+           sum(h.j_n) OVER w AS j_n, sum(h.j_n * h.j_avg) OVER w AS j_s, sum(h.j_n * (h.j_var + h.j_avg * h.j_avg)) OVER w AS j_q,
+           sum(h.e_n) OVER w AS e_n, sum(h.e_n * h.e_avg) OVER w AS e_s, sum(h.e_n * (h.e_var + h.e_avg * h.e_avg)) OVER w AS e_q
       FROM h WINDOW w AS (PARTITION BY h.link_id)),
   b AS (
     SELECT s.link_id, s.hour, s.t_avg, s.t_sd,
            s.i_s / nullif(s.i_n, 0) AS i_avg, sqrt(greatest(s.i_q / nullif(s.i_n, 0) - (s.i_s / nullif(s.i_n, 0)) ^ 2, 0)) AS i_sd,
            s.o_s / nullif(s.o_n, 0) AS o_avg, sqrt(greatest(s.o_q / nullif(s.o_n, 0) - (s.o_s / nullif(s.o_n, 0)) ^ 2, 0)) AS o_sd,
            s.l_s / nullif(s.l_n, 0) AS l_avg, sqrt(greatest(s.l_q / nullif(s.l_n, 0) - (s.l_s / nullif(s.l_n, 0)) ^ 2, 0)) AS l_sd,
-           s.j_s / nullif(s.j_n, 0) AS j_avg, sqrt(greatest(s.j_q / nullif(s.j_n, 0) - (s.j_s / nullif(s.j_n, 0)) ^ 2, 0)) AS j_sd
-      FROM s)
-  SELECT m.link_id, m.ts, m.throughput_mbps, m.utilization, m.errors, m.discards, m.uptime_pct,
-         m.ib_packet_loss_pct, m.ob_packet_loss_pct,
-         insight._deviation(m.throughput_mbps, b.t_avg, b.t_sd),
-         insight._deviation(m.ib_esno_db, b.i_avg, b.i_sd),
-         insight._deviation(m.ob_esno_db, b.o_avg, b.o_sd),
-         insight._deviation(m.latency_ms, b.l_avg, b.l_sd),
-         insight._deviation(m.jitter_ms, b.j_avg, b.j_sd)
-    FROM insight.link_metrics m
-    JOIN b ON b.link_id = m.link_id AND b.hour = extract(hour FROM m.ts AT TIME ZONE 'UTC')
-   WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
-     AND (p_link IS NULL OR m.link_id = p_link)
+           s.j_s / nullif(s.j_n, 0) AS j_avg, sqrt(greatest(s.j_q / nullif(s.j_n, 0) - (s.j_s / nullif(s.j_n, 0)) ^ 2, 0)) AS j_sd,
+           s.e_s / nullif(s.e_n, 0) AS e_avg, sqrt(greatest(s.e_q / nullif(s.e_n, 0) - (s.e_s / nullif(s.e_n, 0)) ^ 2, 0)) AS e_sd
+      FROM s),
+  d AS (
+    SELECT m.link_id, m.ts, m.throughput_mbps, m.utilization, m.errors, m.discards, m.uptime_pct,
+           m.ib_packet_loss_pct, m.ob_packet_loss_pct,
+           insight._deviation(m.throughput_mbps, b.t_avg, b.t_sd) AS throughput_hour_dev,
+           insight._deviation(m.ib_esno_db, b.i_avg, b.i_sd) AS ib_esno_dev,
+           insight._deviation(m.ob_esno_db, b.o_avg, b.o_sd) AS ob_esno_dev,
+           insight._deviation(m.latency_ms, b.l_avg, b.l_sd) AS latency_dev,
+           insight._deviation(m.jitter_ms, b.j_avg, b.j_sd) AS jitter_dev,
+           insight._deviation(m.errors, b.e_avg, b.e_sd) AS errors_dev
+      FROM insight.link_metrics m
+      JOIN b ON b.link_id = m.link_id AND b.hour = extract(hour FROM m.ts AT TIME ZONE 'UTC')
+     WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+       AND (p_link IS NULL OR m.link_id = p_link))
+  SELECT d.*, greatest(abs(d.throughput_hour_dev), abs(d.ib_esno_dev), abs(d.ob_esno_dev),
+                       abs(d.latency_dev), abs(d.jitter_dev), abs(d.errors_dev))
+    FROM d
 $$;
 
 CREATE OR REPLACE FUNCTION insight._site_features(p_from timestamptz, p_until timestamptz,
     p_baseline_from timestamptz, p_site text)
 RETURNS TABLE(site_id text, ts timestamptz, response_time_ms float8, error_rate float8,
     uptime_pct float8, cpu_pct float8, memory_pct float8, response_time_dev float8,
-    error_rate_dev float8, cpu_dev float8, memory_dev float8)
+    error_rate_dev float8, cpu_dev float8, memory_dev float8, peak_dev float8)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   WITH b AS (
     SELECT m.site_id,
@@ -81,22 +92,26 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
       FROM insight.site_metrics m
      WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
        AND (p_site IS NULL OR m.site_id = p_site)
-     GROUP BY m.site_id)
-  SELECT m.site_id, m.ts, m.response_time_ms, m.error_rate, m.uptime_pct, m.cpu_pct, m.memory_pct,
-         insight._deviation(m.response_time_ms, b.r_avg, b.r_sd),
-         insight._deviation(m.error_rate, b.e_avg, b.e_sd),
-         insight._deviation(m.cpu_pct, b.c_avg, b.c_sd),
-         insight._deviation(m.memory_pct, b.m_avg, b.m_sd)
-    FROM insight.site_metrics m JOIN b ON b.site_id = m.site_id
-   WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
-     AND (p_site IS NULL OR m.site_id = p_site)
+     GROUP BY m.site_id),
+  d AS (
+    SELECT m.site_id, m.ts, m.response_time_ms, m.error_rate, m.uptime_pct, m.cpu_pct, m.memory_pct,
+           insight._deviation(m.response_time_ms, b.r_avg, b.r_sd) AS response_time_dev,
+           insight._deviation(m.error_rate, b.e_avg, b.e_sd) AS error_rate_dev,
+           insight._deviation(m.cpu_pct, b.c_avg, b.c_sd) AS cpu_dev,
+           insight._deviation(m.memory_pct, b.m_avg, b.m_sd) AS memory_dev
+      FROM insight.site_metrics m JOIN b ON b.site_id = m.site_id
+     WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+       AND (p_site IS NULL OR m.site_id = p_site))
+  SELECT d.*, greatest(abs(d.response_time_dev), abs(d.error_rate_dev), abs(d.cpu_dev), abs(d.memory_dev))
+    FROM d
 $$;
 
 CREATE OR REPLACE FUNCTION insight._network_features(p_from timestamptz, p_until timestamptz,
     p_baseline_from timestamptz, p_network text)
 RETURNS TABLE(network_id text, ts timestamptz, bandwidth_mbps float8, packet_loss_pct float8,
     latency_ms float8, error_rate float8, connections float8, bandwidth_dev float8,
-    packet_loss_dev float8, latency_dev float8, error_rate_dev float8, connections_dev float8)
+    packet_loss_dev float8, latency_dev float8, error_rate_dev float8, connections_dev float8,
+    peak_dev float8)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   WITH b AS (
     SELECT m.network_id,
@@ -108,17 +123,21 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
       FROM insight.network_metrics m
      WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
        AND (p_network IS NULL OR m.network_id = p_network)
-     GROUP BY m.network_id)
-  SELECT m.network_id, m.ts, m.bandwidth_mbps, m.packet_loss_pct, m.latency_ms, m.error_rate,
-         m.connections,
-         insight._deviation(m.bandwidth_mbps, b.b_avg, b.b_sd),
-         insight._deviation(m.packet_loss_pct, b.p_avg, b.p_sd),
-         insight._deviation(m.latency_ms, b.l_avg, b.l_sd),
-         insight._deviation(m.error_rate, b.e_avg, b.e_sd),
-         insight._deviation(m.connections, b.c_avg, b.c_sd)
-    FROM insight.network_metrics m JOIN b ON b.network_id = m.network_id
-   WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
-     AND (p_network IS NULL OR m.network_id = p_network)
+     GROUP BY m.network_id),
+  d AS (
+    SELECT m.network_id, m.ts, m.bandwidth_mbps, m.packet_loss_pct, m.latency_ms, m.error_rate,
+           m.connections,
+           insight._deviation(m.bandwidth_mbps, b.b_avg, b.b_sd) AS bandwidth_dev,
+           insight._deviation(m.packet_loss_pct, b.p_avg, b.p_sd) AS packet_loss_dev,
+           insight._deviation(m.latency_ms, b.l_avg, b.l_sd) AS latency_dev,
+           insight._deviation(m.error_rate, b.e_avg, b.e_sd) AS error_rate_dev,
+           insight._deviation(m.connections, b.c_avg, b.c_sd) AS connections_dev
+      FROM insight.network_metrics m JOIN b ON b.network_id = m.network_id
+     WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+       AND (p_network IS NULL OR m.network_id = p_network))
+  SELECT d.*, greatest(abs(d.bandwidth_dev), abs(d.packet_loss_dev), abs(d.latency_dev),
+                       abs(d.error_rate_dev), abs(d.connections_dev))
+    FROM d
 $$;
 
 -- The training sources of the domain models (every row, baselines over the whole table).
@@ -141,8 +160,9 @@ $$;
 -- [until - since, until) with the live model, explains them, optionally records the
 -- anomalies in insight.anomaly_events. One statement does all of it, so the model, its
 -- threshold and the recorded model_id come from one snapshot even if a deploy happens
--- meanwhile. Runs with the caller's privileges. A NOTICE says what was scored: the rows of
--- the window read, those returned, the model and the baseline. A baseline that would start before the data (of the entity, or
+-- meanwhile. Runs with the caller's privileges. A NOTICE (unless p_report is false, as for
+-- recommend_actions) says what was scored: the rows of the window read, those returned, the
+-- model and the baseline. A baseline that would start before the data (of the entity, or
 -- of the scope) uses the data there is: it starts with the first row, and when the window
 -- itself starts less than a baseline after it, the window starts later (but never after
 -- half-way from the first row to until), so that every scored row has a baseline before it.
@@ -150,7 +170,8 @@ $$;
 -- key, which would call anomaly_score again); no JIT (its compilation cost more than the
 -- query, every call).
 CREATE OR REPLACE FUNCTION insight._detect(p_scope text, p_model text, p_entity text, p_since interval,
-    p_until timestamptz, p_baseline interval, p_only_anomalies bool, p_persist bool)
+    p_until timestamptz, p_baseline interval, p_only_anomalies bool, p_persist bool,
+    p_report bool DEFAULT true)
 RETURNS TABLE(entity_id text, ts timestamptz, anomaly_score float8, is_anomaly boolean,
     severity text, top_features text[])
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
@@ -227,6 +248,9 @@ BEGIN
   RETURN QUERY EXECUTE v_sql
     USING v_from, v_until, v_baseline_from, p_entity, p_model, coalesce(p_only_anomalies, true);
   GET DIAGNOSTICS v_returned = ROW_COUNT;
+  IF NOT coalesce(p_report, true) THEN
+    RETURN;
+  END IF;
   EXECUTE format('SELECT count(*) FROM insight.%I WHERE ts >= $1 AND ts < $2 AND ($3 IS NULL OR %I = $3)',
                  p_scope || '_metrics', p_scope || '_id')
     INTO v_read USING v_from, v_until, p_entity;
@@ -276,7 +300,7 @@ GRANT EXECUTE ON FUNCTION
     insight.detect_link_anomaly(text, interval, timestamptz, interval, bool, bool),
     insight.detect_site_anomaly(text, interval, timestamptz, interval, bool, bool),
     insight.detect_network_anomaly(text, interval, timestamptz, interval, bool, bool),
-    insight._detect(text, text, text, interval, timestamptz, interval, bool, bool),
+    insight._detect(text, text, text, interval, timestamptz, interval, bool, bool, bool),
     insight._link_features(timestamptz, timestamptz, timestamptz, text),
     insight._site_features(timestamptz, timestamptz, timestamptz, text),
     insight._network_features(timestamptz, timestamptz, timestamptz, text)
@@ -293,4 +317,4 @@ COMMENT ON VIEW insight.link_anomaly_features IS 'Every link_metrics row with th
 COMMENT ON VIEW insight.site_anomaly_features IS 'Every site_metrics row with the features of the site_anomaly model (baselines over the whole table): its training source.';
 COMMENT ON VIEW insight.network_anomaly_features IS 'Every network_metrics row with the features of the network_anomaly model (baselines over the whole table): its training source.';
 COMMENT ON FUNCTION insight.anomaly_severity(float8, float8) IS 'low, medium, high or critical from how far a score is past the threshold.';
-COMMENT ON FUNCTION insight._detect(text, text, text, interval, timestamptz, interval, bool, bool) IS 'Internal: the shared body of detect_link/site/network_anomaly.';
+COMMENT ON FUNCTION insight._detect(text, text, text, interval, timestamptz, interval, bool, bool, bool) IS 'Internal: the shared body of detect_link/site/network_anomaly.';

@@ -430,15 +430,16 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   RETURN NEXT insight.train_anomaly_detector('link_anomaly', 'insight.link_anomaly_features',
     ARRAY['throughput_mbps', 'utilization', 'errors', 'discards', 'uptime_pct', 'ib_packet_loss_pct',
-          'ob_packet_loss_pct', 'throughput_hour_dev', 'ib_esno_dev', 'ob_esno_dev', 'latency_dev', 'jitter_dev'],
+          'ob_packet_loss_pct', 'throughput_hour_dev', 'ib_esno_dev', 'ob_esno_dev', 'latency_dev', 'jitter_dev',
+          'errors_dev', 'peak_dev'],
     contamination => 0.01);
   RETURN NEXT insight.train_anomaly_detector('site_anomaly', 'insight.site_anomaly_features',
     ARRAY['response_time_ms', 'error_rate', 'uptime_pct', 'cpu_pct', 'memory_pct', 'response_time_dev',
-          'error_rate_dev', 'cpu_dev', 'memory_dev'],
+          'error_rate_dev', 'cpu_dev', 'memory_dev', 'peak_dev'],
     contamination => 0.01);
   RETURN NEXT insight.train_anomaly_detector('network_anomaly', 'insight.network_anomaly_features',
     ARRAY['bandwidth_mbps', 'packet_loss_pct', 'latency_ms', 'error_rate', 'connections', 'bandwidth_dev',
-          'packet_loss_dev', 'latency_dev', 'error_rate_dev', 'connections_dev'],
+          'packet_loss_dev', 'latency_dev', 'error_rate_dev', 'connections_dev', 'peak_dev'],
     contamination => 0.01);
   -- forecast_daily_sales: the shop's daily revenue, and each product's.
   RETURN NEXT insight.train_forecaster('daily_sales', 'insight.transactions', 'ts', 'total_amount');

@@ -176,7 +176,7 @@ BEGIN
         FROM (SELECT d.top_features[1] AS feature, count(*) AS n, max(d.anomaly_score) AS top_score,
                      min(d.ts) AS first_ts, max(d.ts) AS last_ts,
                      (array_agg(d.severity ORDER BY d.anomaly_score DESC))[1] AS worst
-                FROM insight._detect($1, $6, $2, $5, $4, '7 days', true, false) d
+                FROM insight._detect($1, $6, $2, $5, $4, '7 days', true, false, false) d
                GROUP BY 1) g$q$);
   END IF;
   IF cardinality(v_parts) > 0 THEN

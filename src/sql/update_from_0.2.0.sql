@@ -15,7 +15,8 @@
 --   The demo generator is one function, _demo_rows(NULL::insight.<table>, ...), instead of
 --   one per table; the correlate_* functions return one composite type.
 --   The install script is built from per-area sources (src/sql/).
---   Detection reads the link baseline once, with statistics on the hour of day.
+--   Detection reads the link baseline once, with statistics on the hour of day; the
+--   detectors' features have peak_dev, the largest absolute deviation of an entity's metrics.
 \echo Use "ALTER EXTENSION pg_insight UPDATE TO '0.3.0'" to load this file. \quit
 
 -- _store_model takes the task and algorithm as arguments now.
@@ -41,6 +42,16 @@ DROP FUNCTION insight.correlate_hub_antenna(text, int, timestamptz, text),
     insight._correlate(text, text, int, timestamptz, text);
 CREATE TYPE insight.correlation_finding AS (pattern_type text, severity float8,
     confidence float8, root_cause text, affected text[], recommendations text[], evidence jsonb);
+
+-- The detectors' feature functions return peak_dev (and errors_dev for links): their result
+-- changed, so they and the training views over them are made again.
+DROP VIEW insight.link_anomaly_features, insight.site_anomaly_features, insight.network_anomaly_features;
+DROP FUNCTION insight._link_features(timestamptz, timestamptz, timestamptz, text),
+  insight._site_features(timestamptz, timestamptz, timestamptz, text),
+  insight._network_features(timestamptz, timestamptz, timestamptz, text);
+
+-- _detect reports what it scored unless told not to (a new argument, p_report).
+DROP FUNCTION insight._detect(text, text, text, interval, timestamptz, interval, bool, bool);
 
 -- Statistics on the hour of day of link telemetry, which the link detector's baseline groups
 -- by (tables.sql); the next ANALYZE fills them.
