@@ -40,11 +40,15 @@ void check_select(const SourceRelation& s, const std::vector<std::string>& colum
       return att != InvalidAttrNumber &&
              pg_attribute_aclcheck(relid, att, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
     });
-    if (!ok)
+    if (!ok) {
+      const std::string role =
+          guard([] { return quote_identifier(GetUserNameFromId(GetUserId(), false)); });
       throw insight::InsufficientPrivilege(
           "permission denied for table " + s.qualified,
           "Reading column \"" + c + "\" needs the SELECT privilege.",
-          "pg_insight reads source relations with your own privileges.");
+          "pg_insight reads source relations with your own privileges: the table's owner can "
+          "GRANT SELECT ON " + s.qualified + " TO " + role + ".");
+    }
   }
 }
 
