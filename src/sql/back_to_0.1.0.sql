@@ -113,6 +113,20 @@ SELECT insight._back_to_0_1_0('insight.import_model(text, bytea, bool)',
 SELECT insight._back_to_0_1_0('insight._require_model(text)', ARRAY[
   '''model % does not exist'', insight\._echo\(p_name\)', '''model "%" does not exist'', p_name']);
 
+-- A missing version was raised in place (drop_model and export_model without a HINT).
+SELECT insight._back_to_0_1_0('insight.deploy(text, int)', ARRAY[
+  'PERFORM insight\._no_version\(deploy\.name, deploy\.version\);', $then$RAISE EXCEPTION 'model "%" has no version %', deploy.name, deploy.version
+      USING ERRCODE = '42704',
+            HINT = format('Versions of %s: %s.', deploy.name,
+                          (SELECT string_agg(m.version::text, ', ' ORDER BY m.version)
+                             FROM insight.models m WHERE m.name = deploy.name));$then$]);
+SELECT insight._back_to_0_1_0('insight.drop_model(text, int)', ARRAY[
+  'PERFORM insight\._no_version\(drop_model\.name, drop_model\.version\);', $then$RAISE EXCEPTION 'model "%" has no version %', drop_model.name, drop_model.version
+      USING ERRCODE = '42704';$then$]);
+SELECT insight._back_to_0_1_0('insight.export_model(text, int)', ARRAY[
+  'PERFORM insight\._no_version\(export_model\.name, export_model\.version\);', $then$RAISE EXCEPTION 'model "%" has no version %', export_model.name, export_model.version
+        USING ERRCODE = '42704';$then$]);
+
 -- Deploying the live version added a history row.
 SELECT insight._back_to_0_1_0('insight.deploy(text, int)', ARRAY[
   E'  -- Deploying the live version changes nothing: .*?RETURN id;\n  END IF;\n', '']);
@@ -335,7 +349,7 @@ SELECT insight._back_to_0_1_0('insight.load_demo_data(int, int, timestamptz, boo
 
 -- What came after 0.1.0.
 DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evaluate(text, regclass, jsonb),
-  insight._check_model_name(text), insight._echo(text), insight._check_promote(text, text, text),
+  insight._check_model_name(text), insight._echo(text), insight._no_version(text, int), insight._check_promote(text, text, text),
   insight._promote_if_better(bigint), insight._validation_metric(text, jsonb),
   insight._demo_rows(anyelement, int, bigint, timestamptz, int, int),
   insight._deviation(float8, float8, float8),

@@ -42,6 +42,18 @@ BEGIN
 END
 $$;
 
+-- Raises 42704 for a version a model does not have; the HINT lists the versions it has.
+CREATE OR REPLACE FUNCTION insight._no_version(p_name text, p_version int) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RAISE EXCEPTION 'model % has no version %', insight._echo(p_name), p_version
+    USING ERRCODE = '42704',
+          HINT = format('Versions of %s: %s.', insight._echo(p_name),
+                        coalesce((SELECT string_agg(m.version::text, ', ' ORDER BY m.version)
+                                    FROM insight.models m WHERE m.name = p_name), 'none'));
+END
+$$;
+
 -- The model-name rule (1 to 63 of [A-Za-z0-9_.:-], not starting with . : or -): 22023
 -- otherwise. The C++ training path checks the same rule before any work.
 CREATE OR REPLACE FUNCTION insight._check_model_name(name text) RETURNS void
@@ -135,7 +147,7 @@ GRANT SELECT ON insight.models, insight.model_names, insight.deployments, insigh
 GRANT EXECUTE ON FUNCTION insight.version(), insight.payload_info(bytea),
     insight.describe_model(text, int), insight.live_model_id(text),
     insight.model_cache_stats(), insight.model_cache_reset(),
-    insight._require_model(text), insight._acting_role(), insight._check_model_name(text),
+    insight._require_model(text), insight._no_version(text, int), insight._acting_role(), insight._check_model_name(text),
     insight._echo(text),
     insight._evaluate(text, regclass, jsonb)
   TO insight_analyst, insight_admin;
@@ -154,6 +166,7 @@ COMMENT ON FUNCTION insight.live_model_id(text) IS 'The model_id of the live (la
 COMMENT ON FUNCTION insight.model_cache_stats() IS 'This backend''s model cache: entries, bytes, hits, misses and name lookups.';
 COMMENT ON FUNCTION insight.model_cache_reset() IS 'Empties this backend''s model cache and its counters.';
 COMMENT ON FUNCTION insight._echo(text) IS 'Internal: a value the user gave, quoted for a message and cut after 100 characters.';
+COMMENT ON FUNCTION insight._no_version(text, int) IS 'Internal: 42704 for a version a model does not have, with a HINT listing those it has.';
 COMMENT ON FUNCTION insight._require_model(text) IS 'Internal: 42704 (with a HINT) unless the model name has a version.';
 COMMENT ON FUNCTION insight._check_model_name(text) IS 'Internal: 22023 unless the name is a valid model name (1 to 63 letters, digits, _ . : -).';
 COMMENT ON FUNCTION insight._store_model(text, text, text, bytea, text[], text, jsonb, jsonb, bigint, bigint, float8, timestamptz, bool) IS 'Internal: writes a new model version and its training run to the catalog, and deploys it when asked.';

@@ -15,11 +15,7 @@ BEGIN
   SELECT m.model_id INTO id FROM insight.models m
    WHERE m.name = deploy.name AND m.version = deploy.version;
   IF id IS NULL THEN
-    RAISE EXCEPTION 'model "%" has no version %', deploy.name, deploy.version
-      USING ERRCODE = '42704',
-            HINT = format('Versions of %s: %s.', deploy.name,
-                          (SELECT string_agg(m.version::text, ', ' ORDER BY m.version)
-                             FROM insight.models m WHERE m.name = deploy.name));
+    PERFORM insight._no_version(deploy.name, deploy.version);
   END IF;
   -- Deploying the live version changes nothing: no history row (rollback still goes back to
   -- the version live before it).
@@ -88,8 +84,7 @@ BEGIN
   END IF;
   IF NOT EXISTS (SELECT FROM insight.models m
                   WHERE m.name = drop_model.name AND m.version = drop_model.version) THEN
-    RAISE EXCEPTION 'model "%" has no version %', drop_model.name, drop_model.version
-      USING ERRCODE = '42704';
+    PERFORM insight._no_version(drop_model.name, drop_model.version);
   END IF;
   SELECT d.model_id INTO live FROM insight.deployments d
    WHERE d.name = drop_model.name ORDER BY d.deployment_id DESC LIMIT 1;
@@ -135,8 +130,7 @@ BEGIN
     SELECT m.payload INTO p FROM insight.models m
      WHERE m.name = export_model.name AND m.version = export_model.version;
     IF p IS NULL THEN
-      RAISE EXCEPTION 'model "%" has no version %', export_model.name, export_model.version
-        USING ERRCODE = '42704';
+      PERFORM insight._no_version(export_model.name, export_model.version);
     END IF;
   END IF;
   RETURN p;
