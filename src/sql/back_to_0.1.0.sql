@@ -134,56 +134,25 @@ SELECT insight._back_to_0_1_0('insight.deploy(text, int)', ARRAY[
 -- Detection did not check the entity (an unknown one gave no rows), said nothing of what it
 -- scored (nor had p_report), used JIT, scored rows up to three times and read the link baseline twice.
 SELECT insight._back_to_0_1_0('insight._detect(text, text, text, interval, timestamptz, interval, bool, bool, bool)',
-  ARRAY[E' SET jit TO ''off''\n', '', E',\n? *p_report boolean DEFAULT true\\)', ')', '(?s)AS \$function\$.*\$function\$', $then$AS $function$
-DECLARE
-  v_from timestamptz;
-  v_sql text;
-BEGIN
-  IF p_scope IS NULL OR p_scope NOT IN ('link', 'site', 'network') THEN
-    RAISE EXCEPTION 'scope must be link, site or network, got %', p_scope USING ERRCODE = '22023';
-  END IF;
-  IF p_since IS NULL OR p_since <= interval '0' THEN
-    RAISE EXCEPTION 'since must be a positive interval, got %', p_since USING ERRCODE = '22023';
-  END IF;
-  IF p_baseline IS NULL OR p_baseline <= interval '0' THEN
-    RAISE EXCEPTION 'baseline must be a positive interval, got %', p_baseline USING ERRCODE = '22023';
-  END IF;
-  v_from := coalesce(p_until, now()) - p_since;
-  IF NOT EXISTS (SELECT FROM insight.deployments d WHERE d.name = p_model) THEN
-    RAISE EXCEPTION 'model "%" does not exist', p_model
-      USING ERRCODE = '42704',
-            DETAIL = format('detect_%s_anomaly scores with the live version of model %s.', p_scope, p_model),
-            HINT = 'Train the domain models from the standard tables with SELECT insight.train_default_models().';
-  END IF;
-  v_sql := format(
-    'WITH m AS (SELECT mo.model_id, (mo.metrics->>''threshold'')::float8 AS threshold
-                  FROM insight.models mo WHERE mo.model_id = insight.live_model_id($5)),
-          f AS (SELECT * FROM insight.%I($1, $2, $3, $4)),
+  ARRAY[$p$ SET jit TO 'off'\n$p$, '',
+        $p$,\n? *p_report boolean DEFAULT true\)$p$, ')',
+        $p$  v_until timestamptz;\n$p$, '',
+        $p$  v_asked timestamptz;\n.*?  v_returned bigint;\n$p$, '',
+        $p$  v_known bool;\n$p$, '',
+        $p$  -- An unknown entity is a mistake, .*?\n    END IF;\n  END IF;\n$p$, '',
+        $p$(  IF NOT EXISTS \(SELECT FROM insight\.deployments)$p$, $r$  v_from := coalesce(p_until, now()) - p_since;
+\1$r$,
+        $p$  v_until := coalesce\(p_until, now\(\)\);\n.*?\n  END IF;\n(  v_sql := format)$p$, $r$\1$r$,
+        $p$(          flagged AS \()$p$, $r$          f AS (SELECT * FROM insight.%I($1, $2, $3, $4)),
           s AS (SELECT f.%I AS entity_id, f.ts, insight.anomaly_score($5, f) AS score, f FROM f),
-          flagged AS (
-            SELECT s.entity_id, s.ts, s.score, s.f, s.score > m.threshold AS is_anomaly,
-                   insight.anomaly_severity(s.score, m.threshold) AS severity, m.model_id
-              FROM s, m WHERE s.score IS NOT NULL)',
-    '_' || p_scope || '_features', p_scope || '_id');
-  IF coalesce(p_persist, false) THEN
-    -- A separate text: the INSERT needs its privilege even when it would insert nothing.
-    v_sql := v_sql || format(',
-          saved AS (
-            INSERT INTO insight.anomaly_events (scope, entity_id, ts, anomaly_score, severity, model_id, features)
-            SELECT %L, entity_id, ts, score, severity, model_id, to_jsonb(f) - %L - ''ts''
-              FROM flagged WHERE is_anomaly
-            ON CONFLICT DO NOTHING)', p_scope, p_scope || '_id');
-  END IF;
-  v_sql := v_sql || '
-     SELECT entity_id, ts, score, is_anomaly, severity,
-            CASE WHEN is_anomaly THEN insight.top_features($5, f, 3) END
-       FROM flagged WHERE NOT $6 OR is_anomaly
-      ORDER BY score DESC, ts, entity_id';
-  RETURN QUERY EXECUTE v_sql
-    USING v_from, coalesce(p_until, now()), v_from - p_baseline, p_entity, p_model,
+\1$r$,
+        $p$              FROM \(SELECT f\.%I AS entity_id.*?OFFSET 0\) s, m\n             WHERE s\.score IS NOT NULL\)',\n    p_scope \|\| '_id', '_' \|\| p_scope \|\| '_features'\);$p$,
+        $r$              FROM s, m WHERE s.score IS NOT NULL)',
+    '_' || p_scope || '_features', p_scope || '_id');$r$,
+        $p$    USING v_from, v_until, v_baseline_from, p_entity, p_model, coalesce\(p_only_anomalies, true\);\n.*?ELSE '' END;\n$p$,
+        $r$    USING v_from, coalesce(p_until, now()), v_from - p_baseline, p_entity, p_model,
           coalesce(p_only_anomalies, true);
-END
-$function$$then$]);
+$r$]);
 DROP STATISTICS insight.link_metrics_hour_of_day;
 SELECT insight._back_to_0_1_0('insight.recommend_actions(text, text, interval, timestamptz)',
   ARRAY['''7 days'', true, false, false\) d', '''7 days'', true, false) d']);
@@ -261,51 +230,24 @@ SELECT insight._back_to_0_1_0('insight._link_features(timestamptz, timestamptz, 
    WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
      AND (p_link IS NULL OR m.link_id = p_link)
 $function$$then$]);
-SELECT insight._back_to_0_1_0('insight._site_features(timestamptz, timestamptz, timestamptz, text)',
-  ARRAY[E', peak_dev double precision\\)', ')', 'AS \$function\$.*\$function\$', $then$AS $function$
-  WITH b AS (
-    SELECT m.site_id,
-           avg(m.response_time_ms) AS r_avg, stddev_pop(m.response_time_ms) AS r_sd,
-           avg(m.error_rate) AS e_avg, stddev_pop(m.error_rate) AS e_sd,
-           avg(m.cpu_pct) AS c_avg, stddev_pop(m.cpu_pct) AS c_sd,
-           avg(m.memory_pct) AS m_avg, stddev_pop(m.memory_pct) AS m_sd
-      FROM insight.site_metrics m
-     WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
-       AND (p_site IS NULL OR m.site_id = p_site)
-     GROUP BY m.site_id)
-  SELECT m.site_id, m.ts, m.response_time_ms, m.error_rate, m.uptime_pct, m.cpu_pct, m.memory_pct,
-         (m.response_time_ms - b.r_avg) / greatest(b.r_sd, 1e-3 + 0.01 * abs(b.r_avg)),
-         (m.error_rate - b.e_avg) / greatest(b.e_sd, 1e-3 + 0.01 * abs(b.e_avg)),
-         (m.cpu_pct - b.c_avg) / greatest(b.c_sd, 1e-3 + 0.01 * abs(b.c_avg)),
-         (m.memory_pct - b.m_avg) / greatest(b.m_sd, 1e-3 + 0.01 * abs(b.m_avg))
-    FROM insight.site_metrics m JOIN b ON b.site_id = m.site_id
-   WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
-     AND (p_site IS NULL OR m.site_id = p_site)
-$function$$then$]);
-SELECT insight._back_to_0_1_0('insight._network_features(timestamptz, timestamptz, timestamptz, text)',
-  ARRAY[E', peak_dev double precision\\)', ')', 'AS \$function\$.*\$function\$', $then$AS $function$
-  WITH b AS (
-    SELECT m.network_id,
-           avg(m.bandwidth_mbps) AS b_avg, stddev_pop(m.bandwidth_mbps) AS b_sd,
-           avg(m.packet_loss_pct) AS p_avg, stddev_pop(m.packet_loss_pct) AS p_sd,
-           avg(m.latency_ms) AS l_avg, stddev_pop(m.latency_ms) AS l_sd,
-           avg(m.error_rate) AS e_avg, stddev_pop(m.error_rate) AS e_sd,
-           avg(m.connections) AS c_avg, stddev_pop(m.connections) AS c_sd
-      FROM insight.network_metrics m
-     WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
-       AND (p_network IS NULL OR m.network_id = p_network)
-     GROUP BY m.network_id)
-  SELECT m.network_id, m.ts, m.bandwidth_mbps, m.packet_loss_pct, m.latency_ms, m.error_rate,
-         m.connections,
-         (m.bandwidth_mbps - b.b_avg) / greatest(b.b_sd, 1e-3 + 0.01 * abs(b.b_avg)),
-         (m.packet_loss_pct - b.p_avg) / greatest(b.p_sd, 1e-3 + 0.01 * abs(b.p_avg)),
-         (m.latency_ms - b.l_avg) / greatest(b.l_sd, 1e-3 + 0.01 * abs(b.l_avg)),
-         (m.error_rate - b.e_avg) / greatest(b.e_sd, 1e-3 + 0.01 * abs(b.e_avg)),
-         (m.connections - b.c_avg) / greatest(b.c_sd, 1e-3 + 0.01 * abs(b.c_avg))
-    FROM insight.network_metrics m JOIN b ON b.network_id = m.network_id
-   WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
-     AND (p_network IS NULL OR m.network_id = p_network)
-$function$$then$]);
+SELECT insight._back_to_0_1_0(f, ARRAY[
+    $p$, peak_dev double precision\)$p$, ')',
+    $p$\),\n  d AS \(\n    SELECT$p$, $r$)
+  SELECT$r$,
+    $p$\n           (m\.\w+,|insight\._deviation)$p$, $r$
+         \1$r$,
+    $p$\) AS \w+_dev(,?)\n$p$, $r$)\1
+$r$,
+    $p$\n      FROM (insight\.\w+_metrics m JOIN b)$p$, $r$
+    FROM \1$r$,
+    $p$\n     WHERE (\(p_from IS NULL OR \(m\.ts >= p_from )$p$, $r$
+   WHERE \1$r$,
+    $p$\n       AND (\(p_\w+ IS NULL OR m\.\w+ = p_\w+\))\)\n  SELECT d\.\*.*FROM d\n$p$, $r$
+     AND \1
+$r$,
+    'insight\._deviation\(([^,]+), ([^,]+), ([^)]+)\)', '(\1 - \2) / greatest(\3, 1e-3 + 0.01 * abs(\2))'])
+  FROM unnest(ARRAY['insight._site_features(timestamptz, timestamptz, timestamptz, text)',
+                    'insight._network_features(timestamptz, timestamptz, timestamptz, text)']::regprocedure[]) f;
 CREATE VIEW insight.link_anomaly_features AS SELECT * FROM insight._link_features(NULL, NULL, NULL, NULL);
 CREATE VIEW insight.site_anomaly_features AS SELECT * FROM insight._site_features(NULL, NULL, NULL, NULL);
 CREATE VIEW insight.network_anomaly_features AS SELECT * FROM insight._network_features(NULL, NULL, NULL, NULL);

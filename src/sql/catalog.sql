@@ -147,7 +147,8 @@ GRANT SELECT ON insight.models, insight.model_names, insight.deployments, insigh
 GRANT EXECUTE ON FUNCTION insight.version(), insight.payload_info(bytea),
     insight.describe_model(text, int), insight.live_model_id(text),
     insight.model_cache_stats(), insight.model_cache_reset(),
-    insight._require_model(text), insight._no_version(text, int), insight._acting_role(), insight._check_model_name(text),
+    insight._require_model(text), insight._no_version(text, int), insight._acting_role(),
+    insight._check_model_name(text),
     insight._echo(text),
     insight._evaluate(text, regclass, jsonb)
   TO insight_analyst, insight_admin;
