@@ -89,6 +89,33 @@ UPDATE insight.deployments SET model_id = model_id;
 SELECT m.version, m.trained_by FROM insight.models m WHERE m.name = 'sec_model' ORDER BY m.version;
 SELECT m.version, d.action, d.deployed_by FROM insight.deployments d JOIN insight.models m USING (model_id)
  WHERE d.name = 'sec_model' ORDER BY d.deployment_id;
+RESET ROLE;
+
+-- The admin functions an analyst may call (PostgreSQL lets them) refuse with 42501 and the
+-- GRANT that fixes it: each checks its caller first. The check is on the role PostgreSQL
+-- checks EXECUTE for, current_user: an admin's SECURITY DEFINER function lets an analyst
+-- deploy (the acting role is recorded), as it did when EXECUTE was the whole check.
+SELECT p.oid::regprocedure AS checks_its_caller, p.prosecdef AS definer
+  FROM pg_proc p
+ WHERE p.pronamespace = 'insight'::regnamespace AND p.prokind = 'f'
+   AND has_function_privilege('insight_analyst', p.oid, 'EXECUTE')
+   AND p.proname <> '_require_admin' AND pg_get_functiondef(p.oid) ~ '_require_admin\('
+ ORDER BY 1::text;
+CREATE FUNCTION public.sec_deploy(n text, v int) RETURNS bigint
+  LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$ SELECT insight.deploy(n, v) $$;
+ALTER FUNCTION public.sec_deploy(text, int) OWNER TO sec_admin;
+REVOKE ALL ON FUNCTION public.sec_deploy(text, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.sec_deploy(text, int) TO sec_analyst;
+SET ROLE sec_analyst;
+SELECT m.version AS deployed_through_admins_function
+  FROM public.sec_deploy('sec_model', 2) r JOIN insight.models m ON m.model_id = r;
+SELECT d.version AS live_version, d.action, d.deployed_by FROM insight.deployments d
+ WHERE d.name = 'sec_model' ORDER BY d.deployment_id DESC LIMIT 1;
+CALL pg_temp.expect_errors(
+  $$SELECT insight.deploy('sec_model', 3)$$);
+RESET ROLE;
+DROP FUNCTION public.sec_deploy(text, int);
+SET ROLE sec_admin;
 SELECT insight.drop_model('sec_model') AS dropped;
 RESET ROLE;
 

@@ -22,6 +22,22 @@ void check_model_name(const std::string& name) {
         "A model name is 1 to 63 characters: letters, digits, and _ . : - (not first).");
 }
 
+void require_admin(const std::string& function) {
+  // current_user: the role PostgreSQL itself checks EXECUTE for (inside a user's SECURITY
+  // DEFINER function, its owner), so this check lets exactly the roles a GRANT would.
+  const Oid role = GetUserId();
+  if (guard([role] { return has_privs_of_role(role, get_role_oid("insight_admin", false)); }))
+    return;
+  const std::string name =
+      guard([role] { return quote_identifier(GetUserNameFromId(role, false)); });
+  throw InsufficientPrivilege(
+      "permission denied for function " + function,
+      "insight." + function + " trains, deploys or changes models or data: it is for members of "
+          "insight_admin, and role " + name + " is not one.",
+      "A superuser, or a role with ADMIN OPTION on insight_admin, can GRANT insight_admin TO " +
+          name + ".");
+}
+
 Datum store_model(const StoreRequest& r) {
   spi_connect();
   // The catalog's owner writes it; the caller's identity is still recorded, because
@@ -87,6 +103,12 @@ INSIGHT_FUNCTION(insight_check_model_name) {
   if (insight::pg::arg_is_null(fcinfo, 0))
     throw insight::InvalidParameter("invalid model name \"<NULL>\"");
   insight::pg::check_model_name(insight::pg::text_arg(fcinfo, 0, "name"));
+  PG_RETURN_VOID();
+}
+
+// _require_admin(function text): the admin check for SQL (the lifecycle functions).
+INSIGHT_FUNCTION(insight_require_admin) {
+  insight::pg::require_admin(insight::pg::text_arg(fcinfo, 0, "function"));
   PG_RETURN_VOID();
 }
 

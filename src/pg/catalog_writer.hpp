@@ -37,4 +37,13 @@ Datum store_model(const StoreRequest& request);
 // (insight._store_model) calls it through insight._check_model_name.
 void check_model_name(const std::string& name);
 
+// Throws InsufficientPrivilege (42501) naming `function`, the role and the GRANT that fixes it,
+// unless current_user is a member of insight_admin. The admin functions users call are
+// executable by insight_analyst too, and each calls this first (SQL through
+// insight._require_admin), so that an analyst gets this error with its HINT instead of
+// PostgreSQL's bare "permission denied for function". Those whose bodies must run as the
+// catalog's owner are invoker-rights entries in front of a SECURITY DEFINER body that only
+// insight_admin may execute (insight._admin_entry), so current_user is still the caller's.
+void require_admin(const std::string& function);
+
 }  // namespace insight::pg

@@ -78,10 +78,13 @@ CREATE OR REPLACE FUNCTION insight.train_anomaly_detector(name text, source regc
     contamination float8 DEFAULT 0.05, n_trees int DEFAULT 100, sample_size int DEFAULT 256,
     deploy bool DEFAULT true, seed int DEFAULT 42, standardize bool DEFAULT true)
 RETURNS insight.training_result LANGUAGE sql VOLATILE
-RETURN insight._train('anomaly', name, source,
-  jsonb_build_object('features', features, 'contamination', contamination, 'n_trees', n_trees,
-                     'sample_size', sample_size, 'seed', seed, 'standardize', standardize),
-  deploy);
+BEGIN ATOMIC
+  SELECT insight._require_admin('train_anomaly_detector');
+  SELECT insight._train('anomaly', name, source,
+    jsonb_build_object('features', features, 'contamination', contamination, 'n_trees', n_trees,
+                       'sample_size', sample_size, 'seed', seed, 'standardize', standardize),
+    deploy);
+END;
 
 CREATE OR REPLACE FUNCTION insight.evaluate_anomaly_detector(name text, source regclass, label_column text)
   RETURNS TABLE(metric text, value float8)
@@ -103,9 +106,11 @@ GRANT EXECUTE ON FUNCTION
     insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[]),
     insight.anomaly_score(text, text), insight.is_anomaly(text, text)
   TO insight_analyst, insight_admin;
+-- The admin functions check their caller themselves (insight._require_admin).
 GRANT EXECUTE ON FUNCTION
-    insight.train_anomaly_detector(text, regclass, text[], float8, int, int, bool, int, bool),
-    insight._isolation_forest_train(float8[], int, int, int, float8, bool)
+    insight.train_anomaly_detector(text, regclass, text[], float8, int, int, bool, int, bool)
+  TO insight_analyst, insight_admin;
+GRANT EXECUTE ON FUNCTION insight._isolation_forest_train(float8[], int, int, int, float8, bool)
   TO insight_admin;
 
 -- Descriptions.

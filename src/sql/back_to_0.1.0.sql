@@ -59,6 +59,33 @@ BEGIN
 END
 $$;
 
+-- The admin functions had no check of their own: EXECUTE, for insight_admin only, was the
+-- whole check. The SECURITY DEFINER bodies were the functions users called (an entry goes,
+-- its body takes its name), and the others did not call insight._require_admin.
+DO $admin$
+DECLARE
+  f record;
+BEGIN
+  FOR f IN SELECT e.oid::regprocedure AS entry, b.oid::regprocedure AS body, e.proname::text AS name
+             FROM pg_proc e JOIN pg_proc b ON b.pronamespace = e.pronamespace AND b.proname = '_' || e.proname
+            WHERE e.pronamespace = 'insight'::regnamespace AND e.prokind = 'f' AND b.prosecdef
+              AND pg_get_functiondef(e.oid) ~ '_require_admin\(' LOOP
+    EXECUTE regexp_replace(regexp_replace(pg_get_functiondef(f.body), 'insight\._' || f.name || '\(',
+                                          'insight.' || f.name || '('),
+                           '\m_' || f.name || '\.', f.name || '.', 'g');
+    EXECUTE format('DROP FUNCTION %s', f.body);
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM insight_analyst', f.entry);
+  END LOOP;
+  FOR f IN SELECT p.oid::regprocedure AS entry FROM pg_proc p
+            WHERE p.pronamespace = 'insight'::regnamespace AND p.prokind = 'f'
+              AND p.proname NOT IN ('_require_admin', '_admin_entry')
+              AND pg_get_functiondef(p.oid) ~ '_require_admin\(' LOOP
+    EXECUTE regexp_replace(pg_get_functiondef(f.entry), E'\n  PERFORM insight\\._require_admin\\([^)]*\\);', '');
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM insight_analyst', f.entry);
+  END LOOP;
+END
+$admin$;
+
 -- Training and evaluation were C functions reading their arguments by position
 -- (src/pg/training_compat.cpp keeps their entry points).
 SELECT insight._back_to_0_1_0(f::regprocedure, e, s, a) FROM (VALUES
@@ -292,6 +319,7 @@ SELECT insight._back_to_0_1_0('insight.load_demo_data(int, int, timestamptz, boo
 -- What came after 0.1.0.
 DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evaluate(text, regclass, jsonb),
   insight._check_model_name(text), insight._echo(text), insight._no_version(text, int), insight._check_promote(text, text, text),
+  insight._require_admin(text), insight._admin_entry(regprocedure, text),
   insight._promote_if_better(bigint), insight._validation_metric(text, jsonb),
   insight._demo_rows(anyelement, int, bigint, timestamptz, int, int),
   insight._deviation(float8, float8, float8),

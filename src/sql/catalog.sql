@@ -140,6 +140,39 @@ BEGIN
 END
 $$;
 
+-- The admin functions users call (train_*, deploy, rollback, drop_model, retrain, ...) are
+-- executable by insight_analyst too and check their caller first: a role that is not a
+-- member of insight_admin gets 42501 naming the GRANT that would let it, instead of
+-- PostgreSQL's bare "permission denied for function". The check is on current_user, the
+-- role PostgreSQL checks EXECUTE for, so it lets exactly the roles a GRANT would
+-- (src/pg/catalog_writer.hpp).
+CREATE OR REPLACE FUNCTION insight._require_admin(function text) RETURNS void
+  AS 'MODULE_PATHNAME', 'insight_require_admin' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- An admin function whose body must run as the catalog's owner has two parts: the body,
+-- insight._<entry>, SECURITY DEFINER and executable by insight_admin only; and the entry
+-- users call, insight.<entry>, created here with the body's arguments (defaults included)
+-- and result: it runs with the caller's rights, so insight._require_admin checks the
+-- caller's role, then calls the body.
+CREATE OR REPLACE FUNCTION insight._admin_entry(body regprocedure, entry text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  entry_fn text := format('insight.%I(%s)', entry, pg_get_function_identity_arguments(body));
+BEGIN
+  EXECUTE format(E'CREATE OR REPLACE FUNCTION insight.%I(%s) RETURNS %s\n'
+                 'LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS %L',
+    entry, pg_get_function_arguments(body), pg_get_function_result(body),
+    format(E'\n  SELECT insight._require_admin(%L);\n  SELECT %s(%s);\n', entry, body::regproc,
+           (SELECT string_agg('$' || i, ', ' ORDER BY i)
+              FROM generate_series(1, (SELECT pronargs FROM pg_proc WHERE oid = body)) i)));
+  -- The same privileges, in the same order, after CREATE EXTENSION and after an update.
+  EXECUTE format('REVOKE ALL ON FUNCTION %s FROM insight_analyst, insight_admin', entry_fn);
+  EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO insight_analyst, insight_admin', entry_fn);
+  EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', body);
+  EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO insight_admin', body);
+END
+$$;
+
 -- Privileges (API.md section 5).
 -- The catalog is read by both roles and written only through the functions above.
 GRANT SELECT ON insight.models, insight.model_names, insight.deployments, insight.model_metrics,
@@ -149,7 +182,7 @@ GRANT EXECUTE ON FUNCTION insight.version(), insight.payload_info(bytea),
     insight.model_cache_stats(), insight.model_cache_reset(),
     insight._require_model(text), insight._no_version(text, int), insight._acting_role(),
     insight._check_model_name(text),
-    insight._echo(text),
+    insight._echo(text), insight._require_admin(text),
     insight._evaluate(text, regclass, jsonb)
   TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._train(text, text, regclass, jsonb, bool) TO insight_admin;
@@ -168,6 +201,8 @@ COMMENT ON FUNCTION insight.model_cache_stats() IS 'This backend''s model cache:
 COMMENT ON FUNCTION insight.model_cache_reset() IS 'Empties this backend''s model cache and its counters.';
 COMMENT ON FUNCTION insight._echo(text) IS 'Internal: a value the user gave, quoted for a message and cut after 100 characters.';
 COMMENT ON FUNCTION insight._no_version(text, int) IS 'Internal: 42704 for a version a model does not have, with a HINT listing those it has.';
+COMMENT ON FUNCTION insight._require_admin(text) IS 'Internal: 42501 with a HINT naming the GRANT unless current_user is a member of insight_admin; the admin functions call it first.';
+COMMENT ON FUNCTION insight._admin_entry(regprocedure, text) IS 'Internal: creates insight.<entry>, which checks its caller with _require_admin and then calls a SECURITY DEFINER body (at installation).';
 COMMENT ON FUNCTION insight._require_model(text) IS 'Internal: 42704 (with a HINT) unless the model name has a version.';
 COMMENT ON FUNCTION insight._check_model_name(text) IS 'Internal: 22023 unless the name is a valid model name (1 to 63 letters, digits, _ . : -).';
 COMMENT ON FUNCTION insight._store_model(text, text, text, bytea, text[], text, jsonb, jsonb, bigint, bigint, float8, timestamptz, bool) IS 'Internal: writes a new model version and its training run to the catalog, and deploys it when asked.';

@@ -12,9 +12,9 @@ CREATE OR REPLACE FUNCTION insight._demo_rows(tbl anyelement, days int, seed big
 -- Fills the standard tables with deterministic demo data: the same (days, seed, end_time,
 -- step_seconds) always gives the same rows. end_time defaults to now, rounded down to the
 -- sample step. Refuses to touch tables that already hold rows unless replace => true.
--- SECURITY DEFINER (executable by insight_admin only): TRUNCATE ... RESTART IDENTITY and
+-- The body is SECURITY DEFINER (insight._admin_entry): TRUNCATE ... RESTART IDENTITY and
 -- ANALYZE need the tables' owner.
-CREATE OR REPLACE FUNCTION insight.load_demo_data(days int DEFAULT 30, seed int DEFAULT 42,
+CREATE OR REPLACE FUNCTION insight._load_demo_data(days int DEFAULT 30, seed int DEFAULT 42,
     end_time timestamptz DEFAULT NULL, replace bool DEFAULT false, step_seconds int DEFAULT 300,
     sales_days int DEFAULT 120, remotes_per_network int DEFAULT 55)
 RETURNS jsonb
@@ -97,11 +97,12 @@ END
 $$;
 
 -- Privileges (API.md section 5).
-GRANT EXECUTE ON FUNCTION
-    insight.load_demo_data(int, int, timestamptz, bool, int, int, int),
-    insight._demo_rows(anyelement, int, bigint, timestamptz, int, int)
+SELECT insight._admin_entry('insight._load_demo_data(int, int, timestamptz, bool, int, int, int)',
+                            'load_demo_data');
+GRANT EXECUTE ON FUNCTION insight._demo_rows(anyelement, int, bigint, timestamptz, int, int)
   TO insight_admin;
 
 -- Descriptions.
 COMMENT ON FUNCTION insight._demo_rows(anyelement, int, bigint, timestamptz, int, int) IS 'Internal: the demo generator''s rows of the standard table whose row type the first argument has.';
+COMMENT ON FUNCTION insight._load_demo_data(int, int, timestamptz, bool, int, int, int) IS 'Internal: the body of load_demo_data, run as the tables'' owner.';
 COMMENT ON FUNCTION insight.load_demo_data(int, int, timestamptz, bool, int, int, int) IS 'Fills the standard tables with deterministic demo data: a shop''s sales and a satellite network''s telemetry with injected faults. Admin.';

@@ -8,10 +8,13 @@ CREATE OR REPLACE FUNCTION insight.train_forecaster(name text, source regclass, 
     value_column text, group_column text DEFAULT NULL, algorithm text DEFAULT 'auto',
     horizon int DEFAULT 14, deploy bool DEFAULT true)
 RETURNS insight.training_result LANGUAGE sql VOLATILE
-RETURN insight._train('forecast', name, source,
-  jsonb_build_object('time_column', time_column, 'value_column', value_column,
-                     'group_column', group_column, 'algorithm', algorithm, 'horizon', horizon),
-  deploy);
+BEGIN ATOMIC
+  SELECT insight._require_admin('train_forecaster');
+  SELECT insight._train('forecast', name, source,
+    jsonb_build_object('time_column', time_column, 'value_column', value_column,
+                       'group_column', group_column, 'algorithm', algorithm, 'horizon', horizon),
+    deploy);
+END;
 
 -- Forecasts of the live model from the day after its training data; group_key NULL = every
 -- group. STABLE: reads the catalog; forecast_time is midnight in the session's TimeZone.
@@ -70,8 +73,9 @@ GRANT EXECUTE ON FUNCTION
     insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8),
     insight.forecast_daily_sales(int, text, float8)
   TO insight_analyst, insight_admin;
+-- The admin functions check their caller themselves (insight._require_admin).
 GRANT EXECUTE ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool)
-  TO insight_admin;
+  TO insight_analyst, insight_admin;
 
 -- Descriptions.
 COMMENT ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool) IS 'Trains daily forecasters (one per group) on the complete days of a (time, value[, group]) relation and stores them as a new model version. Admin.';

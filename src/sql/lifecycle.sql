@@ -1,55 +1,55 @@
 -------------------------------------------------------------------------------------------
 -- Lifecycle: deploy, roll back, drop, register, export and import versions
 -------------------------------------------------------------------------------------------
-CREATE OR REPLACE FUNCTION insight.deploy(name text, version int) RETURNS bigint
+CREATE OR REPLACE FUNCTION insight._deploy(name text, version int) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   id bigint;
 BEGIN
-  PERFORM insight._require_model(deploy.name);
-  PERFORM insight._lock_name(deploy.name);
-  IF deploy.version IS NULL THEN
+  PERFORM insight._require_model(_deploy.name);
+  PERFORM insight._lock_name(_deploy.name);
+  IF _deploy.version IS NULL THEN
     RAISE EXCEPTION 'version must not be NULL' USING ERRCODE = '22023',
       HINT = 'Pass the version to make live; insight.models lists them.';
   END IF;
   SELECT m.model_id INTO id FROM insight.models m
-   WHERE m.name = deploy.name AND m.version = deploy.version;
+   WHERE m.name = _deploy.name AND m.version = _deploy.version;
   IF id IS NULL THEN
-    PERFORM insight._no_version(deploy.name, deploy.version);
+    PERFORM insight._no_version(_deploy.name, _deploy.version);
   END IF;
   -- Deploying the live version changes nothing: no history row (rollback still goes back to
   -- the version live before it).
   IF id = (SELECT d.model_id FROM insight.deployments d
-            WHERE d.name = deploy.name ORDER BY d.deployment_id DESC LIMIT 1) THEN
-    RAISE NOTICE 'version % of model "%" is already live', deploy.version, deploy.name;
+            WHERE d.name = _deploy.name ORDER BY d.deployment_id DESC LIMIT 1) THEN
+    RAISE NOTICE 'version % of model "%" is already live', _deploy.version, _deploy.name;
     RETURN id;
   END IF;
-  RETURN insight._deploy_model_id(deploy.name, id, 'deploy');
+  RETURN insight._deploy_model_id(_deploy.name, id, 'deploy');
 END
 $$;
 
 -- Goes back one step in the deployment history: the model that was live before the live
 -- deployment was made. Repeated rollbacks walk further back; a new deploy starts a new step.
 -- Deployments whose version was dropped are skipped.
-CREATE OR REPLACE FUNCTION insight.rollback(name text) RETURNS bigint
+CREATE OR REPLACE FUNCTION insight._rollback(name text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   cur insight.deployments;
   target insight.deployments;
   step bigint;
 BEGIN
-  PERFORM insight._require_model(rollback.name);
-  PERFORM insight._lock_name(rollback.name);
+  PERFORM insight._require_model(_rollback.name);
+  PERFORM insight._lock_name(_rollback.name);
   SELECT * INTO cur FROM insight.deployments d
-   WHERE d.name = rollback.name ORDER BY d.deployment_id DESC LIMIT 1;
+   WHERE d.name = _rollback.name ORDER BY d.deployment_id DESC LIMIT 1;
   IF cur.deployment_id IS NULL THEN
-    RAISE EXCEPTION 'model "%" has never been deployed', rollback.name
+    RAISE EXCEPTION 'model "%" has never been deployed', _rollback.name
       USING ERRCODE = '22023', HINT = 'Deploy a version with insight.deploy(name, version).';
   END IF;
   step := cur.previous_deployment_id;
   LOOP
     IF step IS NULL THEN
-      RAISE EXCEPTION 'model "%" has no earlier deployment to roll back to', rollback.name
+      RAISE EXCEPTION 'model "%" has no earlier deployment to roll back to', _rollback.name
         USING ERRCODE = '22023',
               DETAIL = format('Version %s is live and no earlier deployment of another version is left.',
                               cur.version);
@@ -59,7 +59,7 @@ BEGIN
     step := target.previous_deployment_id;
   END LOOP;
   INSERT INTO insight.deployments (name, model_id, action, previous_deployment_id, version)
-  VALUES (rollback.name, target.model_id, 'rollback', target.previous_deployment_id, target.version);
+  VALUES (_rollback.name, target.model_id, 'rollback', target.previous_deployment_id, target.version);
   RETURN target.model_id;
 END
 $$;
@@ -68,33 +68,33 @@ $$;
 -- version stay in the history with model_id NULL; dropping all versions forgets the name's
 -- deployments too. The live version can only go together with all others. Version numbers
 -- are never reused.
-CREATE OR REPLACE FUNCTION insight.drop_model(name text, version int DEFAULT NULL) RETURNS int
+CREATE OR REPLACE FUNCTION insight._drop_model(name text, version int DEFAULT NULL) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   live bigint;
   n int;
 BEGIN
-  PERFORM insight._require_model(drop_model.name);
-  PERFORM insight._lock_name(drop_model.name);
-  IF drop_model.version IS NULL THEN
-    DELETE FROM insight.models m WHERE m.name = drop_model.name;
+  PERFORM insight._require_model(_drop_model.name);
+  PERFORM insight._lock_name(_drop_model.name);
+  IF _drop_model.version IS NULL THEN
+    DELETE FROM insight.models m WHERE m.name = _drop_model.name;
     GET DIAGNOSTICS n = ROW_COUNT;
-    DELETE FROM insight.deployments d WHERE d.name = drop_model.name;
+    DELETE FROM insight.deployments d WHERE d.name = _drop_model.name;
     RETURN n;
   END IF;
   IF NOT EXISTS (SELECT FROM insight.models m
-                  WHERE m.name = drop_model.name AND m.version = drop_model.version) THEN
-    PERFORM insight._no_version(drop_model.name, drop_model.version);
+                  WHERE m.name = _drop_model.name AND m.version = _drop_model.version) THEN
+    PERFORM insight._no_version(_drop_model.name, _drop_model.version);
   END IF;
   SELECT d.model_id INTO live FROM insight.deployments d
-   WHERE d.name = drop_model.name ORDER BY d.deployment_id DESC LIMIT 1;
+   WHERE d.name = _drop_model.name ORDER BY d.deployment_id DESC LIMIT 1;
   IF live = (SELECT m.model_id FROM insight.models m
-              WHERE m.name = drop_model.name AND m.version = drop_model.version) THEN
-    RAISE EXCEPTION 'version % of model "%" is live', drop_model.version, drop_model.name
+              WHERE m.name = _drop_model.name AND m.version = _drop_model.version) THEN
+    RAISE EXCEPTION 'version % of model "%" is live', _drop_model.version, _drop_model.name
       USING ERRCODE = '22023',
             HINT = 'Deploy or roll back to another version first, or drop all versions with insight.drop_model(name).';
   END IF;
-  DELETE FROM insight.models m WHERE m.name = drop_model.name AND m.version = drop_model.version;
+  DELETE FROM insight.models m WHERE m.name = _drop_model.name AND m.version = _drop_model.version;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
@@ -102,7 +102,7 @@ $$;
 
 -- Registers a model trained outside pg_insight as an opaque, versioned artifact
 -- (algorithm 'external'): deployable, exportable, auditable; pg_insight cannot score it.
-CREATE OR REPLACE FUNCTION insight.register_model(name text, task text, body bytea,
+CREATE OR REPLACE FUNCTION insight._register_model(name text, task text, body bytea,
     metadata jsonb DEFAULT '{}', features text[] DEFAULT NULL, source text DEFAULT NULL,
     deploy bool DEFAULT true)
 RETURNS insight.training_result
@@ -139,7 +139,7 @@ $$;
 
 -- Stores an exported payload as a new version of `name` (validated: XX001 when corrupt);
 -- task, algorithm, features and numeric metrics come from the payload's metadata.
-CREATE OR REPLACE FUNCTION insight.import_model(name text, payload bytea, deploy bool DEFAULT true)
+CREATE OR REPLACE FUNCTION insight._import_model(name text, payload bytea, deploy bool DEFAULT true)
 RETURNS insight.training_result
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   SELECT insight._store_model(
@@ -305,6 +305,7 @@ DECLARE
   dep bool;
   r insight.training_result;
 BEGIN
+  PERFORM insight._require_admin('retrain');
   SELECT * INTO m FROM insight._live_training(name, 're-run');
   PERFORM insight._check_promote(promote, name, m.task);
   dep := promote = 'always';
@@ -338,6 +339,7 @@ DECLARE
   started timestamptz;
   r insight.training_result;
 BEGIN
+  PERFORM insight._require_admin('retrain_all');
   PERFORM insight._check_promote(promote, NULL, NULL);
   FOR n IN
     SELECT d.name FROM (SELECT DISTINCT ON (dd.name) dd.name, dd.model_id
@@ -384,6 +386,7 @@ DECLARE
   job bigint;
   m record;
 BEGIN
+  PERFORM insight._require_admin('schedule_retraining');
   IF name IS NULL OR schedule IS NULL THEN
     RAISE EXCEPTION 'name and schedule must not be NULL' USING ERRCODE = '22023';
   END IF;
@@ -404,6 +407,7 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   found bool;
 BEGIN
+  PERFORM insight._require_admin('unschedule_retraining');
   IF name IS NULL THEN
     RAISE EXCEPTION 'name must not be NULL' USING ERRCODE = '22023';
   END IF;
@@ -422,6 +426,7 @@ $$;
 CREATE OR REPLACE FUNCTION insight.train_default_models() RETURNS SETOF insight.training_result
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  PERFORM insight._require_admin('train_default_models');
   RETURN NEXT insight.train_anomaly_detector('link_anomaly', 'insight.link_anomaly_features',
     ARRAY['throughput_mbps', 'utilization', 'errors', 'discards', 'uptime_pct', 'ib_packet_loss_pct',
           'ob_packet_loss_pct', 'throughput_hour_dev', 'ib_esno_dev', 'ob_esno_dev', 'latency_dev', 'jitter_dev',
@@ -452,17 +457,24 @@ BEGIN
 END
 $$;
 
--- Privileges (API.md section 5).
+-- Privileges (API.md section 5). The admin functions users call are executable by
+-- insight_analyst too and check their caller first (insight._require_admin); the bodies that
+-- run as the catalog's owner have entries that do (insight._admin_entry).
+SELECT insight._admin_entry(body, entry) FROM (VALUES
+    ('insight._deploy(text, int)'::regprocedure, 'deploy'),
+    ('insight._rollback(text)', 'rollback'),
+    ('insight._drop_model(text, int)', 'drop_model'),
+    ('insight._register_model(text, text, bytea, jsonb, text[], text, bool)', 'register_model'),
+    ('insight._import_model(text, bytea, bool)', 'import_model')) v(body, entry);
 GRANT EXECUTE ON FUNCTION insight.export_model(text, int) TO insight_analyst, insight_admin;
-GRANT EXECUTE ON FUNCTION insight.deploy(text, int), insight.rollback(text),
-    insight.drop_model(text, int), insight.register_model(text, text, bytea, jsonb, text[], text, bool),
-    insight.import_model(text, bytea, bool),
-    insight.train_default_models(), insight._record_failed_run(text, timestamptz, text),
+GRANT EXECUTE ON FUNCTION insight.train_default_models(), insight.retrain(text, text),
+    insight.retrain_all(text), insight.schedule_retraining(text, text, text),
+    insight.unschedule_retraining(text)
+  TO insight_analyst, insight_admin;
+GRANT EXECUTE ON FUNCTION insight._record_failed_run(text, timestamptz, text),
     insight._live_training(text, text), insight._validation_metric(text, jsonb),
     insight._check_promote(text, text, text), insight._promote_if_better(bigint),
-    insight.retrain(text, text), insight.retrain_all(text),
-    insight._require_pg_cron(), insight.schedule_retraining(text, text, text),
-    insight.unschedule_retraining(text)
+    insight._require_pg_cron()
   TO insight_admin;
 
 -- Descriptions.
@@ -470,6 +482,11 @@ COMMENT ON FUNCTION insight.deploy(text, int) IS 'Makes a version of a model liv
 COMMENT ON FUNCTION insight.rollback(text) IS 'Goes back one step in the deployment history, to the version live before this one. Admin.';
 COMMENT ON FUNCTION insight.drop_model(text, int) IS 'Removes one version of a model (not the live one), or every version when version is NULL. Admin.';
 COMMENT ON FUNCTION insight.register_model(text, text, bytea, jsonb, text[], text, bool) IS 'Stores a model trained elsewhere as a new version (algorithm external). Admin.';
+COMMENT ON FUNCTION insight._deploy(text, int) IS 'Internal: the body of deploy, run as the catalog''s owner.';
+COMMENT ON FUNCTION insight._rollback(text) IS 'Internal: the body of rollback, run as the catalog''s owner.';
+COMMENT ON FUNCTION insight._drop_model(text, int) IS 'Internal: the body of drop_model, run as the catalog''s owner.';
+COMMENT ON FUNCTION insight._register_model(text, text, bytea, jsonb, text[], text, bool) IS 'Internal: the body of register_model, run as the catalog''s owner.';
+COMMENT ON FUNCTION insight._import_model(text, bytea, bool) IS 'Internal: the body of import_model, run as the catalog''s owner.';
 COMMENT ON FUNCTION insight.export_model(text, int) IS 'The payload of a version (the live one by default), for import_model in another database.';
 COMMENT ON FUNCTION insight.import_model(text, bytea, bool) IS 'Stores an exported payload as a new version of a model, byte for byte. Admin.';
 COMMENT ON FUNCTION insight._record_failed_run(text, timestamptz, text) IS 'Internal: records a failed training run in insight.training_runs.';

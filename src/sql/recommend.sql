@@ -13,14 +13,17 @@ CREATE OR REPLACE FUNCTION insight.train_recommender(name text, source regclass,
     min_user_interactions int DEFAULT 1, min_item_interactions int DEFAULT 1, seed int DEFAULT 42,
     validate bool DEFAULT false)
 RETURNS insight.training_result LANGUAGE sql VOLATILE
-RETURN insight._train('recommend', name, source,
-  jsonb_build_object('user_column', user_column, 'item_column', item_column,
-                     'weight_column', weight_column, 'algorithm', algorithm, 'factors', factors,
-                     'iterations', iterations, 'regularization', regularization, 'alpha', alpha,
-                     'neighbors', neighbors, 'min_user_interactions', min_user_interactions,
-                     'min_item_interactions', min_item_interactions, 'seed', seed,
-                     'validate', validate),
-  deploy);
+BEGIN ATOMIC
+  SELECT insight._require_admin('train_recommender');
+  SELECT insight._train('recommend', name, source,
+    jsonb_build_object('user_column', user_column, 'item_column', item_column,
+                       'weight_column', weight_column, 'algorithm', algorithm, 'factors', factors,
+                       'iterations', iterations, 'regularization', regularization, 'alpha', alpha,
+                       'neighbors', neighbors, 'min_user_interactions', min_user_interactions,
+                       'min_item_interactions', min_item_interactions, 'seed', seed,
+                       'validate', validate),
+    deploy);
+END;
 
 -- Top k items of the live model for a user, best first; users the model does not know (and
 -- NULL) get the most popular items (reason 'popularity'). STABLE: reads the catalog.
@@ -149,10 +152,11 @@ GRANT EXECUTE ON FUNCTION
     insight._require_domain_model(text, text), insight.recommend_products(text, int),
     insight.similar_products(text, int), insight.popular_products(int, int, timestamptz)
   TO insight_analyst, insight_admin;
+-- The admin functions check their caller themselves (insight._require_admin).
 GRANT EXECUTE ON FUNCTION
     insight.train_recommender(text, regclass, text, text, text, text, int, bool, int, float8,
                               float8, int, int, int, int, bool)
-  TO insight_admin;
+  TO insight_analyst, insight_admin;
 
 -- Descriptions.
 COMMENT ON FUNCTION insight.train_recommender(text, regclass, text, text, text, text, int, bool, int, float8, float8, int, int, int, int, bool) IS 'Trains a recommender (ALS, item or user k-NN, SVD, popularity) on (user, item[, weight]) rows and stores it as a new model version. Admin.';

@@ -13,6 +13,7 @@ DECLARE
   v_until timestamptz;
   n bigint;
 BEGIN
+  PERFORM insight._require_admin('refresh_link_rollup');
   INSERT INTO insight.rollup_state (name, refreshed_until) VALUES ('link_metrics_5m', '-infinity')
     ON CONFLICT (name) DO NOTHING;
   SELECT refreshed_until - interval '1 hour' INTO v_from
@@ -202,7 +203,10 @@ $$;
 CREATE OR REPLACE FUNCTION insight.train_root_cause_classifier(name text DEFAULT 'root_cause',
     source regclass DEFAULT 'insight.incidents', deploy bool DEFAULT true)
 RETURNS insight.training_result LANGUAGE sql VOLATILE SET jit = off
-RETURN insight._train('root_cause', name, source, '{}', deploy);
+BEGIN ATOMIC
+  SELECT insight._require_admin('train_root_cause_classifier');
+  SELECT insight._train('root_cause', name, source, '{}', deploy);
+END;
 
 -- Privileges (API.md section 5).
 GRANT EXECUTE ON FUNCTION
@@ -214,9 +218,10 @@ GRANT EXECUTE ON FUNCTION
     insight.correlation_report(text, text, int, timestamptz, text),
     insight.recommend_actions(text, text, interval, timestamptz)
   TO insight_analyst, insight_admin;
+-- The admin functions check their caller themselves (insight._require_admin).
 GRANT EXECUTE ON FUNCTION insight.train_root_cause_classifier(text, regclass, bool),
     insight.refresh_link_rollup(timestamptz)
-  TO insight_admin;
+  TO insight_analyst, insight_admin;
 
 -- Descriptions.
 COMMENT ON FUNCTION insight.refresh_link_rollup(timestamptz) IS 'Recomputes insight.link_metrics_5m, the five-minute means of link telemetry, from since; returns the buckets written.';

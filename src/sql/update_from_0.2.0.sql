@@ -17,6 +17,9 @@
 --   The install script is built from per-area sources (src/sql/).
 --   Detection reads the link baseline once, with statistics on the hour of day; the
 --   detectors' features have peak_dev, the largest absolute deviation of an entity's metrics.
+--   The admin functions users call check their caller (insight._require_admin) and are
+--   executable by insight_analyst too, so that an analyst learns which GRANT is missing; the
+--   SECURITY DEFINER ones are entries in front of their bodies (insight._deploy, ...).
 \echo Use "ALTER EXTENSION pg_insight UPDATE TO '0.3.0'" to load this file. \quit
 
 -- _store_model takes the task and algorithm as arguments now.
@@ -57,3 +60,16 @@ DROP FUNCTION insight._detect(text, text, text, interval, timestamptz, interval,
 -- by (tables.sql); the next ANALYZE fills them.
 CREATE STATISTICS insight.link_metrics_hour_of_day ON (extract(hour FROM ts AT TIME ZONE 'UTC'))
   FROM insight.link_metrics;
+
+-- The admin functions are granted to insight_analyst too (each checks its caller): their
+-- grants are made again, in the order a new installation makes them (the entries in front of
+-- the SECURITY DEFINER bodies do that themselves, insight._admin_entry).
+REVOKE EXECUTE ON FUNCTION
+    insight.train_anomaly_detector(text, regclass, text[], float8, int, int, bool, int, bool),
+    insight.train_forecaster(text, regclass, text, text, text, text, int, bool),
+    insight.train_recommender(text, regclass, text, text, text, text, int, bool, int, float8,
+                              float8, int, int, int, int, bool),
+    insight.train_root_cause_classifier(text, regclass, bool), insight.refresh_link_rollup(timestamptz),
+    insight.train_default_models(), insight.retrain(text, text), insight.retrain_all(text),
+    insight.schedule_retraining(text, text, text), insight.unschedule_retraining(text)
+  FROM insight_admin;
