@@ -140,3 +140,16 @@ COMMIT;
 RESET track_functions;
 SELECT proconfig @> '{jit=off}' AS detect_without_jit
   FROM pg_proc WHERE oid = 'insight._detect(text, text, text, interval, timestamptz, interval, bool, bool, bool)'::regprocedure;
+-- A day of every link is joined to its baselines in memory, not through a temporary file,
+-- under the default work_mem of 4MB (detection raises its own to 32MB, and only inside).
+SET work_mem = '4MB';
+SELECT pg_stat_force_next_flush();
+SELECT temp_files AS temp_files_before FROM pg_stat_database WHERE datname = current_database() \gset
+SET client_min_messages = warning;  -- the count in the NOTICE varies with the trained model
+SELECT count(*) > 0 AS anomalies_found FROM insight.detect_link_anomaly(until => '2026-04-01+00');
+RESET client_min_messages;
+SELECT current_setting('work_mem') AS work_mem_after_detection;
+SELECT pg_stat_force_next_flush();
+SELECT temp_files - :temp_files_before AS temp_files_written
+  FROM pg_stat_database WHERE datname = current_database();
+RESET work_mem;

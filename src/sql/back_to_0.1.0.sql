@@ -166,6 +166,7 @@ SELECT insight._back_to_0_1_0('insight._detect(text, text, text, interval, times
         $p$  v_until timestamptz;\n$p$, '',
         $p$  v_asked timestamptz;\n.*?  v_returned bigint;\n$p$, '',
         $p$  v_known bool;\n$p$, '',
+        $p$  -- The window's rows are sorted for the join .*?32MB', true\);\n  END IF;\n$p$, '',
         $p$  -- An unknown entity is a mistake, .*?\n    END IF;\n  END IF;\n$p$, '',
         $p$(  IF NOT EXISTS \(SELECT FROM insight\.deployments)$p$, $r$  v_from := coalesce(p_until, now()) - p_since;
 \1$r$,

@@ -101,7 +101,7 @@ CREATE TABLE insight.link_metrics (
 CREATE INDEX link_metrics_ts_idx ON insight.link_metrics (ts);
 -- The link detector's baseline groups by link and hour of day: without statistics on the hour
 -- the planner expects a group per row (177k instead of 5,280 on the demo) and sorts to disk.
-CREATE STATISTICS insight.link_metrics_hour_of_day ON (extract(hour FROM ts AT TIME ZONE 'UTC'))
+CREATE STATISTICS insight.link_metrics_hour_of_day ON (date_part('hour', ts AT TIME ZONE interval '0'))
   FROM insight.link_metrics;
 
 -- Five-minute means of insight.link_metrics per link, kept by insight.refresh_link_rollup():

@@ -58,7 +58,7 @@ DROP FUNCTION insight._detect(text, text, text, interval, timestamptz, interval,
 
 -- Statistics on the hour of day of link telemetry, which the link detector's baseline groups
 -- by (tables.sql); the next ANALYZE fills them.
-CREATE STATISTICS insight.link_metrics_hour_of_day ON (extract(hour FROM ts AT TIME ZONE 'UTC'))
+CREATE STATISTICS insight.link_metrics_hour_of_day ON (date_part('hour', ts AT TIME ZONE interval '0'))
   FROM insight.link_metrics;
 
 -- The admin functions are granted to insight_analyst too (each checks its caller): their
