@@ -57,13 +57,15 @@ SELECT count(*) > 0 AS failed_network_flagged
  WHERE g.kind = 'equipment_failure' AND g.ended_at > '2026-03-31 00:00+00'
    AND d.ts >= g.started_at AND d.ts < g.ended_at;
 -- The equipment failure degrades every site of its network: each is flagged during the
--- failure, and few other site rows are.
+-- failure, and few other site rows are: under 3 % (the model keeps 1 % of its training rows
+-- above the threshold; scored against the 7 days before them, other rows of this day are
+-- flagged at 1.4-2.0 % over repeated trainings on parallel scans, so 2 % was no bound).
 WITH s AS (SELECT * FROM insight.detect_site_anomaly(until => '2026-04-01+00', only_anomalies => false)),
      g AS (SELECT * FROM insight.demo_ground_truth WHERE kind = 'equipment_failure' AND ended_at > '2026-03-31+00')
 SELECT count(DISTINCT s.site_id) FILTER (WHERE s.is_anomaly AND s.site_id = ANY (g.affected_sites)
          AND s.ts >= g.started_at AND s.ts < g.ended_at) = max(cardinality(g.affected_sites)) AS every_failed_site_flagged,
        avg(s.is_anomaly::int) FILTER (WHERE NOT (s.site_id = ANY (g.affected_sites)
-         AND s.ts >= g.started_at AND s.ts < g.ended_at)) < 0.02 AS other_site_rows_below_2pct
+         AND s.ts >= g.started_at AND s.ts < g.ended_at)) < 0.03 AS other_site_rows_below_3pct
   FROM g, s;
 
 -- persist => true records the detections in insight.anomaly_events.
@@ -153,6 +155,24 @@ SELECT pg_stat_force_next_flush();
 SELECT temp_files - :temp_files_before AS temp_files_written
   FROM pg_stat_database WHERE datname = current_database();
 RESET work_mem;
+
+-- detect_sales_anomaly (API.md section 6): the shop's last 30 days of revenue judged against
+-- what the days before them predict, with each day's transactions and distinct buyers.
+SELECT count(*) AS days, count(DISTINCT day) AS distinct_days, max(day) - min(day) + 1 AS span,
+       bool_and((anomaly_score > 1) = is_anomaly) AS score_agrees,
+       bool_and(unique_users <= transaction_count) AS buyers_at_most_transactions,
+       bool_and(lower_bound <= expected AND expected <= upper_bound) AS expected_inside
+  FROM insight.detect_sales_anomaly(30);
+SELECT bool_and(s.revenue = t.revenue AND s.transaction_count = t.n) AS revenue_and_counts_exact
+  FROM insight.detect_sales_anomaly(30) s
+  JOIN (SELECT ts::date AS day, sum(total_amount) AS revenue, count(*) AS n
+          FROM insight.transactions GROUP BY 1) t USING (day);
+SELECT count(*) AS one_products_days
+  FROM insight.detect_sales_anomaly(14, (SELECT min(product_id) FROM insight.products));
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.detect_sales_anomaly(0)$$,
+  $$SELECT count(*) FROM insight.detect_sales_anomaly(NULL)$$,
+  $$SELECT count(*) FROM insight.detect_sales_anomaly(7, 'nope')$$);
 
 -- A one-metric extreme stands out (issue 15, item 4). Each metric spike of the last three days
 -- has, in its entity's features, a peak_dev (the largest absolute deviation from the entity's

@@ -1,6 +1,6 @@
 // SQL side of forecasting (src/core/forecast): the series builder (a relation's time, value and
 // optional group columns → one daily, zero-filled series per group), train_forecaster,
-// forecast and evaluate_forecaster.
+// forecast, evaluate_forecaster and the seasonal anomaly detection of detect_series_anomalies.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,6 +16,7 @@
 #include "core/forecast/features.hpp"
 #include "core/forecast/forecast_model.hpp"
 #include "core/forecast/options.hpp"
+#include "core/forecast/series_anomaly.hpp"
 #include "core/forecast/series_grid.hpp"
 #include "core/model/payload.hpp"
 
@@ -291,3 +292,94 @@ class ForecastEvaluation final
 const insight::pg::EvaluationRegistrationOf<ForecastEvaluation> kForecastEvaluation("forecast");
 
 }  // namespace
+
+namespace {
+
+// The days `since` covers, rounded up: an interval of days and hours, or months of 30 days.
+// 22023 unless positive and at most 366 days.
+int window_days(FunctionCallInfo fcinfo, int n) {
+  if (insight::pg::arg_is_null(fcinfo, n)) throw InvalidParameter("since must not be NULL");
+  const Interval* since = PG_GETARG_INTERVAL_P(n);
+  const double days = (static_cast<double>(since->month) * DAYS_PER_MONTH + since->day) +
+                      static_cast<double>(since->time) / static_cast<double>(USECS_PER_DAY);
+  if (!(days > 0) || days > 366) {
+    const std::string text = guard(
+        [since] { return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(since))); });
+    throw InvalidParameter("since must be a positive interval of at most 366 days", "got " + text);
+  }
+  return static_cast<int>(std::ceil(days));
+}
+
+// Daily sums only, for now: 'auto' and 'day' read them; the other frequencies of API.md
+// section 6 are refused by name.
+void check_daily_frequency(const std::string& frequency) {
+  if (frequency == "auto" || frequency == "day") return;
+  if (frequency == "hour" || frequency == "week" || frequency == "month")
+    throw InvalidParameter("frequency '" + frequency + "' is not supported yet",
+                           "Series are judged as daily sums; hourly, weekly and monthly series "
+                           "are not implemented yet.",
+                           "Use frequency => 'day' (or 'auto').");
+  throw InvalidParameter("frequency must be 'auto' or 'day', got " + insight::echo(frequency),
+                         "Series are judged as daily sums.");
+}
+
+}  // namespace
+
+// _detect_series(source regclass, time_column text, value_column text, group_column text,
+//     since interval, frequency text, confidence float8, only_group text)
+//   → TABLE(group_key text, ts timestamptz, value float8, expected float8, lower_bound float8,
+//           upper_bound float8, anomaly_score float8, is_anomaly boolean)
+// Each group's daily series (only only_group's, when given), its last `since` days judged
+// against what the days before predict (insight::forecast::judge_recent, blocks of 7 days).
+INSIGHT_FUNCTION(insight_detect_series) {
+  const insight::pg::SourceRelation source = insight::pg::source_relation(fcinfo, 0);
+  SeriesSpec spec{source, insight::pg::text_arg(fcinfo, 1, "time_column"),
+                  insight::pg::text_arg(fcinfo, 2, "value_column"), std::nullopt};
+  if (!insight::pg::arg_is_null(fcinfo, 3))
+    spec.group_column = insight::pg::text_arg(fcinfo, 3, "group_column");
+  insight::forecast::JudgeOptions options;
+  options.window = window_days(fcinfo, 4);
+  check_daily_frequency(insight::pg::text_arg(fcinfo, 5, "frequency"));
+  options.confidence = insight::pg::float8_arg(fcinfo, 6, "confidence");
+  insight::forecast::check_confidence(options.confidence);
+  options.threads = insight::pg::training_threads();
+  std::optional<std::string> only;
+  if (!insight::pg::arg_is_null(fcinfo, 7)) only = insight::pg::text_arg(fcinfo, 7, "only_group");
+
+  insight::pg::check_select(source, series_columns(spec));
+  BuiltSeries built = build_series(spec);
+  if (built.series.empty()) throw no_rows(spec, built);
+  if (only) {
+    std::vector<insight::forecast::SeriesData> kept;
+    for (auto& s : built.series)
+      if (s.key == *only) kept.push_back(std::move(s));
+    if (kept.empty())
+      throw insight::UndefinedObject(
+          "relation " + source.qualified + " has no rows of group " + insight::echo(*only),
+          "Only days that have ended count.");
+    built.series = std::move(kept);
+  }
+  const insight::forecast::Judgement judged =
+      insight::forecast::judge_recent(built.series, options, insight::pg::kInterrupts);
+  if (judged.skipped > 0)
+    guard([&judged, &options] {
+      ereport(NOTICE,
+              (errmsg("%zu of %zu series had fewer than %zu days before their last %d and were "
+                      "not judged",
+                      judged.skipped, judged.skipped + judged.series.size(),
+                      insight::forecast::kMinFallbackHistory, options.window)));
+      return 0;
+    });
+  insight::pg::RowSink sink(fcinfo);
+  const bool grouped = spec.group_column.has_value();
+  for (const auto& s : judged.series)
+    for (const auto& d : s.days) {
+      Datum v[8] = {grouped ? insight::pg::text_datum(s.key) : static_cast<Datum>(0),
+                    day_timestamptz(d.day), Float8GetDatum(d.value), Float8GetDatum(d.expected),
+                    Float8GetDatum(d.lower), Float8GetDatum(d.upper), Float8GetDatum(d.score),
+                    BoolGetDatum(d.anomaly)};
+      bool nulls[8] = {!grouped, false, false, false, false, false, false, false};
+      sink.put(v, nulls);
+    }
+  return static_cast<Datum>(0);
+}

@@ -67,11 +67,68 @@ BEGIN
 END
 $$;
 
+-- Seasonal anomaly detection (API.md section 6): each group's daily sums (as the forecasters
+-- read them: complete days, zero-filled), their last `since` days judged against what the
+-- days before them predict: the forecasting procedure ('auto') trained on the days before
+-- each block of at most 7 days, its interval at `confidence` widened where needed to a normal
+-- band of its backtest errors (src/core/forecast/series_anomaly.hpp). Reads source with the
+-- caller's privileges; writes nothing. Daily sums only for now (frequency 'day' or 'auto').
+CREATE OR REPLACE FUNCTION insight._detect_series(source regclass, time_column text, value_column text,
+    group_column text, since interval, frequency text, confidence float8, only_group text)
+  RETURNS TABLE(group_key text, ts timestamptz, value float8, expected float8, lower_bound float8,
+                upper_bound float8, anomaly_score float8, is_anomaly boolean)
+  AS 'MODULE_PATHNAME', 'insight_detect_series' LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+CREATE OR REPLACE FUNCTION insight.detect_series_anomalies(source regclass, time_column text,
+    value_column text, group_column text DEFAULT NULL, since interval DEFAULT '7 days',
+    frequency text DEFAULT 'auto', confidence float8 DEFAULT 0.99)
+  RETURNS TABLE(group_key text, ts timestamptz, value float8, expected float8, lower_bound float8,
+                upper_bound float8, anomaly_score float8, is_anomaly boolean)
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
+  SELECT * FROM insight._detect_series(source, time_column, value_column, group_column, since,
+                                       frequency, confidence, NULL)
+$$;
+
+-- The shop's daily revenue (or one product's), its last `days` days judged as above, with each
+-- day's transactions and distinct buyers: the daily-sales check of a monitoring service.
+CREATE OR REPLACE FUNCTION insight.detect_sales_anomaly(days int DEFAULT 90, product_id text DEFAULT NULL,
+    confidence float8 DEFAULT 0.99)
+  RETURNS TABLE(day date, revenue numeric, expected float8, lower_bound float8, upper_bound float8,
+                anomaly_score float8, is_anomaly boolean, transaction_count bigint, unique_users bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF days IS NULL OR days < 1 OR days > 366 THEN
+    RAISE EXCEPTION 'days must be between 1 and 366, got %', days USING ERRCODE = '22023';
+  END IF;
+  IF product_id IS NOT NULL
+     AND NOT EXISTS (SELECT FROM insight.products p WHERE p.product_id = detect_sales_anomaly.product_id) THEN
+    RAISE EXCEPTION 'product % does not exist', insight._echo(product_id)
+      USING ERRCODE = '42704', DETAIL = 'insight.products has no such product_id.',
+            HINT = 'Known ids are in insight.products.';
+  END IF;
+  RETURN QUERY
+    SELECT j.ts::date, coalesce(t.revenue, 0), j.expected, j.lower_bound, j.upper_bound,
+           j.anomaly_score, j.is_anomaly, coalesce(t.n, 0), coalesce(t.users, 0)
+      FROM insight._detect_series('insight.transactions', 'ts', 'total_amount',
+             CASE WHEN product_id IS NOT NULL THEN 'product_id' END, make_interval(days => days),
+             'day', confidence, product_id) j
+      LEFT JOIN (SELECT x.ts::date AS d, sum(x.total_amount) AS revenue, count(*) AS n,
+                        count(DISTINCT x.user_id) AS users
+                   FROM insight.transactions x
+                  WHERE detect_sales_anomaly.product_id IS NULL OR x.product_id = detect_sales_anomaly.product_id
+                  GROUP BY 1) t ON t.d = j.ts::date
+     ORDER BY 1;
+END
+$$;
+
 -- Privileges (API.md section 5).
 GRANT EXECUTE ON FUNCTION
     insight.forecast(text, int, text, float8),
     insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8),
-    insight.forecast_daily_sales(int, text, float8)
+    insight.forecast_daily_sales(int, text, float8),
+    insight._detect_series(regclass, text, text, text, interval, text, float8, text),
+    insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8),
+    insight.detect_sales_anomaly(int, text, float8)
   TO insight_analyst, insight_admin;
 -- The admin functions check their caller themselves (insight._require_admin).
 GRANT EXECUTE ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool)
@@ -82,3 +139,6 @@ COMMENT ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, t
 COMMENT ON FUNCTION insight.forecast(text, int, text, float8) IS 'Daily forecasts of the live version of a model, with lower and upper bounds at confidence.';
 COMMENT ON FUNCTION insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8) IS 'Rolling-origin backtest of the forecasting procedure on a relation, without writing a model: mae, rmse, smape, mase, coverage.';
 COMMENT ON FUNCTION insight.forecast_daily_sales(int, text, float8) IS 'Daily revenue forecasts of the whole shop, or of one product, from insight.transactions.';
+COMMENT ON FUNCTION insight._detect_series(regclass, text, text, text, interval, text, float8, text) IS 'Internal: detect_series_anomalies, optionally for one group only (detect_sales_anomaly).';
+COMMENT ON FUNCTION insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8) IS 'Each daily series'' last days judged against what the days before them predict: expected value, bounds at confidence, anomaly score, anomaly flag.';
+COMMENT ON FUNCTION insight.detect_sales_anomaly(int, text, float8) IS 'The shop''s (or one product''s) daily revenue of the last days judged against what the days before predict, with transactions and distinct buyers.';

@@ -10,9 +10,10 @@
 //      date rejected; a replica, as it reads streamed Datums — keep it in step), then the core's
 //      SeriesGrid, the same code the server runs: the daily, zero-filled grid per group up to
 //      the relation's last day, with its span and calendar checks;
-//   3. the core: train_forecast_payload() (train_forecaster) or one Evaluator per series,
-//      merged (evaluate_forecaster), with small horizons and folds, and only when the series
-//      are short enough for a run to stay in the millisecond range.
+//   3. the core: train_forecast_payload() (train_forecaster), one Evaluator per series,
+//      merged (evaluate_forecaster), or judge_recent() (detect_series_anomalies), with small
+//      horizons, folds and windows, and only when the series are short enough for a run to
+//      stay in the millisecond range.
 // insight::InvalidParameter is the expected outcome of bad data and is caught. Everything
 // else — another exception (InternalError and CorruptPayload included), a crash, an
 // ASan/UBSan report, a broken invariant below — aborts, and libFuzzer saves the input.
@@ -25,7 +26,11 @@
 // model must never be "corrupt"), and the loaded model has the same series, days and
 // horizon, and forecasts consecutive days with lower ≤ value ≤ upper (all finite for
 // realistically sized data); optionally, training on two threads gives the same bytes as on
-// one; evaluation scores account for every series, with finite metrics and coverage in [0, 1].
+// one; evaluation scores account for every series, with finite metrics and coverage in [0, 1];
+// judging accounts for every series (judged + skipped, the skipped exactly those too short),
+// each judged series has one day per day of the window, consecutive, ending on the last day,
+// with the series' own values, and a day is an anomaly exactly when it is outside its bounds,
+// which hold the expected value.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -42,6 +47,7 @@
 #include "core/forecast/backtest.hpp"
 #include "core/forecast/features.hpp"
 #include "core/forecast/forecast_model.hpp"
+#include "core/forecast/series_anomaly.hpp"
 #include "core/forecast/series_grid.hpp"
 #include "core/model/model.hpp"
 #include "core/model/payload.hpp"
@@ -73,7 +79,7 @@ struct Cancelled {};  // what a cancelled query's interrupt check throws (PgErro
 struct Options {
   std::optional<Learner> learner;
   int horizon = 7, folds = 1;
-  bool grouped = false, evaluate = false, two_threads = false;
+  bool grouped = false, evaluate = false, two_threads = false, judge = false;
   double confidence = 0.9;
   unsigned cancel_after = 0;  // evaluate: the interrupt check throws at this call (0: never)
 };
@@ -98,6 +104,7 @@ Options decode_options(fuzzrows::Reader& r) {
   static constexpr double kConfidence[4] = {0.9, 0.5, 0.999, 0.01};
   o.confidence = kConfidence[(f >> 4) & 3];
   o.cancel_after = (f & 8) ? 1 + r.u8() % 64 : 0;
+  o.judge = f & 64;
   return o;
 }
 
@@ -425,6 +432,59 @@ void evaluate(const BuiltSeries& built, const Options& o) {
   }
 }
 
+// detect_series_anomalies: the last `horizon` days of each series judged, in blocks of
+// folds + 1 days.
+void judge(const BuiltSeries& built, const Options& o) {
+  if (built.series.empty()) return;
+  insight::forecast::JudgeOptions jo;
+  jo.window = o.horizon;
+  jo.block = o.folds + 1;
+  jo.confidence = o.confidence;
+  jo.threads = o.two_threads ? 2 : 1;
+  unsigned calls = 0;
+  const insight::InterruptCheck check = [&calls, &o] {
+    if (o.cancel_after != 0 && ++calls >= o.cancel_after) throw Cancelled{};
+  };
+  insight::forecast::Judgement j;
+  try {
+    j = insight::forecast::judge_recent(built.series, jo, check);
+  } catch (const insight::InvalidParameter&) {
+    return;
+  } catch (const Cancelled&) {
+    return;
+  } catch (const insight::Error& e) {
+    known_training_error(e);
+    throw;
+  }
+  FUZZ_CHECK(j.series.size() + j.skipped == built.series.size(), "judged %zu + skipped %zu != %zu",
+             j.series.size(), j.skipped, built.series.size());
+  const size_t window = static_cast<size_t>(o.horizon);
+  size_t next = 0;  // the judged series come in the input's order
+  for (const SeriesData& s : built.series) {
+    const bool too_short = s.values.size() < window + insight::forecast::kMinFallbackHistory;
+    if (too_short) continue;
+    FUZZ_CHECK(next < j.series.size() && j.series[next].key == s.key,
+               "series \"%s\" was long enough but not judged", s.key.c_str());
+    const auto& days = j.series[next++].days;
+    FUZZ_CHECK(days.size() == window, "%zu days judged, window %zu", days.size(), window);
+    for (size_t k = 0; k < days.size(); ++k) {
+      const auto& d = days[k];
+      const size_t t = s.values.size() - window + k;
+      FUZZ_CHECK(d.day == s.first_day + static_cast<int64_t>(t), "judged days not the last ones");
+      FUZZ_CHECK(same_double(d.value, s.values[t]), "a judged value is not the series' own");
+      if (std::isfinite(d.expected) && std::isfinite(d.lower) && std::isfinite(d.upper) &&
+          std::isfinite(d.value)) {
+        FUZZ_CHECK(d.lower <= d.expected && d.expected <= d.upper,
+                   "bounds do not hold the expected value: %g [%g, %g]", d.expected, d.lower,
+                   d.upper);
+        FUZZ_CHECK(d.anomaly == (d.value < d.lower || d.value > d.upper),
+                   "anomaly flag differs from the bounds: %g [%g, %g]", d.value, d.lower, d.upper);
+      }
+    }
+  }
+  FUZZ_CHECK(next == j.series.size(), "%zu series judged that are too short", j.series.size() - next);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -439,12 +499,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (!built) return 0;
   check_built(rows, *built, o.grouped);
-  const bool heavy = !o.learner || *o.learner == Learner::RandomForest ||
+  const bool heavy = o.judge || !o.learner || *o.learner == Learner::RandomForest ||
                      *o.learner == Learner::GradientBoosting || *o.learner == Learner::Combination;
   if (total_days(*built) > (heavy ? kHeavyCells : kLightCells)) return 0;
   fuzzrows::run_checked(
       [&] {
-        if (o.evaluate)
+        if (o.judge)
+          judge(*built, o);
+        else if (o.evaluate)
           evaluate(*built, o);
         else
           train(*built, o);

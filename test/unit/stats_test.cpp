@@ -36,3 +36,19 @@ TEST(Random, SplitmixReferenceOutputs) {
 
 }  // namespace
 }  // namespace insight
+
+namespace insight {
+namespace {
+
+TEST(NormalQuantile, MatchesKnownValuesAndIsSymmetric) {
+  EXPECT_NEAR(normal_quantile(0.5), 0.0, 1e-12);
+  EXPECT_NEAR(normal_quantile(0.975), 1.959963984540054, 1e-8);
+  EXPECT_NEAR(normal_quantile(0.995), 2.575829303548901, 1e-8);
+  EXPECT_NEAR(normal_quantile(0.841344746068543), 1.0, 1e-8);
+  EXPECT_NEAR(normal_quantile(1e-6), -4.753424308822899, 1e-7);
+  for (double p : {1e-4, 0.01, 0.02425, 0.1, 0.3, 0.49})
+    EXPECT_NEAR(normal_quantile(p), -normal_quantile(1 - p), 1e-9) << p;
+}
+
+}  // namespace
+}  // namespace insight

@@ -1,0 +1,110 @@
+#include "core/forecast/series_anomaly.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/common/error.hpp"
+#include "core/common/parallel.hpp"
+#include "core/common/stats.hpp"
+#include "core/forecast/backtest.hpp"
+
+namespace insight::forecast {
+namespace {
+
+// The folds of the backtest that chooses each block's learner (as train_forecaster's default).
+constexpr int kFolds = 3;
+
+void check_days(int days, const char* what) {
+  if (days < 1 || days > 366)
+    throw InvalidParameter(std::string(what) + " must be between 1 and 366 days",
+                           "got " + std::to_string(days));
+}
+
+// Half-widths of the normal band at `confidence` per step: z times the root mean square of
+// the backtest residuals of steps 1..s+1 (pooled like prediction_interval's, at least
+// kMinPooledResiduals). The conformal band of a few dozen residuals cannot place a 99 % level
+// (it is their largest value, about a 95th percentile); a day is judged against the wider of
+// the two bands.
+std::vector<double> normal_half_widths(const std::vector<std::vector<double>>& residuals,
+                                       size_t steps, double confidence) {
+  const double z = normal_quantile((1 + confidence) / 2);
+  std::vector<double> half(steps, 0.0);
+  double sum_sq = 0;
+  size_t pooled = 0, next = 0;
+  double last = 0;
+  for (size_t s = 0; s < steps; ++s) {
+    while (next < residuals.size() && (next <= s || pooled < kMinPooledResiduals)) {
+      for (double r : residuals[next]) sum_sq += r * r;
+      pooled += residuals[next].size();
+      ++next;
+    }
+    if (pooled > 0) last = z * std::sqrt(sum_sq / static_cast<double>(pooled));
+    half[s] = last;
+  }
+  return half;
+}
+
+}  // namespace
+
+double anomaly_score(double value, double expected, double lower, double upper) noexcept {
+  const double bound = value >= expected ? upper : lower;
+  const double floor = 1e-9 * std::max(1.0, std::abs(expected));
+  return std::abs(value - expected) / std::max(std::abs(bound - expected), floor);
+}
+
+Judgement judge_recent(const std::vector<SeriesData>& series, const JudgeOptions& options,
+                       const InterruptCheck& check) {
+  check_days(options.window, "the window");
+  check_days(options.block, "the block");
+  check_confidence(options.confidence);
+  const auto window = static_cast<size_t>(options.window);
+  const auto block = static_cast<size_t>(options.block);
+  std::vector<std::optional<JudgedSeries>> judged(series.size());
+  parallel_for(
+      series.size(), options.threads,
+      [&](size_t i, const InterruptCheck& poll_worker) {
+        const SeriesData& s = series[i];
+        const size_t n = s.values.size();
+        if (n < window + kMinFallbackHistory) return;  // skipped
+        JudgedSeries out{s.key, {}};
+        for (size_t start = n - window; start < n; start += block) {
+          const size_t len = std::min(block, n - start);
+          const std::vector<double> history(s.values.begin(),
+                                            s.values.begin() + static_cast<long>(start));
+          const Forecast f = forecast(std::nullopt, s.first_day, history, static_cast<int>(len),
+                                      kFolds, options.confidence, poll_worker);
+          const std::vector<double> half =
+              normal_half_widths(f.residuals(), len, options.confidence);
+          for (size_t h = 0; h < len; ++h) {
+            const double v = s.values[start + h], e = f.value[h];
+            const double lo = std::min(f.lower[h], e - half[h]);
+            const double hi = std::max(f.upper[h], e + half[h]);
+            out.days.push_back(JudgedDay{s.first_day + static_cast<int64_t>(start + h), v, e, lo,
+                                         hi, anomaly_score(v, e, lo, hi), v < lo || v > hi});
+          }
+        }
+        judged[i] = std::move(out);
+      },
+      check);
+  Judgement result;
+  size_t longest = 0;
+  for (size_t i = 0; i < series.size(); ++i) {
+    longest = std::max(longest, series[i].values.size());
+    if (judged[i])
+      result.series.push_back(std::move(*judged[i]));
+    else
+      ++result.skipped;
+  }
+  if (result.series.empty())
+    throw InvalidParameter(
+        "every series is too short to judge its last " + std::to_string(window) + " days",
+        std::to_string(series.size()) + " series, the longest of " + std::to_string(longest) +
+            " days; " + std::to_string(window + kMinFallbackHistory) + " needed (" +
+            std::to_string(kMinFallbackHistory) + " days of history before the window)");
+  return result;
+}
+
+}  // namespace insight::forecast

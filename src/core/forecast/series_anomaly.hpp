@@ -1,0 +1,57 @@
+// Seasonal anomaly detection on series: the last `window` days of each series are judged
+// against what the days before them predict. The window is cut into blocks of at most
+// `block` days; each block is forecast by the forecasting procedure ('auto': the backtested
+// choice of learner, backtest.hpp) trained on every day before the block, with its
+// conformal interval at `confidence`, widened where needed to the normal band of the backtest
+// residuals' root mean square (a few dozen residuals cannot place a 99 % level by themselves).
+// A day outside its interval is an anomaly; a day is never judged against a forecast made more
+// than `block` days ahead of it, nor against a model that saw it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/common/interrupt.hpp"
+#include "core/forecast/forecast_model.hpp"
+
+namespace insight::forecast {
+
+struct JudgedDay {
+  int64_t day;  // days since 1970-01-01
+  double value, expected, lower, upper;
+  double score;  // anomaly_score() of the day
+  bool anomaly;  // value outside [lower, upper]
+};
+
+struct JudgedSeries {
+  std::string key;
+  std::vector<JudgedDay> days;
+};
+
+struct Judgement {
+  std::vector<JudgedSeries> series;  // in the input's order; series too short are left out
+  size_t skipped = 0;                // series with fewer than kMinFallbackHistory days before the window
+};
+
+struct JudgeOptions {
+  int window = 7;  // days judged at the end of each series (1..366)
+  int block = 7;   // days forecast from one origin (1..366)
+  double confidence = 0.99;
+  unsigned threads = 0;  // 0 = one per core
+};
+
+// How far a value lies from the expected value, in units of the distance from the expected
+// value to the interval's bound on the value's side: 0 at the expected value, 1 on the bound,
+// above 1 outside the interval. A bound at the expected value itself counts as a distance of
+// 1e-9 of the value's scale (at least 1e-9).
+double anomaly_score(double value, double expected, double lower, double upper) noexcept;
+
+// Judges the last options.window days of every series. InvalidParameter for a window, block
+// or confidence out of range, or when every series is too short (the message says how long
+// they are and how long they must be). `check` runs on the calling thread only.
+Judgement judge_recent(const std::vector<SeriesData>& series, const JudgeOptions& options,
+                       const InterruptCheck& check = {});
+
+}  // namespace insight::forecast
