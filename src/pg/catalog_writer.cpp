@@ -32,8 +32,10 @@ void require_admin(const std::string& function) {
       guard([role] { return quote_identifier(GetUserNameFromId(role, false)); });
   throw InsufficientPrivilege(
       "permission denied for function " + function,
-      "insight." + function + " trains, deploys or changes models or data: it is for members of "
-          "insight_admin, and role " + name + " is not one.",
+      "insight." + function +
+          " trains, deploys or changes models or data: it is for members of "
+          "insight_admin, and role " +
+          name + " is not one.",
       "A superuser, or a role with ADMIN OPTION on insight_admin, can GRANT insight_admin TO " +
           name + ".");
 }

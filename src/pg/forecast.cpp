@@ -303,8 +303,9 @@ int window_days(FunctionCallInfo fcinfo, int n) {
   const double days = (static_cast<double>(since->month) * DAYS_PER_MONTH + since->day) +
                       static_cast<double>(since->time) / static_cast<double>(USECS_PER_DAY);
   if (!(days > 0) || days > 366) {
-    const std::string text = guard(
-        [since] { return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(since))); });
+    const std::string text = guard([since] {
+      return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(since)));
+    });
     throw InvalidParameter("since must be a positive interval of at most 366 days", "got " + text);
   }
   return static_cast<int>(std::ceil(days));
@@ -375,8 +376,12 @@ INSIGHT_FUNCTION(insight_detect_series) {
   for (const auto& s : judged.series)
     for (const auto& d : s.days) {
       Datum v[8] = {grouped ? insight::pg::text_datum(s.key) : static_cast<Datum>(0),
-                    day_timestamptz(d.day), Float8GetDatum(d.value), Float8GetDatum(d.expected),
-                    Float8GetDatum(d.lower), Float8GetDatum(d.upper), Float8GetDatum(d.score),
+                    day_timestamptz(d.day),
+                    Float8GetDatum(d.value),
+                    Float8GetDatum(d.expected),
+                    Float8GetDatum(d.lower),
+                    Float8GetDatum(d.upper),
+                    Float8GetDatum(d.score),
                     BoolGetDatum(d.anomaly)};
       bool nulls[8] = {!grouped, false, false, false, false, false, false, false};
       sink.put(v, nulls);

@@ -482,7 +482,8 @@ void judge(const BuiltSeries& built, const Options& o) {
       }
     }
   }
-  FUZZ_CHECK(next == j.series.size(), "%zu series judged that are too short", j.series.size() - next);
+  FUZZ_CHECK(next == j.series.size(), "%zu series judged that are too short",
+             j.series.size() - next);
 }
 
 }  // namespace

@@ -21,11 +21,11 @@ SeriesData weekly(const std::string& key, size_t days, double noise, uint64_t se
 
 TEST(SeriesAnomaly, ScoreIsTheDistanceInUnitsOfTheBoundOnTheValuesSide) {
   EXPECT_DOUBLE_EQ(anomaly_score(100, 100, 90, 120), 0.0);
-  EXPECT_DOUBLE_EQ(anomaly_score(110, 100, 90, 120), 0.5);   // upper side: 10 of 20
-  EXPECT_DOUBLE_EQ(anomaly_score(95, 100, 90, 120), 0.5);    // lower side: 5 of 10
-  EXPECT_DOUBLE_EQ(anomaly_score(120, 100, 90, 120), 1.0);   // on the bound
-  EXPECT_DOUBLE_EQ(anomaly_score(70, 100, 90, 120), 3.0);    // 30 below, bound 10 below
-  EXPECT_GT(anomaly_score(101, 100, 100, 100), 1e6);         // a zero-width interval
+  EXPECT_DOUBLE_EQ(anomaly_score(110, 100, 90, 120), 0.5);  // upper side: 10 of 20
+  EXPECT_DOUBLE_EQ(anomaly_score(95, 100, 90, 120), 0.5);   // lower side: 5 of 10
+  EXPECT_DOUBLE_EQ(anomaly_score(120, 100, 90, 120), 1.0);  // on the bound
+  EXPECT_DOUBLE_EQ(anomaly_score(70, 100, 90, 120), 3.0);   // 30 below, bound 10 below
+  EXPECT_GT(anomaly_score(101, 100, 100, 100), 1e6);        // a zero-width interval
   EXPECT_TRUE(std::isfinite(anomaly_score(101, 100, 100, 100)));
 }
 
@@ -93,7 +93,8 @@ TEST(SeriesAnomaly, SeriesTooShortAreSkippedAndAllTooShortIsAnError) {
     FAIL() << "no error";
   } catch (const InvalidParameter& e) {
     EXPECT_STREQ(e.what(), "every series is too short to judge its last 7 days");
-    EXPECT_EQ(e.detail(), "1 series, the longest of 20 days; 21 needed (14 days of history before the window)");
+    EXPECT_EQ(e.detail(),
+              "1 series, the longest of 20 days; 21 needed (14 days of history before the window)");
   }
 }
 

@@ -32,7 +32,7 @@ struct JudgedSeries {
 
 struct Judgement {
   std::vector<JudgedSeries> series;  // in the input's order; series too short are left out
-  size_t skipped = 0;                // series with fewer than kMinFallbackHistory days before the window
+  size_t skipped = 0;  // series with fewer than kMinFallbackHistory days before the window
 };
 
 struct JudgeOptions {
