@@ -391,28 +391,39 @@ void train(const BuiltSeries& built, const Options& o) {
   }
 }
 
-// evaluate_forecaster: one evaluator per series, merged in order.
-void evaluate(const BuiltSeries& built, const Options& o) {
-  if (built.series.empty()) return;
+// Runs work(check) with an interrupt check that cancels at the o.cancel_after-th call; false
+// when it stopped at an expected outcome (bad data: InvalidParameter; a cancel).
+template <class Work>
+bool run_cancellable(const Options& o, Work&& work) {
   unsigned calls = 0;
   const insight::InterruptCheck check = [&calls, &o] {
     if (o.cancel_after != 0 && ++calls >= o.cancel_after) throw Cancelled{};
   };
-  insight::forecast::Evaluator total(o.learner, o.horizon, o.folds, o.confidence);
   try {
+    work(check);
+  } catch (const insight::InvalidParameter&) {
+    return false;
+  } catch (const Cancelled&) {
+    return false;
+  } catch (const insight::Error& e) {
+    known_training_error(e);
+    throw;
+  }
+  return true;
+}
+
+// evaluate_forecaster: one evaluator per series, merged in order.
+void evaluate(const BuiltSeries& built, const Options& o) {
+  if (built.series.empty()) return;
+  insight::forecast::Evaluator total(o.learner, o.horizon, o.folds, o.confidence);
+  const bool done = run_cancellable(o, [&](const insight::InterruptCheck& check) {
     for (const SeriesData& s : built.series) {
       insight::forecast::Evaluator e(o.learner, o.horizon, o.folds, o.confidence);
       e.add(s.first_day, s.values, check);
       total.merge(e);
     }
-  } catch (const insight::InvalidParameter&) {
-    return;
-  } catch (const Cancelled&) {
-    return;
-  } catch (const insight::Error& e) {
-    known_training_error(e);
-    throw;
-  }
+  });
+  if (!done) return;
   const insight::forecast::Evaluation result = total.result();
   FUZZ_CHECK(result.scores.size() == 1 + (o.learner ? 0 : insight::forecast::all_learners().size()),
              "%zu scores", result.scores.size());
@@ -441,21 +452,11 @@ void judge(const BuiltSeries& built, const Options& o) {
   jo.block = o.folds + 1;
   jo.confidence = o.confidence;
   jo.threads = o.two_threads ? 2 : 1;
-  unsigned calls = 0;
-  const insight::InterruptCheck check = [&calls, &o] {
-    if (o.cancel_after != 0 && ++calls >= o.cancel_after) throw Cancelled{};
-  };
   insight::forecast::Judgement j;
-  try {
+  const bool done = run_cancellable(o, [&](const insight::InterruptCheck& check) {
     j = insight::forecast::judge_recent(built.series, jo, check);
-  } catch (const insight::InvalidParameter&) {
-    return;
-  } catch (const Cancelled&) {
-    return;
-  } catch (const insight::Error& e) {
-    known_training_error(e);
-    throw;
-  }
+  });
+  if (!done) return;
   FUZZ_CHECK(j.series.size() + j.skipped == built.series.size(), "judged %zu + skipped %zu != %zu",
              j.series.size(), j.skipped, built.series.size());
   const size_t window = static_cast<size_t>(o.horizon);
