@@ -44,6 +44,8 @@ struct SeriesSpec {
   insight::pg::SourceRelation source;
   std::string time_column, value_column;
   std::optional<std::string> group_column;
+  // Only this group's rows (detect_sales_anomaly's one product); needs group_column.
+  std::optional<std::string> only_group = std::nullopt;
 };
 
 struct BuiltSeries {
@@ -90,7 +92,9 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   // whatever order they finish, and the same data must give the same model, bit for bit.
   const std::string sql = "SELECT " + g + ", (" + t + ")::pg_catalog.date, pg_catalog.sum(" + v +
                           "::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + v +
-                          "), pg_catalog.count(*) FROM " + spec.source.qualified + " GROUP BY 1, 2";
+                          "), pg_catalog.count(*) FROM " + spec.source.qualified +
+                          (spec.only_group ? " WHERE " + g + " OPERATOR(pg_catalog.=) $1" : "") +
+                          " GROUP BY 1, 2";
   const int64_t today = guard([] {
     return static_cast<int64_t>(DatumGetDateADT(DirectFunctionCall1(
         timestamptz_date, TimestampTzGetDatum(GetCurrentStatementStartTimestamp()))));
@@ -98,7 +102,9 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   insight::forecast::SeriesGrid grid(spec.group_column.has_value(), today + kPgEpochDay);
   BuiltSeries out;
   insight::pg::spi_connect();
-  insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* col, const bool* null, int) {
+  std::vector<insight::pg::SpiArg> args;
+  if (spec.only_group) args.push_back(insight::pg::spi_text_arg(*spec.only_group));
+  insight::pg::spi_stream(sql.c_str(), args, [&](const Datum* col, const bool* null, int) {
     const int64_t all = DatumGetInt64(col[4]);
     if (null[0] || null[1] || null[2]) {  // no group, no day, or no value at all
       out.rows_skipped += all;
@@ -311,17 +317,11 @@ int window_days(FunctionCallInfo fcinfo, int n) {
   return static_cast<int>(std::ceil(days));
 }
 
-// Daily sums only, for now: 'auto' and 'day' read them; the other frequencies of API.md
-// section 6 are refused by name.
+// The series are daily sums: frequency 'day', or 'auto' (which reads them).
 void check_daily_frequency(const std::string& frequency) {
   if (frequency == "auto" || frequency == "day") return;
-  if (frequency == "hour" || frequency == "week" || frequency == "month")
-    throw InvalidParameter("frequency '" + frequency + "' is not supported yet",
-                           "Series are judged as daily sums; hourly, weekly and monthly series "
-                           "are not implemented yet.",
-                           "Use frequency => 'day' (or 'auto').");
   throw InvalidParameter("frequency must be 'auto' or 'day', got " + insight::echo(frequency),
-                         "Series are judged as daily sums.");
+                         "detect_series_anomalies reads daily sums.");
 }
 
 }  // namespace
@@ -344,22 +344,16 @@ INSIGHT_FUNCTION(insight_detect_series) {
   options.confidence = insight::pg::float8_arg(fcinfo, 6, "confidence");
   insight::forecast::check_confidence(options.confidence);
   options.threads = insight::pg::training_threads();
-  std::optional<std::string> only;
-  if (!insight::pg::arg_is_null(fcinfo, 7)) only = insight::pg::text_arg(fcinfo, 7, "only_group");
+  if (!insight::pg::arg_is_null(fcinfo, 7))
+    spec.only_group = insight::pg::text_arg(fcinfo, 7, "only_group");
 
   insight::pg::check_select(source, series_columns(spec));
-  BuiltSeries built = build_series(spec);
+  const BuiltSeries built = build_series(spec);
+  if (built.series.empty() && spec.only_group)
+    throw insight::UndefinedObject(
+        "relation " + source.qualified + " has no rows of group " + insight::echo(*spec.only_group),
+        "Only days that have ended count.");
   if (built.series.empty()) throw no_rows(spec, built);
-  if (only) {
-    std::vector<insight::forecast::SeriesData> kept;
-    for (auto& s : built.series)
-      if (s.key == *only) kept.push_back(std::move(s));
-    if (kept.empty())
-      throw insight::UndefinedObject(
-          "relation " + source.qualified + " has no rows of group " + insight::echo(*only),
-          "Only days that have ended count.");
-    built.series = std::move(kept);
-  }
   const insight::forecast::Judgement judged =
       insight::forecast::judge_recent(built.series, options, insight::pg::kInterrupts);
   if (judged.skipped > 0)

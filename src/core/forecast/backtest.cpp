@@ -115,6 +115,13 @@ std::vector<std::vector<double>> seasonal_naive_residuals(const std::vector<doub
   return out;
 }
 
+size_t pooled_steps(const std::vector<std::vector<double>>& residuals, size_t step) {
+  size_t n = 0, pooled = 0;
+  while (n < residuals.size() && (n <= step || pooled < kMinPooledResiduals))
+    pooled += residuals[n++].size();
+  return n;
+}
+
 void prediction_interval(const std::vector<double>& value,
                          const std::vector<std::vector<double>>& residuals, double confidence,
                          std::vector<double>& lower, std::vector<double>& upper) {
@@ -128,13 +135,9 @@ void prediction_interval(const std::vector<double>& value,
   size_t last = 0;        // the step the last band was computed for (1-based)
   for (size_t s = 0; s < value.size(); ++s) {
     if (s < residuals.size()) {
-      // Steps 1..s+1, and further steps until kMinPooledResiduals are pooled: three folds give
-      // only three errors at step 1, too few to place a 90 % band.
-      while (next_step < residuals.size() &&
-             (next_step <= s || pooled.size() < kMinPooledResiduals)) {
+      // Three folds give only three errors at step 1, too few to place a 90 % band.
+      for (const size_t n = pooled_steps(residuals, s); next_step < n; ++next_step)
         pooled.insert(pooled.end(), residuals[next_step].begin(), residuals[next_step].end());
-        ++next_step;
-      }
       if (!pooled.empty()) {
         lo = std::min(lo, conformal_quantile_lower(pooled, lo_q));
         hi = std::max(hi, conformal_quantile(pooled, hi_q));

@@ -75,6 +75,11 @@ std::vector<std::vector<double>> seasonal_naive_residuals(const std::vector<doub
 // least kMinPooledResiduals are pooled), never narrower than the step before; steps beyond the
 // residuals' horizon H widen the last band by sqrt(step / H).
 constexpr size_t kMinPooledResiduals = 20;
+// How many leading steps of `residuals` the band of step `step` (0-based) pools: steps
+// 1..step+1, and further steps until at least kMinPooledResiduals errors are pooled (at most
+// all of them). The one pooling rule of prediction_interval and of the normal bands of
+// detect_series_anomalies (series_anomaly.cpp).
+size_t pooled_steps(const std::vector<std::vector<double>>& residuals, size_t step);
 void prediction_interval(const std::vector<double>& value,
                          const std::vector<std::vector<double>>& residuals, double confidence,
                          std::vector<double>& lower, std::vector<double>& upper);

@@ -24,22 +24,19 @@ void check_days(int days, const char* what) {
 }
 
 // Half-widths of the normal band at `confidence` per step: z times the root mean square of
-// the backtest residuals of steps 1..s+1 (pooled like prediction_interval's, at least
-// kMinPooledResiduals). The conformal band of a few dozen residuals cannot place a 99 % level
-// (it is their largest value, about a 95th percentile); a day is judged against the wider of
-// the two bands.
+// the backtest residuals the step's conformal band pools (pooled_steps). The conformal band of
+// a few dozen residuals cannot place a 99 % level (it is their largest value, about a 95th
+// percentile); a day is judged against the wider of the two bands.
 std::vector<double> normal_half_widths(const std::vector<std::vector<double>>& residuals,
                                        size_t steps, double confidence) {
   const double z = normal_quantile((1 + confidence) / 2);
   std::vector<double> half(steps, 0.0);
-  double sum_sq = 0;
+  double sum_sq = 0, last = 0;
   size_t pooled = 0, next = 0;
-  double last = 0;
   for (size_t s = 0; s < steps; ++s) {
-    while (next < residuals.size() && (next <= s || pooled < kMinPooledResiduals)) {
+    for (const size_t n = pooled_steps(residuals, s); next < n; ++next) {
       for (double r : residuals[next]) sum_sq += r * r;
       pooled += residuals[next].size();
-      ++next;
     }
     if (pooled > 0) last = z * std::sqrt(sum_sq / static_cast<double>(pooled));
     half[s] = last;
