@@ -1,6 +1,7 @@
 // SQL side of forecasting (src/core/forecast): the series builder (a relation's time, value and
-// optional group columns → one daily, zero-filled series per group), train_forecaster,
-// forecast, evaluate_forecaster and the seasonal anomaly detection of detect_series_anomalies.
+// optional group columns → one zero-filled series per group at the frequency asked or
+// inferred), train_forecaster, forecast, evaluate_forecaster and the seasonal anomaly
+// detection of detect_series_anomalies.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,6 +16,7 @@
 #include "core/forecast/backtest.hpp"
 #include "core/forecast/features.hpp"
 #include "core/forecast/forecast_model.hpp"
+#include "core/forecast/frequency.hpp"
 #include "core/forecast/options.hpp"
 #include "core/forecast/series_anomaly.hpp"
 #include "core/forecast/series_grid.hpp"
@@ -30,11 +32,14 @@
 namespace {
 
 using insight::InvalidParameter;
+using insight::forecast::Frequency;
 using insight::forecast::Learner;
 using insight::pg::guard;
 
-// Days between 1970-01-01 (the core's day 0) and 2000-01-01 (PostgreSQL's date 0).
-constexpr int64_t kPgEpochDay = 10957;
+// Microseconds between 1970-01-01 (the core's local epoch) and 2000-01-01 (PostgreSQL's
+// timestamp 0).
+constexpr int64_t kPgEpochUsecs =
+    static_cast<int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 
 // ---------------------------------------------------------------------------------------
 // The series builder
@@ -46,19 +51,24 @@ struct SeriesSpec {
   std::optional<std::string> group_column;
   // Only this group's rows (detect_sales_anomaly's one product); needs group_column.
   std::optional<std::string> only_group = std::nullopt;
+  // As asked: 'auto', a name or an interval (resolve_frequency()).
+  std::string frequency = "auto";
 };
 
 struct BuiltSeries {
+  Frequency frequency;  // resolved: what the series are made of
   std::vector<insight::forecast::SeriesData> series;
   int64_t rows_used = 0, rows_skipped = 0;
-  // Rows of days that had not ended when the rows were read (today, or later): left out.
+  // Rows of periods that had not ended when the rows were read (today, this hour, or later):
+  // left out.
   int64_t rows_incomplete = 0;
 };
 
 // The series a forecaster's options describe, read from source.
 SeriesSpec series_spec(const insight::pg::SourceRelation& source,
                        const insight::forecast::ForecasterOptions& o) {
-  return SeriesSpec{source, o.time_column, o.value_column, o.group_column};
+  return SeriesSpec{source, o.time_column, o.value_column, o.group_column, std::nullopt,
+                    o.frequency};
 }
 
 std::vector<std::string> series_columns(const SeriesSpec& spec) {
@@ -67,10 +77,77 @@ std::vector<std::string> series_columns(const SeriesSpec& spec) {
   return columns;
 }
 
-// Checks the columns, then reads the daily sums: one row per (group, day). Days are calendar
-// days of the time column (a timestamptz in the session's TimeZone); only days that have ended
-// when the statement started count (SeriesGrid). The caller has checked the privileges on
-// series_columns().
+// The facts one aggregate over the time column gives about the grid its times lie on (as
+// wall-clock times in the session's TimeZone; only only_group's rows when given).
+insight::forecast::TimeFacts time_facts(const SeriesSpec& spec) {
+  const std::string x = "(" + insight::pg::quoted(spec.time_column) + ")::pg_catalog.timestamp";
+  const std::string g =
+      spec.group_column ? insight::pg::quoted(*spec.group_column) + "::pg_catalog.text" : "''";
+  auto date_part = [&x](const char* field) {
+    return std::string("pg_catalog.date_part('") + field + "', " + x + ")::pg_catalog.int4";
+  };
+  const std::string sql =
+      "SELECT pg_catalog.count(*), pg_catalog.bool_and(pg_catalog.date_trunc('hour', " + x +
+      ") OPERATOR(pg_catalog.=) " + x + "), pg_catalog.bit_or(1 OPERATOR(pg_catalog.<<) " +
+      date_part("hour") + "), pg_catalog.bit_or(1 OPERATOR(pg_catalog.<<) " +
+      date_part("isodow") + "), pg_catalog.bit_or(1::pg_catalog.int8 OPERATOR(pg_catalog.<<) " +
+      date_part("day") + "), pg_catalog.bool_and(pg_catalog.date_part('day', " + x +
+      " OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval) OPERATOR(pg_catalog.=) 1) FROM " +
+      spec.source.qualified + " WHERE " + insight::pg::quoted(spec.time_column) +
+      " IS NOT NULL" + (spec.only_group ? " AND " + g + " OPERATOR(pg_catalog.=) $1" : "");
+  insight::forecast::TimeFacts facts;
+  std::vector<insight::pg::SpiArg> args;
+  if (spec.only_group) args.push_back(insight::pg::spi_text_arg(*spec.only_group));
+  insight::pg::spi_stream(sql.c_str(), args, [&](const Datum* col, const bool* null, int) {
+    facts.rows = DatumGetInt64(col[0]);
+    if (facts.rows == 0 || null[1]) return;
+    facts.on_the_hour = DatumGetBool(col[1]);
+    facts.hours = static_cast<uint32_t>(DatumGetInt32(col[2]));
+    facts.weekdays = static_cast<uint32_t>(DatumGetInt32(col[3]));
+    facts.month_days = static_cast<uint64_t>(DatumGetInt64(col[4]));
+    facts.month_ends = DatumGetBool(col[5]);
+  });
+  return facts;
+}
+
+// The frequency spec.frequency asks for: 'auto' infers it from the time column (frequency.hpp);
+// a frequency finer than the data's grid is a 22023 naming the argument. Inside spi_connect().
+Frequency resolve_frequency(const SeriesSpec& spec) {
+  const insight::forecast::TimeFacts facts = time_facts(spec);
+  if (spec.frequency == "auto") return insight::forecast::infer(facts);
+  const Frequency f = Frequency::from_text(spec.frequency);
+  if (insight::forecast::finer_than(f, facts)) {
+    const Frequency grid = insight::forecast::infer(facts);
+    throw InvalidParameter(
+        "frequency '" + f.name() + "' is finer than the data in \"" + spec.time_column + "\"",
+        "Its times lie on a grid of one " + grid.period_noun() + ": the " + f.period_noun() +
+            "s between them would be empty.",
+        "Use frequency => '" + grid.name() + "' (or 'auto', which infers it), or a coarser one.");
+  }
+  return f;
+}
+
+// The SQL expression of the period a time falls in: the wall-clock timestamp of its start.
+std::string period_start_sql(const Frequency& f, const std::string& time_column) {
+  const std::string x = "(" + insight::pg::quoted(time_column) + ")::pg_catalog.timestamp";
+  switch (f.unit()) {
+    case insight::forecast::FrequencyUnit::Day:
+      return "pg_catalog.date_trunc('day', " + x + ")";
+    case insight::forecast::FrequencyUnit::Week:
+      return "pg_catalog.date_trunc('week', " + x + ")";
+    case insight::forecast::FrequencyUnit::Month:
+      return "pg_catalog.date_trunc('month', " + x + ")";
+    case insight::forecast::FrequencyUnit::Step:
+      break;
+  }
+  return "pg_catalog.date_bin('" + std::to_string(f.step_seconds()) +
+         " seconds'::pg_catalog.interval, " + x + ", '2000-01-01'::pg_catalog.timestamp)";
+}
+
+// Checks the columns, resolves the frequency, then reads the sums: one row per (group, period).
+// Periods are those of the time column's wall-clock times in the session's TimeZone; only
+// periods that have ended when the statement started count (SeriesGrid). The caller has
+// checked the privileges on series_columns().
 BuiltSeries build_series(const SeriesSpec& spec) {
   const Oid time_type = insight::pg::column_type(spec.source, spec.time_column, "time_column");
   if (time_type != DATEOID && time_type != TIMESTAMPOID && time_type != TIMESTAMPTZOID)
@@ -83,40 +160,42 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   if (spec.group_column)
     insight::pg::column_type(spec.source, *spec.group_column, "group_column");  // must exist
 
-  const std::string t = insight::pg::quoted(spec.time_column);
   const std::string v = insight::pg::quoted(spec.value_column);
   const std::string g =
       spec.group_column ? insight::pg::quoted(*spec.group_column) + "::pg_catalog.text" : "''";
+  BuiltSeries out;
+  insight::pg::spi_connect();
+  out.frequency = resolve_frequency(spec);
   // Identifiers are quoted from the catalog's own names; the aggregate may run in parallel.
   // The sum is exact (numeric): float8 partial sums of parallel workers would be added in
   // whatever order they finish, and the same data must give the same model, bit for bit.
-  const std::string sql = "SELECT " + g + ", (" + t + ")::pg_catalog.date, pg_catalog.sum(" + v +
+  const std::string sql = "SELECT " + g + ", " + period_start_sql(out.frequency, spec.time_column) +
+                          ", pg_catalog.sum(" + v +
                           "::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + v +
                           "), pg_catalog.count(*) FROM " + spec.source.qualified +
                           (spec.only_group ? " WHERE " + g + " OPERATOR(pg_catalog.=) $1" : "") +
                           " GROUP BY 1, 2";
-  const int64_t today = guard([] {
-    return static_cast<int64_t>(DatumGetDateADT(DirectFunctionCall1(
-        timestamptz_date, TimestampTzGetDatum(GetCurrentStatementStartTimestamp()))));
+  const int64_t now = guard([] {
+    return static_cast<int64_t>(DatumGetTimestamp(DirectFunctionCall1(
+        timestamptz_timestamp, TimestampTzGetDatum(GetCurrentStatementStartTimestamp()))));
   });
-  insight::forecast::SeriesGrid grid(spec.group_column.has_value(), today + kPgEpochDay);
-  BuiltSeries out;
-  insight::pg::spi_connect();
+  insight::forecast::SeriesGrid grid(spec.group_column.has_value(), out.frequency,
+                                     out.frequency.period_of(now + kPgEpochUsecs));
   std::vector<insight::pg::SpiArg> args;
   if (spec.only_group) args.push_back(insight::pg::spi_text_arg(*spec.only_group));
   insight::pg::spi_stream(sql.c_str(), args, [&](const Datum* col, const bool* null, int) {
     const int64_t all = DatumGetInt64(col[4]);
-    if (null[0] || null[1] || null[2]) {  // no group, no day, or no value at all
+    if (null[0] || null[1] || null[2]) {  // no group, no time, or no value at all
       out.rows_skipped += all;
       return;
     }
-    const DateADT date = DatumGetDateADT(col[1]);
-    if (DATE_NOT_FINITE(date))
+    const Timestamp start = DatumGetTimestamp(col[1]);
+    if (TIMESTAMP_NOT_FINITE(start))
       throw InvalidParameter("time column \"" + spec.time_column + "\" holds an infinite date", "",
                              "Filter the rows with a view, then train on the view.");
     const int64_t used = DatumGetInt64(col[3]);
     out.rows_skipped += all - used;
-    if (grid.add(insight::pg::text_view(col[0]), static_cast<int64_t>(date) + kPgEpochDay,
+    if (grid.add(insight::pg::text_view(col[0]), out.frequency.period_of(start + kPgEpochUsecs),
                  DatumGetFloat8(col[2])))
       out.rows_used += used;
     else
@@ -128,29 +207,34 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   return out;
 }
 
-// No series to train or evaluate: no rows with time and value, or only rows of days that have
-// not ended.
+// No series to train or evaluate: no rows with time and value, or only rows of periods that
+// have not ended.
 InvalidParameter no_rows(const SeriesSpec& spec, const BuiltSeries& built) {
+  const std::string noun = built.frequency.period_noun();
   if (built.rows_incomplete > 0)
-    return InvalidParameter("relation " + spec.source.qualified + " has no rows of a complete day",
-                            std::to_string(built.rows_incomplete) +
-                                " rows fall on today or later; only days that have ended are used.",
-                            "Train once a day has ended.");
+    return InvalidParameter(
+        "relation " + spec.source.qualified + " has no rows of a complete " + noun,
+        std::to_string(built.rows_incomplete) + " rows fall on " +
+            (noun == "day" ? std::string("today") : "the current " + noun) +
+            " or later; only " + noun + "s that have ended are used.",
+        "Train once a " + noun + " has ended.");
   return InvalidParameter("relation " + spec.source.qualified + " has no rows with both \"" +
                           spec.time_column + "\" and \"" + spec.value_column + "\" set");
 }
 
-// Timestamptz of midnight of a day in the session's TimeZone.
-Datum day_timestamptz(int64_t day) {
-  const auto date = static_cast<DateADT>(day - kPgEpochDay);
-  return guard([date] { return DirectFunctionCall1(date_timestamptz, DateADTGetDatum(date)); });
+// Timestamptz of a period's start, a wall-clock time in the session's TimeZone (midnight, for
+// a day).
+Datum period_timestamptz(const Frequency& f, int64_t period) {
+  const Timestamp local = f.start_usecs(period) - kPgEpochUsecs;
+  return guard(
+      [local] { return DirectFunctionCall1(timestamp_timestamptz, TimestampGetDatum(local)); });
 }
 
 }  // namespace
 
 namespace {
 
-// The reader is the series grid: exact daily sums per group, zero-filled (build_series).
+// The reader is the series grid: exact sums per group and period, zero-filled (build_series).
 class ForecastTraining final
     : public insight::pg::TrainingWith<insight::forecast::ForecasterOptions> {
  public:
@@ -163,21 +247,24 @@ class ForecastTraining final
     options.threads = insight::pg::training_threads();
     BuiltSeries built = build_series(spec);
     if (built.series.empty()) throw no_rows(spec, built);
+    options.frequency = built.frequency;
     insight::forecast::TrainSummary summary;
     insight::Payload payload = insight::forecast::train_forecast_payload(
         std::move(built.series), spec.group_column.has_value(), options, insight::pg::kInterrupts,
         summary);
     if (summary.skipped_series > 0)
-      guard([&summary] {
-        ereport(NOTICE, (errmsg("%zu of %zu series had fewer than %zu days and were not trained",
+      guard([&summary, &built] {
+        ereport(NOTICE, (errmsg("%zu of %zu series had fewer than %zu %ss and were not trained",
                                 summary.skipped_series, summary.skipped_series + summary.series,
-                                insight::forecast::kMinFallbackHistory)));
+                                insight::forecast::min_fallback_history(built.frequency),
+                                built.frequency.period_noun().c_str())));
         return 0;
       });
     payload.meta["source"] = source.qualified;
     payload.meta["params"] = params();
     nlohmann::json metrics = summary.metrics;
     metrics["incomplete_rows"] = built.rows_incomplete;
+    metrics["frequency"] = built.frequency.name();
     return insight::pg::TrainedVersion(payload, columns(), built.rows_used, built.rows_skipped,
                                        std::move(metrics));
   }
@@ -213,8 +300,10 @@ INSIGHT_FUNCTION(insight_forecast) {
       throw insight::UndefinedObject(
           "model \"" + name + "\" has no series for group key " + insight::echo(*key),
           "The model knows " + std::to_string(model.series().size()) + " groups.",
-          "Groups with fewer than " + std::to_string(insight::forecast::kMinFallbackHistory) +
-              " days of history at training time are not trained; retrain to include new groups.");
+          "Groups with fewer than " +
+              std::to_string(insight::forecast::min_fallback_history(model.frequency())) + " " +
+              model.frequency().period_noun() +
+              "s of history at training time are not trained; retrain to include new groups.");
     wanted.push_back(s);
   } else {
     for (const auto& s : model.series()) wanted.push_back(&s);
@@ -225,7 +314,8 @@ INSIGHT_FUNCTION(insight_forecast) {
     const auto points = model.forecast(*s, horizon, confidence);
     for (const auto& p : points) {
       Datum v[5] = {model.grouped() ? insight::pg::text_datum(s->key) : static_cast<Datum>(0),
-                    day_timestamptz(p.day), Float8GetDatum(p.value), Float8GetDatum(p.lower),
+                    period_timestamptz(model.frequency(), p.period), Float8GetDatum(p.value),
+                    Float8GetDatum(p.lower),
                     Float8GetDatum(p.upper)};
       bool nulls[5] = {!model.grouped(), false, false, false, false};
       sink.put(v, nulls);
@@ -237,7 +327,7 @@ INSIGHT_FUNCTION(insight_forecast) {
 namespace {
 
 // Backtests the learners on the source's series: rolling origin, `folds` windows of
-// `horizon` days per series, the sums merged over series (insight::forecast::Evaluator).
+// `horizon` periods per series, the sums merged over series (insight::forecast::Evaluator).
 class ForecastEvaluation final
     : public insight::pg::EvaluationWith<insight::forecast::ForecastEvaluationOptions> {
  public:
@@ -259,22 +349,26 @@ class ForecastEvaluation final
     insight::parallel_for(
         built.series.size(), insight::pg::training_threads(),
         [&](size_t i, const insight::InterruptCheck& poll_worker) {
-          per_series[i].add(built.series[i].first_day, built.series[i].values, poll_worker);
+          per_series[i].add(
+              insight::forecast::SeriesStart(built.frequency, built.series[i].first_period),
+              built.series[i].values, poll_worker);
         },
         insight::pg::kInterrupts);
     insight::forecast::Evaluator total(learner, horizon, folds, confidence);
     for (const auto& e : per_series) total.merge(e);
     const insight::forecast::Evaluation result = total.result();
     if (result.scores.empty() || result.scores[0].series == 0) {
-      const size_t needed = (learner ? insight::forecast::min_history(*learner) +
-                                           static_cast<size_t>(horizon) * static_cast<size_t>(folds)
-                                     : insight::forecast::kMinFallbackHistory) +
-                            static_cast<size_t>(horizon) * static_cast<size_t>(folds);
+      const Frequency& f = built.frequency;
+      const size_t scored = static_cast<size_t>(horizon) * static_cast<size_t>(folds);
+      const size_t needed = (learner ? insight::forecast::min_history(*learner, f) + scored
+                                     : insight::forecast::min_fallback_history(f)) +
+                            scored;
+      const std::string periods = f.period_noun() + "s";
       throw InvalidParameter("every series is too short to evaluate",
                              std::to_string(built.series.size()) + " series, none with at least " +
-                                 std::to_string(needed) + " days (" + std::to_string(folds) +
-                                 " folds of " + std::to_string(horizon) +
-                                 " days to score, after what training needs)");
+                                 std::to_string(needed) + " " + periods + " (" +
+                                 std::to_string(folds) + " folds of " + std::to_string(horizon) +
+                                 " " + periods + " to score, after what training needs)");
     }
     for (const auto& s : result.scores) {
       if (s.series == 0) continue;  // a learner no series was long enough for
@@ -301,9 +395,8 @@ const insight::pg::EvaluationRegistrationOf<ForecastEvaluation> kForecastEvaluat
 
 namespace {
 
-// The days `since` covers, rounded up: an interval of days and hours, or months of 30 days.
-// 22023 unless positive and at most 366 days.
-int window_days(FunctionCallInfo fcinfo, int n) {
+// The days `since` covers (months of 30 days). 22023 unless positive and at most 366 days.
+double since_days(FunctionCallInfo fcinfo, int n) {
   if (insight::pg::arg_is_null(fcinfo, n)) throw InvalidParameter("since must not be NULL");
   const Interval* since = PG_GETARG_INTERVAL_P(n);
   const double days = (static_cast<double>(since->month) * DAYS_PER_MONTH + since->day) +
@@ -314,14 +407,20 @@ int window_days(FunctionCallInfo fcinfo, int n) {
     });
     throw InvalidParameter("since must be a positive interval of at most 366 days", "got " + text);
   }
-  return static_cast<int>(std::ceil(days));
+  return days;
 }
 
-// The series are daily sums: frequency 'day', or 'auto' (which reads them).
-void check_daily_frequency(const std::string& frequency) {
-  if (frequency == "auto" || frequency == "day") return;
-  throw InvalidParameter("frequency must be 'auto' or 'day', got " + insight::echo(frequency),
-                         "detect_series_anomalies reads daily sums.");
+// The periods of `f` that `days` cover, rounded up (a month counts 30 days). 22023 beyond the
+// 366 periods a window may hold.
+int window_periods(double days, const Frequency& f) {
+  const double periods = std::ceil(days * static_cast<double>(Frequency::kSecondsPerDay) /
+                                       static_cast<double>(f.nominal_seconds()) -
+                                   1e-9);
+  if (periods > 366)
+    throw InvalidParameter("since covers " + insight::format_number(periods) + " " + f.period_noun() +
+                               "s; at most 366 can be judged",
+                           "", "Use a shorter since, or a coarser frequency.");
+  return std::max(1, static_cast<int>(periods));
 }
 
 }  // namespace
@@ -330,8 +429,9 @@ void check_daily_frequency(const std::string& frequency) {
 //     since interval, frequency text, confidence float8, only_group text)
 //   → TABLE(group_key text, ts timestamptz, value float8, expected float8, lower_bound float8,
 //           upper_bound float8, anomaly_score float8, is_anomaly boolean)
-// Each group's daily series (only only_group's, when given), its last `since` days judged
-// against what the days before predict (insight::forecast::judge_recent, blocks of 7 days).
+// Each group's series at the frequency asked or inferred (only only_group's, when given), its
+// last `since` judged against what the periods before predict (insight::forecast::judge_recent,
+// blocks of default_block() periods: a week of days, a day of hours).
 INSIGHT_FUNCTION(insight_detect_series) {
   const insight::pg::SourceRelation source = insight::pg::source_relation(fcinfo, 0);
   SeriesSpec spec{source, insight::pg::text_arg(fcinfo, 1, "time_column"),
@@ -339,8 +439,9 @@ INSIGHT_FUNCTION(insight_detect_series) {
   if (!insight::pg::arg_is_null(fcinfo, 3))
     spec.group_column = insight::pg::text_arg(fcinfo, 3, "group_column");
   insight::forecast::JudgeOptions options;
-  options.window = window_days(fcinfo, 4);
-  check_daily_frequency(insight::pg::text_arg(fcinfo, 5, "frequency"));
+  const double days = since_days(fcinfo, 4);
+  spec.frequency = insight::pg::text_arg(fcinfo, 5, "frequency");
+  if (spec.frequency != "auto") Frequency::from_text(spec.frequency);  // 22023 before any work
   options.confidence = insight::pg::float8_arg(fcinfo, 6, "confidence");
   insight::forecast::check_confidence(options.confidence);
   options.threads = insight::pg::training_threads();
@@ -352,25 +453,30 @@ INSIGHT_FUNCTION(insight_detect_series) {
   if (built.series.empty() && spec.only_group)
     throw insight::UndefinedObject(
         "relation " + source.qualified + " has no rows of group " + insight::echo(*spec.only_group),
-        "Only days that have ended count.");
+        "Only " + built.frequency.period_noun() + "s that have ended count.");
   if (built.series.empty()) throw no_rows(spec, built);
+  options.frequency = built.frequency;
+  options.window = window_periods(days, built.frequency);
+  options.block = insight::forecast::default_block(built.frequency);
   const insight::forecast::Judgement judged =
       insight::forecast::judge_recent(built.series, options, insight::pg::kInterrupts);
   if (judged.skipped > 0)
     guard([&judged, &options] {
+      const std::string noun = options.frequency.period_noun();
       ereport(NOTICE,
-              (errmsg("%zu of %zu series had fewer than %zu days before their last %d and were "
+              (errmsg("%zu of %zu series had fewer than %zu %ss before their last %d and were "
                       "not judged",
                       judged.skipped, judged.skipped + judged.series.size(),
-                      insight::forecast::kMinFallbackHistory, options.window)));
+                      insight::forecast::min_fallback_history(options.frequency), noun.c_str(),
+                      options.window)));
       return 0;
     });
   insight::pg::RowSink sink(fcinfo);
   const bool grouped = spec.group_column.has_value();
   for (const auto& s : judged.series)
-    for (const auto& d : s.days) {
+    for (const auto& d : s.points) {
       Datum v[8] = {grouped ? insight::pg::text_datum(s.key) : static_cast<Datum>(0),
-                    day_timestamptz(d.day),
+                    period_timestamptz(built.frequency, d.period),
                     Float8GetDatum(d.value),
                     Float8GetDatum(d.expected),
                     Float8GetDatum(d.lower),

@@ -1,23 +1,26 @@
 -------------------------------------------------------------------------------------------
 -- Forecasting (src/core/forecast, src/pg/forecast.cpp)
 -------------------------------------------------------------------------------------------
--- Reads source with the caller's privileges (daily sums of value_column per calendar day of
--- time_column, in the session's TimeZone; days without rows count as 0), writes the catalog
--- as its owner. With group_column, one series per group, all in one model version.
+-- Reads source with the caller's privileges (sums of value_column per period of time_column —
+-- an hour, a day, a week, a month, or 'auto': the grid the times lie on — in the session's
+-- TimeZone; periods without rows count as 0), writes the catalog as its owner. With
+-- group_column, one series per group, all in one model version.
 CREATE OR REPLACE FUNCTION insight.train_forecaster(name text, source regclass, time_column text,
     value_column text, group_column text DEFAULT NULL, algorithm text DEFAULT 'auto',
-    horizon int DEFAULT 14, deploy bool DEFAULT true)
+    horizon int DEFAULT 14, deploy bool DEFAULT true, frequency text DEFAULT 'auto')
 RETURNS insight.training_result LANGUAGE sql VOLATILE
 BEGIN ATOMIC
   SELECT insight._require_admin('train_forecaster');
   SELECT insight._train('forecast', name, source,
     jsonb_build_object('time_column', time_column, 'value_column', value_column,
-                       'group_column', group_column, 'algorithm', algorithm, 'horizon', horizon),
+                       'group_column', group_column, 'algorithm', algorithm, 'horizon', horizon,
+                       'frequency', frequency),
     deploy);
 END;
 
--- Forecasts of the live model from the day after its training data; group_key NULL = every
--- group. STABLE: reads the catalog; forecast_time is midnight in the session's TimeZone.
+-- Forecasts of the live model from the period after its training data; group_key NULL = every
+-- group. STABLE: reads the catalog; forecast_time is the start of each period (midnight, for
+-- days) in the session's TimeZone.
 CREATE OR REPLACE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, group_key text DEFAULT NULL,
     confidence float8 DEFAULT 0.9)
   RETURNS TABLE(group_key text, forecast_time timestamptz, forecast_value float8,
@@ -25,16 +28,17 @@ CREATE OR REPLACE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, g
   AS 'MODULE_PATHNAME', 'insight_forecast' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 14;
 
 -- Rolling-origin evaluation without training a model: for each of `folds` origins, the whole
--- procedure ('auto' included) runs on the data before it and is scored on the next horizon days.
+-- procedure ('auto' included) runs on the data before it and is scored on the next horizon
+-- periods.
 CREATE OR REPLACE FUNCTION insight.evaluate_forecaster(source regclass, time_column text, value_column text,
     group_column text DEFAULT NULL, algorithm text DEFAULT 'auto', horizon int DEFAULT 14,
-    folds int DEFAULT 3, confidence float8 DEFAULT 0.9)
+    folds int DEFAULT 3, confidence float8 DEFAULT 0.9, frequency text DEFAULT 'auto')
 RETURNS TABLE(algorithm text, metric text, value float8)
 LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
   SELECT * FROM insight._evaluate('forecast', source,
     jsonb_build_object('time_column', time_column, 'value_column', value_column,
                        'group_column', group_column, 'algorithm', algorithm, 'horizon', horizon,
-                       'folds', folds, 'confidence', confidence))
+                       'folds', folds, 'confidence', confidence, 'frequency', frequency))
 $$;
 
 -- Daily revenue (insight.transactions.total_amount) of the whole shop, or of one product, from
@@ -124,21 +128,21 @@ $$;
 -- Privileges (API.md section 5).
 GRANT EXECUTE ON FUNCTION
     insight.forecast(text, int, text, float8),
-    insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8),
+    insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text),
     insight.forecast_daily_sales(int, text, float8),
     insight._detect_series(regclass, text, text, text, interval, text, float8, text),
     insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8),
     insight.detect_sales_anomaly(int, text, float8)
   TO insight_analyst, insight_admin;
 -- The admin functions check their caller themselves (insight._require_admin).
-GRANT EXECUTE ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool)
+GRANT EXECUTE ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool, text)
   TO insight_analyst, insight_admin;
 
 -- Descriptions.
-COMMENT ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool) IS 'Trains daily forecasters (one per group) on the complete days of a (time, value[, group]) relation and stores them as a new model version. Admin.';
-COMMENT ON FUNCTION insight.forecast(text, int, text, float8) IS 'Daily forecasts of the live version of a model, with lower and upper bounds at confidence.';
-COMMENT ON FUNCTION insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8) IS 'Rolling-origin backtest of the forecasting procedure on a relation, without writing a model: mae, rmse, smape, mase, coverage.';
+COMMENT ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool, text) IS 'Trains forecasters (one per group) on the complete hours, days, weeks or months of a (time, value[, group]) relation and stores them as a new model version. Admin.';
+COMMENT ON FUNCTION insight.forecast(text, int, text, float8) IS 'Forecasts of the live version of a model, one row per period, with lower and upper bounds at confidence.';
+COMMENT ON FUNCTION insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text) IS 'Rolling-origin backtest of the forecasting procedure on a relation, without writing a model: mae, rmse, smape, mase, coverage.';
 COMMENT ON FUNCTION insight.forecast_daily_sales(int, text, float8) IS 'Daily revenue forecasts of the whole shop, or of one product, from insight.transactions.';
 COMMENT ON FUNCTION insight._detect_series(regclass, text, text, text, interval, text, float8, text) IS 'Internal: detect_series_anomalies, optionally for one group only (detect_sales_anomaly).';
-COMMENT ON FUNCTION insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8) IS 'Each daily series'' last days judged against what the days before them predict: expected value, bounds at confidence, anomaly score, anomaly flag.';
+COMMENT ON FUNCTION insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8) IS 'Each series'' last periods (hours, days, weeks or months) judged against what the periods before them predict: expected value, bounds at confidence, anomaly score, anomaly flag.';
 COMMENT ON FUNCTION insight.detect_sales_anomaly(int, text, float8) IS 'The shop''s (or one product''s) daily revenue of the last days judged against what the days before predict, with transactions and distinct buyers.';

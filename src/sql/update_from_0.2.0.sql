@@ -61,12 +61,15 @@ DROP FUNCTION insight._detect(text, text, text, interval, timestamptz, interval,
 CREATE STATISTICS insight.link_metrics_hour_of_day ON (date_part('hour', ts AT TIME ZONE interval '0'))
   FROM insight.link_metrics;
 
+-- train_forecaster and evaluate_forecaster take a frequency (API.md section 6): a new signature.
+DROP FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool),
+  insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8);
+
 -- The admin functions are granted to insight_analyst too (each checks its caller): their
 -- grants are made again, in the order a new installation makes them (the entries in front of
 -- the SECURITY DEFINER bodies do that themselves, insight._admin_entry).
 REVOKE EXECUTE ON FUNCTION
     insight.train_anomaly_detector(text, regclass, text[], float8, int, int, bool, int, bool),
-    insight.train_forecaster(text, regclass, text, text, text, text, int, bool),
     insight.train_recommender(text, regclass, text, text, text, text, int, bool, int, float8,
                               float8, int, int, int, int, bool),
     insight.train_root_cause_classifier(text, regclass, bool), insight.refresh_link_rollup(timestamptz),

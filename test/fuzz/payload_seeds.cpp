@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   auto series = [](const char* key, size_t n) {
     insight::forecast::SeriesData s;
     s.key = key;
-    s.first_day = 15000;
+    s.first_period = 15000;
     for (size_t t = 0; t < n; ++t) s.values.push_back(10.0 + static_cast<double>(t % 7));
     return s;
   };
@@ -69,6 +69,12 @@ int main(int argc, char** argv) {
     fo.learner = l;
     write(insight::forecast::train_forecast_payload({series("", 50)}, false, fo, {}, summary));
   }
+  // An hourly and a monthly combination: the frequency in the metadata, the learners' states of
+  // another season and feature warm-up, and the u32 zero-step mask of the output rule.
+  fo.frequency = insight::forecast::Frequency::hour();
+  write(insight::forecast::train_forecast_payload({series("", 400)}, false, fo, {}, summary));
+  fo.frequency = insight::forecast::Frequency::month();
+  write(insight::forecast::train_forecast_payload({series("", 50)}, false, fo, {}, summary));
   // Recommenders: a factor model and a neighbourhood model with both neighbour lists.
   for (auto m : {insight::recommend::Method::Als, insight::recommend::Method::UserKnn}) {
     insight::recommend::InteractionBuilder b;

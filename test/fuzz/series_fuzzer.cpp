@@ -78,6 +78,9 @@ struct Cancelled {};  // what a cancelled query's interrupt check throws (PgErro
 
 struct Options {
   std::optional<Learner> learner;
+  // The frequency training, evaluation and judging read the built (daily) grid's periods as:
+  // the learners' seasons, features and payloads at every frequency.
+  insight::forecast::Frequency frequency;
   int horizon = 7, folds = 1;
   bool grouped = false, evaluate = false, two_threads = false, judge = false;
   double confidence = 0.9;
@@ -95,6 +98,10 @@ Options decode_options(fuzzrows::Reader& r) {
   Options o;
   const uint8_t l = r.u8();
   if (l % 8 < 6) o.learner = static_cast<Learner>(l % 8);
+  static const insight::forecast::Frequency kFrequencies[4] = {
+      insight::forecast::Frequency::day(), insight::forecast::Frequency::hour(),
+      insight::forecast::Frequency::week(), insight::forecast::Frequency::month()};
+  o.frequency = kFrequencies[(l >> 3) % 4];
   o.horizon = 1 + r.u8() % 14;
   o.folds = 1 + r.u8() % 3;
   const uint8_t f = r.u8();
@@ -219,17 +226,17 @@ void check_built(const std::vector<Row>& rows, const BuiltSeries& b, bool groupe
     FUZZ_CHECK(!s.values.empty(), "empty series");
     FUZZ_CHECK(s.values.size() <= static_cast<size_t>(insight::forecast::kMaxSeriesDays),
                "series too long");
-    FUZZ_CHECK(s.first_day + static_cast<int64_t>(s.values.size()) - 1 == b.last_day,
+    FUZZ_CHECK(s.first_period + static_cast<int64_t>(s.values.size()) - 1 == b.last_day,
                "series \"%s\" does not end on the last day", s.key.c_str());
     FUZZ_CHECK(
-        insight::forecast::valid_day(s.first_day) && insight::forecast::valid_day(b.last_day + 367),
+        insight::forecast::valid_day(s.first_period) && insight::forecast::valid_day(b.last_day + 367),
         "series outside the calendar range");
     const auto first = sums.lower_bound({s.key, INT64_MIN});
     FUZZ_CHECK(
-        first != sums.end() && first->first.first == s.key && first->first.second == s.first_day,
+        first != sums.end() && first->first.first == s.key && first->first.second == s.first_period,
         "series \"%s\" does not start on its first day", s.key.c_str());
     for (size_t t = 0; t < s.values.size(); ++t) {
-      const auto it = sums.find({s.key, s.first_day + static_cast<int64_t>(t)});
+      const auto it = sums.find({s.key, s.first_period + static_cast<int64_t>(t)});
       if (it == sums.end()) {
         FUZZ_CHECK(same_double(s.values[t], 0.0), "a day without rows is not 0");
       } else {
@@ -290,6 +297,7 @@ void known_training_error(const insight::Error& e) {
 void train(const BuiltSeries& built, const Options& o) {
   if (built.series.empty()) return;  // "relation ... has no rows with both ... set"
   insight::forecast::TrainOptions to;
+  to.frequency = o.frequency;
   to.learner = o.learner;
   to.horizon = o.horizon;
   to.folds = o.folds;
@@ -309,7 +317,8 @@ void train(const BuiltSeries& built, const Options& o) {
              summary.series, summary.skipped_series, n);
   size_t short_series = 0;
   for (const SeriesData& s : built.series)
-    short_series += s.values.size() < insight::forecast::kMinFallbackHistory ? 1 : 0;
+    short_series +=
+        s.values.size() < insight::forecast::min_fallback_history(o.frequency) ? 1 : 0;
   if (o.learner) {
     FUZZ_CHECK(summary.skipped_series == 0, "an explicit learner skipped series");
     const size_t needed = insight::forecast::min_history(*o.learner) +
@@ -356,9 +365,10 @@ void train(const BuiltSeries& built, const Options& o) {
         std::lower_bound(built.series.begin(), built.series.end(), s.key,
                          [](const SeriesData& a, const std::string& k) { return a.key < k; });
     FUZZ_CHECK(it != built.series.end() && it->key == s.key, "unknown series key in model");
-    FUZZ_CHECK(s.first_day == it->first_day && s.days == it->values.size(),
-               "series \"%s\": days differ", s.key.c_str());
-    FUZZ_CHECK(s.next_day() == built.last_day + 1, "series does not continue the last day");
+    FUZZ_CHECK(s.first_period == it->first_period && s.periods == it->values.size(),
+               "series \"%s\": periods differ", s.key.c_str());
+    FUZZ_CHECK(s.next_period() == built.last_day + 1, "series does not continue the last day");
+    FUZZ_CHECK(f->frequency() == o.frequency, "model of another frequency");
     FUZZ_CHECK(!o.learner || s.learner == *o.learner, "model uses another learner");
     FUZZ_CHECK(s.residuals.size() == static_cast<size_t>(o.horizon), "residual steps");
     FUZZ_CHECK(f->find(s.key) == &s, "find() does not find series \"%s\"", s.key.c_str());
@@ -369,7 +379,7 @@ void train(const BuiltSeries& built, const Options& o) {
                  points.size(), h);
       for (size_t k = 0; k < points.size(); ++k) {
         const auto& p = points[k];
-        FUZZ_CHECK(p.day == s.next_day() + static_cast<int64_t>(k),
+        FUZZ_CHECK(p.period == s.next_period() + static_cast<int64_t>(k),
                    "forecast days not consecutive");
         if (check_finite)
           FUZZ_CHECK(std::isfinite(p.value) && std::isfinite(p.lower) && std::isfinite(p.upper),
@@ -419,7 +429,7 @@ void evaluate(const BuiltSeries& built, const Options& o) {
   const bool done = run_cancellable(o, [&](const insight::InterruptCheck& check) {
     for (const SeriesData& s : built.series) {
       insight::forecast::Evaluator e(o.learner, o.horizon, o.folds, o.confidence);
-      e.add(s.first_day, s.values, check);
+      e.add(insight::forecast::SeriesStart(o.frequency, s.first_period), s.values, check);
       total.merge(e);
     }
   });
@@ -448,6 +458,7 @@ void evaluate(const BuiltSeries& built, const Options& o) {
 void judge(const BuiltSeries& built, const Options& o) {
   if (built.series.empty()) return;
   insight::forecast::JudgeOptions jo;
+  jo.frequency = o.frequency;
   jo.window = o.horizon;
   jo.block = o.folds + 1;
   jo.confidence = o.confidence;
@@ -462,16 +473,18 @@ void judge(const BuiltSeries& built, const Options& o) {
   const size_t window = static_cast<size_t>(o.horizon);
   size_t next = 0;  // the judged series come in the input's order
   for (const SeriesData& s : built.series) {
-    const bool too_short = s.values.size() < window + insight::forecast::kMinFallbackHistory;
+    const bool too_short =
+        s.values.size() < window + insight::forecast::min_fallback_history(o.frequency);
     if (too_short) continue;
     FUZZ_CHECK(next < j.series.size() && j.series[next].key == s.key,
                "series \"%s\" was long enough but not judged", s.key.c_str());
-    const auto& days = j.series[next++].days;
+    const auto& days = j.series[next++].points;
     FUZZ_CHECK(days.size() == window, "%zu days judged, window %zu", days.size(), window);
     for (size_t k = 0; k < days.size(); ++k) {
       const auto& d = days[k];
       const size_t t = s.values.size() - window + k;
-      FUZZ_CHECK(d.day == s.first_day + static_cast<int64_t>(t), "judged days not the last ones");
+      FUZZ_CHECK(d.period == s.first_period + static_cast<int64_t>(t),
+                 "judged days not the last ones");
       FUZZ_CHECK(same_double(d.value, s.values[t]), "a judged value is not the series' own");
       if (std::isfinite(d.expected) && std::isfinite(d.lower) && std::isfinite(d.upper) &&
           std::isfinite(d.value)) {

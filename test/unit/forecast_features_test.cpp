@@ -34,7 +34,7 @@ TEST(Features, CalendarAndHistoryValues) {
   std::vector<double> history(30);
   for (size_t i = 0; i < 30; ++i) history[i] = static_cast<double>(i);
   double x[kFeatureCount];
-  features_for_day(19358 + 30, history, x);  // 2023-01-31, a Tuesday, last day of the month
+  features_for_period(19358 + 30, history, x);  // 2023-01-31, a Tuesday, last day of the month
   EXPECT_EQ(x[0], 1);                        // Tuesday
   EXPECT_EQ(x[1], 31);
   EXPECT_EQ(x[2], 1);
@@ -44,7 +44,7 @@ TEST(Features, CalendarAndHistoryValues) {
   EXPECT_EQ(x[kCalendarFeatures + 0], 29);  // lag 1
   EXPECT_EQ(x[kCalendarFeatures + 3], 23);  // lag 7
   EXPECT_EQ(x[kCalendarFeatures + 4], 16);  // lag 14
-  const size_t roll7 = kCalendarFeatures + kLags.size();
+  const size_t roll7 = kCalendarFeatures + kLagCount;
   EXPECT_DOUBLE_EQ(x[roll7 + 0], 26.0);   // mean of 23..29
   EXPECT_DOUBLE_EQ(x[roll7 + 2], 23.0);   // min
   EXPECT_DOUBLE_EQ(x[roll7 + 3], 29.0);   // max
@@ -60,10 +60,10 @@ TEST(Features, TrainingRowsNeverSeeTheirOwnDay) {
   build_training_rows(100, series, X, y);
   ASSERT_EQ(y.size(), 30u);
   for (size_t r = 0; r < y.size(); ++r) {
-    const size_t t = kFeatureWarmup + r;
+    const size_t t = feature_warmup(Frequency::day()) + r;
     std::vector<double> past(series.begin(), series.begin() + static_cast<long>(t));
     double x[kFeatureCount];
-    features_for_day(100 + static_cast<int64_t>(t), past, x);
+    features_for_period(100 + static_cast<int64_t>(t), past, x);
     for (size_t j = 0; j < kFeatureCount; ++j) EXPECT_EQ(X[r * kFeatureCount + j], x[j]);
     EXPECT_EQ(y[r], series[t]);
   }
@@ -96,7 +96,7 @@ TEST(Ridge, TooShortAndBadValues) {
     ridge.fit(0, std::vector<double>(40, 1.0));
     FAIL() << "expected InvalidParameter";
   } catch (const InvalidParameter& e) {
-    EXPECT_EQ(e.detail(), "40 days found, linear needs 44");
+    EXPECT_EQ(e.detail(), "40 periods found, linear needs 44");
   }
   std::vector<double> bad(60, 1.0);
   bad[10] = HUGE_VAL;

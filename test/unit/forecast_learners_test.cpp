@@ -101,13 +101,13 @@ TEST_P(EachLearner, FitsForecastsAndRoundTripsThroughItsState) {
   BinaryWriter w;
   m->write(w);
   BinaryReader r(w.bytes().data(), w.bytes().size());
-  const auto back = read_learner(GetParam(), r);
+  const auto back = read_learner(GetParam(), r, Frequency::day());
   r.expect_end();
   EXPECT_EQ(back->forecast(21), f);
   // Every truncation of the state is refused, never read past its end.
   for (size_t cut = 0; cut < w.bytes().size(); cut += 1 + w.bytes().size() / 97) {
     BinaryReader t(w.bytes().data(), cut);
-    EXPECT_THROW(read_learner(GetParam(), t), CorruptPayload) << cut;
+    EXPECT_THROW(read_learner(GetParam(), t, Frequency::day()), CorruptPayload) << cut;
   }
 }
 
@@ -161,7 +161,7 @@ TEST(Combination, BacktestFromMembersEqualsRefittingTheCombination) {
   for (Learner m : combination_members()) members.push_back(backtest(m, 15000, y, 14, 3));
   std::vector<const BacktestScore*> ptrs;
   for (const auto& m : members) ptrs.push_back(&m);
-  const BacktestScore combined = combine_backtests(ptrs, y, 14, 3);
+  const BacktestScore combined = combine_backtests(ptrs, Frequency::day(), y, 14, 3);
   const BacktestScore refit = backtest(Learner::Combination, 15000, y, 14, 3);
   EXPECT_EQ(combined.learner, Learner::Combination);
   EXPECT_NEAR(combined.mase, refit.mase, 1e-9);
@@ -183,7 +183,7 @@ TEST(Combination, StateRoundTripsAndRejectsAForeignMember) {
   m->write(w);
   {
     BinaryReader r(w.bytes().data(), w.bytes().size());
-    const auto back = read_learner(Learner::Combination, r);
+    const auto back = read_learner(Learner::Combination, r, Frequency::day());
     r.expect_end();
     EXPECT_EQ(back->forecast(10), m->forecast(10));
   }
@@ -192,7 +192,7 @@ TEST(Combination, StateRoundTripsAndRejectsAForeignMember) {
     std::vector<uint8_t> bad = w.bytes();
     bad[pos] = static_cast<uint8_t>(bad[pos] + 1);
     BinaryReader r(bad.data(), bad.size());
-    EXPECT_THROW(read_learner(Learner::Combination, r), CorruptPayload) << pos;
+    EXPECT_THROW(read_learner(Learner::Combination, r, Frequency::day()), CorruptPayload) << pos;
   }
 }
 
@@ -201,7 +201,7 @@ TEST(Learners, WrongTreeKindForItsLearnerIsCorrupt) {
   BinaryWriter w;
   m->write(w);
   BinaryReader r(w.bytes().data(), w.bytes().size());
-  EXPECT_THROW(read_learner(Learner::GradientBoosting, r), CorruptPayload);
+  EXPECT_THROW(read_learner(Learner::GradientBoosting, r, Frequency::day()), CorruptPayload);
 }
 
 TEST(Learners, BoostingPollsForInterrupts) {

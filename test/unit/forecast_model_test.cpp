@@ -22,7 +22,7 @@ SeriesData make(const std::string& key, size_t n, uint64_t seed, double level = 
   Rng rng(seed);
   SeriesData s;
   s.key = key;
-  s.first_day = 15000;
+  s.first_period = 15000;
   for (size_t t = 0; t < n; ++t)
     s.values.push_back(level + 20 * ((t % 7) >= 5 ? 1 : 0) + 10 * (rng.uniform() - 0.5));
   return s;
@@ -58,10 +58,10 @@ TEST(ForecastModel, GroupedAutoTrainsEverySeriesAndSkipsTooShortOnes) {
   EXPECT_EQ(m->find("zz"), nullptr);
   const SeriesFit* a = m->find("a");
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->next_day(), 15090);
+  EXPECT_EQ(a->next_period(), 15090);
   const auto f = m->forecast(*a, 10, 0.8);  // beyond the trained horizon of 7
   ASSERT_EQ(f.size(), 10u);
-  EXPECT_EQ(f[0].day, 15090);
+  EXPECT_EQ(f[0].period, 15090);
   for (const auto& pt : f) {
     EXPECT_GT(pt.value, 400);  // group a's level is 500
     EXPECT_LT(pt.value, 600);
@@ -103,7 +103,7 @@ TEST(ForecastModel, DailySumsBeyondTheRangeAreRefusedNotOverflowed) {
       EXPECT_NE(std::string(e.what()).find("beyond"), std::string::npos) << e.what();
     }
     Evaluator ev(std::nullopt, 14, 3, 0.9);
-    EXPECT_THROW(ev.add(s.first_day, s.values, {}), InvalidParameter);
+    EXPECT_THROW(ev.add(s.first_period, s.values, {}), InvalidParameter);
   }
   auto edge = make("x", 120, 1);
   edge.values[60] = 1e15;  // the bound itself trains
@@ -124,7 +124,7 @@ TEST(SeriesGrid, ZeroFillsEachGroupUpToTheLastDayOfAll) {
   const auto series = grid.build();
   ASSERT_EQ(series.size(), 2u);
   EXPECT_EQ(series[0].key, "a");
-  EXPECT_EQ(series[0].first_day, 20000);
+  EXPECT_EQ(series[0].first_period, 20000);
   EXPECT_EQ(series[0].values, (std::vector<double>{1, 0, 3, 0}));
   EXPECT_EQ(series[1].key, "b");
   EXPECT_EQ(series[1].values, std::vector<double>{5});
@@ -143,7 +143,7 @@ TEST(SeriesGrid, ZeroFillsEachGroupUpToTheLastDayOfAll) {
 // Only complete days: the day the rows are read on (and any later one) is left out, in every
 // group; the series end on the last complete day.
 TEST(SeriesGrid, LeavesOutTheDayThatHasNotEnded) {
-  SeriesGrid grid(true, 20003);
+  SeriesGrid grid(true, Frequency::day(), 20003);
   EXPECT_TRUE(grid.add("a", 20000, 1));
   EXPECT_TRUE(grid.add("a", 20002, 3));
   EXPECT_FALSE(grid.add("a", 20003, 2));  // today: partial
@@ -152,9 +152,9 @@ TEST(SeriesGrid, LeavesOutTheDayThatHasNotEnded) {
   const auto series = grid.build();
   ASSERT_EQ(series.size(), 2u);
   EXPECT_EQ(series[0].values, (std::vector<double>{1, 0, 3}));
-  EXPECT_EQ(series[1].first_day, 20001);
+  EXPECT_EQ(series[1].first_period, 20001);
   EXPECT_EQ(series[1].values, (std::vector<double>{5, 0}));
-  SeriesGrid all_today(false, 20000);
+  SeriesGrid all_today(false, Frequency::day(), 20000);
   EXPECT_FALSE(all_today.add("", 20000, 1));
   EXPECT_TRUE(all_today.empty());
 }

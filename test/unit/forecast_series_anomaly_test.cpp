@@ -39,10 +39,10 @@ TEST(SeriesAnomaly, ASpikeInTheWindowIsFlaggedAndTheOrdinaryDaysAreNot) {
   const Judgement j = judge_recent({s}, o);
   ASSERT_EQ(j.series.size(), 1u);
   EXPECT_EQ(j.skipped, 0u);
-  const auto& days = j.series[0].days;
+  const auto& days = j.series[0].points;
   ASSERT_EQ(days.size(), 7u);
   for (size_t i = 0; i < days.size(); ++i) {
-    EXPECT_EQ(days[i].day, 19000 + 133 + static_cast<int64_t>(i));
+    EXPECT_EQ(days[i].period, 19000 + 133 + static_cast<int64_t>(i));
     EXPECT_DOUBLE_EQ(days[i].value, s.values[133 + i]);
     EXPECT_LE(days[i].lower, days[i].expected);
     EXPECT_GE(days[i].upper, days[i].expected);
@@ -64,18 +64,18 @@ TEST(SeriesAnomaly, ALongWindowIsForecastInBlocksFromOriginsInsideIt) {
   o.block = 7;
   o.threads = 2;
   const Judgement j = judge_recent({s}, o);
-  const auto& days = j.series.at(0).days;
+  const auto& days = j.series.at(0).points;
   ASSERT_EQ(days.size(), 30u);
-  EXPECT_EQ(days.front().day, 19000 + 170);
-  EXPECT_EQ(days.back().day, 19000 + 199);
+  EXPECT_EQ(days.front().period, 19000 + 170);
+  EXPECT_EQ(days.back().period, 19000 + 199);
   // The drop lies before the window: it is history. A drop inside it is judged.
   s.values[185] -= 100;
   const Judgement k = judge_recent({s}, o);
-  EXPECT_TRUE(k.series.at(0).days[15].anomaly);
+  EXPECT_TRUE(k.series.at(0).points[15].anomaly);
   // Days after the drop come from an origin after it... and a model that saw it, but their
   // own values are ordinary: most of them are not flagged.
   size_t flagged = 0;
-  for (const auto& d : k.series.at(0).days) flagged += d.anomaly ? 1 : 0;
+  for (const auto& d : k.series.at(0).points) flagged += d.anomaly ? 1 : 0;
   EXPECT_LE(flagged, 3u);
 }
 

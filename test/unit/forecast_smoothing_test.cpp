@@ -104,7 +104,7 @@ TEST(HoltWinters, ConstantSeriesAndBadInput) {
     hw.fit(std::vector<double>(10, 1.0));
     FAIL() << "expected InvalidParameter";
   } catch (const InvalidParameter& e) {
-    EXPECT_EQ(e.detail(), "10 days found, holt_winters needs 14");
+    EXPECT_EQ(e.detail(), "10 periods found, holt_winters needs 14");
   }
   std::vector<double> nan(30, 1.0);
   nan[5] = std::nan("");

@@ -27,18 +27,19 @@ void check_confidence(double confidence) {
                            "got " + format_number(confidence));
 }
 
-std::vector<double> fit_and_forecast(Learner learner, int64_t first_day,
+std::vector<double> fit_and_forecast(Learner learner, const SeriesStart& first,
                                      const std::vector<double>& series, int horizon,
                                      const InterruptCheck& check) {
-  return fit_learner(learner, first_day, series, check)->forecast(horizon);
+  return fit_learner(learner, first, series, check)->forecast(horizon);
 }
 
 namespace {
 // Scores `predict(fold, train)` on each fold: fold k trains on the series up to
-// n − (folds − k)·horizon days and is scored on the next horizon days.
+// n − (folds − k)·horizon periods and is scored on the next horizon periods.
 template <class Predict>
-BacktestScore score_folds(Learner learner, const std::vector<double>& series, int horizon,
-                          int folds, const InterruptCheck& check, Predict&& predict) {
+BacktestScore score_folds(Learner learner, int season, const std::vector<double>& series,
+                          int horizon, int folds, const InterruptCheck& check,
+                          Predict&& predict) {
   const auto h = static_cast<size_t>(horizon), k = static_cast<size_t>(folds);
   BacktestScore score;
   score.learner = learner;
@@ -53,7 +54,7 @@ BacktestScore score_folds(Learner learner, const std::vector<double>& series, in
                                      series.begin() + static_cast<long>(cut + h));
     std::vector<double> predicted = predict(fold, train);
     for (size_t s = 0; s < h; ++s) score.residuals[s].push_back(actual[s] - predicted[s]);
-    mase_sum += mase(actual, predicted, mase_scale(train));
+    mase_sum += mase(actual, predicted, mase_scale(train, season));
     all_actual.insert(all_actual.end(), actual.begin(), actual.end());
     all_forecast.insert(all_forecast.end(), predicted.begin(), predicted.end());
     score.predicted.push_back(std::move(predicted));
@@ -66,50 +67,55 @@ BacktestScore score_folds(Learner learner, const std::vector<double>& series, in
 }
 }  // namespace
 
-BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<double>& series,
+BacktestScore backtest(Learner learner, const SeriesStart& first, const std::vector<double>& series,
                        int horizon, int folds, const InterruptCheck& check) {
   check_horizon(horizon);
   check_folds(folds);
   const auto h = static_cast<size_t>(horizon), k = static_cast<size_t>(folds);
-  const size_t needed = min_history(learner) + h * k;
+  const size_t needed = min_history(learner, first.frequency) + h * k;
+  const std::string periods = first.frequency.period_noun() + "s";
   if (series.size() < needed)
     throw InvalidParameter(
         "the series is too short to backtest " + std::string(learner_name(learner)),
-        std::to_string(series.size()) + " days found, " + std::to_string(needed) + " needed (" +
-            std::to_string(min_history(learner)) + " to train, then " + std::to_string(folds) +
-            " folds of " + std::to_string(horizon) + " days)",
+        std::to_string(series.size()) + " " + periods + " found, " + std::to_string(needed) +
+            " needed (" + std::to_string(min_history(learner, first.frequency)) +
+            " to train, then " + std::to_string(folds) + " folds of " + std::to_string(horizon) +
+            " " + periods + ")",
         "Use a shorter horizon, or algorithm => 'auto', which falls back to seasonal_naive.");
-  return score_folds(learner, series, horizon, folds, check,
+  return score_folds(learner, first.frequency.season(), series, horizon, folds, check,
                      [&](size_t, const std::vector<double>& train) {
-                       return fit_and_forecast(learner, first_day, train, horizon, check);
+                       return fit_and_forecast(learner, first, train, horizon, check);
                      });
 }
 
 std::vector<double> combine_forecasts(const std::vector<std::vector<double>>& forecasts,
+                                      const Frequency& frequency,
                                       const std::vector<double>& train) {
   std::vector<double> mean = mean_forecast(forecasts);
-  apply_output_rule(Learner::Combination, train, mean);
+  apply_output_rule(Learner::Combination, frequency, train, mean);
   return mean;
 }
 
 BacktestScore combine_backtests(const std::vector<const BacktestScore*>& members,
-                                const std::vector<double>& series, int horizon, int folds) {
+                                const Frequency& frequency, const std::vector<double>& series,
+                                int horizon, int folds) {
   for (const BacktestScore* m : members)
     if (m->predicted.size() != static_cast<size_t>(folds))
       throw InternalError("combining backtests of different folds");
-  return score_folds(Learner::Combination, series, horizon, folds, {},
+  return score_folds(Learner::Combination, frequency.season(), series, horizon, folds, {},
                      [&](size_t fold, const std::vector<double>& train) {
                        std::vector<std::vector<double>> f;
                        for (const BacktestScore* m : members) f.push_back(m->predicted[fold]);
-                       return combine_forecasts(f, train);
+                       return combine_forecasts(f, frequency, train);
                      });
 }
 
 std::vector<std::vector<double>> seasonal_naive_residuals(const std::vector<double>& series,
-                                                          int horizon) {
+                                                          int horizon, int season) {
   std::vector<std::vector<double>> out(static_cast<size_t>(std::max(horizon, 0)));
+  const auto m = static_cast<size_t>(season);
   for (size_t s = 0; s < out.size(); ++s) {
-    const size_t lag = kWeek * ((s / kWeek) + 1);
+    const size_t lag = m * ((s / m) + 1);
     for (size_t t = lag; t < series.size(); ++t) out[s].push_back(series[t] - series[t - lag]);
   }
   return out;
@@ -160,38 +166,42 @@ const std::vector<std::vector<double>>& Forecast::residuals() const {
   throw InternalError("forecast has no residuals for its learner");
 }
 
-Forecast forecast(std::optional<Learner> learner, int64_t first_day,
+Forecast forecast(std::optional<Learner> learner, const SeriesStart& first,
                   const std::vector<double>& series, int horizon, int folds, double confidence,
                   const InterruptCheck& check) {
+  const Frequency& frequency = first.frequency;
   check_horizon(horizon);
   check_folds(folds);
   check_confidence(confidence);
   Forecast out;
   if (learner) {
-    out.candidates.push_back(backtest(*learner, first_day, series, horizon, folds, check));
+    out.candidates.push_back(backtest(*learner, first, series, horizon, folds, check));
   } else {
     for (Learner l : all_learners()) {
-      if (series.size() < min_history(l) + static_cast<size_t>(horizon) * folds) continue;
+      if (series.size() < min_history(l, frequency) + static_cast<size_t>(horizon) * folds)
+        continue;
       if (l == Learner::Combination) {  // from the members' backtests: nothing fitted again
         std::vector<const BacktestScore*> members;
         for (Learner m : combination_members())
           for (const BacktestScore& c : out.candidates)
             if (c.learner == m) members.push_back(&c);
         if (members.size() == combination_members().size())
-          out.candidates.push_back(combine_backtests(members, series, horizon, folds));
+          out.candidates.push_back(
+              combine_backtests(members, frequency, series, horizon, folds));
         continue;
       }
-      out.candidates.push_back(backtest(l, first_day, series, horizon, folds, check));
+      out.candidates.push_back(backtest(l, first, series, horizon, folds, check));
     }
   }
   if (out.candidates.empty()) {  // 'auto' on a series too short to backtest anything
-    if (series.size() < kMinFallbackHistory)
+    if (series.size() < min_fallback_history(frequency))
       throw InvalidParameter("the series is too short to forecast",
-                             std::to_string(series.size()) + " days found, at least " +
-                                 std::to_string(kMinFallbackHistory) + " needed");
+                             std::to_string(series.size()) + " " + frequency.period_noun() +
+                                 "s found, at least " +
+                                 std::to_string(min_fallback_history(frequency)) + " needed");
     out.fallback = true;
     out.learner = Learner::SeasonalNaive;
-    out.fallback_residuals_ = seasonal_naive_residuals(series, horizon);
+    out.fallback_residuals_ = seasonal_naive_residuals(series, horizon, frequency.season());
   } else {
     const auto best = std::min_element(
         out.candidates.begin(), out.candidates.end(),
@@ -204,7 +214,7 @@ Forecast forecast(std::optional<Learner> learner, int64_t first_day,
         out.learner = Learner::Combination;
   }
   poll(check);
-  out.model = fit_learner(out.learner, first_day, series, check);
+  out.model = fit_learner(out.learner, first, series, check);
   out.value = out.model->forecast(horizon);
   prediction_interval(out.value, out.residuals(), confidence, out.lower, out.upper);
   return out;
@@ -237,15 +247,18 @@ struct SeriesErrors {
 };
 }  // namespace
 
-void Evaluator::add(int64_t first_day, const std::vector<double>& series,
+void Evaluator::add(const SeriesStart& first, const std::vector<double>& series,
                     const InterruptCheck& check) {
+  const Frequency& frequency = first.frequency;
   for (double v : series)
     if (!series_value_ok(v))
-      throw InvalidParameter("a daily sum is not finite or beyond ±1e15", "got " + format_number(v),
+      throw InvalidParameter("a " + frequency.adjective() + " sum is not finite or beyond ±1e15",
+                             "got " + format_number(v),
                              "Evaluate in a coarser unit (thousands, millions), or filter the "
                              "outliers in a view.");
   const auto h = static_cast<size_t>(horizon_), k = static_cast<size_t>(folds_);
-  const size_t inner = learner_ ? min_history(*learner_) + h * k : kMinFallbackHistory;
+  const size_t inner =
+      learner_ ? min_history(*learner_, frequency) + h * k : min_fallback_history(frequency);
   if (series.size() < inner + h * k) {
     ++skipped_;
     return;
@@ -259,15 +272,15 @@ void Evaluator::add(int64_t first_day, const std::vector<double>& series,
     const std::vector<double> train(series.begin(), series.begin() + static_cast<long>(cut));
     const std::vector<double> actual(series.begin() + static_cast<long>(cut),
                                      series.begin() + static_cast<long>(cut + h));
-    const double scale = mase_scale(train);
-    const Forecast f = forecast(learner_, first_day, train, horizon_, folds_, confidence_, check);
+    const double scale = mase_scale(train, frequency.season());
+    const Forecast f = forecast(learner_, first, train, horizon_, folds_, confidence_, check);
     errors[0].add(actual, f.value, f.lower, f.upper, scale);
     if (learner_) continue;
     std::vector<std::vector<double>> fold_forecasts(learners.size());
     for (size_t i = 0; i < learners.size(); ++i) {
       const Learner l = learners[i];
       // Scored only where it was a candidate on every fold, so every fold has its interval.
-      if (first_train < min_history(l) + h * k) continue;
+      if (first_train < min_history(l, frequency) + h * k) continue;
       const auto cand = std::find_if(f.candidates.begin(), f.candidates.end(),
                                      [&](const BacktestScore& c) { return c.learner == l; });
       if (cand == f.candidates.end()) throw InternalError("candidate missing from backtest");
@@ -283,9 +296,9 @@ void Evaluator::add(int64_t first_day, const std::vector<double>& series,
             throw InternalError("combination member not forecast");
           members.push_back(fold_forecasts[j]);
         }
-        predicted = combine_forecasts(members, train);
+        predicted = combine_forecasts(members, frequency, train);
       } else {
-        predicted = fit_and_forecast(l, first_day, train, horizon_, check);
+        predicted = fit_and_forecast(l, first, train, horizon_, check);
       }
       fold_forecasts[i] = predicted;
       std::vector<double> lo, hi;

@@ -20,9 +20,13 @@
 
 namespace insight::forecast {
 
-// The shortest series 'auto' accepts: below it, even the seasonal-naive fallback has no
-// residuals to size its intervals with.
-constexpr size_t kMinFallbackHistory = 14;
+// The shortest series 'auto' accepts: a season and a week more (14 days, 31 hours, 59 weeks,
+// 19 months); below it, even the seasonal-naive fallback has no residuals to size its
+// intervals with.
+constexpr size_t kMinFallbackHistory = 14;  // of a daily series
+inline size_t min_fallback_history(const Frequency& f) noexcept {
+  return static_cast<size_t>(f.season()) + 7;
+}
 
 // The largest magnitude of a daily value the learners take: they square, sum and smooth
 // values, and gradient boosting works in float; within ±1e15 every step stays finite (a
@@ -37,8 +41,8 @@ void check_horizon(int horizon);
 void check_folds(int folds);
 void check_confidence(double confidence);
 
-// Trains `learner` on series (day first_day onwards) and forecasts `horizon` days.
-std::vector<double> fit_and_forecast(Learner learner, int64_t first_day,
+// Trains `learner` on series (period first onwards) and forecasts `horizon` periods.
+std::vector<double> fit_and_forecast(Learner learner, const SeriesStart& first,
                                      const std::vector<double>& series, int horizon,
                                      const InterruptCheck& check = {});
 
@@ -53,7 +57,7 @@ struct BacktestScore {
 
 // Throws InvalidParameter when the series is too short for `folds` folds of `horizon` days
 // on top of the learner's minimum history.
-BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<double>& series,
+BacktestScore backtest(Learner learner, const SeriesStart& first, const std::vector<double>& series,
                        int horizon, int folds, const InterruptCheck& check = {});
 
 // The combination's backtest from its members' backtests of the same series, horizon and
@@ -61,14 +65,16 @@ BacktestScore backtest(Learner learner, int64_t first_day, const std::vector<dou
 // backtest(Learner::Combination, ...) up to rounding.
 // The mean of member forecasts continuing `train`, with the combination's output rule.
 std::vector<double> combine_forecasts(const std::vector<std::vector<double>>& forecasts,
+                                      const Frequency& frequency,
                                       const std::vector<double>& train);
 BacktestScore combine_backtests(const std::vector<const BacktestScore*>& members,
-                                const std::vector<double>& series, int horizon, int folds);
+                                const Frequency& frequency, const std::vector<double>& series,
+                                int horizon, int folds);
 
-// Seasonal naive's h-step errors inside the history itself (y_t − y_{t − 7·ceil(h/7)}):
-// the residuals of the fallback for series too short to backtest.
+// Seasonal naive's h-step errors inside the history itself (y_t − y_{t − m·ceil(h/m)}, m the
+// season): the residuals of the fallback for series too short to backtest.
 std::vector<std::vector<double>> seasonal_naive_residuals(const std::vector<double>& series,
-                                                          int horizon);
+                                                          int horizon, int season);
 
 // Interval bounds around `value` from per-step residuals (residuals[s] = errors at step s+1):
 // split-conformal quantiles of the residuals of steps 1..s+1 (extended to later steps until at
@@ -94,8 +100,8 @@ struct Forecast {
   const std::vector<std::vector<double>>& residuals() const;
 
  private:
-  friend Forecast forecast(std::optional<Learner>, int64_t, const std::vector<double>&, int, int,
-                           double, const InterruptCheck&);
+  friend Forecast forecast(std::optional<Learner>, const SeriesStart&, const std::vector<double>&,
+                           int, int, double, const InterruptCheck&);
   std::vector<std::vector<double>> fallback_residuals_;
 };
 
@@ -104,9 +110,9 @@ struct Forecast {
 constexpr double kCombinationMargin = 0.05;
 
 // learner empty = 'auto'. With 'auto', a series too short to backtest any learner falls back
-// to seasonal naive (at least kMinFallbackHistory days); an explicit learner needs
-// min_history(learner) + folds·horizon days.
-Forecast forecast(std::optional<Learner> learner, int64_t first_day,
+// to seasonal naive (at least min_fallback_history() periods); an explicit learner needs
+// min_history(learner) + folds·horizon periods.
+Forecast forecast(std::optional<Learner> learner, const SeriesStart& first,
                   const std::vector<double>& series, int horizon, int folds, double confidence,
                   const InterruptCheck& check = {});
 
@@ -130,7 +136,8 @@ class Evaluator {
  public:
   Evaluator(std::optional<Learner> learner, int horizon, int folds, double confidence);
   // Adds one series; thread-compatible only (call from one thread, or merge evaluators).
-  void add(int64_t first_day, const std::vector<double>& series, const InterruptCheck& check = {});
+  void add(const SeriesStart& first, const std::vector<double>& series,
+           const InterruptCheck& check = {});
   void merge(const Evaluator& other);
   Evaluation result() const;
 

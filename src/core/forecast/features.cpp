@@ -38,46 +38,161 @@ int weekday(int64_t days) noexcept {
   return static_cast<int>(((days % 7) + 7 + 3) % 7);
 }
 
-const std::array<std::string, kFeatureCount>& feature_names() {
-  static const std::array<std::string, kFeatureCount> names = [] {
-    std::array<std::string, kFeatureCount> n{};
-    size_t i = 0;
-    for (const char* c :
-         {"day_of_week", "day_of_month", "month", "week_of_year", "weekend", "month_start",
-          "month_end", "dow_sin", "dow_cos", "month_sin", "month_cos", "doy_sin", "doy_cos"})
-      n[i++] = c;
-    for (int lag : kLags) n[i++] = "lag_" + std::to_string(lag);
-    for (int w : kWindows)
-      for (const char* stat : {"mean", "std", "min", "max"})
-        n[i++] = "roll" + std::to_string(w) + "_" + stat;
-    return n;
-  }();
-  return names;
+FeatureLayout feature_layout(const Frequency& f) noexcept {
+  switch (f.unit()) {
+    case FrequencyUnit::Day:
+      return {{1, 2, 3, 7, 14}, {7, 14, 30}, 30};
+    case FrequencyUnit::Week:
+      return {{1, 2, 3, 4, 8}, {4, 13, 26}, 26};
+    case FrequencyUnit::Month:
+      return {{1, 2, 3, 6, 12}, {3, 6, 12}, 12};
+    case FrequencyUnit::Step:
+      break;
+  }
+  const int s = f.steps_per_day();
+  return {{1, 2, 3, s, 7 * s}, {std::max(2, s / 4), s, 7 * s}, static_cast<size_t>(7 * s)};
 }
 
-void features_for_day(int64_t day, const std::vector<double>& history, double* out) {
+namespace {
+
+const char* const kDayCalendar[kCalendarFeatures] = {
+    "day_of_week", "day_of_month", "month",   "week_of_year", "weekend", "month_start", "month_end",
+    "dow_sin",     "dow_cos",      "month_sin", "month_cos",  "doy_sin", "doy_cos"};
+const char* const kStepCalendar[kCalendarFeatures] = {
+    "step_of_day", "day_of_week", "day_of_month", "month",   "weekend", "sod_sin", "sod_cos",
+    "dow_sin",     "dow_cos",     "sow_sin",      "sow_cos", "doy_sin", "doy_cos"};
+const char* const kWeekCalendar[kCalendarFeatures] = {
+    "week_of_year", "month",     "quarter",   "year_start", "year_end",  "month_start",
+    "woy_sin",      "woy_cos",   "woy2_sin",  "woy2_cos",   "month_sin", "month_cos",
+    "day_of_month"};
+const char* const kMonthCalendar[kCalendarFeatures] = {
+    "month",     "quarter",    "days_in_month", "year_start", "year_end",  "quarter_start",
+    "quarter_end", "month_sin", "month_cos",    "month2_sin", "month2_cos", "quarter_sin",
+    "quarter_cos"};
+
+const char* const* calendar_names(const Frequency& f) {
+  switch (f.unit()) {
+    case FrequencyUnit::Day:
+      return kDayCalendar;
+    case FrequencyUnit::Week:
+      return kWeekCalendar;
+    case FrequencyUnit::Month:
+      return kMonthCalendar;
+    case FrequencyUnit::Step:
+      break;
+  }
+  return kStepCalendar;
+}
+
+double cyc_sin(double position, double period) { return std::sin(kTwoPi * position / period); }
+double cyc_cos(double position, double period) { return std::cos(kTwoPi * position / period); }
+
+// The calendar features of a period (kCalendarFeatures values).
+void calendar_features(const SeriesStart& at, double* out) {
+  const Frequency& f = at.frequency;
+  const int64_t day = f.start_day(at.period);
   const CivilDate d = civil_from_days(day);
   const int dow = weekday(day);
   const int doy = day_of_year(d);
   const int dim = days_in_month(d.year, d.month);
-  size_t i = 0;
-  out[i++] = dow;
-  out[i++] = d.day;
-  out[i++] = d.month;
-  out[i++] = (doy - 1) / 7 + 1;
-  out[i++] = dow >= 5 ? 1.0 : 0.0;
-  out[i++] = d.day == 1 ? 1.0 : 0.0;
-  out[i++] = d.day == dim ? 1.0 : 0.0;
-  out[i++] = std::sin(kTwoPi * dow / 7.0);
-  out[i++] = std::cos(kTwoPi * dow / 7.0);
-  out[i++] = std::sin(kTwoPi * (d.month - 1) / 12.0);
-  out[i++] = std::cos(kTwoPi * (d.month - 1) / 12.0);
   const double year_days = is_leap(d.year) ? 366.0 : 365.0;
-  out[i++] = std::sin(kTwoPi * (doy - 1) / year_days);
-  out[i++] = std::cos(kTwoPi * (doy - 1) / year_days);
+  size_t i = 0;
+  switch (f.unit()) {
+    case FrequencyUnit::Day:
+      out[i++] = dow;
+      out[i++] = d.day;
+      out[i++] = d.month;
+      out[i++] = (doy - 1) / 7 + 1;
+      out[i++] = dow >= 5 ? 1.0 : 0.0;
+      out[i++] = d.day == 1 ? 1.0 : 0.0;
+      out[i++] = d.day == dim ? 1.0 : 0.0;
+      out[i++] = cyc_sin(dow, 7);
+      out[i++] = cyc_cos(dow, 7);
+      out[i++] = cyc_sin(d.month - 1, 12);
+      out[i++] = cyc_cos(d.month - 1, 12);
+      out[i++] = cyc_sin(doy - 1, year_days);
+      out[i++] = cyc_cos(doy - 1, year_days);
+      return;
+    case FrequencyUnit::Step: {
+      const int s = f.steps_per_day();
+      const int64_t step = at.period - day * s;  // 0 .. s - 1
+      out[i++] = static_cast<double>(step);
+      out[i++] = dow;
+      out[i++] = d.day;
+      out[i++] = d.month;
+      out[i++] = dow >= 5 ? 1.0 : 0.0;
+      out[i++] = cyc_sin(static_cast<double>(step), s);
+      out[i++] = cyc_cos(static_cast<double>(step), s);
+      out[i++] = cyc_sin(dow, 7);
+      out[i++] = cyc_cos(dow, 7);
+      out[i++] = cyc_sin(static_cast<double>(dow * s + step), 7.0 * s);
+      out[i++] = cyc_cos(static_cast<double>(dow * s + step), 7.0 * s);
+      out[i++] = cyc_sin(doy - 1, year_days);
+      out[i++] = cyc_cos(doy - 1, year_days);
+      return;
+    }
+    case FrequencyUnit::Week: {
+      // The week is named by its Thursday (ISO): its week of the year and its month.
+      const CivilDate thu = civil_from_days(day + 3);
+      const int week = (day_of_year(thu) - 1) / 7 + 1;  // 1 .. 53
+      out[i++] = week;
+      out[i++] = thu.month;
+      out[i++] = (thu.month - 1) / 3 + 1;
+      out[i++] = week == 1 ? 1.0 : 0.0;
+      out[i++] = civil_from_days(day + 7).year != d.year || week >= 52 ? 1.0 : 0.0;
+      out[i++] = d.day <= 7 || d.month != civil_from_days(day + 6).month ? 1.0 : 0.0;
+      out[i++] = cyc_sin(week - 1, 52.1775);
+      out[i++] = cyc_cos(week - 1, 52.1775);
+      out[i++] = cyc_sin(2.0 * (week - 1), 52.1775);
+      out[i++] = cyc_cos(2.0 * (week - 1), 52.1775);
+      out[i++] = cyc_sin(thu.month - 1, 12);
+      out[i++] = cyc_cos(thu.month - 1, 12);
+      out[i++] = d.day;
+      return;
+    }
+    case FrequencyUnit::Month: {
+      const int q = (d.month - 1) / 3;
+      out[i++] = d.month;
+      out[i++] = q + 1;
+      out[i++] = dim;
+      out[i++] = d.month == 1 ? 1.0 : 0.0;
+      out[i++] = d.month == 12 ? 1.0 : 0.0;
+      out[i++] = (d.month - 1) % 3 == 0 ? 1.0 : 0.0;
+      out[i++] = (d.month - 1) % 3 == 2 ? 1.0 : 0.0;
+      out[i++] = cyc_sin(d.month - 1, 12);
+      out[i++] = cyc_cos(d.month - 1, 12);
+      out[i++] = cyc_sin(2.0 * (d.month - 1), 12);
+      out[i++] = cyc_cos(2.0 * (d.month - 1), 12);
+      out[i++] = cyc_sin(q, 4);
+      out[i++] = cyc_cos(q, 4);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::array<std::string, kFeatureCount> feature_names(const Frequency& f) {
+  std::array<std::string, kFeatureCount> n{};
+  const FeatureLayout layout = feature_layout(f);
+  size_t i = 0;
+  const char* const* calendar = calendar_names(f);
+  for (size_t c = 0; c < kCalendarFeatures; ++c) n[i++] = calendar[c];
+  for (int lag : layout.lags) n[i++] = "lag_" + std::to_string(lag);
+  for (int w : layout.windows)
+    for (const char* stat : {"mean", "std", "min", "max"})
+      n[i++] = "roll" + std::to_string(w) + "_" + stat;
+  return n;
+}
+
+void features_for_period(const SeriesStart& at, const std::vector<double>& history,
+                         double* out) {
+  calendar_features(at, out);
+  const FeatureLayout layout = feature_layout(at.frequency);
+  size_t i = kCalendarFeatures;
   const size_t n = history.size();
-  for (int lag : kLags) out[i++] = history[n - static_cast<size_t>(lag)];
-  for (int w : kWindows) {
+  for (int lag : layout.lags) out[i++] = history[n - static_cast<size_t>(lag)];
+  for (int w : layout.windows) {
     double sum = 0, sq = 0, lo = history[n - 1], hi = history[n - 1];
     for (size_t k = n - static_cast<size_t>(w); k < n; ++k) {
       sum += history[k];
@@ -93,18 +208,19 @@ void features_for_day(int64_t day, const std::vector<double>& history, double* o
   }
 }
 
-void build_training_rows(int64_t first_day, const std::vector<double>& series,
+void build_training_rows(const SeriesStart& first, const std::vector<double>& series,
                          std::vector<double>& X, std::vector<double>& y) {
   X.clear();
   y.clear();
-  if (series.size() <= kFeatureWarmup) return;
-  const size_t rows = series.size() - kFeatureWarmup;
+  const size_t warmup = feature_warmup(first.frequency);
+  if (series.size() <= warmup) return;
+  const size_t rows = series.size() - warmup;
   X.resize(rows * kFeatureCount);
   y.resize(rows);
-  std::vector<double> history(series.begin(), series.begin() + kFeatureWarmup);
+  std::vector<double> history(series.begin(), series.begin() + static_cast<long>(warmup));
   for (size_t r = 0; r < rows; ++r) {
-    const size_t t = kFeatureWarmup + r;
-    features_for_day(first_day + static_cast<int64_t>(t), history, &X[r * kFeatureCount]);
+    const size_t t = warmup + r;
+    features_for_period(first.after(t), history, &X[r * kFeatureCount]);
     y[r] = series[t];
     history.push_back(series[t]);
   }

@@ -1,9 +1,17 @@
 // The feature pipeline every feature-based forecaster shares (linear, random_forest,
-// gradient_boosting): for day d, computed only from values before d —
-//   calendar: day of week, day of month, month, ISO-like week of year, weekend, month start,
-//             month end, and cyclical encodings (sin/cos of day of week, month, day of year);
-//   lags 1, 2, 3, 7, 14;
-//   rolling mean, std, min, max over the last 7, 14 and 30 days.
+// gradient_boosting): for period t, computed only from values before t — 13 calendar features
+// of the period's start, 5 lags and 4 statistics (mean, std, min, max) over 3 rolling windows.
+// Which ones depends on the frequency (feature_layout(), feature_names()); the count does not:
+//   day:   day of week, day of month, month, week of year, weekend, month start and end,
+//          sin/cos of day of week, month, day of year; lags 1, 2, 3, 7, 14; windows 7, 14, 30.
+//   steps of a day (s steps per day; hours: s = 24): step of the day, day of week, day of
+//          month, month, weekend, sin/cos of step of day, day of week, step of week, day of
+//          year; lags 1, 2, 3, s, 7s; windows max(2, s/4), s, 7s.
+//   week:  week of year, month, quarter, first and last week of the year, first week of a
+//          month, sin/cos of week of year (two harmonics) and month, day of month;
+//          lags 1, 2, 3, 4, 8; windows 4, 13, 26.
+//   month: month, quarter, days in month, year and quarter start and end, sin/cos of month
+//          (two harmonics) and quarter; lags 1, 2, 3, 6, 12; windows 3, 6, 12.
 // Multi-step forecasts feed each prediction back as history, so a forecast never uses a value
 // from its own future.
 #pragma once
@@ -13,14 +21,24 @@
 #include <string>
 #include <vector>
 
+#include "core/forecast/frequency.hpp"
+
 namespace insight::forecast {
 
 constexpr size_t kCalendarFeatures = 13;
-constexpr std::array<int, 5> kLags{1, 2, 3, 7, 14};
-constexpr std::array<int, 3> kWindows{7, 14, 30};
-constexpr size_t kFeatureCount = kCalendarFeatures + kLags.size() + 4 * kWindows.size();
-// History needed before the first day that has every feature.
-constexpr size_t kFeatureWarmup = 30;
+constexpr size_t kLagCount = 5;
+constexpr size_t kWindowCount = 3;
+constexpr size_t kFeatureCount = kCalendarFeatures + kLagCount + 4 * kWindowCount;
+
+// A frequency's lags and rolling windows (in periods), and the history the first period with
+// every feature needs: the longest of them.
+struct FeatureLayout {
+  std::array<int, kLagCount> lags;
+  std::array<int, kWindowCount> windows;
+  size_t warmup;
+};
+FeatureLayout feature_layout(const Frequency& f) noexcept;
+inline size_t feature_warmup(const Frequency& f) noexcept { return feature_layout(f).warmup; }
 
 // Year, month (1-12), day (1-31) of a day number (days since 1970-01-01).
 struct CivilDate {
@@ -34,21 +52,21 @@ constexpr bool valid_day(int64_t day) noexcept { return day >= kFirstDay && day 
 // 0 = Monday .. 6 = Sunday
 int weekday(int64_t days) noexcept;
 
-// Features of `day`, given the values of the days before it (history.back() is day - 1).
-// history.size() >= kFeatureWarmup.
-void features_for_day(int64_t day, const std::vector<double>& history, double* out);
-const std::array<std::string, kFeatureCount>& feature_names();
+// Features of period `at`, given the values of the periods before it (history.back() is the
+// period before). history.size() >= feature_warmup(at.frequency).
+void features_for_period(const SeriesStart& at, const std::vector<double>& history, double* out);
+std::array<std::string, kFeatureCount> feature_names(const Frequency& f = Frequency::day());
 
-// The `horizon` days from next_day, recursively: each day's features see the predictions of
-// the days before it. `history` ends the day before next_day (at least kFeatureWarmup days);
-// predict(x) is a day's value from its kFeatureCount features.
+// The `horizon` periods from `next`, recursively: each period's features see the predictions
+// of the periods before it. `history` ends the period before `next` (at least
+// feature_warmup() periods); predict(x) is a period's value from its kFeatureCount features.
 template <typename Predict>
-std::vector<double> forecast_recursive(int64_t next_day, std::vector<double> history, int horizon,
-                                       const Predict& predict) {
+std::vector<double> forecast_recursive(const SeriesStart& next, std::vector<double> history,
+                                       int horizon, const Predict& predict) {
   std::vector<double> out;
   double x[kFeatureCount];
   for (int h = 0; h < horizon; ++h) {
-    features_for_day(next_day + h, history, x);
+    features_for_period(next.after(static_cast<size_t>(h)), history, x);
     const double yhat = predict(x);
     out.push_back(yhat);
     history.push_back(yhat);
@@ -56,8 +74,8 @@ std::vector<double> forecast_recursive(int64_t next_day, std::vector<double> his
   return out;
 }
 
-// Design matrix (row-major) and targets for days first_day + t, t = kFeatureWarmup .. n-1.
-void build_training_rows(int64_t first_day, const std::vector<double>& series,
+// Design matrix (row-major) and targets for periods first + t, t = warmup .. n-1.
+void build_training_rows(const SeriesStart& first, const std::vector<double>& series,
                          std::vector<double>& X, std::vector<double>& y);
 
 }  // namespace insight::forecast

@@ -17,11 +17,18 @@ namespace {
 constexpr size_t kMaxSeries = 10'000'000;
 constexpr size_t kMaxResiduals = 52 * 366;  // folds × horizon at most
 
-std::string iso_date(int64_t day) {
+// The start of a period: "2026-05-31", or "2026-05-31 14:00" for a sub-daily one.
+std::string iso_start(const Frequency& f, int64_t period) {
+  const int64_t day = f.start_day(period);
   const CivilDate d = civil_from_days(day);
-  char buf[16];
+  char buf[32];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
-  return buf;
+  if (!f.sub_daily()) return buf;
+  const int64_t minutes = (period - day * f.steps_per_day()) * f.step_seconds() / 60;
+  char time[16];
+  std::snprintf(time, sizeof time, " %02d:%02d", static_cast<int>(minutes / 60),
+                static_cast<int>(minutes % 60));
+  return std::string(buf) + time;
 }
 
 std::string series_label(const SeriesData& s, bool grouped) {
@@ -43,9 +50,11 @@ bool is_forecast_algorithm(Algorithm a) noexcept {
   return tag >= 20 && tag <= 26;
 }
 
-ForecastModel::ForecastModel(Algorithm algorithm, nlohmann::json meta, int horizon, int folds,
-                             bool grouped, std::vector<SeriesFit> series, size_t state_bytes)
+ForecastModel::ForecastModel(Algorithm algorithm, nlohmann::json meta, Frequency frequency,
+                             int horizon, int folds, bool grouped, std::vector<SeriesFit> series,
+                             size_t state_bytes)
     : Model(algorithm, Task::Forecast, std::move(meta)),
+      frequency_(frequency),
       horizon_(horizon),
       folds_(folds),
       grouped_(grouped),
@@ -79,7 +88,8 @@ std::vector<ForecastPoint> ForecastModel::forecast(const SeriesFit& s, int horiz
   prediction_interval(value, s.residuals, confidence, lower, upper);
   std::vector<ForecastPoint> out(value.size());
   for (size_t h = 0; h < value.size(); ++h)
-    out[h] = ForecastPoint{s.next_day() + static_cast<int64_t>(h), value[h], lower[h], upper[h]};
+    out[h] =
+        ForecastPoint{s.next_period() + static_cast<int64_t>(h), value[h], lower[h], upper[h]};
   return out;
 }
 
@@ -90,6 +100,8 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
                                TrainSummary& summary) {
   check_horizon(options.horizon);
   check_folds(options.folds);
+  const Frequency& frequency = options.frequency;
+  const std::string periods = frequency.period_noun() + "s";
   if (series.empty()) throw InvalidParameter("no rows to train a forecaster on");
   if (!grouped && series.size() != 1) throw InternalError("an ungrouped model has one series");
   std::sort(series.begin(), series.end(),
@@ -97,30 +109,32 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   for (size_t i = 1; i < series.size(); ++i)
     if (series[i].key == series[i - 1].key) throw InternalError("duplicate group key");
   for (const SeriesData& s : series) {
-    if (!valid_day(s.first_day) ||
-        !valid_day(s.first_day + static_cast<int64_t>(s.values.size()) + 366))
+    if (!frequency.valid_period(s.first_period) ||
+        !frequency.valid_period(s.first_period + static_cast<int64_t>(s.values.size()) + 366))
       throw InvalidParameter("dates must lie between 0001-01-01 and 9998-12-31");
     for (double v : s.values)
       if (!series_value_ok(v))
         throw InvalidParameter(
-            "the daily sums of " + series_label(s, grouped) + " are not finite or beyond ±1e15",
+            "the " + frequency.adjective() + " sums of " + series_label(s, grouped) +
+                " are not finite or beyond ±1e15",
             "got " + format_number(v),
             "Forecast in a coarser unit (thousands, millions), or filter "
             "the outliers in a view and train on the view.");
   }
   // An explicit learner needs its history for every series: fail before any work.
   if (options.learner) {
-    const size_t needed =
-        min_history(*options.learner) + static_cast<size_t>(options.horizon) * options.folds;
+    const size_t needed = min_history(*options.learner, frequency) +
+                          static_cast<size_t>(options.horizon) * options.folds;
     for (const SeriesData& s : series)
       if (s.values.size() < needed)
         throw InvalidParameter(
             std::string("the series of ") + (grouped ? "group \"" + s.key + "\"" : "the source") +
                 " is too short for " + std::string(learner_name(*options.learner)),
-            std::to_string(s.values.size()) + " days found, " + std::to_string(needed) +
-                " needed (" + std::to_string(min_history(*options.learner)) + " to train, then " +
+            std::to_string(s.values.size()) + " " + periods + " found, " +
+                std::to_string(needed) + " needed (" +
+                std::to_string(min_history(*options.learner, frequency)) + " to train, then " +
                 std::to_string(options.folds) + " backtest folds of " +
-                std::to_string(options.horizon) + " days)",
+                std::to_string(options.horizon) + " " + periods + ")",
             "Use algorithm => 'auto', which falls back to seasonal_naive for short series.");
   }
 
@@ -129,13 +143,14 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
       series.size(), options.threads,
       [&](size_t i, const InterruptCheck& poll_worker) {
         const SeriesData& s = series[i];
-        if (!options.learner && s.values.size() < kMinFallbackHistory) return;  // skipped
-        Forecast f = forecast(options.learner, s.first_day, s.values, options.horizon,
-                              options.folds, 0.5, poll_worker);
+        if (!options.learner && s.values.size() < min_fallback_history(frequency))
+          return;  // skipped
+        Forecast f = forecast(options.learner, SeriesStart(frequency, s.first_period), s.values,
+                              options.horizon, options.folds, 0.5, poll_worker);
         SeriesFit fit;
         fit.key = s.key;
-        fit.first_day = s.first_day;
-        fit.days = static_cast<uint32_t>(s.values.size());
+        fit.first_period = s.first_period;
+        fit.periods = static_cast<uint32_t>(s.values.size());
         fit.learner = f.learner;
         fit.fallback = f.fallback;
         fit.residuals = f.residuals();
@@ -154,7 +169,7 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   if (trained.empty())
     throw InvalidParameter("every series is too short to forecast",
                            std::to_string(series.size()) + " series, none with at least " +
-                               std::to_string(kMinFallbackHistory) + " days");
+                               std::to_string(min_fallback_history(frequency)) + " " + periods);
 
   // Metrics: per learner, the mean of its backtest metrics over the series it ran on; the
   // chosen learners' counts; the chosen forecasts' own backtest metrics (means).
@@ -179,12 +194,12 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   std::map<std::string, size_t> chosen;
   Acc best;
   size_t fallbacks = 0;
-  int64_t last_day = trained[0].next_day() - 1, first_day = trained[0].first_day;
+  int64_t last = trained[0].next_period() - 1, first = trained[0].first_period;
   for (const SeriesFit& s : trained) {
     ++chosen[std::string(learner_name(s.learner))];
     fallbacks += s.fallback ? 1 : 0;
-    last_day = std::max(last_day, s.next_day() - 1);
-    first_day = std::min(first_day, s.first_day);
+    last = std::max(last, s.next_period() - 1);
+    first = std::min(first, s.first_period);
     for (const CandidateMetrics& c : s.candidates) {
       per_learner[std::string(learner_name(c.learner))].add(c);
       if (c.learner == s.learner) best.add(c);
@@ -214,12 +229,13 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   Payload p;
   p.algorithm = forecast_algorithm(options.learner);
   p.task = Task::Forecast;
-  p.meta = {{"horizon", options.horizon},
+  p.meta = {{"frequency", frequency.name()},
+            {"horizon", options.horizon},
             {"folds", options.folds},
             {"grouped", grouped},
             {"series", trained.size()},
-            {"first_day", iso_date(first_day)},
-            {"last_day", iso_date(last_day)},
+            {"first_day", iso_start(frequency, first)},
+            {"last_day", iso_start(frequency, last)},
             {"metrics", m}};
   BinaryWriter w;
   w.u32(static_cast<uint32_t>(options.horizon));
@@ -228,8 +244,8 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   w.u64(trained.size());
   for (const SeriesFit& s : trained) {
     w.str(s.key);
-    w.i64(s.first_day);
-    w.u32(s.days);
+    w.i64(s.first_period);
+    w.u32(s.periods);
     w.u8(static_cast<uint8_t>(s.learner));
     w.u8(s.fallback ? 1 : 0);
     s.model->write(w);
@@ -253,6 +269,13 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
 ModelPtr load_forecast_model(Payload&& p) {
   if (!is_forecast_algorithm(p.algorithm) || p.task != Task::Forecast)
     throw CorruptPayload("not a forecast payload");
+  Frequency frequency;  // payloads of 0.2.0 have none: they are daily
+  if (p.meta.contains("frequency")) {
+    const nlohmann::json& name = p.meta["frequency"];
+    const auto f = name.is_string() ? Frequency::parse(name.get<std::string>()) : std::nullopt;
+    if (!f) throw CorruptPayload("forecast payload has an unknown frequency");
+    frequency = *f;
+  }
   BinaryReader r(p.body.data(), p.body.size());
   const uint32_t horizon = r.u32();
   const uint32_t folds = r.u32();
@@ -272,10 +295,10 @@ ModelPtr load_forecast_model(Payload&& p) {
     if (grouped == 0 && !s.key.empty()) throw CorruptPayload("ungrouped series with a key");
     if (grouped == 1 && i > 0 && !(series[i - 1].key < s.key))
       throw CorruptPayload("forecast payload group keys are not sorted");
-    s.first_day = r.i64();
-    s.days = r.u32();
-    if (s.days == 0 || !valid_day(s.first_day) ||
-        !valid_day(s.first_day + static_cast<int64_t>(s.days) + 366))
+    s.first_period = r.i64();
+    s.periods = r.u32();
+    if (s.periods == 0 || !frequency.valid_period(s.first_period) ||
+        !frequency.valid_period(s.first_period + static_cast<int64_t>(s.periods) + 366))
       throw CorruptPayload("forecast payload has an invalid date range");
     const auto learner = learner_from_tag(r.u8());
     if (!learner) throw CorruptPayload("forecast payload has an unknown learner");
@@ -284,7 +307,7 @@ ModelPtr load_forecast_model(Payload&& p) {
     if (fallback > 1) throw CorruptPayload("forecast payload has an invalid flag");
     s.fallback = fallback == 1;
     const size_t before = r.remaining();
-    s.model = read_learner(s.learner, r);
+    s.model = read_learner(s.learner, r, frequency);
     state_bytes += before - r.remaining();
     const uint32_t steps = r.u32();
     if (steps != horizon)
@@ -306,7 +329,8 @@ ModelPtr load_forecast_model(Payload&& p) {
     }
   }
   r.expect_end();
-  return std::make_shared<ForecastModel>(p.algorithm, std::move(p.meta), static_cast<int>(horizon),
+  return std::make_shared<ForecastModel>(p.algorithm, std::move(p.meta), frequency,
+                                         static_cast<int>(horizon),
                                          static_cast<int>(folds), grouped == 1, std::move(series),
                                          state_bytes);
 }

@@ -2,10 +2,11 @@
 // group key, or a single series), each with the backtest residuals its intervals come from and
 // every candidate's backtest metrics. Training runs the series side by side on a few threads.
 //
-// Payload body (after the common header; metadata JSON holds the summary and options):
+// Payload body (after the common header; metadata JSON holds the summary and options, and
+// "frequency": Frequency::name(), absent in payloads of 0.2.0, which are daily):
 //   u32 horizon, u32 folds, u8 grouped, u64 series count, then per series (keys strictly
 //   increasing in byte order when grouped):
-//     str key (empty when not grouped), i64 first_day, u32 days, u8 learner, u8 fallback,
+//     str key (empty when not grouped), i64 first period, u32 periods, u8 learner, u8 fallback,
 //     learner state (learners.hpp), u32 steps = horizon, per step f64_array of residuals,
 //     u8 candidate count, per candidate: u8 learner, f64 mae, rmse, smape, mase.
 #pragma once
@@ -19,19 +20,22 @@
 
 #include "core/common/interrupt.hpp"
 #include "core/forecast/backtest.hpp"
+#include "core/forecast/frequency.hpp"
 #include "core/forecast/learners.hpp"
 #include "core/model/model.hpp"
 
 namespace insight::forecast {
 
-// A daily series: values[i] is day first_day + i (days since 1970-01-01).
+// A series of one frequency: values[i] is period first_period + i (frequency.hpp's numbering;
+// for days, days since 1970-01-01).
 struct SeriesData {
   std::string key;  // the group key; empty when the model has no groups
-  int64_t first_day = 0;
+  int64_t first_period = 0;
   std::vector<double> values;
 };
 
 struct TrainOptions {
+  Frequency frequency;             // of every series
   std::optional<Learner> learner;  // empty = 'auto'
   int horizon = 14;
   int folds = 3;
@@ -45,38 +49,40 @@ struct CandidateMetrics {
 
 struct SeriesFit {
   std::string key;
-  int64_t first_day = 0;
-  uint32_t days = 0;  // length of the training series; forecasts start at first_day + days
+  int64_t first_period = 0;
+  uint32_t periods = 0;  // length of the training series; forecasts start after it
   Learner learner = Learner::SeasonalNaive;
   bool fallback = false;
   std::unique_ptr<FittedLearner> model;
   std::vector<std::vector<double>> residuals;  // per step, for the intervals
   std::vector<CandidateMetrics> candidates;
-  int64_t next_day() const noexcept { return first_day + days; }
+  int64_t next_period() const noexcept { return first_period + periods; }
 };
 
 struct ForecastPoint {
-  int64_t day;
+  int64_t period;
   double value, lower, upper;
 };
 
 class ForecastModel final : public Model {
  public:
   // state_bytes: the size of the learners' serialized state, for memory_bytes().
-  ForecastModel(Algorithm algorithm, nlohmann::json meta, int horizon, int folds, bool grouped,
-                std::vector<SeriesFit> series, size_t state_bytes);
+  ForecastModel(Algorithm algorithm, nlohmann::json meta, Frequency frequency, int horizon,
+                int folds, bool grouped, std::vector<SeriesFit> series, size_t state_bytes);
   size_t memory_bytes() const override;
 
   bool grouped() const noexcept { return grouped_; }
+  const Frequency& frequency() const noexcept { return frequency_; }
   int trained_horizon() const noexcept { return horizon_; }
   int trained_folds() const noexcept { return folds_; }
   const std::vector<SeriesFit>& series() const noexcept { return series_; }
   // The series of a group key (binary search), or nullptr. Ungrouped: the only series.
   const SeriesFit* find(const std::string& key) const;
-  // Point forecasts and intervals at `confidence` for `horizon` days.
+  // Point forecasts and intervals at `confidence` for `horizon` periods.
   std::vector<ForecastPoint> forecast(const SeriesFit& s, int horizon, double confidence) const;
 
  private:
+  Frequency frequency_;
   int horizon_, folds_;
   bool grouped_;
   std::vector<SeriesFit> series_;
@@ -89,7 +95,7 @@ struct TrainSummary {
   nlohmann::json metrics;  // the catalog's metrics jsonb
 };
 
-// Trains every series. With 'auto', series shorter than kMinFallbackHistory are skipped (and
+// Trains every series. With 'auto', series shorter than min_fallback_history() are skipped (and
 // counted); with an explicit learner, a series too short for it is an InvalidParameter naming
 // its key and the length needed. No series left to train is an InvalidParameter too.
 // `check` runs on the calling thread only (see parallel.hpp).

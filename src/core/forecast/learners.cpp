@@ -28,52 +28,66 @@ constexpr PairTable<Learner, Algorithm, 6> kLearners{{
 // What every learner but seasonal naive (the baseline, kept pure) does to its raw forecast on a
 // series that was never negative (sales, units, counts):
 //  - it never forecasts below zero;
-//  - on a weekday that was zero in most of the last kZeroLookbackWeeks weeks (a shop closed on
-//    Saturdays, a slow product), it forecasts exactly zero. Zero is then the median of that
-//    weekday's recent values, and the median, not the mean a learner fits, is the forecast that
-//    minimises absolute error (MAE, MASE) — and sMAPE, which punishes any non-zero forecast of
-//    a zero day with its maximum of 200.
-// zero_steps bit j: forecast steps s (0-based) with s % 7 == j are zero.
+//  - on a period of the season (a weekday of a daily series, an hour of the day of an hourly
+//    one) that was zero in most of its last kZeroLookbackSeasons seasons (a shop closed on
+//    Saturdays or at night, a slow product), it forecasts exactly zero. Zero is then the median
+//    of that period's recent values, and the median, not the mean a learner fits, is the
+//    forecast that minimises absolute error (MAE, MASE) — and sMAPE, which punishes any
+//    non-zero forecast of a zero period with its maximum of 200.
+// zero_steps bit j: forecast steps s (0-based) with s % season == j are zero. Seasons longer
+// than kMaxZeroRuleSeason (weeks of a year, steps of a day finer than 45 minutes) have no zero
+// rule. In payloads the mask is a u8 for daily series (as 0.2.0 wrote it), a u32 otherwise.
+constexpr int kMaxZeroRuleSeason = 32;
+
 struct OutputRule {
   bool non_negative = false;
-  uint8_t zero_steps = 0;
+  uint32_t zero_steps = 0;
+  int season = 7;
 
   void apply(std::vector<double>& f) const {
     if (!non_negative) return;
     for (size_t s = 0; s < f.size(); ++s) {
       f[s] = std::max(f[s], 0.0);
-      if (zero_steps & (1u << (s % kWeek))) f[s] = 0;
+      if (zero_steps & (1u << (s % static_cast<size_t>(season)))) f[s] = 0;
     }
   }
   void write(BinaryWriter& w) const {
     w.u8(non_negative ? 1 : 0);
-    w.u8(zero_steps);
+    if (season == 7)
+      w.u8(static_cast<uint8_t>(zero_steps));
+    else
+      w.u32(zero_steps);
   }
-  static OutputRule read(BinaryReader& r) {
+  static OutputRule read(BinaryReader& r, const Frequency& frequency) {
     OutputRule rule;
+    rule.season = frequency.season();
     const uint8_t flag = r.u8();
-    rule.zero_steps = r.u8();
-    if (flag > 1 || rule.zero_steps >= (1u << kWeek) || (flag == 0 && rule.zero_steps != 0))
+    rule.zero_steps = rule.season == 7 ? r.u8() : r.u32();
+    const uint64_t limit = rule.season <= kMaxZeroRuleSeason ? (uint64_t{1} << rule.season) : 1;
+    if (flag > 1 || rule.zero_steps >= limit || (flag == 0 && rule.zero_steps != 0))
       throw CorruptPayload("invalid learner output rule");
     rule.non_negative = flag == 1;
     return rule;
   }
 };
 
-constexpr size_t kZeroLookbackWeeks = 8;
+constexpr size_t kZeroLookbackSeasons = 8;
 
-OutputRule output_rule(Learner learner, const std::vector<double>& series) {
+OutputRule output_rule(Learner learner, const Frequency& frequency,
+                       const std::vector<double>& series) {
   OutputRule rule;
+  rule.season = frequency.season();
   rule.non_negative = std::all_of(series.begin(), series.end(), [](double v) { return v >= 0; });
   if (!rule.non_negative || learner == Learner::SeasonalNaive) return rule;
-  const size_t n = series.size();
-  if (n < kZeroLookbackWeeks * kWeek) return rule;
-  for (size_t j = 0; j < static_cast<size_t>(kWeek); ++j) {
-    // Step j falls on the weekday of days n + j - 7k, k = 1..kZeroLookbackWeeks.
+  if (rule.season > kMaxZeroRuleSeason) return rule;
+  const size_t n = series.size(), season = static_cast<size_t>(rule.season);
+  if (n < kZeroLookbackSeasons * season) return rule;
+  for (size_t j = 0; j < season; ++j) {
+    // Step j falls on the period of the season of n + j - season·k, k = 1..kZeroLookbackSeasons.
     size_t zeros = 0;
-    for (size_t k = 1; k <= kZeroLookbackWeeks; ++k)
-      if (series[n + j - k * kWeek] == 0) ++zeros;
-    if (2 * zeros > kZeroLookbackWeeks) rule.zero_steps |= static_cast<uint8_t>(1u << j);
+    for (size_t k = 1; k <= kZeroLookbackSeasons; ++k)
+      if (series[n + j - k * season] == 0) ++zeros;
+    if (2 * zeros > kZeroLookbackSeasons) rule.zero_steps |= 1u << j;
   }
   return rule;
 }
@@ -95,7 +109,7 @@ class CombinationModel {
       m->write(w);
     }
   }
-  static CombinationModel read(BinaryReader& r);
+  static CombinationModel read(BinaryReader& r, const Frequency& frequency);
 };
 
 template <class M, Learner L>
@@ -128,7 +142,7 @@ std::unique_ptr<FittedLearner> wrap(M m, OutputRule rule) {
 void require_history(const std::vector<double>& series, size_t needed, const char* learner) {
   if (series.size() < needed)
     throw InvalidParameter(std::string("the series is too short for ") + learner,
-                           std::to_string(series.size()) + " days found, " + learner + " needs " +
+                           std::to_string(series.size()) + " periods found, " + learner + " needs " +
                                std::to_string(needed));
   for (double v : series)
     if (!std::isfinite(v)) throw InvalidParameter("series values must be finite numbers");
@@ -160,80 +174,84 @@ const std::vector<Learner>& all_learners() {
 
 std::string learner_names() { return joined_names(kLearners, algorithm_name); }
 
-size_t min_history(Learner l) noexcept {
+size_t min_history(Learner l, const Frequency& f) noexcept {
+  const auto season = static_cast<size_t>(f.season());
   switch (l) {
     case Learner::SeasonalNaive:
-      return kWeek;
+      return season;
     case Learner::HoltWinters:
-      return 2 * kWeek;
+      return 2 * season;
     case Learner::Linear:
-      return kFeatureWarmup + RidgeForecaster::kMinTrainingRows;
+      return feature_warmup(f) + RidgeForecaster::kMinTrainingRows;
     case Learner::RandomForest:
     case Learner::GradientBoosting:
-      return kFeatureWarmup + TreeForecaster::kMinTrainingRows;
+      return feature_warmup(f) + TreeForecaster::kMinTrainingRows;
     case Learner::Combination: {
       size_t most = 0;
-      for (Learner member : combination_members()) most = std::max(most, min_history(member));
+      for (Learner member : combination_members()) most = std::max(most, min_history(member, f));
       return most;
     }
   }
   return 0;
 }
 
-std::unique_ptr<FittedLearner> fit_learner(Learner learner, int64_t first_day,
+std::unique_ptr<FittedLearner> fit_learner(Learner learner, const SeriesStart& first,
                                            const std::vector<double>& series,
                                            const InterruptCheck& check) {
-  const OutputRule nn = output_rule(learner, series);
+  const OutputRule nn = output_rule(learner, first.frequency, series);
+  const int season = first.frequency.season();
   switch (learner) {
     case Learner::SeasonalNaive: {
       SeasonalNaive m;
-      m.fit(series);
+      m.fit(series, season);
       return wrap<Learner::SeasonalNaive>(std::move(m), nn);
     }
     case Learner::HoltWinters: {
       HoltWinters m;
-      m.fit(series);
+      m.fit(series, season);
       return wrap<Learner::HoltWinters>(std::move(m), nn);
     }
     case Learner::Linear: {
       RidgeForecaster m;
-      m.fit(first_day, series);
+      m.fit(first, series);
       return wrap<Learner::Linear>(std::move(m), nn);
     }
     case Learner::RandomForest: {
       TreeForecaster m;
-      m.fit_random_forest(first_day, series);
+      m.fit_random_forest(first, series);
       return wrap<Learner::RandomForest>(std::move(m), nn);
     }
     case Learner::GradientBoosting: {
       TreeForecaster m;
-      m.fit_gradient_boosting(first_day, series, {}, check);
+      m.fit_gradient_boosting(first, series, {}, check);
       return wrap<Learner::GradientBoosting>(std::move(m), nn);
     }
     case Learner::Combination: {
       CombinationModel m;
       for (Learner member : combination_members())
-        m.members.push_back(fit_learner(member, first_day, series, check));
+        m.members.push_back(fit_learner(member, first, series, check));
       return wrap<Learner::Combination>(std::move(m), nn);
     }
   }
   throw InternalError("unknown learner");
 }
 
-std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r) {
-  const OutputRule nn = OutputRule::read(r);
+std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r,
+                                            const Frequency& frequency) {
+  const OutputRule nn = OutputRule::read(r, frequency);
   if (learner == Learner::SeasonalNaive && nn.zero_steps != 0)
     throw CorruptPayload("seasonal naive with a zero-weekday rule");
+  const int season = frequency.season();
   switch (learner) {
     case Learner::SeasonalNaive:
-      return wrap<Learner::SeasonalNaive>(SeasonalNaive::read(r), nn);
+      return wrap<Learner::SeasonalNaive>(SeasonalNaive::read(r, season), nn);
     case Learner::HoltWinters:
-      return wrap<Learner::HoltWinters>(HoltWinters::read(r), nn);
+      return wrap<Learner::HoltWinters>(HoltWinters::read(r, season), nn);
     case Learner::Linear:
-      return wrap<Learner::Linear>(RidgeForecaster::read(r), nn);
+      return wrap<Learner::Linear>(RidgeForecaster::read(r, frequency), nn);
     case Learner::RandomForest:
     case Learner::GradientBoosting: {
-      TreeForecaster m = TreeForecaster::read(r);
+      TreeForecaster m = TreeForecaster::read(r, frequency);
       const bool forest = m.kind() == TreeForecaster::Kind::RandomForest;
       if (forest != (learner == Learner::RandomForest))
         throw CorruptPayload("tree forecaster kind does not match its learner");
@@ -241,20 +259,20 @@ std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r) {
       return wrap<Learner::GradientBoosting>(std::move(m), nn);
     }
     case Learner::Combination:
-      return wrap<Learner::Combination>(CombinationModel::read(r), nn);
+      return wrap<Learner::Combination>(CombinationModel::read(r, frequency), nn);
   }
   throw CorruptPayload("unknown learner");
 }
 
 namespace {
-CombinationModel CombinationModel::read(BinaryReader& r) {
+CombinationModel CombinationModel::read(BinaryReader& r, const Frequency& frequency) {
   CombinationModel m;
   const std::vector<Learner>& expected = combination_members();
   if (r.u8() != expected.size()) throw CorruptPayload("combination has the wrong member count");
   for (Learner member : expected) {
     const auto tag = learner_from_tag(r.u8());
     if (!tag || *tag != member) throw CorruptPayload("combination has an unexpected member");
-    m.members.push_back(read_learner(member, r));
+    m.members.push_back(read_learner(member, r, frequency));
   }
   return m;
 }
@@ -275,9 +293,9 @@ std::vector<double> mean_forecast(const std::vector<std::vector<double>>& foreca
   return mean;
 }
 
-void apply_output_rule(Learner learner, const std::vector<double>& train,
-                       std::vector<double>& forecast) {
-  output_rule(learner, train).apply(forecast);
+void apply_output_rule(Learner learner, const Frequency& frequency,
+                       const std::vector<double>& train, std::vector<double>& forecast) {
+  output_rule(learner, frequency, train).apply(forecast);
 }
 
 }  // namespace insight::forecast

@@ -1,5 +1,5 @@
-// The forecasting learners behind one interface: train on a daily series, continue it for
-// `horizon` days, and write/read the fitted state for a model payload.
+// The forecasting learners behind one interface: train on a series of one frequency, continue
+// it for `horizon` periods, and write/read the fitted state for a model payload.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +12,7 @@
 
 #include "core/common/binary_io_fwd.hpp"
 #include "core/common/interrupt.hpp"
+#include "core/forecast/frequency.hpp"
 #include "core/model/algorithm.hpp"
 
 namespace insight::forecast {
@@ -33,24 +34,25 @@ enum class Learner : uint8_t {
 const std::vector<Learner>& combination_members();
 std::vector<double> mean_forecast(const std::vector<std::vector<double>>& forecasts);
 // What every learner but seasonal naive does to its raw forecast (see learners.cpp): clip a
-// never-negative series at 0 and forecast 0 on weekdays whose recent median is 0. `train` is
-// the series the forecast continues.
-void apply_output_rule(Learner learner, const std::vector<double>& train,
-                       std::vector<double>& forecast);
+// never-negative series at 0 and forecast 0 on periods of the season (weekdays of a daily
+// series, hours of an hourly one) whose recent median is 0. `train` is the series the forecast
+// continues.
+void apply_output_rule(Learner learner, const Frequency& frequency,
+                       const std::vector<double>& train, std::vector<double>& forecast);
 
 // The payload's algorithm tag of a learner; its name is the learner's name in SQL.
 Algorithm learner_algorithm(Learner l) noexcept;
 std::string_view learner_name(Learner l) noexcept;
 std::optional<Learner> learner_from_name(std::string_view name) noexcept;
 std::optional<Learner> learner_from_tag(uint8_t tag) noexcept;
-// Days of history the learner needs to be trained.
-size_t min_history(Learner l) noexcept;
+// Periods of history the learner needs to be trained.
+size_t min_history(Learner l, const Frequency& f = Frequency::day()) noexcept;
 // Every learner, in order of preference when MASE ties.
 const std::vector<Learner>& all_learners();
 // "seasonal_naive, holt_winters, ..." for error messages.
 std::string learner_names();
 
-// InvalidParameter unless `series` holds at least `needed` days, all finite (`learner` names
+// InvalidParameter unless `series` holds at least `needed` periods, all finite (`learner` names
 // the learner in the message).
 void require_history(const std::vector<double>& series, size_t needed, const char* learner);
 
@@ -58,17 +60,18 @@ class FittedLearner {
  public:
   virtual ~FittedLearner() = default;
   virtual Learner learner() const noexcept = 0;
-  // The `horizon` days after the training series, recursively.
+  // The `horizon` periods after the training series, recursively.
   virtual std::vector<double> forecast(int horizon) const = 0;
   virtual void write(BinaryWriter& w) const = 0;
 };
 
-// Trains `learner` on series (day first_day onwards). InvalidParameter if it is too short.
+// Trains `learner` on series (period first onwards). InvalidParameter if it is too short.
 // `check` runs between units of work, on the calling thread.
-std::unique_ptr<FittedLearner> fit_learner(Learner learner, int64_t first_day,
+std::unique_ptr<FittedLearner> fit_learner(Learner learner, const SeriesStart& first,
                                            const std::vector<double>& series,
                                            const InterruptCheck& check = {});
-// CorruptPayload if the state is inconsistent.
-std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r);
+// CorruptPayload if the state is inconsistent (or not of this frequency's seasons and features).
+std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r,
+                                            const Frequency& frequency);
 
 }  // namespace insight::forecast

@@ -5,6 +5,7 @@
 #include "core/common/error.hpp"
 #include "core/common/options.hpp"
 #include "core/forecast/backtest.hpp"
+#include "core/forecast/frequency.hpp"
 
 namespace insight::forecast {
 
@@ -27,6 +28,8 @@ ForecasterOptions ForecasterOptions::read(OptionReader& r) {
   o.time_column = r.text("time_column");
   o.value_column = r.text("value_column");
   o.group_column = r.optional_text("group_column");
+  o.frequency = r.text("frequency", "auto");
+  if (o.frequency != "auto") Frequency::from_text(o.frequency);  // 22023 before any work
   o.model.learner = learner_option(r.text("algorithm", "auto"));
   o.model.horizon = r.int4("horizon", 14);
   check_horizon(o.model.horizon);
@@ -52,7 +55,8 @@ nlohmann::json ForecasterOptions::to_json() const {
           {"algorithm",
            model.learner ? std::string(learner_name(*model.learner)) : std::string("auto")},
           {"horizon", model.horizon},
-          {"folds", model.folds}};
+          {"folds", model.folds},
+          {"frequency", frequency}};
 }
 
 }  // namespace insight::forecast

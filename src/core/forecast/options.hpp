@@ -20,6 +20,9 @@ std::optional<Learner> learner_option(const std::string& algorithm);
 struct ForecasterOptions {
   std::string time_column, value_column;
   std::optional<std::string> group_column;
+  // As asked: 'auto', 'hour', 'day', 'week', 'month' or an interval's text; the SQL layer reads
+  // it (an interval needs PostgreSQL's parser) and sets model.frequency.
+  std::string frequency = "auto";
   TrainOptions model;  // learner, horizon, folds (threads: the server's setting)
 
   static ForecasterOptions from_json(const nlohmann::json& options);

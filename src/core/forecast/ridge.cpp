@@ -11,11 +11,13 @@
 
 namespace insight::forecast {
 
-void RidgeForecaster::fit(int64_t first_day, const std::vector<double>& series, double lambda) {
-  require_history(series, kFeatureWarmup + kMinTrainingRows, "linear");
+void RidgeForecaster::fit(const SeriesStart& first, const std::vector<double>& series,
+                          double lambda) {
+  const size_t warmup = feature_warmup(first.frequency);
+  require_history(series, warmup + kMinTrainingRows, "linear");
   if (!(lambda >= 0)) throw InvalidParameter("lambda must be non-negative");
   std::vector<double> Xv, yv;
-  build_training_rows(first_day, series, Xv, yv);
+  build_training_rows(first, series, Xv, yv);
   const auto n = static_cast<Eigen::Index>(yv.size());
   const auto d = static_cast<Eigen::Index>(kFeatureCount);
   Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> Xraw(
@@ -35,12 +37,12 @@ void RidgeForecaster::fit(int64_t first_day, const std::vector<double>& series, 
   mean_.assign(mean.data(), mean.data() + d);
   scale_.assign(scale.data(), scale.data() + d);
   intercept_ = y_mean;
-  history_.assign(series.end() - kFeatureWarmup, series.end());
-  next_day_ = first_day + static_cast<int64_t>(series.size());
+  history_.assign(series.end() - static_cast<long>(warmup), series.end());
+  next_ = first.after(series.size());
 }
 
 std::vector<double> RidgeForecaster::forecast(int horizon) const {
-  return forecast_recursive(next_day_, history_, horizon, [&](const double* x) {
+  return forecast_recursive(next_, history_, horizon, [&](const double* x) {
     double yhat = intercept_;
     for (size_t j = 0; j < kFeatureCount; ++j) yhat += weights_[j] * (x[j] - mean_[j]) / scale_[j];
     return yhat;
@@ -52,20 +54,21 @@ void RidgeForecaster::write(BinaryWriter& w) const {
   w.f64_array(mean_);
   w.f64_array(scale_);
   w.f64(intercept_);
-  w.i64(next_day_);
+  w.i64(next_.period);
   w.f64_array(history_);
 }
 
-RidgeForecaster RidgeForecaster::read(BinaryReader& r) {
+RidgeForecaster RidgeForecaster::read(BinaryReader& r, const Frequency& frequency) {
+  const size_t warmup = feature_warmup(frequency);
   RidgeForecaster m;
   m.weights_ = r.f64_array(kFeatureCount);
   m.mean_ = r.f64_array(kFeatureCount);
   m.scale_ = r.f64_array(kFeatureCount);
   m.intercept_ = r.finite_f64();
-  m.next_day_ = r.i64();
-  m.history_ = r.f64_array(kFeatureWarmup);
+  m.next_ = SeriesStart(frequency, r.i64());
+  m.history_ = r.f64_array(warmup);
   if (m.weights_.size() != kFeatureCount || m.mean_.size() != kFeatureCount ||
-      m.scale_.size() != kFeatureCount || m.history_.size() != kFeatureWarmup)
+      m.scale_.size() != kFeatureCount || m.history_.size() != warmup)
     throw CorruptPayload("linear forecaster state has the wrong size");
   for (size_t j = 0; j < kFeatureCount; ++j)
     if (!std::isfinite(m.weights_[j]) || !std::isfinite(m.mean_[j]) || !(m.scale_[j] > 0) ||
@@ -73,7 +76,7 @@ RidgeForecaster RidgeForecaster::read(BinaryReader& r) {
       throw CorruptPayload("linear forecaster state is not finite");
   for (double v : m.history_)
     if (!std::isfinite(v)) throw CorruptPayload("linear forecaster history is not finite");
-  if (!valid_day(m.next_day_)) throw CorruptPayload("linear forecaster day out of range");
+  if (!frequency.valid_period(m.next_.period)) throw CorruptPayload("linear forecaster day out of range");
   return m;
 }
 

@@ -7,24 +7,25 @@
 #include <vector>
 
 #include "core/common/binary_io_fwd.hpp"
+#include "core/forecast/frequency.hpp"
 
 namespace insight::forecast {
 
 class RidgeForecaster {
  public:
-  // Needs kFeatureWarmup + min_training_rows days. lambda is per training row.
+  // Needs feature_warmup() + kMinTrainingRows periods. lambda is per training row.
   static constexpr size_t kMinTrainingRows = 14;
-  void fit(int64_t first_day, const std::vector<double>& series, double lambda = 1.0);
+  void fit(const SeriesStart& first, const std::vector<double>& series, double lambda = 1.0);
   std::vector<double> forecast(int horizon) const;
   void write(BinaryWriter& w) const;
   // CorruptPayload if the state is inconsistent.
-  static RidgeForecaster read(BinaryReader& r);
+  static RidgeForecaster read(BinaryReader& r, const Frequency& frequency);
 
  private:
   std::vector<double> weights_, mean_, scale_;
   double intercept_ = 0;
-  int64_t next_day_ = 0;
-  std::vector<double> history_;  // the last kFeatureWarmup days, to continue recursively
+  SeriesStart next_{0};          // the first period after the training series
+  std::vector<double> history_;  // the last feature_warmup() periods, to continue recursively
 };
 
 }  // namespace insight::forecast

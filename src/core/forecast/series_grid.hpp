@@ -1,9 +1,9 @@
-// Daily sums per group → the daily series training reads. Each group's series runs from its
-// own first day to the last day of all groups; days without a sum are 0 (no sales that day),
-// so every group's forecast starts on the same day. Only complete days count: a day that has
-// not ended yet (today, when the rows are read; a later one) is left out, so a day of partial
-// sales is not taken for a whole day. The SQL layer feeds it the rows of its GROUP BY
-// (group, day); the series fuzzer feeds it the same way.
+// Sums per group and period → the series training reads, at one frequency. Each group's series
+// runs from its own first period to the last period of all groups; periods without a sum are 0
+// (no sales that day), so every group's forecast starts at the same time. Only complete periods
+// count: a period that has not ended yet (today, this hour, when the rows are read; a later
+// one) is left out, so a period of partial sales is not taken for a whole one. The SQL layer
+// feeds it the rows of its GROUP BY (group, period); the series fuzzer feeds it the same way.
 #pragma once
 
 #include <cstddef>
@@ -15,33 +15,38 @@
 #include <vector>
 
 #include "core/forecast/forecast_model.hpp"
+#include "core/forecast/frequency.hpp"
 
 namespace insight::forecast {
 
-// The longest series: 100 years of days.
+// The longest series: 100 years of days, and at most a million periods of any frequency.
 constexpr int64_t kMaxSeriesDays = 36525;
+constexpr int64_t kMaxSeriesPeriods = 1'000'000;
 
 class SeriesGrid {
  public:
-  // grouped: errors name the group ("group \"k\"") rather than "the series". first_incomplete_day:
-  // the first day that has not ended (days since 1970-01-01): it and later days are left out.
-  explicit SeriesGrid(bool grouped, int64_t first_incomplete_day = INT64_MAX)
-      : grouped_(grouped), first_incomplete_day_(first_incomplete_day) {}
+  // grouped: errors name the group ("group \"k\"") rather than "the series".
+  // first_incomplete: the first period that has not ended: it and later periods are left out.
+  explicit SeriesGrid(bool grouped, Frequency frequency = Frequency::day(),
+                      int64_t first_incomplete = INT64_MAX)
+      : grouped_(grouped), frequency_(frequency), first_incomplete_(first_incomplete) {}
 
-  // One (group, day) sum; a (group, day) comes once. day: days since 1970-01-01. false: the
-  // day is not complete and was left out.
-  bool add(std::string_view key, int64_t day, double sum);
+  // One (group, period) sum; a (group, period) comes once. false: the period is not complete
+  // and was left out.
+  bool add(std::string_view key, int64_t period, double sum);
   bool empty() const noexcept { return groups_.empty(); }
-  // Days the grid will hold across all groups (what build() allocates).
+  const Frequency& frequency() const noexcept { return frequency_; }
+  // Periods the grid will hold across all groups (what build() allocates).
   size_t cells() const noexcept;
-  // The series, by key. InvalidParameter for a series spanning more than kMaxSeriesDays or
-  // dates outside 0001-01-01..9998-12-31 (a year of forecasts included).
+  // The series, by key. InvalidParameter for a series spanning more than 100 years or
+  // kMaxSeriesPeriods, or dates outside 0001-01-01..9998-12-31 (a year of forecasts included).
   std::vector<SeriesData> build() const;
 
  private:
   bool grouped_;
-  int64_t first_incomplete_day_;
-  int64_t last_day_ = INT64_MIN;
+  Frequency frequency_;
+  int64_t first_incomplete_;
+  int64_t last_ = INT64_MIN;
   std::map<std::string, std::vector<std::pair<int64_t, double>>, std::less<>> groups_;
 };
 

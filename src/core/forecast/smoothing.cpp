@@ -186,10 +186,11 @@ std::vector<double> HoltWinters::forecast(int horizon) const {
 
 void SeasonalNaive::write(BinaryWriter& w) const { w.f64_array(last_season_); }
 
-SeasonalNaive SeasonalNaive::read(BinaryReader& r) {
+SeasonalNaive SeasonalNaive::read(BinaryReader& r, int season) {
   SeasonalNaive m;
-  m.last_season_ = r.f64_array(366);
-  if (m.last_season_.empty()) throw CorruptPayload("seasonal_naive state is empty");
+  m.last_season_ = r.f64_array(static_cast<size_t>(season));
+  if (m.last_season_.size() != static_cast<size_t>(season))
+    throw CorruptPayload("seasonal_naive state does not hold one season");
   for (double v : m.last_season_)
     if (!std::isfinite(v)) throw CorruptPayload("seasonal_naive state is not finite");
   return m;
@@ -206,7 +207,7 @@ void HoltWinters::write(BinaryWriter& w) const {
   w.u64(n_);
 }
 
-HoltWinters HoltWinters::read(BinaryReader& r) {
+HoltWinters HoltWinters::read(BinaryReader& r, int season) {
   HoltWinters m;
   m.params_.alpha = r.finite_f64();
   m.params_.beta = r.finite_f64();
@@ -214,9 +215,10 @@ HoltWinters HoltWinters::read(BinaryReader& r) {
   m.params_.phi = r.finite_f64();
   m.level_ = r.finite_f64();
   m.trend_ = r.finite_f64();
-  m.seasonal_ = r.f64_array(366);
+  m.seasonal_ = r.f64_array(static_cast<size_t>(season));
   m.n_ = r.u64();
-  if (m.seasonal_.empty()) throw CorruptPayload("holt_winters has no seasonal state");
+  if (m.seasonal_.size() != static_cast<size_t>(season))
+    throw CorruptPayload("holt_winters seasonal state does not hold one season");
   for (double v : m.seasonal_)
     if (!std::isfinite(v)) throw CorruptPayload("holt_winters seasonal state is not finite");
   if (!(m.params_.phi >= 0 && m.params_.phi <= 1))

@@ -1,6 +1,7 @@
-// Statistical forecasters of the weekly seasonality retail sales have:
-//  * SeasonalNaive: tomorrow is the same weekday last week.
-//  * HoltWinters: additive level, damped trend and additive weekly season (Gardner &
+// Statistical forecasters of one season (a week of days for daily sales; the frequency's
+// season() in general):
+//  * SeasonalNaive: the next period is the same period of the last season.
+//  * HoltWinters: additive level, damped trend and additive season (Gardner &
 //    McKenzie's damped trend), with alpha, beta, gamma and phi chosen by minimising the
 //    one-step-ahead squared error over the history (Nelder-Mead).
 // Both forecast recursively from the end of the history and never look at later values.
@@ -22,7 +23,7 @@ class SeasonalNaive {
   std::vector<double> forecast(int horizon) const;
   // The fitted state, for a model payload; read() throws CorruptPayload if it is inconsistent.
   void write(BinaryWriter& w) const;
-  static SeasonalNaive read(BinaryReader& r);
+  static SeasonalNaive read(BinaryReader& r, int season);
 
  private:
   std::vector<double> last_season_;
@@ -44,7 +45,7 @@ class HoltWinters {
   std::vector<double> forecast(int horizon) const;
   const HoltWintersParams& params() const { return params_; }
   void write(BinaryWriter& w) const;
-  static HoltWinters read(BinaryReader& r);
+  static HoltWinters read(BinaryReader& r, int season);
   // Sum of squared one-step-ahead errors over the history for these parameters.
   static double one_step_sse(const std::vector<double>& history, const HoltWintersParams& p,
                              int season);

@@ -20,25 +20,32 @@
 namespace insight::forecast {
 namespace {
 
-void check_series(const std::vector<double>& series, const char* learner) {
-  require_history(series, kFeatureWarmup + TreeForecaster::kMinTrainingRows, learner);
+void check_series(const SeriesStart& first, const std::vector<double>& series,
+                  const char* learner) {
+  require_history(series, feature_warmup(first.frequency) + TreeForecaster::kMinTrainingRows,
+                  learner);
 }
 
 }  // namespace
 
-// Rows of the most recent kTrainingWindow days (after the feature warm-up).
-static void training_rows(int64_t first_day, const std::vector<double>& series,
-                          std::vector<double>& X, std::vector<double>& y) {
-  const size_t keep = TreeForecaster::kTrainingWindow + kFeatureWarmup;
-  if (series.size() <= keep) return build_training_rows(first_day, series, X, y);
-  const size_t skip = series.size() - keep;
-  const std::vector<double> recent(series.begin() + static_cast<long>(skip), series.end());
-  build_training_rows(first_day + static_cast<int64_t>(skip), recent, X, y);
+size_t TreeForecaster::training_window(const Frequency& f) noexcept {
+  return std::max(kTrainingWindow, 2 * static_cast<size_t>(f.long_season()));
 }
 
-void TreeForecaster::keep_history(int64_t first_day, const std::vector<double>& series) {
-  history_.assign(series.end() - kFeatureWarmup, series.end());
-  next_day_ = first_day + static_cast<int64_t>(series.size());
+// Rows of the most recent training_window() periods (after the feature warm-up).
+static void training_rows(const SeriesStart& first, const std::vector<double>& series,
+                          std::vector<double>& X, std::vector<double>& y) {
+  const size_t keep =
+      TreeForecaster::training_window(first.frequency) + feature_warmup(first.frequency);
+  if (series.size() <= keep) return build_training_rows(first, series, X, y);
+  const size_t skip = series.size() - keep;
+  const std::vector<double> recent(series.begin() + static_cast<long>(skip), series.end());
+  build_training_rows(first.after(skip), recent, X, y);
+}
+
+void TreeForecaster::keep_history(const SeriesStart& first, const std::vector<double>& series) {
+  history_.assign(series.end() - static_cast<long>(feature_warmup(first.frequency)), series.end());
+  next_ = first.after(series.size());
 }
 
 TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>& y,
@@ -123,48 +130,50 @@ TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<
   return TreeEnsemble::from_xgboost_json(boosted.json, features);
 }
 
-void TreeForecaster::fit_random_forest(int64_t first_day, const std::vector<double>& series,
+void TreeForecaster::fit_random_forest(const SeriesStart& first, const std::vector<double>& series,
                                        const ForestOptions& options) {
-  check_series(series, "random_forest");
+  check_series(first, series, "random_forest");
   std::vector<double> X, y;
-  training_rows(first_day, series, X, y);
+  training_rows(first, series, X, y);
   ensemble_ = grow_forest(X, y, kFeatureCount, options);
   kind_ = Kind::RandomForest;
-  keep_history(first_day, series);
+  keep_history(first, series);
 }
 
-void TreeForecaster::fit_gradient_boosting(int64_t first_day, const std::vector<double>& series,
+void TreeForecaster::fit_gradient_boosting(const SeriesStart& first, const std::vector<double>& series,
                                            const BoostingOptions& options,
                                            const InterruptCheck& check) {
-  check_series(series, "gradient_boosting");
+  check_series(first, series, "gradient_boosting");
   std::vector<double> X, y;
-  training_rows(first_day, series, X, y);
+  training_rows(first, series, X, y);
   ensemble_ = grow_boosted_trees(X, y, kFeatureCount, options, check);
   kind_ = Kind::GradientBoosting;
-  keep_history(first_day, series);
+  keep_history(first, series);
 }
 
 std::vector<double> TreeForecaster::forecast(int horizon) const {
-  return forecast_recursive(next_day_, history_, horizon,
+  return forecast_recursive(next_, history_, horizon,
                             [&](const double* x) { return ensemble_.predict(x); });
 }
 
 void TreeForecaster::write(BinaryWriter& w) const {
   w.u8(static_cast<uint8_t>(kind_));
-  w.i64(next_day_);
+  w.i64(next_.period);
   w.f64_array(history_);
   ensemble_.write(w);
 }
 
-TreeForecaster TreeForecaster::read(BinaryReader& r) {
+TreeForecaster TreeForecaster::read(BinaryReader& r, const Frequency& frequency) {
   TreeForecaster m;
   const uint8_t kind = r.u8();
   if (kind > 1) throw CorruptPayload("unknown tree forecaster kind");
   m.kind_ = static_cast<Kind>(kind);
-  m.next_day_ = r.i64();
-  if (!valid_day(m.next_day_)) throw CorruptPayload("tree forecaster day out of range");
-  m.history_ = r.f64_array(kFeatureWarmup);
-  if (m.history_.size() != kFeatureWarmup)
+  m.next_ = SeriesStart(frequency, r.i64());
+  if (!frequency.valid_period(m.next_.period))
+    throw CorruptPayload("tree forecaster period out of range");
+  const size_t warmup = feature_warmup(frequency);
+  m.history_ = r.f64_array(warmup);
+  if (m.history_.size() != warmup)
     throw CorruptPayload("tree forecaster history has the wrong size");
   for (double v : m.history_)
     if (!std::isfinite(v)) throw CorruptPayload("tree forecaster history is not finite");

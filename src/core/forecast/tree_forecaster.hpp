@@ -10,6 +10,7 @@
 
 #include "core/common/interrupt.hpp"
 #include "core/common/tree_ensemble.hpp"
+#include "core/forecast/frequency.hpp"
 
 namespace insight::forecast {
 
@@ -43,31 +44,33 @@ TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<
 
 class TreeForecaster {
  public:
-  // Both need kFeatureWarmup + kMinTrainingRows days.
+  // Both need feature_warmup() + kMinTrainingRows periods.
   static constexpr size_t kMinTrainingRows = 14;
-  // Trees learn from the most recent 300 days only: older days cost time and, for trees that cannot
+  // Trees learn from the most recent training_window() rows only (200 days; two long seasons of
+  // a sub-daily series, 336 hours): older periods cost time and, for trees that cannot
   // extrapolate a level, mostly describe a level the series has left.
   static constexpr size_t kTrainingWindow = 200;
+  static size_t training_window(const Frequency& f) noexcept;
   enum class Kind : uint8_t { RandomForest = 0, GradientBoosting = 1 };
 
   // The InterruptCheck runs between boosting rounds; it must be callable from this thread.
-  void fit_random_forest(int64_t first_day, const std::vector<double>& series,
+  void fit_random_forest(const SeriesStart& first, const std::vector<double>& series,
                          const ForestOptions& options = {});
-  void fit_gradient_boosting(int64_t first_day, const std::vector<double>& series,
+  void fit_gradient_boosting(const SeriesStart& first, const std::vector<double>& series,
                              const BoostingOptions& options = {}, const InterruptCheck& check = {});
   std::vector<double> forecast(int horizon) const;
   Kind kind() const noexcept { return kind_; }
   const TreeEnsemble& ensemble() const noexcept { return ensemble_; }
 
   void write(BinaryWriter& w) const;
-  static TreeForecaster read(BinaryReader& r);
+  static TreeForecaster read(BinaryReader& r, const Frequency& frequency);
 
  private:
-  void keep_history(int64_t first_day, const std::vector<double>& series);
+  void keep_history(const SeriesStart& first, const std::vector<double>& series);
   Kind kind_ = Kind::RandomForest;
   TreeEnsemble ensemble_;
-  int64_t next_day_ = 0;
-  std::vector<double> history_;  // the last kFeatureWarmup days
+  SeriesStart next_{0};
+  std::vector<double> history_;  // the last feature_warmup() periods
 };
 
 }  // namespace insight::forecast
