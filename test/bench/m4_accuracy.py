@@ -167,12 +167,12 @@ def load_set(cur, spec, train):
     return len(frame)
 
 
-def run_pg(cur, spec, train, test):
-    rows = load_set(cur, spec, train)
-    name = spec["table"]
+def run_pg(cur, spec, train, test, algorithm):
+    name = spec["table"] + "_" + algorithm
     ms, metrics = timed(lambda: query(
         cur, "SELECT metrics FROM insight.train_forecaster(%s, %s::regclass, %s, 'value', "
-             "'series', horizon => %s)", (name, spec["table"], spec["time"], spec["horizon"])))
+             "'series', %s, horizon => %s)",
+        (name, spec["table"], spec["time"], algorithm, spec["horizon"])))
     cur.execute("SELECT group_key, forecast_value FROM insight.forecast(%s, %s) "
                 "ORDER BY group_key, forecast_time", (name, spec["horizon"]))
     forecasts = {}
@@ -182,9 +182,8 @@ def run_pg(cur, spec, train, test):
     missing = sorted(set(test) - set(forecasts))
     if missing:
         sys.exit(f"pg_insight forecast no series for {missing[:5]} …")
-    result = score("pg_insight 'auto'", train, test, forecasts, spec["mase_m"])
+    result = score(f"pg_insight '{algorithm}'", train, test, forecasts, spec["mase_m"])
     result["seconds"] = ms / 1000.0
-    result["rows"] = rows
     result["frequency"] = metrics.get("frequency")
     result["chosen"] = metrics.get("chosen")
     query(cur, "SELECT insight.drop_model(%s)", (name,))
@@ -199,6 +198,8 @@ def main():
                   f"libpq connection string; the script uses database {DATABASE} beside it")
     parser.add_argument("--only", choices=tuple(SETS), help="run one frequency")
     parser.add_argument("--series", type=int, help="the first N series of each set (quick runs)")
+    parser.add_argument("--algorithms", default="auto",
+                        help="pg_insight algorithms to score, comma separated (default auto)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
@@ -225,7 +226,9 @@ def main():
             test = {k: test[k] for k in keep}
         rows = []
         if cur is not None:
-            rows.append(run_pg(cur, spec, train, test))
+            load_set(cur, spec, train)
+            for algorithm in args.algorithms.split(","):
+                rows.append(run_pg(cur, spec, train, test, algorithm))
         for label, fn in PEERS[name]:
             rows.append(run_peer(label, fn, train, test, spec))
         results[name] = rows
@@ -238,7 +241,8 @@ def main():
                              table))
         pg = next((r for r in rows if r["method"].startswith("pg_insight")), None)
         if pg:
-            best_peer = min((r for r in rows if r is not pg), key=lambda r: r["mase"])
+            best_peer = min((r for r in rows if not r["method"].startswith("pg_insight")),
+                            key=lambda r: r["mase"])
             print(f"\npg_insight inferred frequency {pg['frequency']!r}; learners chosen: "
                   f"{json.dumps(pg['chosen'], sort_keys=True)}. MASE vs the best peer "
                   f"({best_peer['method']}): {pg['mase'] / best_peer['mase']:.3f}×.\n")

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
                                                   summary));
   for (auto l :
        {insight::forecast::Learner::RandomForest, insight::forecast::Learner::GradientBoosting,
-        insight::forecast::Learner::Combination}) {
+        insight::forecast::Learner::Combination, insight::forecast::Learner::Theta}) {
     fo.learner = l;
     write(insight::forecast::train_forecast_payload({series("", 50)}, false, fo, {}, summary));
   }

@@ -97,7 +97,7 @@ struct Row {
 Options decode_options(fuzzrows::Reader& r) {
   Options o;
   const uint8_t l = r.u8();
-  if (l % 8 < 6) o.learner = static_cast<Learner>(l % 8);
+  if (l % 8 < 7) o.learner = static_cast<Learner>(l % 8);
   static const insight::forecast::Frequency kFrequencies[4] = {
       insight::forecast::Frequency::day(), insight::forecast::Frequency::hour(),
       insight::forecast::Frequency::week(), insight::forecast::Frequency::month()};

@@ -54,7 +54,10 @@ TEST(Backtest, ShortSeriesFallBackToSeasonalNaiveUnderAuto) {
   const auto y = series_with(20, 0.0, 1.0, 3);
   const auto f = forecast(std::nullopt, 19000, y, 7, 1, 0.9);
   EXPECT_EQ(f.learner, Learner::SeasonalNaive);
-  ASSERT_EQ(f.candidates.size(), 1u);
+  // Only the learners that need little history are backtested: seasonal naive (7 days) and
+  // theta (8).
+  ASSERT_EQ(f.candidates.size(), 2u);
+  EXPECT_EQ(f.candidates[1].learner, Learner::Theta);
   try {
     forecast(Learner::Linear, 19000, y, 7, 1, 0.9);
     FAIL() << "expected InvalidParameter";

@@ -16,6 +16,7 @@
 #include "core/forecast/learners.hpp"
 #include "core/forecast/series_anomaly.hpp"
 #include "core/forecast/series_grid.hpp"
+#include "core/forecast/smoothing.hpp"
 #include "core/model/model.hpp"
 #include "core/model/payload.hpp"
 
@@ -280,6 +281,40 @@ TEST(Frequency, GridsAndJudgingWorkInPeriods) {
   EXPECT_LE(flagged, 3u);
   EXPECT_EQ(j.series[0].points[0].period,
             s.first_period + static_cast<int64_t>(s.values.size()) - 24);
+}
+
+}  // namespace
+}  // namespace insight::forecast
+
+namespace insight::forecast {
+namespace {
+
+TEST(Theta, ExtrapolatesHalfTheTrendAndKeepsASignificantSeason) {
+  // A straight line: SES follows it with a lag that the drift of b/2 per step cannot close,
+  // but the forecast keeps rising at half the slope.
+  std::vector<double> line;
+  for (int t = 0; t < 60; ++t) line.push_back(100.0 + 2.0 * t);
+  Theta m;
+  m.fit(line, 1);
+  const std::vector<double> f = m.forecast(10);
+  for (size_t h = 1; h < f.size(); ++h) EXPECT_NEAR(f[h] - f[h - 1], 1.0, 1e-9);
+  EXPECT_GT(f[0], 200.0);
+  // A strong weekly season on a positive series is put back multiplicatively.
+  std::vector<double> weekly;
+  for (int t = 0; t < 70; ++t) weekly.push_back((t % 7 == 5 || t % 7 == 6 ? 150.0 : 100.0));
+  Theta s;
+  s.fit(weekly, 7);
+  const std::vector<double> g = s.forecast(7);  // steps 70..76: positions 0..6
+  EXPECT_NEAR(g[5] / g[0], 1.5, 0.05);
+  EXPECT_NEAR(g[6] / g[1], 1.5, 0.05);
+  // Its state reads back, and a state of another season is refused.
+  BinaryWriter w;
+  s.write(w);
+  BinaryReader r(w.bytes().data(), w.bytes().size());
+  EXPECT_EQ(Theta::read(r, 7).forecast(7), g);
+  BinaryReader other(w.bytes().data(), w.bytes().size());
+  EXPECT_THROW(Theta::read(other, 24), CorruptPayload);
+  EXPECT_THROW(m.fit({1, 2, 3}, 1), InvalidParameter);
 }
 
 }  // namespace

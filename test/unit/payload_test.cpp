@@ -246,7 +246,7 @@ TEST(LoadModel, EveryAlgorithmTagButExternalHasExactlyOneLoader) {
     ++tags;
     EXPECT_EQ(payload_loader_count(*a), *a == Algorithm::External ? 0u : 1u) << algorithm_name(*a);
   }
-  EXPECT_EQ(tags, 15u);
+  EXPECT_EQ(tags, 16u);
 }
 
 TEST(LoadModel, WrongTaskIsCorrupt) {

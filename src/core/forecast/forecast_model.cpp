@@ -47,7 +47,7 @@ Algorithm forecast_algorithm(std::optional<Learner> learner) noexcept {
 
 bool is_forecast_algorithm(Algorithm a) noexcept {
   const auto tag = static_cast<uint16_t>(a);
-  return tag >= 20 && tag <= 26;
+  return tag >= 20 && tag <= 27;
 }
 
 ForecastModel::ForecastModel(Algorithm algorithm, nlohmann::json meta, Frequency frequency,
@@ -340,7 +340,8 @@ namespace {
 const PayloadLoaderRegistration kLoaders(
     {Algorithm::ForecastAuto, Algorithm::SeasonalNaive, Algorithm::HoltWinters,
      Algorithm::LinearForecast, Algorithm::RandomForestForecast,
-     Algorithm::GradientBoostingForecast, Algorithm::CombinationForecast},
+     Algorithm::GradientBoostingForecast, Algorithm::CombinationForecast,
+     Algorithm::ThetaForecast},
     load_forecast_model, Task::Forecast, "forecast payload with a wrong task");
 }  // namespace
 

@@ -17,12 +17,14 @@ namespace insight::forecast {
 namespace {
 
 // Each learner's algorithm tag; its name (SQL's algorithm => '...') is the algorithm's.
-constexpr PairTable<Learner, Algorithm, 6> kLearners{{
+constexpr PairTable<Learner, Algorithm, 7> kLearners{{
     {Learner::SeasonalNaive, Algorithm::SeasonalNaive},
     {Learner::HoltWinters, Algorithm::HoltWinters},
     {Learner::Linear, Algorithm::LinearForecast},
     {Learner::RandomForest, Algorithm::RandomForestForecast},
     {Learner::GradientBoosting, Algorithm::GradientBoostingForecast},
+    // Before the combination: 'auto' backtests a combination's members first.
+    {Learner::Theta, Algorithm::ThetaForecast},
     {Learner::Combination, Algorithm::CombinationForecast},
 }};
 // What every learner but seasonal naive (the baseline, kept pure) does to its raw forecast on a
@@ -181,6 +183,8 @@ size_t min_history(Learner l, const Frequency& f) noexcept {
       return season;
     case Learner::HoltWinters:
       return 2 * season;
+    case Learner::Theta:
+      return Theta::kMinHistory;
     case Learner::Linear:
       return feature_warmup(f) + RidgeForecaster::kMinTrainingRows;
     case Learner::RandomForest:
@@ -210,6 +214,11 @@ std::unique_ptr<FittedLearner> fit_learner(Learner learner, const SeriesStart& f
       HoltWinters m;
       m.fit(series, season);
       return wrap<Learner::HoltWinters>(std::move(m), nn);
+    }
+    case Learner::Theta: {
+      Theta m;
+      m.fit(series, season);
+      return wrap<Learner::Theta>(std::move(m), nn);
     }
     case Learner::Linear: {
       RidgeForecaster m;
@@ -247,6 +256,8 @@ std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r,
       return wrap<Learner::SeasonalNaive>(SeasonalNaive::read(r, season), nn);
     case Learner::HoltWinters:
       return wrap<Learner::HoltWinters>(HoltWinters::read(r, season), nn);
+    case Learner::Theta:
+      return wrap<Learner::Theta>(Theta::read(r, season), nn);
     case Learner::Linear:
       return wrap<Learner::Linear>(RidgeForecaster::read(r, frequency), nn);
     case Learner::RandomForest:

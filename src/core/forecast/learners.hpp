@@ -27,6 +27,11 @@ enum class Learner : uint8_t {
   // The mean of the members' forecasts (combination_members()): forecast combination, which
   // is usually more accurate than any single choice (Bates & Granger 1969; the M4 competition).
   Combination = 5,
+  // The Theta method (Assimakopoulos & Nikolopoulos 2000; Hyndman & Billah 2003): simple
+  // exponential smoothing with drift, half the slope of the linear trend, on the series
+  // deseasonalised by classical decomposition when its season is significant: the M4
+  // competition's strong benchmark, for trending series that trees cannot extrapolate.
+  Theta = 6,
 };
 
 // The learners a combination averages, and the average itself (step by step; non-empty input

@@ -228,3 +228,158 @@ HoltWinters HoltWinters::read(BinaryReader& r, int season) {
 }
 
 }  // namespace insight::forecast
+
+namespace insight::forecast {
+namespace {
+
+// Significant autocorrelation at lag m (90 %, the M4 Theta benchmark's test).
+bool seasonal_at(const std::vector<double>& y, size_t m) {
+  const size_t n = y.size();
+  if (m < 2 || n < 3 * m) return false;
+  const double mean = std::accumulate(y.begin(), y.end(), 0.0) / static_cast<double>(n);
+  double var = 0;
+  for (double v : y) var += (v - mean) * (v - mean);
+  if (!(var > 0)) return false;
+  auto acf = [&](size_t k) {
+    double s = 0;
+    for (size_t t = k; t < n; ++t) s += (y[t] - mean) * (y[t - k] - mean);
+    return s / var;
+  };
+  double sum_sq = 0;
+  for (size_t k = 1; k < m; ++k) sum_sq += acf(k) * acf(k);
+  const double limit = 1.645 * std::sqrt((1 + 2 * sum_sq) / static_cast<double>(n));
+  return std::abs(acf(m)) > limit;
+}
+
+// Classical decomposition: the centred moving average of one season, and the mean ratio (or
+// difference) of the values to it per position t mod m, normalised to mean 1 (or 0).
+std::vector<double> seasonal_indices(const std::vector<double>& y, size_t m, bool ratio) {
+  const size_t n = y.size();
+  std::vector<double> sum(m, 0.0);
+  std::vector<size_t> count(m, 0);
+  const size_t half = m / 2;
+  for (size_t t = half; t + half < n && t + m - half <= n; ++t) {
+    double trend;
+    if (m % 2 == 1) {
+      trend = std::accumulate(y.begin() + static_cast<long>(t - half),
+                              y.begin() + static_cast<long>(t + half + 1), 0.0) /
+              static_cast<double>(m);
+    } else {  // 2×m moving average
+      if (t + half >= n) break;
+      double s = 0.5 * y[t - half] + 0.5 * y[t + half];
+      for (size_t k = t - half + 1; k < t + half; ++k) s += y[k];
+      trend = s / static_cast<double>(m);
+    }
+    if (ratio && !(trend > 0)) continue;
+    sum[t % m] += ratio ? y[t] / trend : y[t] - trend;
+    ++count[t % m];
+  }
+  std::vector<double> idx(m, ratio ? 1.0 : 0.0);
+  double mean = 0;
+  for (size_t k = 0; k < m; ++k) {
+    if (count[k] > 0) idx[k] = sum[k] / static_cast<double>(count[k]);
+    mean += idx[k] / static_cast<double>(m);
+  }
+  for (double& v : idx) v = ratio ? (mean > 0 ? v / mean : 1.0) : v - mean;
+  return idx;
+}
+
+// One-step SSE of simple exponential smoothing from ℓ(0) = x(0); the final level in *level.
+double ses_sse(const std::vector<double>& x, double alpha, double* level) {
+  double l = x[0], sse = 0;
+  for (size_t t = 1; t < x.size(); ++t) {
+    const double e = x[t] - l;
+    sse += e * e;
+    l += alpha * e;
+  }
+  if (level) *level = l;
+  return sse;
+}
+
+}  // namespace
+
+void Theta::fit(const std::vector<double>& history, int season) {
+  require_history(history, kMinHistory, "theta");
+  const size_t n = history.size(), m = static_cast<size_t>(std::max(season, 1));
+  std::vector<double> x = history;
+  seasonality_ = 0;
+  indices_.clear();
+  if (seasonal_at(history, m)) {
+    const bool positive =
+        std::all_of(history.begin(), history.end(), [](double v) { return v > 0; });
+    indices_ = seasonal_indices(history, m, positive);
+    seasonality_ = positive ? 1 : 2;
+    for (size_t t = 0; t < n; ++t)
+      x[t] = positive ? x[t] / indices_[t % m] : x[t] - indices_[t % m];
+  }
+  // Least-squares slope of x on t.
+  const double tn = static_cast<double>(n), t_mean = (tn - 1) / 2;
+  const double x_mean = std::accumulate(x.begin(), x.end(), 0.0) / tn;
+  double sxy = 0, sxx = 0;
+  for (size_t t = 0; t < n; ++t) {
+    sxy += (static_cast<double>(t) - t_mean) * (x[t] - x_mean);
+    sxx += (static_cast<double>(t) - t_mean) * (static_cast<double>(t) - t_mean);
+  }
+  slope_ = sxx > 0 ? sxy / sxx : 0;
+  // α: a grid, then golden-section search around its best point.
+  double best = 0.5, best_sse = std::numeric_limits<double>::infinity();
+  for (int i = 1; i < 20; ++i) {
+    const double a = 0.05 * i;
+    const double sse = ses_sse(x, a, nullptr);
+    if (sse < best_sse) best_sse = sse, best = a;
+  }
+  double lo = std::max(0.01, best - 0.05), hi = std::min(0.99, best + 0.05);
+  const double g = (std::sqrt(5.0) - 1) / 2;
+  for (int i = 0; i < 30; ++i) {
+    const double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
+    if (ses_sse(x, a, nullptr) < ses_sse(x, b, nullptr))
+      hi = b;
+    else
+      lo = a;
+  }
+  alpha_ = (lo + hi) / 2;
+  ses_sse(x, alpha_, &level_);
+  n_ = n;
+}
+
+std::vector<double> Theta::forecast(int horizon) const {
+  std::vector<double> out(static_cast<size_t>(std::max(horizon, 0)));
+  const double decay = std::pow(1 - alpha_, static_cast<double>(n_)) / alpha_;
+  for (size_t h = 1; h <= out.size(); ++h) {
+    double v = level_ + slope_ / 2 * (static_cast<double>(h) - 1 + 1 / alpha_ - decay);
+    if (seasonality_ != 0) {
+      const double s = indices_[(n_ + h - 1) % indices_.size()];
+      v = seasonality_ == 1 ? v * s : v + s;
+    }
+    out[h - 1] = v;
+  }
+  return out;
+}
+
+void Theta::write(BinaryWriter& w) const {
+  w.f64(alpha_);
+  w.f64(level_);
+  w.f64(slope_);
+  w.u64(n_);
+  w.u8(seasonality_);
+  w.f64_array(indices_);
+}
+
+Theta Theta::read(BinaryReader& r, int season) {
+  Theta m;
+  m.alpha_ = r.finite_f64();
+  m.level_ = r.finite_f64();
+  m.slope_ = r.finite_f64();
+  m.n_ = r.u64();
+  m.seasonality_ = r.u8();
+  m.indices_ = r.f64_array(static_cast<size_t>(season));
+  if (!(m.alpha_ > 0 && m.alpha_ < 1) || m.n_ < kMinHistory || m.seasonality_ > 2 ||
+      (m.seasonality_ == 0) != m.indices_.empty() ||
+      (m.seasonality_ != 0 && m.indices_.size() != static_cast<size_t>(season)))
+    throw CorruptPayload("theta state is inconsistent");
+  for (double v : m.indices_)
+    if (!std::isfinite(v)) throw CorruptPayload("theta seasonal indices are not finite");
+  return m;
+}
+
+}  // namespace insight::forecast

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "core/common/binary_io_fwd.hpp"
@@ -56,6 +57,27 @@ class HoltWinters {
   double level_ = 0, trend_ = 0;
   std::vector<double> seasonal_;  // indexed by (t mod season)
   size_t n_ = 0;                  // length of the history
+};
+
+// The Theta method with θ = 2 (the form of Hyndman & Billah 2003): on x, the series divided
+// (or, when it is not positive, reduced) by its seasonal indices when the autocorrelation at
+// the season is significant at 90 % (the M4 benchmark's test), simple exponential smoothing
+// with α minimising the one-step squared error, plus half the least-squares slope b of x:
+//   x̂(n + h) = ℓ(n) + b/2 · (h − 1 + 1/α − (1 − α)^n / α),
+// then the season put back.
+class Theta {
+ public:
+  static constexpr size_t kMinHistory = 8;
+  void fit(const std::vector<double>& history, int season);
+  std::vector<double> forecast(int horizon) const;
+  void write(BinaryWriter& w) const;
+  static Theta read(BinaryReader& r, int season);
+
+ private:
+  double alpha_ = 0.5, level_ = 0, slope_ = 0;
+  uint64_t n_ = 0;
+  uint8_t seasonality_ = 0;     // 0 none, 1 multiplicative, 2 additive
+  std::vector<double> indices_;  // per position t mod season (empty without seasonality)
 };
 
 }  // namespace insight::forecast

@@ -12,7 +12,7 @@ constexpr NameTable<Task, 4> kTasks{{
     {Task::RootCause, "root_cause"},
 }};
 
-constexpr NameTable<Algorithm, 15> kAlgorithms{{
+constexpr NameTable<Algorithm, 16> kAlgorithms{{
     {Algorithm::External, "external"},
     {Algorithm::IsolationForest, "isolation_forest"},
     {Algorithm::ForecastAuto, "auto"},
@@ -22,6 +22,7 @@ constexpr NameTable<Algorithm, 15> kAlgorithms{{
     {Algorithm::RandomForestForecast, "random_forest"},
     {Algorithm::GradientBoostingForecast, "gradient_boosting"},
     {Algorithm::CombinationForecast, "combination"},
+    {Algorithm::ThetaForecast, "theta"},
     {Algorithm::Als, "als"},
     {Algorithm::ItemKnn, "item_knn"},
     {Algorithm::UserKnn, "user_knn"},

@@ -31,6 +31,7 @@ enum class Algorithm : uint16_t {
   Popularity = 34,
   // src/core/forecast again (appended after the recommenders: tags are never renumbered)
   CombinationForecast = 26,
+  ThetaForecast = 27,
   // src/core/rootcause: insight.train_root_cause_classifier
   RootCauseBoosting = 40,
 };
