@@ -57,6 +57,8 @@ struct SeriesSpec {
 
 struct BuiltSeries {
   Frequency frequency;  // resolved: what the series are made of
+  insight::forecast::GapFill fill = insight::forecast::GapFill::Zero;
+  size_t interpolated = 0;  // periods filled by interpolation (GapFill::Interpolate)
   std::vector<insight::forecast::SeriesData> series;
   int64_t rows_used = 0, rows_skipped = 0;
   // Rows of periods that had not ended when the rows were read (today, this hour, or later):
@@ -112,8 +114,7 @@ insight::forecast::TimeFacts time_facts(const SeriesSpec& spec) {
 
 // The frequency spec.frequency asks for: 'auto' infers it from the time column (frequency.hpp);
 // a frequency finer than the data's grid is a 22023 naming the argument. Inside spi_connect().
-Frequency resolve_frequency(const SeriesSpec& spec) {
-  const insight::forecast::TimeFacts facts = time_facts(spec);
+Frequency resolve_frequency(const SeriesSpec& spec, const insight::forecast::TimeFacts& facts) {
   if (spec.frequency == "auto") return insight::forecast::infer(facts);
   const Frequency f = Frequency::from_text(spec.frequency);
   if (insight::forecast::finer_than(f, facts)) {
@@ -165,7 +166,9 @@ BuiltSeries build_series(const SeriesSpec& spec) {
       spec.group_column ? insight::pg::quoted(*spec.group_column) + "::pg_catalog.text" : "''";
   BuiltSeries out;
   insight::pg::spi_connect();
-  out.frequency = resolve_frequency(spec);
+  const insight::forecast::TimeFacts facts = time_facts(spec);
+  out.frequency = resolve_frequency(spec, facts);
+  out.fill = insight::forecast::gap_fill_for(out.frequency, facts);
   // Identifiers are quoted from the catalog's own names; the aggregate may run in parallel.
   // The sum is exact (numeric): float8 partial sums of parallel workers would be added in
   // whatever order they finish, and the same data must give the same model, bit for bit.
@@ -180,7 +183,7 @@ BuiltSeries build_series(const SeriesSpec& spec) {
         timestamptz_timestamp, TimestampTzGetDatum(GetCurrentStatementStartTimestamp()))));
   });
   insight::forecast::SeriesGrid grid(spec.group_column.has_value(), out.frequency,
-                                     out.frequency.period_of(now + kPgEpochUsecs));
+                                     out.frequency.period_of(now + kPgEpochUsecs), out.fill);
   std::vector<insight::pg::SpiArg> args;
   if (spec.only_group) args.push_back(insight::pg::spi_text_arg(*spec.only_group));
   insight::pg::spi_stream(sql.c_str(), args, [&](const Datum* col, const bool* null, int) {
@@ -203,7 +206,7 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   });
   insight::pg::spi_finish();
 
-  out.series = grid.build();
+  out.series = grid.build(&out.interpolated);
   return out;
 }
 
@@ -265,6 +268,9 @@ class ForecastTraining final
     nlohmann::json metrics = summary.metrics;
     metrics["incomplete_rows"] = built.rows_incomplete;
     metrics["frequency"] = built.frequency.name();
+    metrics["gap_fill"] =
+        built.fill == insight::forecast::GapFill::Interpolate ? "interpolated" : "zero";
+    metrics["interpolated_periods"] = built.interpolated;
     return insight::pg::TrainedVersion(payload, columns(), built.rows_used, built.rows_skipped,
                                        std::move(metrics));
   }

@@ -321,7 +321,7 @@ void train(const BuiltSeries& built, const Options& o) {
         s.values.size() < insight::forecast::min_fallback_history(o.frequency) ? 1 : 0;
   if (o.learner) {
     FUZZ_CHECK(summary.skipped_series == 0, "an explicit learner skipped series");
-    const size_t needed = insight::forecast::min_history(*o.learner) +
+    const size_t needed = insight::forecast::min_history(*o.learner, o.frequency) +
                           static_cast<size_t>(o.horizon) * static_cast<size_t>(o.folds);
     for (const SeriesData& s : built.series)
       FUZZ_CHECK(s.values.size() >= needed, "trained a %zu-day series, %zu needed", s.values.size(),

@@ -28,36 +28,52 @@ TEST(Backtest, SeasonalNaiveIsExactOnAPureWeeklyPattern) {
   EXPECT_EQ(s.residuals[0].size(), 3u);
 }
 
-TEST(Backtest, AutoPicksTheLowestMaseOrTheCombinationWithinItsMargin) {
+TEST(Backtest, AutoAveragesTheTwoSingleLearnersWithTheLowestMase) {
   const auto y = series_with(200, 0.5, 4.0, 2);
   const auto f = forecast(std::nullopt, 19000, y, 14, 3, 0.9);
-  ASSERT_EQ(f.candidates.size(), all_learners().size());  // the combination included
-  double best = 1e300, combination = 1e300;
-  Learner best_learner = Learner::SeasonalNaive;
-  for (const auto& c : f.candidates) {
-    if (c.mase < best) {
-      best = c.mase;
-      best_learner = c.learner;
-    }
-    if (c.learner == Learner::Combination) combination = c.mase;
-  }
-  // The lowest MASE wins, unless the combination is within kCombinationMargin of it.
-  const Learner expected =
-      combination <= best * (1 + kCombinationMargin) ? Learner::Combination : best_learner;
-  EXPECT_EQ(f.learner, expected);
-  // With a trend, something beats repeating last week.
-  EXPECT_NE(f.learner, Learner::SeasonalNaive);
-  EXPECT_EQ(f.value.size(), 14u);
+  // Every learner, the combination, and the best pair.
+  ASSERT_EQ(f.candidates.size(), all_learners().size() + 1);
+  std::vector<const BacktestScore*> singles;
+  for (const auto& c : f.candidates)
+    if (!is_average(c.learner)) singles.push_back(&c);
+  std::stable_sort(singles.begin(), singles.end(),
+                   [](const BacktestScore* a, const BacktestScore* b) { return a->mase < b->mase; });
+  EXPECT_EQ(f.learner, Learner::BestPair);
+  EXPECT_EQ(f.candidates.back().learner, Learner::BestPair);
+  // Its forecast is the mean of the two best singles, each fitted on the whole series.
+  const auto a = fit_and_forecast(singles[0]->learner, 19000, y, 14);
+  const auto b = fit_and_forecast(singles[1]->learner, 19000, y, 14);
+  ASSERT_EQ(f.value.size(), 14u);
+  for (size_t h = 0; h < 14; ++h) EXPECT_NEAR(f.value[h], std::max(0.0, (a[h] + b[h]) / 2), 1e-9);
+  // Its backtest is the mean of theirs, fold by fold.
+  const BacktestScore& pair = f.candidates.back();
+  for (size_t k = 0; k < pair.predicted.size(); ++k)
+    for (size_t h = 0; h < 14; ++h)
+      EXPECT_NEAR(pair.predicted[k][h],
+                  std::max(0.0, (singles[0]->predicted[k][h] + singles[1]->predicted[k][h]) / 2),
+                  1e-9);
+  // With one learner long enough, that one alone.
+  const auto short_series = series_with(21, 0.5, 4.0, 2);
+  EXPECT_EQ(forecast(std::nullopt, 19000, short_series, 7, 2, 0.9).learner,
+            Learner::SeasonalNaive);
 }
 
 TEST(Backtest, ShortSeriesFallBackToSeasonalNaiveUnderAuto) {
   const auto y = series_with(20, 0.0, 1.0, 3);
   const auto f = forecast(std::nullopt, 19000, y, 7, 1, 0.9);
-  EXPECT_EQ(f.learner, Learner::SeasonalNaive);
   // Only the learners that need little history are backtested: seasonal naive (7 days) and
-  // theta (8).
-  ASSERT_EQ(f.candidates.size(), 2u);
+  // theta (8); their pair is the forecast.
+  ASSERT_EQ(f.candidates.size(), 3u);
+  EXPECT_EQ(f.candidates[0].learner, Learner::SeasonalNaive);
   EXPECT_EQ(f.candidates[1].learner, Learner::Theta);
+  EXPECT_EQ(f.learner, Learner::BestPair);
+  EXPECT_FALSE(f.fallback);
+  // Too short to backtest either: seasonal naive without a backtest, its intervals from the
+  // in-sample errors.
+  const auto fallback = forecast(std::nullopt, 19000, y, 7, 2, 0.9);
+  EXPECT_TRUE(fallback.fallback);
+  EXPECT_EQ(fallback.learner, Learner::SeasonalNaive);
+  EXPECT_TRUE(fallback.candidates.empty());
   try {
     forecast(Learner::Linear, 19000, y, 7, 1, 0.9);
     FAIL() << "expected InvalidParameter";

@@ -319,3 +319,45 @@ TEST(Theta, ExtrapolatesHalfTheTrendAndKeepsASignificantSeason) {
 
 }  // namespace
 }  // namespace insight::forecast
+
+namespace insight::forecast {
+namespace {
+
+TEST(SeriesGrid, InterpolatesTheGapsOfMeasurementsAndZeroFillsSums) {
+  const auto build = [](GapFill fill, size_t* filled) {
+    SeriesGrid grid(true, Frequency::hour(), INT64_MAX, fill);
+    grid.add("a", 100, 10.0);
+    grid.add("a", 103, 40.0);  // 101, 102 missing
+    grid.add("a", 105, 60.0);  // 104 missing
+    grid.add("b", 101, 5.0);
+    grid.add("b", 102, 7.0);   // b stops reporting: 103..105 after its last period
+    return grid.build(filled);
+  };
+  size_t filled = 0;
+  const auto interpolated = build(GapFill::Interpolate, &filled);
+  EXPECT_EQ(interpolated[0].values, (std::vector<double>{10, 20, 30, 40, 50, 60}));
+  EXPECT_EQ(interpolated[1].values, (std::vector<double>{5, 7, 7, 7, 7}));
+  EXPECT_EQ(filled, 6u);
+  const auto zeros = build(GapFill::Zero, &filled);
+  EXPECT_EQ(zeros[0].values, (std::vector<double>{10, 0, 0, 40, 0, 60}));
+  EXPECT_EQ(filled, 0u);
+
+  // The nature of the series: a full grid of hours read hourly is telemetry; the same rows read
+  // per day, or sales at a few hours of the day, or dates, are sums.
+  TimeFacts hourly;
+  hourly.rows = 100;
+  hourly.hours = (1u << 24) - 1;
+  hourly.weekdays = 0xFE;
+  hourly.month_days = 0xFFFE;
+  EXPECT_EQ(gap_fill_for(Frequency::hour(), hourly), GapFill::Interpolate);
+  EXPECT_EQ(gap_fill_for(Frequency::day(), hourly), GapFill::Zero);
+  TimeFacts events = hourly;
+  events.on_the_hour = false;
+  EXPECT_EQ(gap_fill_for(Frequency::hour(), events), GapFill::Zero);
+  TimeFacts dates = hourly;
+  dates.hours = 1;
+  EXPECT_EQ(gap_fill_for(Frequency::day(), dates), GapFill::Zero);
+}
+
+}  // namespace
+}  // namespace insight::forecast

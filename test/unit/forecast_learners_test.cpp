@@ -161,7 +161,7 @@ TEST(Combination, BacktestFromMembersEqualsRefittingTheCombination) {
   for (Learner m : combination_members()) members.push_back(backtest(m, 15000, y, 14, 3));
   std::vector<const BacktestScore*> ptrs;
   for (const auto& m : members) ptrs.push_back(&m);
-  const BacktestScore combined = combine_backtests(ptrs, Frequency::day(), y, 14, 3);
+  const BacktestScore combined = combine_backtests(ptrs, Learner::Combination, Frequency::day(), y, 14, 3);
   const BacktestScore refit = backtest(Learner::Combination, 15000, y, 14, 3);
   EXPECT_EQ(combined.learner, Learner::Combination);
   EXPECT_NEAR(combined.mase, refit.mase, 1e-9);

@@ -97,12 +97,12 @@ std::vector<double> combine_forecasts(const std::vector<std::vector<double>>& fo
 }
 
 BacktestScore combine_backtests(const std::vector<const BacktestScore*>& members,
-                                const Frequency& frequency, const std::vector<double>& series,
-                                int horizon, int folds) {
+                                Learner average, const Frequency& frequency,
+                                const std::vector<double>& series, int horizon, int folds) {
   for (const BacktestScore* m : members)
     if (m->predicted.size() != static_cast<size_t>(folds))
       throw InternalError("combining backtests of different folds");
-  return score_folds(Learner::Combination, frequency.season(), series, horizon, folds, {},
+  return score_folds(average, frequency.season(), series, horizon, folds, {},
                      [&](size_t fold, const std::vector<double>& train) {
                        std::vector<std::vector<double>> f;
                        for (const BacktestScore* m : members) f.push_back(m->predicted[fold]);
@@ -186,8 +186,8 @@ Forecast forecast(std::optional<Learner> learner, const SeriesStart& first,
           for (const BacktestScore& c : out.candidates)
             if (c.learner == m) members.push_back(&c);
         if (members.size() == combination_members().size())
-          out.candidates.push_back(
-              combine_backtests(members, frequency, series, horizon, folds));
+          out.candidates.push_back(combine_backtests(members, Learner::Combination, frequency,
+                                                     series, horizon, folds));
         continue;
       }
       out.candidates.push_back(backtest(l, first, series, horizon, folds, check));
@@ -202,19 +202,31 @@ Forecast forecast(std::optional<Learner> learner, const SeriesStart& first,
     out.fallback = true;
     out.learner = Learner::SeasonalNaive;
     out.fallback_residuals_ = seasonal_naive_residuals(series, horizon, frequency.season());
+  } else if (learner) {
+    out.learner = *learner;
   } else {
-    const auto best = std::min_element(
-        out.candidates.begin(), out.candidates.end(),
-        [](const BacktestScore& a, const BacktestScore& b) { return a.mase < b.mase; });
-    out.learner = best->learner;
-    // The lowest of several noisy backtest scores is optimistic: a single learner must beat the
-    // combination, which hedges against choosing on noise, by more than kCombinationMargin.
+    // The two single learners with the lowest backtest MASE (ties: the order of
+    // all_learners()), averaged: the lowest of several noisy scores is optimistic, and the
+    // mean of the best two hedges against it.
+    std::vector<const BacktestScore*> singles;
     for (const BacktestScore& c : out.candidates)
-      if (c.learner == Learner::Combination && c.mase <= best->mase * (1 + kCombinationMargin))
-        out.learner = Learner::Combination;
+      if (!is_average(c.learner)) singles.push_back(&c);
+    std::stable_sort(singles.begin(), singles.end(),
+                     [](const BacktestScore* a, const BacktestScore* b) { return a->mase < b->mase; });
+    if (singles.size() == 1) {
+      out.learner = singles[0]->learner;
+    } else {
+      const Learner a = singles[0]->learner, b = singles[1]->learner;
+      out.candidates.push_back(
+          combine_backtests({singles[0], singles[1]}, Learner::BestPair, frequency, series,
+                            horizon, folds));
+      out.learner = Learner::BestPair;
+      poll(check);
+      out.model = fit_pair(a, b, first, series, check);
+    }
   }
   poll(check);
-  out.model = fit_learner(out.learner, first, series, check);
+  if (!out.model) out.model = fit_learner(out.learner, first, series, check);
   out.value = out.model->forecast(horizon);
   prediction_interval(out.value, out.residuals(), confidence, out.lower, out.upper);
   return out;

@@ -60,16 +60,16 @@ struct BacktestScore {
 BacktestScore backtest(Learner learner, const SeriesStart& first, const std::vector<double>& series,
                        int horizon, int folds, const InterruptCheck& check = {});
 
-// The combination's backtest from its members' backtests of the same series, horizon and
-// folds — the mean of their fold forecasts, without fitting anything again. Equal to
-// backtest(Learner::Combination, ...) up to rounding.
 // The mean of member forecasts continuing `train`, with the combination's output rule.
 std::vector<double> combine_forecasts(const std::vector<std::vector<double>>& forecasts,
                                       const Frequency& frequency,
                                       const std::vector<double>& train);
+// An average's backtest (`average`: Combination or BestPair) from its members' backtests of the
+// same series, horizon and folds — the mean of their fold forecasts, without fitting anything
+// again. For the combination, equal to backtest(Learner::Combination, ...) up to rounding.
 BacktestScore combine_backtests(const std::vector<const BacktestScore*>& members,
-                                const Frequency& frequency, const std::vector<double>& series,
-                                int horizon, int folds);
+                                Learner average, const Frequency& frequency,
+                                const std::vector<double>& series, int horizon, int folds);
 
 // Seasonal naive's h-step errors inside the history itself (y_t − y_{t − m·ceil(h/m)}, m the
 // season): the residuals of the fallback for series too short to backtest.
@@ -105,11 +105,9 @@ struct Forecast {
   std::vector<std::vector<double>> fallback_residuals_;
 };
 
-// 'auto' keeps the combination unless a single learner's backtest MASE is lower by more than
-// this share.
-constexpr double kCombinationMargin = 0.05;
-
-// learner empty = 'auto'. With 'auto', a series too short to backtest any learner falls back
+// learner empty = 'auto': every learner with the history is backtested, and the forecast is
+// the best pair — the mean of the two single learners with the lowest backtest MASE (the only
+// one, when only one has the history). A series too short to backtest any learner falls back
 // to seasonal naive (at least min_fallback_history() periods); an explicit learner needs
 // min_history(learner) + folds·horizon periods.
 Forecast forecast(std::optional<Learner> learner, const SeriesStart& first,

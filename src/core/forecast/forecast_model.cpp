@@ -319,7 +319,7 @@ ModelPtr load_forecast_model(Payload&& p) {
         if (!std::isfinite(v)) throw CorruptPayload("forecast payload residual is not finite");
     }
     const uint8_t candidates = r.u8();
-    if (candidates > all_learners().size())
+    if (candidates > all_learners().size() + 1)  // and the best pair
       throw CorruptPayload("forecast payload has too many candidates");
     for (uint8_t c = 0; c < candidates; ++c) {
       const auto l = learner_from_tag(r.u8());

@@ -94,7 +94,8 @@ OutputRule output_rule(Learner learner, const Frequency& frequency,
   return rule;
 }
 
-// The members of a combination, each fitted (with its own output rule) on the same series.
+// The members of a combination or a best pair, each fitted (with its own output rule) on the
+// same series.
 class CombinationModel {
  public:
   std::vector<std::unique_ptr<FittedLearner>> members;
@@ -111,7 +112,8 @@ class CombinationModel {
       m->write(w);
     }
   }
-  static CombinationModel read(BinaryReader& r, const Frequency& frequency);
+  // A combination's members are combination_members(); a pair's, two distinct single learners.
+  static CombinationModel read(BinaryReader& r, const Frequency& frequency, bool pair);
 };
 
 template <class M, Learner L>
@@ -154,7 +156,10 @@ Algorithm learner_algorithm(Learner l) noexcept {
   return name_in(kLearners, l, Algorithm::ForecastAuto);
 }
 
-std::string_view learner_name(Learner l) noexcept { return algorithm_name(learner_algorithm(l)); }
+std::string_view learner_name(Learner l) noexcept {
+  if (l == Learner::BestPair) return "best_pair";
+  return algorithm_name(learner_algorithm(l));
+}
 
 std::optional<Learner> learner_from_name(std::string_view name) noexcept {
   const auto algorithm = algorithm_from_name(name);
@@ -162,6 +167,7 @@ std::optional<Learner> learner_from_name(std::string_view name) noexcept {
 }
 
 std::optional<Learner> learner_from_tag(uint8_t tag) noexcept {
+  if (tag == static_cast<uint8_t>(Learner::BestPair)) return Learner::BestPair;
   return value_tagged(kLearners, tag);
 }
 
@@ -195,6 +201,8 @@ size_t min_history(Learner l, const Frequency& f) noexcept {
       for (Learner member : combination_members()) most = std::max(most, min_history(member, f));
       return most;
     }
+    case Learner::BestPair:  // its members had theirs
+      return std::min(min_history(Learner::SeasonalNaive, f), min_history(Learner::Theta, f));
   }
   return 0;
 }
@@ -241,8 +249,22 @@ std::unique_ptr<FittedLearner> fit_learner(Learner learner, const SeriesStart& f
         m.members.push_back(fit_learner(member, first, series, check));
       return wrap<Learner::Combination>(std::move(m), nn);
     }
+    case Learner::BestPair:
+      throw InternalError("a best pair is fitted by fit_pair");
   }
   throw InternalError("unknown learner");
+}
+
+std::unique_ptr<FittedLearner> fit_pair(Learner a, Learner b, const SeriesStart& first,
+                                        const std::vector<double>& series,
+                                        const InterruptCheck& check) {
+  if (a == b || is_average(a) || is_average(b))
+    throw InternalError("a best pair is two distinct single learners");
+  CombinationModel m;
+  m.members.push_back(fit_learner(a, first, series, check));
+  m.members.push_back(fit_learner(b, first, series, check));
+  return wrap<Learner::BestPair>(std::move(m),
+                                 output_rule(Learner::BestPair, first.frequency, series));
 }
 
 std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r,
@@ -270,20 +292,27 @@ std::unique_ptr<FittedLearner> read_learner(Learner learner, BinaryReader& r,
       return wrap<Learner::GradientBoosting>(std::move(m), nn);
     }
     case Learner::Combination:
-      return wrap<Learner::Combination>(CombinationModel::read(r, frequency), nn);
+      return wrap<Learner::Combination>(CombinationModel::read(r, frequency, false), nn);
+    case Learner::BestPair:
+      return wrap<Learner::BestPair>(CombinationModel::read(r, frequency, true), nn);
   }
   throw CorruptPayload("unknown learner");
 }
 
 namespace {
-CombinationModel CombinationModel::read(BinaryReader& r, const Frequency& frequency) {
+CombinationModel CombinationModel::read(BinaryReader& r, const Frequency& frequency, bool pair) {
   CombinationModel m;
   const std::vector<Learner>& expected = combination_members();
-  if (r.u8() != expected.size()) throw CorruptPayload("combination has the wrong member count");
-  for (Learner member : expected) {
+  const size_t count = pair ? 2 : expected.size();
+  if (r.u8() != count) throw CorruptPayload("combination has the wrong member count");
+  std::vector<Learner> seen;
+  for (size_t i = 0; i < count; ++i) {
     const auto tag = learner_from_tag(r.u8());
-    if (!tag || *tag != member) throw CorruptPayload("combination has an unexpected member");
-    m.members.push_back(read_learner(member, r, frequency));
+    const bool ok = tag && (pair ? !is_average(*tag) && (seen.empty() || seen[0] != *tag)
+                                 : *tag == expected[i]);
+    if (!ok) throw CorruptPayload("combination has an unexpected member");
+    seen.push_back(*tag);
+    m.members.push_back(read_learner(*tag, r, frequency));
   }
   return m;
 }

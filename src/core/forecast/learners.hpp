@@ -32,11 +32,23 @@ enum class Learner : uint8_t {
   // deseasonalised by classical decomposition when its season is significant: the M4
   // competition's strong benchmark, for trending series that trees cannot extrapolate.
   Theta = 6,
+  // What 'auto' builds (not a choice of its own): the mean of the two single learners with the
+  // lowest backtest MASE of the series (its members are in the payload). Averaging the best two
+  // hedges against the optimism of choosing the single lowest of several noisy scores.
+  BestPair = 7,
 };
 
 // The learners a combination averages, and the average itself (step by step; non-empty input
 // of equal lengths).
 const std::vector<Learner>& combination_members();
+// True for the learners that average others (combination, best_pair).
+inline bool is_average(Learner l) noexcept {
+  return l == Learner::Combination || l == Learner::BestPair;
+}
+// A best pair of two distinct single learners, fitted on the series (period first onwards).
+std::unique_ptr<class FittedLearner> fit_pair(Learner a, Learner b, const SeriesStart& first,
+                                              const std::vector<double>& series,
+                                              const InterruptCheck& check = {});
 std::vector<double> mean_forecast(const std::vector<std::vector<double>>& forecasts);
 // What every learner but seasonal naive does to its raw forecast (see learners.cpp): clip a
 // never-negative series at 0 and forecast 0 on periods of the season (weekdays of a daily
@@ -52,7 +64,8 @@ std::optional<Learner> learner_from_name(std::string_view name) noexcept;
 std::optional<Learner> learner_from_tag(uint8_t tag) noexcept;
 // Periods of history the learner needs to be trained.
 size_t min_history(Learner l, const Frequency& f = Frequency::day()) noexcept;
-// Every learner, in order of preference when MASE ties.
+// Every learner one can ask for by name, in order of preference when MASE ties (best_pair,
+// which 'auto' builds, is not one of them).
 const std::vector<Learner>& all_learners();
 // "seasonal_naive, holt_winters, ..." for error messages.
 std::string learner_names();

@@ -27,7 +27,38 @@ size_t SeriesGrid::cells() const noexcept {
   return n;
 }
 
-std::vector<SeriesData> SeriesGrid::build() const {
+GapFill gap_fill_for(const Frequency& frequency, const TimeFacts& facts) {
+  const auto grid = data_grid(facts);
+  return grid && grid->sub_daily() && *grid == frequency ? GapFill::Interpolate : GapFill::Zero;
+}
+
+namespace {
+
+// Fills the cells not `known` between known ones linearly, after the last known one with its
+// value; returns how many were filled. The first cell is always known (a series starts at its
+// first period with a row).
+size_t interpolate_gaps(std::vector<double>& values, const std::vector<bool>& known) {
+  size_t filled = 0, previous = 0;
+  for (size_t t = 1; t <= values.size(); ++t) {
+    if (t < values.size() && !known[t]) continue;
+    const size_t gap = t - previous - 1;
+    for (size_t k = 1; k <= gap; ++k) {
+      values[previous + k] =
+          t < values.size() ? values[previous] + (values[t] - values[previous]) *
+                                                     static_cast<double>(k) /
+                                                     static_cast<double>(gap + 1)
+                            : values[previous];
+    }
+    filled += gap;
+    previous = t;
+  }
+  return filled;
+}
+
+}  // namespace
+
+std::vector<SeriesData> SeriesGrid::build(size_t* interpolated) const {
+  if (interpolated) *interpolated = 0;
   std::vector<SeriesData> out;
   out.reserve(groups_.size());
   for (const auto& [key, periods] : groups_) {
@@ -49,6 +80,12 @@ std::vector<SeriesData> SeriesGrid::build() const {
     s.first_period = first;
     s.values.assign(static_cast<size_t>(length), 0.0);
     for (const auto& [period, sum] : periods) s.values[static_cast<size_t>(period - first)] = sum;
+    if (fill_ == GapFill::Interpolate) {
+      std::vector<bool> known(s.values.size(), false);
+      for (const auto& [period, sum] : periods) known[static_cast<size_t>(period - first)] = true;
+      const size_t filled = interpolate_gaps(s.values, known);
+      if (interpolated) *interpolated += filled;
+    }
     out.push_back(std::move(s));
   }
   return out;
