@@ -20,9 +20,11 @@ SELECT s.store, d::date AS day,
        generate_series(s.first, date '2026-05-30', interval '1 day') d;
 CREATE VIEW daily_a AS SELECT * FROM daily WHERE store = 'A';
 CREATE VIEW daily_c AS SELECT * FROM daily WHERE store = 'C';
+-- Sums beyond what the learners' arithmetic takes (±1e15): refused before any learner runs.
+CREATE VIEW daily_huge AS SELECT store, day, amount * 1e300 AS amount FROM daily;
 CREATE ROLE sa_analyst NOLOGIN IN ROLE insight_analyst;
 CREATE ROLE sa_other NOLOGIN IN ROLE insight_analyst;
-GRANT SELECT ON daily, daily_a, daily_c TO sa_analyst;
+GRANT SELECT ON daily, daily_a, daily_c, daily_huge TO sa_analyst;
 SET ROLE sa_analyst;
 
 -- Every store's last 7 days, one row a day; store C is too short to be judged (the NOTICE says
@@ -70,7 +72,8 @@ CALL pg_temp.expect_errors(
   $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'note', 'amount')$$,
   $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'day', 'amount', 'nope')$$,
   $$SELECT count(*) FROM insight.detect_series_anomalies('daily_c', 'day', 'amount')$$,
-  $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'day', 'amount', since => '300 days')$$);
+  $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'day', 'amount', since => '300 days')$$,
+  $$SELECT count(*) FROM insight.detect_series_anomalies('daily_huge', 'day', 'amount', 'store')$$);
 RESET ROLE;
 -- A caller who may not read the source gets 42501 naming the GRANT; nothing is read.
 SET ROLE sa_other;

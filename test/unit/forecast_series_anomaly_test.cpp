@@ -115,3 +115,26 @@ TEST(SeriesAnomaly, OutOfRangeOptionsAreInvalid) {
 
 }  // namespace
 }  // namespace insight::forecast
+
+namespace insight::forecast {
+namespace {
+
+// Sums beyond ±1e15 once reached the random forest as non-finite splits (XX001 from
+// detect_series_anomalies; found by the series fuzzer): judging refuses them as training does.
+TEST(SeriesAnomaly, SumsBeyondTheLearnersRangeAreRefused) {
+  SeriesData s;
+  s.key = "a";
+  s.first_period = 19000;
+  for (int t = 0; t < 60; ++t) s.values.push_back(t == 30 ? 1e300 : 10.0 + t % 7);
+  JudgeOptions o;
+  o.threads = 1;
+  try {
+    judge_recent({s}, o);
+    FAIL() << "judged sums of 1e300";
+  } catch (const InvalidParameter& e) {
+    EXPECT_EQ(std::string(e.what()), "the daily sums of group \"a\" are not finite or beyond ±1e15");
+  }
+}
+
+}  // namespace
+}  // namespace insight::forecast

@@ -41,6 +41,23 @@ nlohmann::json metrics_json(double mae, double rmse, double smape, double mase) 
 
 }  // namespace
 
+void check_series_values(const std::vector<SeriesData>& series, bool grouped,
+                         const Frequency& frequency) {
+  for (const SeriesData& s : series) {
+    if (!frequency.valid_period(s.first_period) ||
+        !frequency.valid_period(s.first_period + static_cast<int64_t>(s.values.size()) + 366))
+      throw InvalidParameter("dates must lie between 0001-01-01 and 9998-12-31");
+    for (double v : s.values)
+      if (!series_value_ok(v))
+        throw InvalidParameter(
+            "the " + frequency.adjective() + " sums of " + series_label(s, grouped) +
+                " are not finite or beyond ±1e15",
+            "got " + format_number(v),
+            "Forecast in a coarser unit (thousands, millions), or filter "
+            "the outliers in a view and train on the view.");
+  }
+}
+
 Algorithm forecast_algorithm(std::optional<Learner> learner) noexcept {
   return learner ? learner_algorithm(*learner) : Algorithm::ForecastAuto;
 }
@@ -108,19 +125,7 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
             [](const SeriesData& a, const SeriesData& b) { return a.key < b.key; });
   for (size_t i = 1; i < series.size(); ++i)
     if (series[i].key == series[i - 1].key) throw InternalError("duplicate group key");
-  for (const SeriesData& s : series) {
-    if (!frequency.valid_period(s.first_period) ||
-        !frequency.valid_period(s.first_period + static_cast<int64_t>(s.values.size()) + 366))
-      throw InvalidParameter("dates must lie between 0001-01-01 and 9998-12-31");
-    for (double v : s.values)
-      if (!series_value_ok(v))
-        throw InvalidParameter(
-            "the " + frequency.adjective() + " sums of " + series_label(s, grouped) +
-                " are not finite or beyond ±1e15",
-            "got " + format_number(v),
-            "Forecast in a coarser unit (thousands, millions), or filter "
-            "the outliers in a view and train on the view.");
-  }
+  check_series_values(series, grouped, frequency);
   // An explicit learner needs its history for every series: fail before any work.
   if (options.learner) {
     const size_t needed = min_history(*options.learner, frequency) +

@@ -103,6 +103,12 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
                                const TrainOptions& options, const InterruptCheck& check,
                                TrainSummary& summary);
 
+// InvalidParameter (naming the group when grouped) for a series outside the calendar (a year
+// of forecasts included) or with a sum that is not finite or beyond ±kMaxSeriesValue: what
+// training and judging check before any learner sees the values.
+void check_series_values(const std::vector<SeriesData>& series, bool grouped,
+                         const Frequency& frequency);
+
 // Loader for load_model(); CorruptPayload for anything inconsistent.
 ModelPtr load_forecast_model(Payload&& payload);
 
