@@ -56,6 +56,26 @@ SELECT count(*) AS months, min(forecast_time), max(forecast_time),
          > 150 + avg(forecast_value) FILTER (WHERE extract(month FROM forecast_time) <> 12) AS december_peak
   FROM insight.forecast('sales_monthly', 12);
 
+-- explain_forecast (item 3): per period, components that add up to the forecast, for the
+-- grouped hourly model (a best pair of each link's two best learners) and the monthly one.
+SELECT count(DISTINCT (e.group_key, e.forecast_time)) AS periods,
+       bool_and(abs(e.total - f.forecast_value) <= 1e-6 * greatest(1, abs(f.forecast_value))) AS components_sum_to_the_forecast
+  FROM (SELECT group_key, forecast_time, sum(value) AS total
+          FROM insight.explain_forecast('links_hourly', 48) GROUP BY 1, 2) e
+  JOIN insight.forecast('links_hourly', 48) f USING (group_key, forecast_time);
+SELECT array_agg(DISTINCT component ORDER BY component) && ARRAY['level'] AS has_a_level,
+       count(DISTINCT forecast_time) AS months,
+       bool_and(group_key IS NULL) AS ungrouped
+  FROM insight.explain_forecast('sales_monthly', 12);
+SELECT count(*) FILTER (WHERE component = 'level') AS level_rows, count(DISTINCT group_key) AS groups
+  FROM insight.explain_forecast('links_hourly', 5, 'b');
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.explain_forecast('no_such_model')$$,
+  $$SELECT count(*) FROM insight.explain_forecast('links_hourly', 0)$$,
+  $$SELECT count(*) FROM insight.explain_forecast('links_hourly', 5, 'zz')$$,
+  $$SELECT count(*) FROM insight.explain_forecast('sales_monthly', 5, 'a')$$,
+  $$SELECT count(*) FROM insight.explain_forecast(NULL)$$);
+
 -- An explicit frequency: hourly rows summed per day, or per 6 hours.
 SELECT metrics->>'frequency' AS frequency, rows_used
   FROM insight.train_forecaster('links_daily', 'link_hourly', 'ts', 'mbps', group_column => 'link',

@@ -280,21 +280,14 @@ const insight::pg::TaskRegistrationOf<ForecastTraining> kForecastTask("forecast"
 
 }  // namespace
 
-// forecast(name, horizon, group_key, confidence)
-//   → TABLE(group_key text, forecast_time timestamptz, forecast_value, lower_bound, upper_bound)
-INSIGHT_FUNCTION(insight_forecast) {
-  const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
-  const int horizon = insight::pg::int4_arg(fcinfo, 1, "horizon");
-  insight::forecast::check_horizon(horizon);
-  std::optional<std::string> key;
-  if (!insight::pg::arg_is_null(fcinfo, 2)) key = insight::pg::text_arg(fcinfo, 2, "group_key");
-  const double confidence = insight::pg::float8_arg(fcinfo, 3, "confidence");
-  insight::forecast::check_confidence(confidence);
+namespace {
 
-  const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
-  const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
-  const auto& model = insight::pg::model_as<insight::forecast::ForecastModel>(
-      *held, name, "a forecaster", "insight.train_forecaster");
+// The series of a live forecaster that forecast() and explain_forecast() answer for: the one
+// of group_key, or every one when it is NULL. 22023 for a key of an ungrouped model, 42704 for
+// a group the model has no series for.
+std::vector<const insight::forecast::SeriesFit*> wanted_series(
+    const insight::forecast::ForecastModel& model, const std::string& name,
+    const std::optional<std::string>& key) {
   std::vector<const insight::forecast::SeriesFit*> wanted;
   if (key) {
     if (!model.grouped())
@@ -314,6 +307,44 @@ INSIGHT_FUNCTION(insight_forecast) {
   } else {
     for (const auto& s : model.series()) wanted.push_back(&s);
   }
+  return wanted;
+}
+
+// The arguments forecast() and explain_forecast() share: name, horizon, group_key.
+struct ForecastCall {
+  std::string name;
+  int horizon;
+  std::optional<std::string> key;
+};
+
+ForecastCall forecast_call(FunctionCallInfo fcinfo) {
+  ForecastCall c{insight::pg::text_arg(fcinfo, 0, "name"),
+                 insight::pg::int4_arg(fcinfo, 1, "horizon"), std::nullopt};
+  insight::forecast::check_horizon(c.horizon);
+  if (!insight::pg::arg_is_null(fcinfo, 2)) c.key = insight::pg::text_arg(fcinfo, 2, "group_key");
+  return c;
+}
+
+const insight::forecast::ForecastModel& live_forecaster(const std::string& name,
+                                                        insight::ModelPtr& held) {
+  const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
+  held = insight::pg::load_model_by_id(ref.model_id);
+  return insight::pg::model_as<insight::forecast::ForecastModel>(*held, name, "a forecaster",
+                                                                  "insight.train_forecaster");
+}
+
+}  // namespace
+
+// forecast(name, horizon, group_key, confidence)
+//   → TABLE(group_key text, forecast_time timestamptz, forecast_value, lower_bound, upper_bound)
+INSIGHT_FUNCTION(insight_forecast) {
+  const ForecastCall call = forecast_call(fcinfo);
+  const int horizon = call.horizon;
+  const double confidence = insight::pg::float8_arg(fcinfo, 3, "confidence");
+  insight::forecast::check_confidence(confidence);
+  insight::ModelPtr held;
+  const auto& model = live_forecaster(call.name, held);
+  const auto wanted = wanted_series(model, call.name, call.key);
   insight::pg::RowSink sink(fcinfo);
   for (const auto* s : wanted) {
     insight::pg::check_interrupts();
@@ -325,6 +356,33 @@ INSIGHT_FUNCTION(insight_forecast) {
                     Float8GetDatum(p.upper)};
       bool nulls[5] = {!model.grouped(), false, false, false, false};
       sink.put(v, nulls);
+    }
+  }
+  return static_cast<Datum>(0);
+}
+
+// explain_forecast(name, horizon, group_key)
+//   → TABLE(group_key text, forecast_time timestamptz, component text, value float8)
+// One row per period and component of each forecast; a period's values sum to its
+// forecast_value (insight::forecast::Explanation).
+INSIGHT_FUNCTION(insight_explain_forecast) {
+  const ForecastCall call = forecast_call(fcinfo);
+  insight::ModelPtr held;
+  const auto& model = live_forecaster(call.name, held);
+  const auto wanted = wanted_series(model, call.name, call.key);
+  insight::pg::RowSink sink(fcinfo);
+  for (const auto* s : wanted) {
+    insight::pg::check_interrupts();
+    const insight::forecast::Explanation e = model.explain(*s, call.horizon);
+    for (int h = 0; h < call.horizon; ++h) {
+      const Datum time = period_timestamptz(model.frequency(), s->next_period() + h);
+      for (const auto& c : e) {
+        Datum v[4] = {model.grouped() ? insight::pg::text_datum(s->key) : static_cast<Datum>(0),
+                      time, insight::pg::text_datum(c.name),
+                      Float8GetDatum(c.values[static_cast<size_t>(h)])};
+        bool nulls[4] = {!model.grouped(), false, false, false};
+        sink.put(v, nulls);
+      }
     }
   }
   return static_cast<Datum>(0);

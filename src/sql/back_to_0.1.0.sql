@@ -324,7 +324,7 @@ DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evalua
   insight._require_admin(text), insight._admin_entry(regprocedure, text),
   insight._detect_series(regclass, text, text, text, interval, text, float8, text),
   insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8),
-  insight.detect_sales_anomaly(int, text, float8),
+  insight.detect_sales_anomaly(int, text, float8), insight.explain_forecast(text, int, text),
   insight._promote_if_better(bigint), insight._validation_metric(text, jsonb),
   insight._demo_rows(anyelement, int, bigint, timestamptz, int, int),
   insight._deviation(float8, float8, float8),

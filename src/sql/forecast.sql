@@ -27,6 +27,14 @@ CREATE OR REPLACE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, g
                 lower_bound float8, upper_bound float8)
   AS 'MODULE_PATHNAME', 'insight_forecast' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 14;
 
+-- The live model's forecasts taken apart (API.md section 6): per period, components that sum
+-- to forecast()'s forecast_value (level, trend, seasonality; for the feature-based learners the
+-- model at a reference point and the Shapley values of its calendar, lag and rolling features;
+-- the output rules' adjustment). STABLE: reads the catalog.
+CREATE OR REPLACE FUNCTION insight.explain_forecast(name text, horizon int DEFAULT 14, group_key text DEFAULT NULL)
+  RETURNS TABLE(group_key text, forecast_time timestamptz, component text, value float8)
+  AS 'MODULE_PATHNAME', 'insight_explain_forecast' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 56;
+
 -- Rolling-origin evaluation without training a model: for each of `folds` origins, the whole
 -- procedure ('auto' included) runs on the data before it and is scored on the next horizon
 -- periods.
@@ -128,6 +136,7 @@ $$;
 -- Privileges (API.md section 5).
 GRANT EXECUTE ON FUNCTION
     insight.forecast(text, int, text, float8),
+    insight.explain_forecast(text, int, text),
     insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text),
     insight.forecast_daily_sales(int, text, float8),
     insight._detect_series(regclass, text, text, text, interval, text, float8, text),
@@ -141,6 +150,7 @@ GRANT EXECUTE ON FUNCTION insight.train_forecaster(text, regclass, text, text, t
 -- Descriptions.
 COMMENT ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool, text) IS 'Trains forecasters (one per group) on the complete hours, days, weeks or months of a (time, value[, group]) relation and stores them as a new model version. Admin.';
 COMMENT ON FUNCTION insight.forecast(text, int, text, float8) IS 'Forecasts of the live version of a model, one row per period, with lower and upper bounds at confidence.';
+COMMENT ON FUNCTION insight.explain_forecast(text, int, text) IS 'The live forecaster''s forecasts taken apart: per period, components (level, trend, seasonality, feature groups, adjustment) that sum to the forecast.';
 COMMENT ON FUNCTION insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text) IS 'Rolling-origin backtest of the forecasting procedure on a relation, without writing a model: mae, rmse, smape, mase, coverage.';
 COMMENT ON FUNCTION insight.forecast_daily_sales(int, text, float8) IS 'Daily revenue forecasts of the whole shop, or of one product, from insight.transactions.';
 COMMENT ON FUNCTION insight._detect_series(regclass, text, text, text, interval, text, float8, text) IS 'Internal: detect_series_anomalies, optionally for one group only (detect_sales_anomaly).';

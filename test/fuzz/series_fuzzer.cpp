@@ -389,6 +389,21 @@ void train(const BuiltSeries& built, const Options& o) {
           FUZZ_CHECK(p.lower <= p.value && p.value <= p.upper,
                      "interval does not hold the forecast: %g [%g, %g]", p.value, p.lower, p.upper);
       }
+      // explain_forecast: components that add up to each step's forecast.
+      const insight::forecast::Explanation e = f->explain(s, h);
+      for (size_t k = 0; k < points.size(); ++k) {
+        double sum = 0;
+        for (const auto& c : e) {
+          FUZZ_CHECK(c.values.size() == points.size(), "component %s of %zu steps", c.name.c_str(),
+                     c.values.size());
+          sum += c.values[k];
+        }
+        if (check_finite && std::isfinite(sum))
+          FUZZ_CHECK(std::fabs(sum - points[k].value) <=
+                         1e-6 * std::max({1.0, std::fabs(points[k].value), std::fabs(sum)}),
+                     "components sum to %g, the forecast is %g (learner %d, step %zu)", sum,
+                     points[k].value, static_cast<int>(s.learner), k);
+      }
     }
   }
 

@@ -2,6 +2,7 @@
 // learners, features, payloads and judging at frequencies other than a day.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <stdexcept>
@@ -357,6 +358,63 @@ TEST(SeriesGrid, InterpolatesTheGapsOfMeasurementsAndZeroFillsSums) {
   TimeFacts dates = hourly;
   dates.hours = 1;
   EXPECT_EQ(gap_fill_for(Frequency::day(), dates), GapFill::Zero);
+}
+
+}  // namespace
+}  // namespace insight::forecast
+
+namespace insight::forecast {
+namespace {
+
+double component_sum(const Explanation& e, size_t step) {
+  double s = 0;
+  for (const Component& c : e) s += c.values[step];
+  return s;
+}
+
+std::vector<std::string> names(const Explanation& e) {
+  std::vector<std::string> out;
+  for (const Component& c : e) out.push_back(c.name);
+  return out;
+}
+
+// explain_forecast: every learner's components add up to its forecast, step by step, at a
+// daily and an hourly frequency; a best pair's are its members' means.
+TEST(Explain, ComponentsSumToTheForecastForEveryLearner) {
+  const SeriesData hourly = hourly_shop(30);
+  std::vector<double> daily;
+  for (int t = 0; t < 120; ++t) daily.push_back(100 + 0.5 * t + ((t % 7) >= 5 ? 40 : 0) + (t * 37 % 11));
+  for (const auto& [start, values] :
+       {std::pair{SeriesStart(Frequency::hour(), hourly.first_period), hourly.values},
+        std::pair{SeriesStart(19000), daily}}) {
+    for (Learner l : all_learners()) {
+      const auto m = fit_learner(l, start, values);
+      const std::vector<double> f = m->forecast(30);
+      const Explanation e = m->explain(30);
+      for (const Component& c : e) ASSERT_EQ(c.values.size(), 30u) << c.name;
+      for (size_t s = 0; s < 30; ++s)
+        EXPECT_NEAR(component_sum(e, s), f[s], 1e-6 * std::max(1.0, std::abs(f[s])))
+            << learner_name(l) << " step " << s;
+      const auto n = names(e);
+      EXPECT_EQ(n[0], "level") << learner_name(l);
+      if (l == Learner::HoltWinters || l == Learner::Theta)
+        EXPECT_EQ(std::vector<std::string>(n.begin(), n.begin() + 3),
+                  (std::vector<std::string>{"level", "trend", "seasonality"}));
+      if (l == Learner::Linear || l == Learner::RandomForest || l == Learner::GradientBoosting)
+        EXPECT_EQ(std::vector<std::string>(n.begin(), n.begin() + 4),
+                  (std::vector<std::string>{"level", "calendar", "lags", "rolling"}));
+    }
+  }
+  // The hourly shop is closed at night: the zero rule shows as an adjustment there.
+  const auto linear = fit_learner(Learner::Linear, SeriesStart(Frequency::hour(), hourly.first_period),
+                                  hourly.values);
+  const auto n = names(linear->explain(24));
+  EXPECT_NE(std::find(n.begin(), n.end(), "adjustment"), n.end());
+  // 'auto' (a best pair): the mean of its members' components, still summing to the forecast.
+  const Forecast f = forecast(std::nullopt, 19000, daily, 14, 3, 0.9);
+  ASSERT_EQ(f.learner, Learner::BestPair);
+  const Explanation e = f.model->explain(14);
+  for (size_t s = 0; s < 14; ++s) EXPECT_NEAR(component_sum(e, s), f.value[s], 1e-6 * f.value[s]);
 }
 
 }  // namespace

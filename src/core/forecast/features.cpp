@@ -208,6 +208,35 @@ void features_for_period(const SeriesStart& at, const std::vector<double>& histo
   }
 }
 
+void reference_features(const SeriesStart& next, const std::vector<double>& history,
+                        double* out) {
+  const Frequency& f = next.frequency;
+  const auto season = static_cast<size_t>(f.long_season());
+  double cal[kFeatureCount];
+  std::fill(out, out + kCalendarFeatures, 0.0);
+  for (size_t k = 0; k < season; ++k) {
+    calendar_features(next.after(k), cal);
+    for (size_t j = 0; j < kCalendarFeatures; ++j) out[j] += cal[j] / static_cast<double>(season);
+  }
+  const double n = static_cast<double>(history.size());
+  double sum = 0, sq = 0, lo = history.front(), hi = history.front();
+  for (double v : history) {
+    sum += v;
+    sq += v * v;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  const double mean = sum / n, sd = std::sqrt(std::max(0.0, sq / n - mean * mean));
+  size_t i = kCalendarFeatures;
+  for (size_t k = 0; k < kLagCount; ++k) out[i++] = mean;
+  for (size_t w = 0; w < kWindowCount; ++w) {
+    out[i++] = mean;
+    out[i++] = sd;
+    out[i++] = lo;
+    out[i++] = hi;
+  }
+}
+
 void build_training_rows(const SeriesStart& first, const std::vector<double>& series,
                          std::vector<double>& X, std::vector<double>& y) {
   X.clear();

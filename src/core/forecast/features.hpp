@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/forecast/frequency.hpp"
+#include "core/forecast/learners.hpp"
 
 namespace insight::forecast {
 
@@ -72,6 +73,51 @@ std::vector<double> forecast_recursive(const SeriesStart& next, std::vector<doub
     history.push_back(yhat);
   }
   return out;
+}
+
+// The reference point of an explanation: the calendar features averaged over the long season
+// from `next`, every lag at the mean of `history`, and each rolling window's mean, std, min and
+// max those of the whole of `history` (the last feature_warmup() periods).
+void reference_features(const SeriesStart& next, const std::vector<double>& history, double* out);
+
+// The forecast_recursive() forecast taken apart: "level", the model at the reference point,
+// then the exact Shapley values of the feature groups calendar, lags and rolling (2³ = 8
+// predictions a step), which sum to the step's forecast minus the level.
+template <typename Predict>
+Explanation explain_recursive(const SeriesStart& next, std::vector<double> history, int horizon,
+                              const Predict& predict) {
+  const size_t n = static_cast<size_t>(std::max(horizon, 0));
+  double ref[kFeatureCount], x[kFeatureCount], z[kFeatureCount];
+  reference_features(next, history, ref);
+  auto group = [](size_t j) {
+    return j < kCalendarFeatures ? 0 : j < kCalendarFeatures + kLagCount ? 1 : 2;
+  };
+  Explanation e{{"level", std::vector<double>(n)},
+                {"calendar", std::vector<double>(n)},
+                {"lags", std::vector<double>(n)},
+                {"rolling", std::vector<double>(n)}};
+  // Shapley weights of a coalition of 0, 1 or 2 other groups (of 3).
+  constexpr double kWeight[3] = {1.0 / 3, 1.0 / 6, 1.0 / 3};
+  for (size_t h = 0; h < n; ++h) {
+    features_for_period(next.after(h), history, x);
+    double f[8];
+    for (unsigned mask = 0; mask < 8; ++mask) {
+      for (size_t j = 0; j < kFeatureCount; ++j) z[j] = (mask >> group(j)) & 1u ? x[j] : ref[j];
+      f[mask] = predict(z);
+    }
+    e[0].values[h] = f[0];
+    for (unsigned g = 0; g < 3; ++g) {
+      double phi = 0;
+      for (unsigned mask = 0; mask < 8; ++mask) {
+        if (mask & (1u << g)) continue;
+        const int others = __builtin_popcount(mask);
+        phi += kWeight[others] * (f[mask | (1u << g)] - f[mask]);
+      }
+      e[1 + g].values[h] = phi;
+    }
+    history.push_back(f[7]);
+  }
+  return e;
 }
 
 // Design matrix (row-major) and targets for periods first + t, t = warmup .. n-1.

@@ -110,6 +110,11 @@ std::vector<ForecastPoint> ForecastModel::forecast(const SeriesFit& s, int horiz
   return out;
 }
 
+Explanation ForecastModel::explain(const SeriesFit& s, int horizon) const {
+  check_horizon(horizon);
+  return s.model->explain(horizon);
+}
+
 // ---- training ----
 
 Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,

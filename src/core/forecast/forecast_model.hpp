@@ -80,6 +80,8 @@ class ForecastModel final : public Model {
   const SeriesFit* find(const std::string& key) const;
   // Point forecasts and intervals at `confidence` for `horizon` periods.
   std::vector<ForecastPoint> forecast(const SeriesFit& s, int horizon, double confidence) const;
+  // The point forecasts' components (learners.hpp, Explanation), summing to them.
+  Explanation explain(const SeriesFit& s, int horizon) const;
 
  private:
   Frequency frequency_;

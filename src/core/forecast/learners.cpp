@@ -105,6 +105,13 @@ class CombinationModel {
     for (const auto& m : members) each.push_back(m->forecast(horizon));
     return mean_forecast(each);
   }
+  Explanation explain(int horizon) const {
+    Explanation e;
+    for (const auto& m : members)
+      for (const Component& c : m->explain(horizon))
+        add_component(e, c.name, c.values, 1.0 / static_cast<double>(members.size()));
+    return e;
+  }
   void write(BinaryWriter& w) const {
     w.u8(static_cast<uint8_t>(members.size()));
     for (const auto& m : members) {
@@ -126,6 +133,20 @@ class Fitted final : public FittedLearner {
     rule_.apply(f);
     return f;
   }
+  Explanation explain(int horizon) const override {
+    Explanation e = m_.explain(horizon);
+    const std::vector<double> f = forecast(horizon);
+    std::vector<double> adjustment(f.size(), 0.0);
+    bool any = false;
+    for (size_t s = 0; s < f.size(); ++s) {
+      double sum = 0;
+      for (const Component& c : e) sum += c.values[s];
+      adjustment[s] = f[s] - sum;
+      any = any || std::abs(adjustment[s]) > 1e-9 * std::max(1.0, std::abs(f[s]));
+    }
+    if (any) add_component(e, "adjustment", adjustment);
+    return e;
+  }
   void write(BinaryWriter& w) const override {
     rule_.write(w);
     m_.write(w);
@@ -142,6 +163,17 @@ std::unique_ptr<FittedLearner> wrap(M m, OutputRule rule) {
 }
 
 }  // namespace
+
+void add_component(Explanation& e, const std::string& name, const std::vector<double>& values,
+                   double weight) {
+  auto it = std::find_if(e.begin(), e.end(), [&](const Component& c) { return c.name == name; });
+  if (it == e.end()) {
+    e.push_back(Component{name, std::vector<double>(values.size(), 0.0)});
+    it = e.end() - 1;
+  }
+  for (size_t s = 0; s < values.size() && s < it->values.size(); ++s)
+    it->values[s] += weight * values[s];
+}
 
 void require_history(const std::vector<double>& series, size_t needed, const char* learner) {
   if (series.size() < needed)

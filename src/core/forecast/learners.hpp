@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/common/binary_io_fwd.hpp"
@@ -74,10 +75,31 @@ std::string learner_names();
 // the learner in the message).
 void require_history(const std::vector<double>& series, size_t needed, const char* learner);
 
+// A forecast taken apart (explain_forecast): named components, each with one value per step,
+// that add up to the forecast at every step. Which components depend on the learner:
+//   seasonal_naive  level (the last season's mean), seasonality;
+//   holt_winters, theta  level, trend, seasonality;
+//   linear, random_forest, gradient_boosting  level (the model at a reference point: the
+//       history's mean for every lag and rolling statistic, the calendar averaged over a long
+//       season) and the exact Shapley values of the three feature groups — calendar, lags,
+//       rolling — moving it from there to the step's features;
+//   combination, best_pair  the mean of the members' components;
+// and every learner: adjustment, what the output rules changed (clipping at 0, the zero rule).
+struct Component {
+  std::string name;
+  std::vector<double> values;  // per step
+};
+using Explanation = std::vector<Component>;
+// Adds `values` to the component `name` (appending it when new), scaled by `weight`.
+void add_component(Explanation& e, const std::string& name, const std::vector<double>& values,
+                   double weight = 1.0);
+
 class FittedLearner {
  public:
   virtual ~FittedLearner() = default;
   virtual Learner learner() const noexcept = 0;
+  // The forecast's components (see Explanation); they sum to forecast(horizon).
+  virtual Explanation explain(int horizon) const = 0;
   // The `horizon` periods after the training series, recursively.
   virtual std::vector<double> forecast(int horizon) const = 0;
   virtual void write(BinaryWriter& w) const = 0;

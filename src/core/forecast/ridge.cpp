@@ -41,12 +41,19 @@ void RidgeForecaster::fit(const SeriesStart& first, const std::vector<double>& s
   next_ = first.after(series.size());
 }
 
+double RidgeForecaster::predict(const double* x) const {
+  double yhat = intercept_;
+  for (size_t j = 0; j < kFeatureCount; ++j) yhat += weights_[j] * (x[j] - mean_[j]) / scale_[j];
+  return yhat;
+}
+
 std::vector<double> RidgeForecaster::forecast(int horizon) const {
-  return forecast_recursive(next_, history_, horizon, [&](const double* x) {
-    double yhat = intercept_;
-    for (size_t j = 0; j < kFeatureCount; ++j) yhat += weights_[j] * (x[j] - mean_[j]) / scale_[j];
-    return yhat;
-  });
+  return forecast_recursive(next_, history_, horizon,
+                            [&](const double* x) { return predict(x); });
+}
+
+Explanation RidgeForecaster::explain(int horizon) const {
+  return explain_recursive(next_, history_, horizon, [&](const double* x) { return predict(x); });
 }
 
 void RidgeForecaster::write(BinaryWriter& w) const {

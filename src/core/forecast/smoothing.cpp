@@ -184,6 +184,28 @@ std::vector<double> HoltWinters::forecast(int horizon) const {
   return out;
 }
 
+Explanation SeasonalNaive::explain(int horizon) const {
+  const std::vector<double> f = forecast(horizon);
+  const double level = std::accumulate(last_season_.begin(), last_season_.end(), 0.0) /
+                       static_cast<double>(last_season_.size());
+  std::vector<double> seasonality(f.size());
+  for (size_t h = 0; h < f.size(); ++h) seasonality[h] = f[h] - level;
+  return {{"level", std::vector<double>(f.size(), level)}, {"seasonality", seasonality}};
+}
+
+Explanation HoltWinters::explain(int horizon) const {
+  const size_t n = static_cast<size_t>(std::max(horizon, 0));
+  std::vector<double> trend(n), seasonality(n);
+  double damp = 0, phi_h = 1;
+  for (size_t h = 1; h <= n; ++h) {
+    phi_h *= params_.phi;
+    damp += phi_h;
+    trend[h - 1] = damp * trend_;
+    seasonality[h - 1] = seasonal_[(n_ + h - 1) % static_cast<size_t>(season_)];
+  }
+  return {{"level", std::vector<double>(n, level_)}, {"trend", trend}, {"seasonality", seasonality}};
+}
+
 void SeasonalNaive::write(BinaryWriter& w) const { w.f64_array(last_season_); }
 
 SeasonalNaive SeasonalNaive::read(BinaryReader& r, int season) {
@@ -354,6 +376,18 @@ std::vector<double> Theta::forecast(int horizon) const {
     out[h - 1] = v;
   }
   return out;
+}
+
+Explanation Theta::explain(int horizon) const {
+  const std::vector<double> f = forecast(horizon);
+  const double decay = std::pow(1 - alpha_, static_cast<double>(n_)) / alpha_;
+  std::vector<double> trend(f.size()), seasonality(f.size());
+  for (size_t h = 1; h <= f.size(); ++h) {
+    trend[h - 1] = slope_ / 2 * (static_cast<double>(h) - 1 + 1 / alpha_ - decay);
+    seasonality[h - 1] = f[h - 1] - level_ - trend[h - 1];
+  }
+  return {{"level", std::vector<double>(f.size(), level_)}, {"trend", trend},
+          {"seasonality", seasonality}};
 }
 
 void Theta::write(BinaryWriter& w) const {

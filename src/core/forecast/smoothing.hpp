@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/common/binary_io_fwd.hpp"
+#include "core/forecast/learners.hpp"
 
 namespace insight::forecast {
 
@@ -22,6 +23,7 @@ class SeasonalNaive {
   // Needs at least one season of history.
   void fit(const std::vector<double>& history, int season = kWeek);
   std::vector<double> forecast(int horizon) const;
+  Explanation explain(int horizon) const;  // level, seasonality
   // The fitted state, for a model payload; read() throws CorruptPayload if it is inconsistent.
   void write(BinaryWriter& w) const;
   static SeasonalNaive read(BinaryReader& r, int season);
@@ -44,6 +46,7 @@ class HoltWinters {
   void fit_with(const std::vector<double>& history, const HoltWintersParams& params,
                 int season = kWeek);
   std::vector<double> forecast(int horizon) const;
+  Explanation explain(int horizon) const;  // level, trend, seasonality
   const HoltWintersParams& params() const { return params_; }
   void write(BinaryWriter& w) const;
   static HoltWinters read(BinaryReader& r, int season);
@@ -70,6 +73,7 @@ class Theta {
   static constexpr size_t kMinHistory = 8;
   void fit(const std::vector<double>& history, int season);
   std::vector<double> forecast(int horizon) const;
+  Explanation explain(int horizon) const;  // level, trend, seasonality
   void write(BinaryWriter& w) const;
   static Theta read(BinaryReader& r, int season);
 

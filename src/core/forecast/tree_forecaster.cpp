@@ -156,6 +156,11 @@ std::vector<double> TreeForecaster::forecast(int horizon) const {
                             [&](const double* x) { return ensemble_.predict(x); });
 }
 
+Explanation TreeForecaster::explain(int horizon) const {
+  return explain_recursive(next_, history_, horizon,
+                           [&](const double* x) { return ensemble_.predict(x); });
+}
+
 void TreeForecaster::write(BinaryWriter& w) const {
   w.u8(static_cast<uint8_t>(kind_));
   w.i64(next_.period);

@@ -11,6 +11,7 @@
 #include "core/common/interrupt.hpp"
 #include "core/common/tree_ensemble.hpp"
 #include "core/forecast/frequency.hpp"
+#include "core/forecast/learners.hpp"
 
 namespace insight::forecast {
 
@@ -59,6 +60,7 @@ class TreeForecaster {
   void fit_gradient_boosting(const SeriesStart& first, const std::vector<double>& series,
                              const BoostingOptions& options = {}, const InterruptCheck& check = {});
   std::vector<double> forecast(int horizon) const;
+  Explanation explain(int horizon) const;  // explain_recursive(): level, calendar, lags, rolling
   Kind kind() const noexcept { return kind_; }
   const TreeEnsemble& ensemble() const noexcept { return ensemble_; }
 
