@@ -169,6 +169,17 @@ SELECT bool_and(s.revenue = t.revenue AND s.transaction_count = t.n) AS revenue_
           FROM insight.transactions GROUP BY 1) t USING (day);
 SELECT count(*) AS one_products_days
   FROM insight.detect_sales_anomaly(14, (SELECT min(product_id) FROM insight.products));
+-- The demo's labelled sales anomalies (issue 16, item 4: a day of a sudden drop, a day of a
+-- spike, in UTC days) are flagged; few other days are.
+SET TimeZone = 'UTC';
+SELECT count(*) FILTER (WHERE labelled) AS labelled_days,
+       count(*) FILTER (WHERE labelled AND is_anomaly) AS labelled_flagged,
+       count(*) FILTER (WHERE NOT labelled AND is_anomaly) AS other_days_flagged, count(*) AS days
+  FROM (SELECT s.is_anomaly,
+               EXISTS (SELECT FROM insight.demo_ground_truth g
+                        WHERE g.kind IN ('sales_drop', 'sales_spike') AND g.started_at::date = s.day) AS labelled
+          FROM insight.detect_sales_anomaly(90) s) x;
+RESET TimeZone;
 CALL pg_temp.expect_errors(
   $$SELECT count(*) FROM insight.detect_sales_anomaly(0)$$,
   $$SELECT count(*) FROM insight.detect_sales_anomaly(NULL)$$,

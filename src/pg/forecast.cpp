@@ -325,12 +325,20 @@ ForecastCall forecast_call(FunctionCallInfo fcinfo) {
   return c;
 }
 
-const insight::forecast::ForecastModel& live_forecaster(const std::string& name,
-                                                        insight::ModelPtr& held) {
-  const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
-  held = insight::pg::load_model_by_id(ref.model_id);
-  return insight::pg::model_as<insight::forecast::ForecastModel>(*held, name, "a forecaster",
-                                                                  "insight.train_forecaster");
+// Runs emit(model, series, sink) for each series of the live forecaster the call names (one
+// group's, or every group's), answering cancels between series.
+template <class Emit>
+void each_series(FunctionCallInfo fcinfo, const ForecastCall& call, Emit&& emit) {
+  const insight::pg::ModelRef ref = insight::pg::resolve_live_model(call.name);
+  const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
+  const auto& model = insight::pg::model_as<insight::forecast::ForecastModel>(
+      *held, call.name, "a forecaster", "insight.train_forecaster");
+  const auto wanted = wanted_series(model, call.name, call.key);
+  insight::pg::RowSink sink(fcinfo);
+  for (const auto* s : wanted) {
+    insight::pg::check_interrupts();
+    emit(model, *s, sink);
+  }
 }
 
 }  // namespace
@@ -339,25 +347,17 @@ const insight::forecast::ForecastModel& live_forecaster(const std::string& name,
 //   → TABLE(group_key text, forecast_time timestamptz, forecast_value, lower_bound, upper_bound)
 INSIGHT_FUNCTION(insight_forecast) {
   const ForecastCall call = forecast_call(fcinfo);
-  const int horizon = call.horizon;
   const double confidence = insight::pg::float8_arg(fcinfo, 3, "confidence");
   insight::forecast::check_confidence(confidence);
-  insight::ModelPtr held;
-  const auto& model = live_forecaster(call.name, held);
-  const auto wanted = wanted_series(model, call.name, call.key);
-  insight::pg::RowSink sink(fcinfo);
-  for (const auto* s : wanted) {
-    insight::pg::check_interrupts();
-    const auto points = model.forecast(*s, horizon, confidence);
-    for (const auto& p : points) {
-      Datum v[5] = {model.grouped() ? insight::pg::text_datum(s->key) : static_cast<Datum>(0),
+  each_series(fcinfo, call, [&](const auto& model, const auto& s, auto& sink) {
+    for (const auto& p : model.forecast(s, call.horizon, confidence)) {
+      Datum v[5] = {model.grouped() ? insight::pg::text_datum(s.key) : static_cast<Datum>(0),
                     period_timestamptz(model.frequency(), p.period), Float8GetDatum(p.value),
-                    Float8GetDatum(p.lower),
-                    Float8GetDatum(p.upper)};
+                    Float8GetDatum(p.lower), Float8GetDatum(p.upper)};
       bool nulls[5] = {!model.grouped(), false, false, false, false};
       sink.put(v, nulls);
     }
-  }
+  });
   return static_cast<Datum>(0);
 }
 
@@ -367,24 +367,19 @@ INSIGHT_FUNCTION(insight_forecast) {
 // forecast_value (insight::forecast::Explanation).
 INSIGHT_FUNCTION(insight_explain_forecast) {
   const ForecastCall call = forecast_call(fcinfo);
-  insight::ModelPtr held;
-  const auto& model = live_forecaster(call.name, held);
-  const auto wanted = wanted_series(model, call.name, call.key);
-  insight::pg::RowSink sink(fcinfo);
-  for (const auto* s : wanted) {
-    insight::pg::check_interrupts();
-    const insight::forecast::Explanation e = model.explain(*s, call.horizon);
+  each_series(fcinfo, call, [&](const auto& model, const auto& s, auto& sink) {
+    const insight::forecast::Explanation e = model.explain(s, call.horizon);
     for (int h = 0; h < call.horizon; ++h) {
-      const Datum time = period_timestamptz(model.frequency(), s->next_period() + h);
+      const Datum time = period_timestamptz(model.frequency(), s.next_period() + h);
       for (const auto& c : e) {
-        Datum v[4] = {model.grouped() ? insight::pg::text_datum(s->key) : static_cast<Datum>(0),
+        Datum v[4] = {model.grouped() ? insight::pg::text_datum(s.key) : static_cast<Datum>(0),
                       time, insight::pg::text_datum(c.name),
                       Float8GetDatum(c.values[static_cast<size_t>(h)])};
         bool nulls[4] = {!model.grouped(), false, false, false};
         sink.put(v, nulls);
       }
     }
-  }
+  });
   return static_cast<Datum>(0);
 }
 

@@ -79,7 +79,17 @@ BEGIN
   INSERT INTO insight.network_metrics SELECT * FROM insight._demo_rows(NULL::insight.network_metrics, days, seed, t_end, step_seconds, remotes_per_network);
   INSERT INTO insight.site_metrics SELECT * FROM insight._demo_rows(NULL::insight.site_metrics, days, seed, t_end, step_seconds, remotes_per_network);
   INSERT INTO insight.link_metrics SELECT * FROM insight._demo_rows(NULL::insight.link_metrics, days, seed, t_end, step_seconds, remotes_per_network);
-  INSERT INTO insight.demo_ground_truth SELECT * FROM insight._demo_rows(NULL::insight.demo_ground_truth, days, seed, t_end, step_seconds, remotes_per_network);
+  INSERT INTO insight.demo_ground_truth SELECT * FROM insight._demo_rows(NULL::insight.demo_ground_truth, days, seed, t_end, step_seconds, remotes_per_network) g
+   WHERE g.kind NOT IN ('sales_drop', 'sales_spike');
+  -- The shop's labelled sales anomalies come from the world the transactions were drawn from
+  -- (its sales_days are usually longer than the telemetry's days), numbered after the rest.
+  INSERT INTO insight.demo_ground_truth
+    SELECT (SELECT coalesce(max(fault_id), 0) FROM insight.demo_ground_truth)
+             + row_number() OVER (ORDER BY g.started_at),
+           g.kind, g.scope, g.scope_id, g.started_at, g.ended_at, g.root_cause, g.metric,
+           g.affected_links, g.affected_sites, g.notes
+      FROM insight._demo_rows(NULL::insight.demo_ground_truth, greatest(days, sales_days), seed, t_end, step_seconds, remotes_per_network) g
+     WHERE g.kind IN ('sales_drop', 'sales_spike');
   INSERT INTO insight.incidents (scope, scope_id, started_at, ended_at, root_cause, notes)
     SELECT scope, scope_id, started_at, ended_at, root_cause, notes
       FROM insight.demo_ground_truth WHERE root_cause IS NOT NULL ORDER BY fault_id;

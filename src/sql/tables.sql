@@ -149,7 +149,8 @@ CREATE INDEX incidents_started_idx ON insight.incidents (started_at);
 
 -- Ground truth of insight.load_demo_data(): every injected fault, labelled, for scoring the
 -- detectors against. kind: the four root causes, 'metric_spike' (one metric of one entity),
--- or 'promotion' (sales).
+-- 'promotion' (sales of one category), or 'sales_drop' and 'sales_spike' (a day of the whole
+-- shop's sales, issue 16).
 CREATE TABLE insight.demo_ground_truth (
   fault_id       bigint PRIMARY KEY,
   kind           text NOT NULL,

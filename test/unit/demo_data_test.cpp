@@ -525,6 +525,38 @@ TEST(DemoData, TransactionsFollowWeekAndTrend) {
   EXPECT_LE(promos, 5);
 }
 
+// Issue 16, item 4: labelled sales anomalies of the whole shop beside the promotions — a day
+// of a sudden drop and a day of a spike, alternating, never on or beside a promotion, each
+// visibly off the same weekday a week before and after.
+TEST(DemoData, SalesAnomaliesAreLabelledAndMoveTheirDay) {
+  const DemoWorld w(config(90));
+  std::vector<const Fault*> events, promos;
+  for (const Fault& f : w.faults()) {
+    if (f.kind == "sales_drop" || f.kind == "sales_spike") events.push_back(&f);
+    if (f.kind == "promotion") promos.push_back(&f);
+  }
+  ASSERT_GE(events.size(), 3u);
+  const DailyCounts d = count_days(w);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Fault& f = *events[i];
+    EXPECT_EQ(f.scope, "shop");
+    EXPECT_EQ(f.ended_at - f.started_at, kDay);
+    EXPECT_EQ(f.started_at % kDay, 0);
+    if (i > 0) EXPECT_NE(f.kind, events[i - 1]->kind) << "drops and spikes alternate";
+    for (const Fault* p : promos)
+      EXPECT_TRUE(p->ended_at <= f.started_at - kDay || p->started_at >= f.ended_at + kDay)
+          << f.kind << " beside a promotion";
+    const int64_t day = f.started_at / kDay;
+    if (!d.per_day.count(day - 7) || !d.per_day.count(day + 7)) continue;
+    const double around = 0.5 * static_cast<double>(d.per_day.at(day - 7) + d.per_day.at(day + 7));
+    const double ratio = static_cast<double>(d.per_day.at(day)) / around;
+    if (f.kind == "sales_drop")
+      EXPECT_LT(ratio, 0.5) << f.notes;
+    else
+      EXPECT_GT(ratio, 1.8) << f.notes;
+  }
+}
+
 TEST(DemoData, PromotionBoostsCategoryAndDiscounts) {
   const DemoWorld w(config(28));
   std::map<std::string, std::string> category;

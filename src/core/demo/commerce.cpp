@@ -1,6 +1,8 @@
 // The demo shop: a catalog of kCategories × kProductsPerCategory products, users with one to
 // three favourite categories and heavy-tailed activity, promotions on one category every nine
-// days or so, and transactions with weekly and daily rhythms and a first-year growth trend.
+// days or so, labelled sales anomalies of the whole shop every three to four weeks (a day of a
+// sudden drop, a day of a spike, alternating), and transactions with weekly and daily rhythms
+// and a first-year growth trend.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -21,6 +23,10 @@ constexpr double kTrendPerDay = 0.008;
 constexpr double kPromoVolume = 2.5;
 constexpr double kPromoDiscount = 0.20;
 constexpr double kFavouriteShare = 0.75;
+// The sales anomalies: a day at 35 % of its transactions (a checkout outage), or at 230 % (a
+// bot buying up the shop).
+constexpr double kSalesDrop = 0.35;
+constexpr double kSalesSpike = 2.3;
 
 const std::array<double, kCategories> kCategoryMedianPrice = {120.0, 16.0, 40.0, 30.0,
                                                               22.0,  45.0, 18.0, 6.0};
@@ -151,9 +157,41 @@ void build_commerce(const DemoConfig& config, int64_t start, int64_t end,
       day += len + rng.range(6, 9);
     }
   }
+  // ---- sales anomalies: one day every 20 to 30 days, drops and spikes alternating, never on
+  //      or beside a promotion's day (its volume is labelled already) ----
+  {
+    Rng rng(seed, fnv1a("sales_events"), kTagSalesEvents);
+    int64_t day = floor_div(start, kDay) + rng.range(18, 26);
+    bool drop = rng.uniform() < 0.5;
+    while ((day + 1) * kDay <= end) {
+      const int64_t s = day * kDay, e = s + kDay;
+      const bool near_promo = std::any_of(w.promos.begin(), w.promos.end(), [&](const Promo& p) {
+        return p.start < e + kDay && p.end > s - kDay;
+      });
+      if (near_promo) {
+        ++day;
+        continue;
+      }
+      if (s >= start) w.sales_events.push_back(SalesEvent{s, e, drop ? kSalesDrop : kSalesSpike});
+      drop = !drop;
+      day += rng.range(20, 30);
+    }
+  }
 }
 
-void add_promotion_faults(const WorldData& w, std::vector<Fault>& faults) {
+void add_commerce_faults(const WorldData& w, std::vector<Fault>& faults) {
+  for (const SalesEvent& ev : w.sales_events) {
+    Fault f{};
+    const bool drop = ev.factor < 1;
+    f.kind = drop ? "sales_drop" : "sales_spike";
+    f.scope = "shop";
+    f.scope_id = "all";
+    f.started_at = ev.start;
+    f.ended_at = ev.end;
+    f.notes = drop ? "A checkout outage: the day's transactions fell to 35% of the usual"
+                   : "A bot buying up the shop: the day's transactions rose to 230% of the usual";
+    faults.push_back(std::move(f));
+  }
   for (const Promo& p : w.promos) {
     Fault f{};
     f.kind = "promotion";
@@ -201,9 +239,12 @@ void DemoWorld::transactions(const std::function<void(const TransactionRow&)>& e
         1.0 +
         kTrendPerDay * std::min(365.0, static_cast<double>(day_start + kDay / 2 - start_) / kDay);
     const double noise = rng.uniform(-0.08, 0.08);
+    double event = 1.0;
+    for (const SalesEvent& ev : w.sales_events)
+      if (ev.start == day_start) event = ev.factor;
     const int64_t n_base = std::llround(kBaseDailyTransactions *
                                         kWeekdayFactor[static_cast<size_t>(weekday_of_day(day))] *
-                                        trend * (1.0 + noise));
+                                        trend * (1.0 + noise) * event);
     const Promo* promo = nullptr;
     for (const Promo& p : w.promos) {
       if (p.start < day_start + kDay && p.end > day_start) promo = &p;

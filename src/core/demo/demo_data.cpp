@@ -123,7 +123,7 @@ DemoWorld::DemoWorld(const DemoConfig& config) : config_(config) {
   w.site_fx.resize(sites_.size());
   w.net_fx.resize(networks_.size());
   schedule_faults(config, start_, end_, w, networks_, sites_, hub_antennas_, links_, faults_);
-  add_promotion_faults(w, faults_);
+  add_commerce_faults(w, faults_);
   std::sort(faults_.begin(), faults_.end(), [](const Fault& a, const Fault& b) {
     if (a.started_at != b.started_at) return a.started_at < b.started_at;
     if (a.kind != b.kind) return a.kind < b.kind;

@@ -33,6 +33,7 @@ constexpr uint64_t kTagSiteMetrics = 10;
 constexpr uint64_t kTagNetParams = 11;
 constexpr uint64_t kTagNetMetrics = 12;
 constexpr uint64_t kTagFaults = 13;
+constexpr uint64_t kTagSalesEvents = 14;
 
 // ---- portable math ----
 // Built from +, -, *, / only (each correctly rounded by IEEE 754) plus exact helpers (floor,

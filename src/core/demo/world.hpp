@@ -74,6 +74,12 @@ struct Promo {
   int64_t start = 0, end = 0;
   int category = 0;
 };
+// A labelled sales anomaly of the whole shop: one calendar day whose transactions are scaled
+// by `factor` (a checkout outage: fewer; a bot or reseller buying up the shop: more).
+struct SalesEvent {
+  int64_t start = 0, end = 0;
+  double factor = 1.0;
+};
 
 struct WorldData {
   // commerce
@@ -83,6 +89,7 @@ struct WorldData {
   std::array<std::array<double, kProductsPerCategory>, kCategories> product_cum{};
   std::array<double, kCategories> category_share{};
   std::vector<Promo> promos;
+  std::vector<SalesEvent> sales_events;
   // topology indexes
   std::vector<std::vector<size_t>> net_links, antenna_links, sat_links, net_hubs;
   std::vector<size_t> antenna_sat, antenna_hub;
@@ -99,11 +106,11 @@ inline const Effect* active_effect(const std::vector<Effect>& fx, size_t& cursor
   return nullptr;
 }
 
-// Commerce (commerce.cpp): the catalog into `products`, users, product popularity and the
-// promotions into `w`; then each promotion as a Fault.
+// Commerce (commerce.cpp): the catalog into `products`, users, product popularity, the
+// promotions and the sales anomalies into `w`; then each of them as a Fault.
 void build_commerce(const DemoConfig& config, int64_t start, int64_t end,
                     std::vector<Product>& products, WorldData& w);
-void add_promotion_faults(const WorldData& w, std::vector<Fault>& faults);
+void add_commerce_faults(const WorldData& w, std::vector<Fault>& faults);
 
 // Telemetry (telemetry.cpp): each link's, site's and network's parameters into `w` (the
 // links' hashes are set; the sites' and networks' are set here).
