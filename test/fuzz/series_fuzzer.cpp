@@ -13,7 +13,8 @@
 //   3. the core: train_forecast_payload() (train_forecaster), one Evaluator per series,
 //      merged (evaluate_forecaster), or judge_recent() (detect_series_anomalies), with small
 //      horizons, folds and windows, and only when the series are short enough for a run to
-//      stay in the millisecond range.
+//      stay in the millisecond range. The grid's periods are read at the fuzzed frequency
+//      (day, hour, week or month): every learner's seasons, features and payload at each.
 // insight::InvalidParameter is the expected outcome of bad data and is caught. Everything
 // else — another exception (InternalError and CorruptPayload included), a crash, an
 // ASan/UBSan report, a broken invariant below — aborts, and libFuzzer saves the input.
@@ -25,7 +26,7 @@
 // short ones under 'auto'); the payload it returns encodes, loads back (a freshly trained
 // model must never be "corrupt"), and the loaded model has the same series, days and
 // horizon, and forecasts consecutive days with lower ≤ value ≤ upper (all finite for
-// realistically sized data); optionally, training on two threads gives the same bytes as on
+// realistically sized data), whose explanations (explain_forecast) sum to them; optionally, training on two threads gives the same bytes as on
 // one; evaluation scores account for every series, with finite metrics and coverage in [0, 1];
 // judging accounts for every series (judged + skipped, the skipped exactly those too short),
 // each judged series has one day per day of the window, consecutive, ending on the last day,
