@@ -79,12 +79,13 @@ BEGIN
 END
 $$;
 
--- Seasonal anomaly detection (API.md section 6): each group's daily sums (as the forecasters
--- read them: complete days, zero-filled), their last `since` days judged against what the
--- days before them predict: the forecasting procedure ('auto') trained on the days before
--- each block of at most 7 days, its interval at `confidence` widened where needed to a normal
--- band of its backtest errors (src/core/forecast/series_anomaly.hpp). Reads source with the
--- caller's privileges; writes nothing. Daily sums only for now (frequency 'day' or 'auto').
+-- Seasonal anomaly detection (API.md section 6): each group's sums per period (as the
+-- forecasters read them, at the frequency asked or inferred: complete periods, gaps filled),
+-- their last `since` judged against what the periods before them predict: the forecasting
+-- procedure ('auto') trained on the periods before each block (a week of days, a day of
+-- hours), its interval at `confidence` widened where needed to a normal band of its backtest
+-- errors (src/core/forecast/series_anomaly.hpp). Reads source with the caller's privileges;
+-- writes nothing.
 CREATE OR REPLACE FUNCTION insight._detect_series(source regclass, time_column text, value_column text,
     group_column text, since interval, frequency text, confidence float8, only_group text)
   RETURNS TABLE(group_key text, ts timestamptz, value float8, expected float8, lower_bound float8,
