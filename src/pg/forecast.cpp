@@ -79,27 +79,45 @@ std::vector<std::string> series_columns(const SeriesSpec& spec) {
   return columns;
 }
 
+// The group column as text, or '' without one (one series).
+std::string group_sql(const SeriesSpec& spec) {
+  return spec.group_column ? insight::pg::quoted(*spec.group_column) + "::pg_catalog.text" : "''";
+}
+
+// The time column as a wall-clock timestamp in the session's TimeZone.
+std::string wall_clock_sql(const SeriesSpec& spec) {
+  return "(" + insight::pg::quoted(spec.time_column) + ")::pg_catalog.timestamp";
+}
+
+// The rows a query over the source reads: only only_group's when given (its text as $1, in
+// `args`). `where` is the condition without it, or empty.
+std::string rows_sql(const SeriesSpec& spec, const std::string& where,
+                     std::vector<insight::pg::SpiArg>& args) {
+  std::string cond = where;
+  if (spec.only_group) {
+    cond += (cond.empty() ? "" : " AND ") + group_sql(spec) + " OPERATOR(pg_catalog.=) $1";
+    args.push_back(insight::pg::spi_text_arg(*spec.only_group));
+  }
+  return " FROM " + spec.source.qualified + (cond.empty() ? "" : " WHERE " + cond);
+}
+
 // The facts one aggregate over the time column gives about the grid its times lie on (as
 // wall-clock times in the session's TimeZone; only only_group's rows when given).
 insight::forecast::TimeFacts time_facts(const SeriesSpec& spec) {
-  const std::string x = "(" + insight::pg::quoted(spec.time_column) + ")::pg_catalog.timestamp";
-  const std::string g =
-      spec.group_column ? insight::pg::quoted(*spec.group_column) + "::pg_catalog.text" : "''";
+  const std::string x = wall_clock_sql(spec);
   auto date_part = [&x](const char* field) {
     return std::string("pg_catalog.date_part('") + field + "', " + x + ")::pg_catalog.int4";
   };
+  std::vector<insight::pg::SpiArg> args;
   const std::string sql =
       "SELECT pg_catalog.count(*), pg_catalog.bool_and(pg_catalog.date_trunc('hour', " + x +
       ") OPERATOR(pg_catalog.=) " + x + "), pg_catalog.bit_or(1 OPERATOR(pg_catalog.<<) " +
       date_part("hour") + "), pg_catalog.bit_or(1 OPERATOR(pg_catalog.<<) " +
       date_part("isodow") + "), pg_catalog.bit_or(1::pg_catalog.int8 OPERATOR(pg_catalog.<<) " +
       date_part("day") + "), pg_catalog.bool_and(pg_catalog.date_part('day', " + x +
-      " OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval) OPERATOR(pg_catalog.=) 1) FROM " +
-      spec.source.qualified + " WHERE " + insight::pg::quoted(spec.time_column) +
-      " IS NOT NULL" + (spec.only_group ? " AND " + g + " OPERATOR(pg_catalog.=) $1" : "");
+      " OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval) OPERATOR(pg_catalog.=) 1)" +
+      rows_sql(spec, insight::pg::quoted(spec.time_column) + " IS NOT NULL", args);
   insight::forecast::TimeFacts facts;
-  std::vector<insight::pg::SpiArg> args;
-  if (spec.only_group) args.push_back(insight::pg::spi_text_arg(*spec.only_group));
   insight::pg::spi_stream(sql.c_str(), args, [&](const Datum* col, const bool* null, int) {
     facts.rows = DatumGetInt64(col[0]);
     if (facts.rows == 0 || null[1]) return;
@@ -129,8 +147,8 @@ Frequency resolve_frequency(const SeriesSpec& spec, const insight::forecast::Tim
 }
 
 // The SQL expression of the period a time falls in: the wall-clock timestamp of its start.
-std::string period_start_sql(const Frequency& f, const std::string& time_column) {
-  const std::string x = "(" + insight::pg::quoted(time_column) + ")::pg_catalog.timestamp";
+std::string period_start_sql(const Frequency& f, const SeriesSpec& spec) {
+  const std::string x = wall_clock_sql(spec);
   switch (f.unit()) {
     case insight::forecast::FrequencyUnit::Day:
       return "pg_catalog.date_trunc('day', " + x + ")";
@@ -162,8 +180,6 @@ BuiltSeries build_series(const SeriesSpec& spec) {
     insight::pg::column_type(spec.source, *spec.group_column, "group_column");  // must exist
 
   const std::string v = insight::pg::quoted(spec.value_column);
-  const std::string g =
-      spec.group_column ? insight::pg::quoted(*spec.group_column) + "::pg_catalog.text" : "''";
   BuiltSeries out;
   insight::pg::spi_connect();
   const insight::forecast::TimeFacts facts = time_facts(spec);
@@ -172,20 +188,17 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   // Identifiers are quoted from the catalog's own names; the aggregate may run in parallel.
   // The sum is exact (numeric): float8 partial sums of parallel workers would be added in
   // whatever order they finish, and the same data must give the same model, bit for bit.
-  const std::string sql = "SELECT " + g + ", " + period_start_sql(out.frequency, spec.time_column) +
-                          ", pg_catalog.sum(" + v +
+  std::vector<insight::pg::SpiArg> args;
+  const std::string sql = "SELECT " + group_sql(spec) + ", " +
+                          period_start_sql(out.frequency, spec) + ", pg_catalog.sum(" + v +
                           "::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + v +
-                          "), pg_catalog.count(*) FROM " + spec.source.qualified +
-                          (spec.only_group ? " WHERE " + g + " OPERATOR(pg_catalog.=) $1" : "") +
-                          " GROUP BY 1, 2";
+                          "), pg_catalog.count(*)" + rows_sql(spec, "", args) + " GROUP BY 1, 2";
   const int64_t now = guard([] {
     return static_cast<int64_t>(DatumGetTimestamp(DirectFunctionCall1(
         timestamptz_timestamp, TimestampTzGetDatum(GetCurrentStatementStartTimestamp()))));
   });
   insight::forecast::SeriesGrid grid(spec.group_column.has_value(), out.frequency,
                                      out.frequency.period_of(now + kPgEpochUsecs), out.fill);
-  std::vector<insight::pg::SpiArg> args;
-  if (spec.only_group) args.push_back(insight::pg::spi_text_arg(*spec.only_group));
   insight::pg::spi_stream(sql.c_str(), args, [&](const Datum* col, const bool* null, int) {
     const int64_t all = DatumGetInt64(col[4]);
     if (null[0] || null[1] || null[2]) {  // no group, no time, or no value at all
@@ -255,14 +268,17 @@ class ForecastTraining final
     insight::Payload payload = insight::forecast::train_forecast_payload(
         std::move(built.series), spec.group_column.has_value(), options, insight::pg::kInterrupts,
         summary);
-    if (summary.skipped_series > 0)
-      guard([&summary, &built] {
+    if (summary.skipped_series > 0) {
+      // Built before the guard: nothing with a destructor lives in a frame ereport may leave.
+      const std::string noun = built.frequency.period_noun();
+      const size_t needed = insight::forecast::min_fallback_history(built.frequency);
+      guard([&summary, &noun, needed] {
         ereport(NOTICE, (errmsg("%zu of %zu series had fewer than %zu %ss and were not trained",
                                 summary.skipped_series, summary.skipped_series + summary.series,
-                                insight::forecast::min_fallback_history(built.frequency),
-                                built.frequency.period_noun().c_str())));
+                                needed, noun.c_str())));
         return 0;
       });
+    }
     payload.meta["source"] = source.qualified;
     payload.meta["params"] = params();
     nlohmann::json metrics = summary.metrics;
@@ -457,7 +473,7 @@ namespace {
 // The days `since` covers (months of 30 days). 22023 unless positive and at most 366 days.
 double since_days(FunctionCallInfo fcinfo, int n) {
   if (insight::pg::arg_is_null(fcinfo, n)) throw InvalidParameter("since must not be NULL");
-  const Interval* since = PG_GETARG_INTERVAL_P(n);
+  const Interval* since = guard([fcinfo, n] { return PG_GETARG_INTERVAL_P(n); });
   const double days = (static_cast<double>(since->month) * DAYS_PER_MONTH + since->day) +
                       static_cast<double>(since->time) / static_cast<double>(USECS_PER_DAY);
   if (!(days > 0) || days > 366) {
@@ -515,21 +531,24 @@ INSIGHT_FUNCTION(insight_detect_series) {
         "Only " + built.frequency.period_noun() + "s that have ended count.");
   if (built.series.empty()) throw no_rows(spec, built);
   options.frequency = built.frequency;
+  options.grouped = spec.group_column.has_value();
   options.window = window_periods(days, built.frequency);
   options.block = insight::forecast::default_block(built.frequency);
   const insight::forecast::Judgement judged =
       insight::forecast::judge_recent(built.series, options, insight::pg::kInterrupts);
-  if (judged.skipped > 0)
-    guard([&judged, &options] {
-      const std::string noun = options.frequency.period_noun();
+  if (judged.skipped > 0) {
+    // Built before the guard: nothing with a destructor lives in a frame ereport may leave.
+    const std::string noun = options.frequency.period_noun();
+    const size_t needed = insight::forecast::min_fallback_history(options.frequency);
+    guard([&judged, &options, &noun, needed] {
       ereport(NOTICE,
               (errmsg("%zu of %zu series had fewer than %zu %ss before their last %d and were "
                       "not judged",
-                      judged.skipped, judged.skipped + judged.series.size(),
-                      insight::forecast::min_fallback_history(options.frequency), noun.c_str(),
-                      options.window)));
+                      judged.skipped, judged.skipped + judged.series.size(), needed,
+                      noun.c_str(), options.window)));
       return 0;
     });
+  }
   insight::pg::RowSink sink(fcinfo);
   const bool grouped = spec.group_column.has_value();
   for (const auto& s : judged.series)

@@ -475,6 +475,7 @@ void judge(const BuiltSeries& built, const Options& o) {
   if (built.series.empty()) return;
   insight::forecast::JudgeOptions jo;
   jo.frequency = o.frequency;
+  jo.grouped = o.grouped;
   jo.window = o.horizon;
   jo.block = o.folds + 1;
   jo.confidence = o.confidence;

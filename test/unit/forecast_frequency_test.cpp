@@ -419,3 +419,21 @@ TEST(Explain, ComponentsSumToTheForecastForEveryLearner) {
 
 }  // namespace
 }  // namespace insight::forecast
+
+namespace insight::forecast {
+namespace {
+
+// A season longer than the zero rule's 32 bits (96 quarter hours): forecasts far beyond 32
+// steps apply the clipping without reading the mask out of its range.
+TEST(Frequency, LongSeasonsForecastPastTheZeroRulesBits) {
+  const Frequency q = Frequency::every(900);
+  std::vector<double> y;
+  for (int t = 0; t < 96 * 9; ++t) y.push_back(t % 96 < 20 ? 0.0 : 10.0 + t % 7);
+  const auto m = fit_learner(Learner::Linear, SeriesStart(q, 1000 * 96), y);
+  const std::vector<double> f = m->forecast(200);
+  ASSERT_EQ(f.size(), 200u);
+  for (double v : f) EXPECT_GE(v, 0.0);
+}
+
+}  // namespace
+}  // namespace insight::forecast

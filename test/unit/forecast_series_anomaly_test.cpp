@@ -127,6 +127,7 @@ TEST(SeriesAnomaly, SumsBeyondTheLearnersRangeAreRefused) {
   s.first_period = 19000;
   for (int t = 0; t < 60; ++t) s.values.push_back(t == 30 ? 1e300 : 10.0 + t % 7);
   JudgeOptions o;
+  o.grouped = true;
   o.threads = 1;
   try {
     judge_recent({s}, o);

@@ -217,9 +217,10 @@ Forecast forecast(std::optional<Learner> learner, const SeriesStart& first,
       out.learner = singles[0]->learner;
     } else {
       const Learner a = singles[0]->learner, b = singles[1]->learner;
-      out.candidates.push_back(
-          combine_backtests({singles[0], singles[1]}, Learner::BestPair, frequency, series,
-                            horizon, folds));
+      // Scored before it joins the candidates: `singles` points into them.
+      BacktestScore pair = combine_backtests({singles[0], singles[1]}, Learner::BestPair,
+                                             frequency, series, horizon, folds);
+      out.candidates.push_back(std::move(pair));
       out.learner = Learner::BestPair;
       poll(check);
       out.model = fit_pair(a, b, first, series, check);

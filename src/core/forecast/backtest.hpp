@@ -23,7 +23,6 @@ namespace insight::forecast {
 // The shortest series 'auto' accepts: a season and a week more (14 days, 31 hours, 59 weeks,
 // 19 months); below it, even the seasonal-naive fallback has no residuals to size its
 // intervals with.
-constexpr size_t kMinFallbackHistory = 14;  // of a daily series
 inline size_t min_fallback_history(const Frequency& f) noexcept {
   return static_cast<size_t>(f.season()) + 7;
 }

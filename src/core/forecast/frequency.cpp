@@ -81,43 +81,41 @@ std::optional<Frequency> Frequency::parse(const std::string& text) noexcept {
   }
 }
 
-std::string Frequency::name() const {
-  switch (unit_) {
+namespace {
+
+// A unit's name and adjective; a step's: "hour"/"hourly", or "6 hours"/"6-hour",
+// "15 minutes"/"15-minute".
+struct Label {
+  std::string name, adjective;
+};
+
+Label label(FrequencyUnit unit, int64_t step) {
+  switch (unit) {
     case FrequencyUnit::Day:
-      return "day";
+      return {"day", "daily"};
     case FrequencyUnit::Week:
-      return "week";
+      return {"week", "weekly"};
     case FrequencyUnit::Month:
-      return "month";
+      return {"month", "monthly"};
     case FrequencyUnit::Step:
       break;
   }
-  if (step_ == 3600) return "hour";
-  if (step_ % 3600 == 0) return std::to_string(step_ / 3600) + " hours";
-  return std::to_string(step_ / 60) + " minutes";
+  if (step == 3600) return {"hour", "hourly"};
+  const bool hours = step % 3600 == 0;
+  const std::string n = std::to_string(hours ? step / 3600 : step / 60);
+  return {n + (hours ? " hours" : " minutes"), n + (hours ? "-hour" : "-minute")};
 }
+
+}  // namespace
+
+std::string Frequency::name() const { return label(unit_, step_).name; }
 
 std::string Frequency::period_noun() const {
-  if (unit_ != FrequencyUnit::Step || step_ == 3600) return name();
-  if (step_ % 3600 == 0) return std::to_string(step_ / 3600) + "-hour period";
-  return std::to_string(step_ / 60) + "-minute period";
+  const Label l = label(unit_, step_);
+  return unit_ != FrequencyUnit::Step || step_ == 3600 ? l.name : l.adjective + " period";
 }
 
-std::string Frequency::adjective() const {
-  switch (unit_) {
-    case FrequencyUnit::Day:
-      return "daily";
-    case FrequencyUnit::Week:
-      return "weekly";
-    case FrequencyUnit::Month:
-      return "monthly";
-    case FrequencyUnit::Step:
-      break;
-  }
-  if (step_ == 3600) return "hourly";
-  if (step_ % 3600 == 0) return std::to_string(step_ / 3600) + "-hour";
-  return std::to_string(step_ / 60) + "-minute";
-}
+std::string Frequency::adjective() const { return label(unit_, step_).adjective; }
 
 int64_t Frequency::nominal_seconds() const noexcept {
   return unit_ == FrequencyUnit::Month ? 30 * kSecondsPerDay : step_;

@@ -50,12 +50,14 @@ struct OutputRule {
     if (!non_negative) return;
     for (size_t s = 0; s < f.size(); ++s) {
       f[s] = std::max(f[s], 0.0);
-      if (zero_steps & (1u << (s % static_cast<size_t>(season)))) f[s] = 0;
+      // A mask is non-zero only for seasons of at most kMaxZeroRuleSeason: the shift stays
+      // within its 32 bits.
+      if (zero_steps != 0 && (zero_steps >> (s % static_cast<size_t>(season))) & 1u) f[s] = 0;
     }
   }
   void write(BinaryWriter& w) const {
     w.u8(non_negative ? 1 : 0);
-    if (season == 7)
+    if (season == 7)  // a daily series: 0.2.0's byte
       w.u8(static_cast<uint8_t>(zero_steps));
     else
       w.u32(zero_steps);

@@ -74,8 +74,7 @@ Judgement judge_recent(const std::vector<SeriesData>& series, const JudgeOptions
   check_periods(options.block, "the block", frequency);
   check_confidence(options.confidence);
   const size_t history = min_fallback_history(frequency);
-  check_series_values(series, series.size() > 1 || (!series.empty() && !series[0].key.empty()),
-                      frequency);
+  check_series_values(series, options.grouped, frequency);
   const auto window = static_cast<size_t>(options.window);
   const auto block = static_cast<size_t>(options.block);
   std::vector<std::optional<JudgedSeries>> judged(series.size());

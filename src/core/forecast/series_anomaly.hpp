@@ -41,7 +41,8 @@ struct Judgement {
 int default_block(const Frequency& f) noexcept;
 
 struct JudgeOptions {
-  Frequency frequency;  // of every series
+  Frequency frequency;   // of every series
+  bool grouped = false;  // errors name the group ("group \"k\"") rather than "the series"
   int window = 7;       // periods judged at the end of each series (1..366)
   int block = 7;        // periods forecast from one origin (1..366)
   double confidence = 0.99;
