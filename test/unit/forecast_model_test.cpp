@@ -108,7 +108,7 @@ TEST(ForecastModel, DailySumsBeyondTheRangeAreRefusedNotOverflowed) {
   auto edge = make("x", 120, 1);
   edge.values[60] = 1e15;  // the bound itself trains
   EXPECT_NO_THROW(train_forecast_payload({edge}, false, o, {}, summary));
-  SeriesData tiny{"", 19000, std::vector<double>(120, 8e-308)};
+  SeriesData tiny{"", 19000, std::vector<double>(120, 8e-308), {}};
   o.learner = Learner::GradientBoosting;
   EXPECT_NO_THROW(train_forecast_payload({tiny}, false, o, {}, summary));
 }

@@ -13,7 +13,7 @@ namespace {
 // A weekly pattern (weekends higher) with uniform noise of the given width.
 SeriesData weekly(const std::string& key, size_t days, double noise, uint64_t seed) {
   Rng rng(seed);
-  SeriesData s{key, 19000, std::vector<double>(days)};
+  SeriesData s{key, 19000, std::vector<double>(days), {}};
   for (size_t t = 0; t < days; ++t)
     s.values[t] = 100 + 30 * ((t % 7) >= 5 ? 1 : 0) + noise * (rng.uniform() - 0.5);
   return s;

@@ -29,8 +29,13 @@ void check_confidence(double confidence) {
 
 std::vector<double> fit_and_forecast(Learner learner, const SeriesStart& first,
                                      const std::vector<double>& series, int horizon,
-                                     const InterruptCheck& check) {
-  return fit_learner(learner, first, series, check)->forecast(horizon);
+                                     const InterruptCheck& check, const Covariates* covariates) {
+  if (!covariates) return fit_learner(learner, first, series, check)->forecast(horizon);
+  const Effects effects = Effects::fit(series, *covariates, first.frequency.season());
+  std::vector<double> f =
+      fit_learner(learner, first, effects.remove(series, *covariates), check)->forecast(horizon);
+  effects.add(f, *covariates, series.size());
+  return f;
 }
 
 namespace {
@@ -68,7 +73,8 @@ BacktestScore score_folds(Learner learner, int season, const std::vector<double>
 }  // namespace
 
 BacktestScore backtest(Learner learner, const SeriesStart& first, const std::vector<double>& series,
-                       int horizon, int folds, const InterruptCheck& check) {
+                       int horizon, int folds, const InterruptCheck& check,
+                       const Covariates* covariates) {
   check_horizon(horizon);
   check_folds(folds);
   const auto h = static_cast<size_t>(horizon), k = static_cast<size_t>(folds);
@@ -84,7 +90,7 @@ BacktestScore backtest(Learner learner, const SeriesStart& first, const std::vec
         "Use a shorter horizon, or algorithm => 'auto', which falls back to seasonal_naive.");
   return score_folds(learner, first.frequency.season(), series, horizon, folds, check,
                      [&](size_t, const std::vector<double>& train) {
-                       return fit_and_forecast(learner, first, train, horizon, check);
+                       return fit_and_forecast(learner, first, train, horizon, check, covariates);
                      });
 }
 
@@ -168,14 +174,23 @@ const std::vector<std::vector<double>>& Forecast::residuals() const {
 
 Forecast forecast(std::optional<Learner> learner, const SeriesStart& first,
                   const std::vector<double>& series, int horizon, int folds, double confidence,
-                  const InterruptCheck& check) {
+                  const InterruptCheck& check, const Covariates* covariates) {
   const Frequency& frequency = first.frequency;
   check_horizon(horizon);
   check_folds(folds);
   check_confidence(confidence);
   Forecast out;
+  // The final model is fitted on the series less the covariates' effects (the backtests fit
+  // theirs per fold).
+  std::vector<double> adjusted;
+  if (covariates) {
+    out.effects = Effects::fit(series, *covariates, frequency.season());
+    adjusted = out.effects.remove(series, *covariates);
+  }
+  const std::vector<double>& fit_on = covariates ? adjusted : series;
   if (learner) {
-    out.candidates.push_back(backtest(*learner, first, series, horizon, folds, check));
+    out.candidates.push_back(
+        backtest(*learner, first, series, horizon, folds, check, covariates));
   } else {
     for (Learner l : all_learners()) {
       if (series.size() < min_history(l, frequency) + static_cast<size_t>(horizon) * folds)
@@ -190,7 +205,7 @@ Forecast forecast(std::optional<Learner> learner, const SeriesStart& first,
                                                      series, horizon, folds));
         continue;
       }
-      out.candidates.push_back(backtest(l, first, series, horizon, folds, check));
+      out.candidates.push_back(backtest(l, first, series, horizon, folds, check, covariates));
     }
   }
   if (out.candidates.empty()) {  // 'auto' on a series too short to backtest anything
@@ -223,12 +238,15 @@ Forecast forecast(std::optional<Learner> learner, const SeriesStart& first,
       out.candidates.push_back(std::move(pair));
       out.learner = Learner::BestPair;
       poll(check);
-      out.model = fit_pair(a, b, first, series, check);
+      out.model = fit_pair(a, b, first, fit_on, check);
     }
   }
   poll(check);
-  if (!out.model) out.model = fit_learner(out.learner, first, series, check);
+  if (!out.model) out.model = fit_learner(out.learner, first, fit_on, check);
+  if (covariates && covariates->rows() < series.size() + static_cast<size_t>(horizon))
+    return out;  // no future covariates: no forecast to make
   out.value = out.model->forecast(horizon);
+  if (covariates) out.effects.add(out.value, *covariates, series.size());
   prediction_interval(out.value, out.residuals(), confidence, out.lower, out.upper);
   return out;
 }
@@ -261,7 +279,7 @@ struct SeriesErrors {
 }  // namespace
 
 void Evaluator::add(const SeriesStart& first, const std::vector<double>& series,
-                    const InterruptCheck& check) {
+                    const InterruptCheck& check, const Covariates* covariates) {
   const Frequency& frequency = first.frequency;
   for (double v : series)
     if (!series_value_ok(v))
@@ -286,7 +304,8 @@ void Evaluator::add(const SeriesStart& first, const std::vector<double>& series,
     const std::vector<double> actual(series.begin() + static_cast<long>(cut),
                                      series.begin() + static_cast<long>(cut + h));
     const double scale = mase_scale(train, frequency.season());
-    const Forecast f = forecast(learner_, first, train, horizon_, folds_, confidence_, check);
+    const Forecast f =
+        forecast(learner_, first, train, horizon_, folds_, confidence_, check, covariates);
     errors[0].add(actual, f.value, f.lower, f.upper, scale);
     if (learner_) continue;
     std::vector<std::vector<double>> fold_forecasts(learners.size());
@@ -311,7 +330,7 @@ void Evaluator::add(const SeriesStart& first, const std::vector<double>& series,
         }
         predicted = combine_forecasts(members, frequency, train);
       } else {
-        predicted = fit_and_forecast(l, first, train, horizon_, check);
+        predicted = fit_and_forecast(l, first, train, horizon_, check, covariates);
       }
       fold_forecasts[i] = predicted;
       std::vector<double> lo, hi;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/common/interrupt.hpp"
+#include "core/forecast/covariates.hpp"
 #include "core/forecast/learners.hpp"
 
 namespace insight::forecast {
@@ -40,10 +41,14 @@ void check_horizon(int horizon);
 void check_folds(int folds);
 void check_confidence(double confidence);
 
-// Trains `learner` on series (period first onwards) and forecasts `horizon` periods.
+// Trains `learner` on series (period first onwards) and forecasts `horizon` periods. With
+// covariates (rows from the series' first period, through the horizon), on the series less
+// their effects, fitted on the series first (covariates.hpp), which the forecast gets back.
+// Every function below that takes covariates treats them so; nullptr = none.
 std::vector<double> fit_and_forecast(Learner learner, const SeriesStart& first,
                                      const std::vector<double>& series, int horizon,
-                                     const InterruptCheck& check = {});
+                                     const InterruptCheck& check = {},
+                                     const Covariates* covariates = nullptr);
 
 struct BacktestScore {
   Learner learner = Learner::SeasonalNaive;
@@ -57,7 +62,8 @@ struct BacktestScore {
 // Throws InvalidParameter when the series is too short for `folds` folds of `horizon` days
 // on top of the learner's minimum history.
 BacktestScore backtest(Learner learner, const SeriesStart& first, const std::vector<double>& series,
-                       int horizon, int folds, const InterruptCheck& check = {});
+                       int horizon, int folds, const InterruptCheck& check = {},
+                       const Covariates* covariates = nullptr);
 
 // The mean of member forecasts continuing `train`, with the combination's output rule.
 std::vector<double> combine_forecasts(const std::vector<std::vector<double>>& forecasts,
@@ -92,7 +98,10 @@ void prediction_interval(const std::vector<double>& value,
 struct Forecast {
   Learner learner = Learner::SeasonalNaive;
   bool fallback = false;                 // 'auto' on a series too short to backtest: seasonal naive
-  std::unique_ptr<FittedLearner> model;  // trained on the whole series
+  std::unique_ptr<FittedLearner> model;  // trained on the whole series (less `effects`)
+  Effects effects;                       // of the covariates, if any
+  // Empty when covariates were given but do not reach the horizon (training: future regressor
+  // values are not known yet).
   std::vector<double> value, lower, upper;
   std::vector<BacktestScore> candidates;  // every learner backtested ('auto'), or just one
   // Residuals the intervals come from: the chosen candidate's, or the fallback's.
@@ -100,7 +109,7 @@ struct Forecast {
 
  private:
   friend Forecast forecast(std::optional<Learner>, const SeriesStart&, const std::vector<double>&,
-                           int, int, double, const InterruptCheck&);
+                           int, int, double, const InterruptCheck&, const Covariates*);
   std::vector<std::vector<double>> fallback_residuals_;
 };
 
@@ -111,7 +120,7 @@ struct Forecast {
 // min_history(learner) + folds·horizon periods.
 Forecast forecast(std::optional<Learner> learner, const SeriesStart& first,
                   const std::vector<double>& series, int horizon, int folds, double confidence,
-                  const InterruptCheck& check = {});
+                  const InterruptCheck& check = {}, const Covariates* covariates = nullptr);
 
 // Accumulates one learner's out-of-sample errors over folds and series.
 struct EvaluationScore {
@@ -134,7 +143,7 @@ class Evaluator {
   Evaluator(std::optional<Learner> learner, int horizon, int folds, double confidence);
   // Adds one series; thread-compatible only (call from one thread, or merge evaluators).
   void add(const SeriesStart& first, const std::vector<double>& series,
-           const InterruptCheck& check = {});
+           const InterruptCheck& check = {}, const Covariates* covariates = nullptr);
   void merge(const Evaluator& other);
   Evaluation result() const;
 

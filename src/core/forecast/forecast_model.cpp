@@ -69,21 +69,23 @@ bool is_forecast_algorithm(Algorithm a) noexcept {
 
 ForecastModel::ForecastModel(Algorithm algorithm, nlohmann::json meta, Frequency frequency,
                              int horizon, int folds, bool grouped, std::vector<SeriesFit> series,
-                             size_t state_bytes)
+                             size_t state_bytes, CovariateSpec covariates)
     : Model(algorithm, Task::Forecast, std::move(meta)),
       frequency_(frequency),
       horizon_(horizon),
       folds_(folds),
       grouped_(grouped),
-      series_(std::move(series)) {
+      series_(std::move(series)),
+      covariates_(std::move(covariates)) {
   // In memory, tree nodes take 20 bytes for 16 serialized: state_bytes · 1.5 is an upper bound.
   bytes_ = sizeof(*this) + json_memory_bytes(this->meta()) + state_bytes + state_bytes / 2;
   for (const SeriesFit& s : series_) {
     bytes_ +=
         sizeof(SeriesFit) + s.key.capacity() + s.candidates.capacity() * sizeof(CandidateMetrics);
     for (const auto& r : s.residuals) bytes_ += sizeof(r) + r.capacity() * sizeof(double);
-    bytes_ += 128;  // the learner object itself
+    bytes_ += 128 + 2 * sizeof(double) * covariates_.width();  // the learner, the effects
   }
+  bytes_ += covariates_.holidays.days() * 16;
 }
 
 size_t ForecastModel::memory_bytes() const { return bytes_; }
@@ -96,11 +98,29 @@ const SeriesFit* ForecastModel::find(const std::string& key) const {
   return it != series_.end() && it->key == key ? &*it : nullptr;
 }
 
-std::vector<ForecastPoint> ForecastModel::forecast(const SeriesFit& s, int horizon,
-                                                   double confidence) const {
+std::vector<double> ForecastModel::point_forecast(const SeriesFit& s, int horizon,
+                                                  const std::vector<double>& future_regressors,
+                                                  Covariates& future) const {
   check_horizon(horizon);
+  std::vector<double> value = s.model->forecast(horizon);
+  if (covariates_.empty()) return value;
+  const size_t needed = static_cast<size_t>(horizon) * covariates_.regressors.size();
+  if (future_regressors.size() != needed)
+    throw InvalidParameter("the model needs the regressors' values of the " +
+                           std::to_string(horizon) + " " + frequency_.period_noun() +
+                           "s it forecasts");
+  future = make_covariates(covariates_, SeriesStart(frequency_, s.next_period()),
+                           static_cast<size_t>(horizon), future_regressors);
+  s.effects.add(value, future, 0);
+  return value;
+}
+
+std::vector<ForecastPoint> ForecastModel::forecast(const SeriesFit& s, int horizon,
+                                                   double confidence,
+                                                   const std::vector<double>& future_regressors) const {
   check_confidence(confidence);
-  const std::vector<double> value = s.model->forecast(horizon);
+  Covariates future;
+  const std::vector<double> value = point_forecast(s, horizon, future_regressors, future);
   std::vector<double> lower, upper;
   prediction_interval(value, s.residuals, confidence, lower, upper);
   std::vector<ForecastPoint> out(value.size());
@@ -110,9 +130,17 @@ std::vector<ForecastPoint> ForecastModel::forecast(const SeriesFit& s, int horiz
   return out;
 }
 
-Explanation ForecastModel::explain(const SeriesFit& s, int horizon) const {
-  check_horizon(horizon);
-  return s.model->explain(horizon);
+Explanation ForecastModel::explain(const SeriesFit& s, int horizon,
+                                   const std::vector<double>& future_regressors) const {
+  Covariates future;
+  const std::vector<double> value = point_forecast(s, horizon, future_regressors, future);
+  Explanation e = s.model->explain(horizon);
+  if (covariates_.empty()) return e;
+  const auto steps = static_cast<size_t>(horizon);
+  for (const Component& c : s.effects.components(covariates_, future, 0, steps))
+    add_component(e, c.name, c.values);
+  add_adjustment(e, value);  // clipping the sum at 0 again (a never-negative series)
+  return e;
 }
 
 // ---- training ----
@@ -131,6 +159,20 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   for (size_t i = 1; i < series.size(); ++i)
     if (series[i].key == series[i - 1].key) throw InternalError("duplicate group key");
   check_series_values(series, grouped, frequency);
+  const CovariateSpec& spec = options.covariates;
+  const size_t regressors = spec.regressors.size();
+  if (regressors > kMaxRegressors)
+    throw InvalidParameter("at most " + std::to_string(kMaxRegressors) + " regressors are taken",
+                           "got " + std::to_string(regressors));
+  for (const SeriesData& s : series) {
+    if (s.regressors.size() != s.values.size() * regressors)
+      throw InternalError("regressor values do not match the series");
+    for (double v : s.regressors)
+      if (!series_value_ok(v))
+        throw InvalidParameter("a regressor of " + series_label(s, grouped) +
+                                   " is not finite or beyond ±1e15",
+                               "got " + format_number(v));
+  }
   // An explicit learner needs its history for every series: fail before any work.
   if (options.learner) {
     const size_t needed = min_history(*options.learner, frequency) +
@@ -155,8 +197,10 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
         const SeriesData& s = series[i];
         if (!options.learner && s.values.size() < min_fallback_history(frequency))
           return;  // skipped
-        Forecast f = forecast(options.learner, SeriesStart(frequency, s.first_period), s.values,
-                              options.horizon, options.folds, 0.5, poll_worker);
+        const SeriesStart start(frequency, s.first_period);
+        const Covariates covariates = make_covariates(spec, start, s.values.size(), s.regressors);
+        Forecast f = forecast(options.learner, start, s.values, options.horizon, options.folds,
+                              0.5, poll_worker, spec.empty() ? nullptr : &covariates);
         SeriesFit fit;
         fit.key = s.key;
         fit.first_period = s.first_period;
@@ -167,6 +211,7 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
         for (const BacktestScore& c : f.candidates)
           fit.candidates.push_back({c.learner, c.mae, c.rmse, c.smape, c.mase});
         fit.model = std::move(f.model);
+        fit.effects = std::move(f.effects);
         fits[i] = std::move(fit);
       },
       check);
@@ -234,6 +279,23 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   nlohmann::json candidates = nlohmann::json::object();
   for (const auto& [name, acc] : per_learner) candidates[name] = acc.json();
   m["candidates"] = candidates;
+  if (!spec.empty()) {
+    // Each covariate's effect (covariates.hpp), the mean over the series: a regressor's per
+    // unit, a holiday's per day of it.
+    std::vector<double> mean(spec.width(), 0.0);
+    for (const SeriesFit& s : trained)
+      for (size_t j = 0; j < mean.size(); ++j)
+        mean[j] += s.effects.beta()[j] / static_cast<double>(trained.size());
+    nlohmann::json reg = nlohmann::json::object(), hol = nlohmann::json::object();
+    for (size_t j = 0; j < regressors; ++j) reg[spec.regressors[j]] = mean[j];
+    for (size_t j = 0; j < spec.holidays.names().size(); ++j)
+      hol[spec.holidays.names()[j]] = mean[regressors + j];
+    if (regressors > 0) m["regressor_effects"] = reg;
+    if (!spec.holidays.empty()) {
+      m["holiday_effects"] = hol;
+      m["holiday_days"] = spec.holidays.days();
+    }
+  }
   summary.metrics = m;
 
   Payload p;
@@ -247,11 +309,17 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
             {"first_day", iso_start(frequency, first)},
             {"last_day", iso_start(frequency, last)},
             {"metrics", m}};
+  if (!spec.empty()) p.meta["covariates"] = true;
   BinaryWriter w;
   w.u32(static_cast<uint32_t>(options.horizon));
   w.u32(static_cast<uint32_t>(options.folds));
   w.u8(grouped ? 1 : 0);
   w.u64(trained.size());
+  if (!spec.empty()) {
+    w.u64(regressors);
+    for (const std::string& name : spec.regressors) w.str(name);
+    spec.holidays.write(w);
+  }
   for (const SeriesFit& s : trained) {
     w.str(s.key);
     w.i64(s.first_period);
@@ -269,6 +337,7 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
       w.f64(c.smape);
       w.f64(c.mase);
     }
+    if (!spec.empty()) s.effects.write(w);
   }
   p.body = w.take();
   return p;
@@ -297,6 +366,17 @@ ModelPtr load_forecast_model(Payload&& p) {
   const uint64_t count = r.count(kMaxSeries, 16);
   if (count == 0 || (grouped == 0 && count != 1))
     throw CorruptPayload("forecast payload has an invalid number of series");
+  CovariateSpec spec;
+  if (p.meta.contains("covariates")) {
+    if (p.meta["covariates"] != true) throw CorruptPayload("forecast payload has an invalid flag");
+    const uint64_t regressors = r.count(kMaxRegressors, 4);
+    for (uint64_t j = 0; j < regressors; ++j) {
+      spec.regressors.push_back(r.str(1u << 10));
+      if (spec.regressors.back().empty()) throw CorruptPayload("regressor without a name");
+    }
+    spec.holidays = HolidayCalendar::read(r);
+    if (spec.empty()) throw CorruptPayload("forecast payload has empty covariates");
+  }
   std::vector<SeriesFit> series(count);
   size_t state_bytes = 0;
   for (size_t i = 0; i < count; ++i) {
@@ -337,12 +417,13 @@ ModelPtr load_forecast_model(Payload&& p) {
       CandidateMetrics m{*l, r.f64(), r.f64(), r.f64(), r.f64()};
       s.candidates.push_back(m);
     }
+    if (!spec.empty()) s.effects = Effects::read(r, spec.width());
   }
   r.expect_end();
   return std::make_shared<ForecastModel>(p.algorithm, std::move(p.meta), frequency,
                                          static_cast<int>(horizon),
                                          static_cast<int>(folds), grouped == 1, std::move(series),
-                                         state_bytes);
+                                         state_bytes, std::move(spec));
 }
 
 namespace {

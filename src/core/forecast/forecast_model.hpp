@@ -4,11 +4,13 @@
 //
 // Payload body (after the common header; metadata JSON holds the summary and options, and
 // "frequency": Frequency::name(), absent in payloads of 0.2.0, which are daily):
-//   u32 horizon, u32 folds, u8 grouped, u64 series count, then per series (keys strictly
-//   increasing in byte order when grouped):
+//   u32 horizon, u32 folds, u8 grouped, u64 series count; with covariates (metadata
+//   "covariates": true) u64 regressor count, their names (str), the HolidayCalendar; then per
+//   series (keys strictly increasing in byte order when grouped):
 //     str key (empty when not grouped), i64 first period, u32 periods, u8 learner, u8 fallback,
 //     learner state (learners.hpp), u32 steps = horizon, per step f64_array of residuals,
-//     u8 candidate count, per candidate: u8 learner, f64 mae, rmse, smape, mase.
+//     u8 candidate count, per candidate: u8 learner, f64 mae, rmse, smape, mase;
+//     with covariates, the series' Effects.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +22,7 @@
 
 #include "core/common/interrupt.hpp"
 #include "core/forecast/backtest.hpp"
+#include "core/forecast/covariates.hpp"
 #include "core/forecast/frequency.hpp"
 #include "core/forecast/learners.hpp"
 #include "core/model/model.hpp"
@@ -32,6 +35,8 @@ struct SeriesData {
   std::string key;  // the group key; empty when the model has no groups
   int64_t first_period = 0;
   std::vector<double> values;
+  // With regressors: per period, their values (values.size() × regressors, finite).
+  std::vector<double> regressors;
 };
 
 struct TrainOptions {
@@ -40,6 +45,7 @@ struct TrainOptions {
   int horizon = 14;
   int folds = 3;
   unsigned threads = 0;  // 0 = one per core
+  CovariateSpec covariates;  // regressors (their values in SeriesData) and holidays
 };
 
 struct CandidateMetrics {
@@ -56,6 +62,7 @@ struct SeriesFit {
   std::unique_ptr<FittedLearner> model;
   std::vector<std::vector<double>> residuals;  // per step, for the intervals
   std::vector<CandidateMetrics> candidates;
+  Effects effects;  // of the model's covariates (none: no effects)
   int64_t next_period() const noexcept { return first_period + periods; }
 };
 
@@ -68,7 +75,8 @@ class ForecastModel final : public Model {
  public:
   // state_bytes: the size of the learners' serialized state, for memory_bytes().
   ForecastModel(Algorithm algorithm, nlohmann::json meta, Frequency frequency, int horizon,
-                int folds, bool grouped, std::vector<SeriesFit> series, size_t state_bytes);
+                int folds, bool grouped, std::vector<SeriesFit> series, size_t state_bytes,
+                CovariateSpec covariates = {});
   size_t memory_bytes() const override;
 
   bool grouped() const noexcept { return grouped_; }
@@ -76,12 +84,18 @@ class ForecastModel final : public Model {
   int trained_horizon() const noexcept { return horizon_; }
   int trained_folds() const noexcept { return folds_; }
   const std::vector<SeriesFit>& series() const noexcept { return series_; }
+  const CovariateSpec& covariates() const noexcept { return covariates_; }
   // The series of a group key (binary search), or nullptr. Ungrouped: the only series.
   const SeriesFit* find(const std::string& key) const;
-  // Point forecasts and intervals at `confidence` for `horizon` periods.
-  std::vector<ForecastPoint> forecast(const SeriesFit& s, int horizon, double confidence) const;
-  // The point forecasts' components (learners.hpp, Explanation), summing to them.
-  Explanation explain(const SeriesFit& s, int horizon) const;
+  // Point forecasts and intervals at `confidence` for `horizon` periods. A model with
+  // regressors needs their values for those periods: future_regressors, horizon × regressors
+  // (InvalidParameter otherwise); holidays come from the model's calendar.
+  std::vector<ForecastPoint> forecast(const SeriesFit& s, int horizon, double confidence,
+                                      const std::vector<double>& future_regressors = {}) const;
+  // The point forecasts' components (learners.hpp, Explanation; with covariates, one per
+  // regressor and "holiday", covariates.hpp), summing to them.
+  Explanation explain(const SeriesFit& s, int horizon,
+                      const std::vector<double>& future_regressors = {}) const;
 
  private:
   Frequency frequency_;
@@ -89,6 +103,11 @@ class ForecastModel final : public Model {
   bool grouped_;
   std::vector<SeriesFit> series_;
   size_t bytes_ = 0;
+  CovariateSpec covariates_;
+  // The learner's forecast with the covariates' effects, and the covariates it used.
+  std::vector<double> point_forecast(const SeriesFit& s, int horizon,
+                                     const std::vector<double>& future_regressors,
+                                     Covariates& future) const;
 };
 
 // What training saw, for the catalog row.

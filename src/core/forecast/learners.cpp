@@ -137,16 +137,7 @@ class Fitted final : public FittedLearner {
   }
   Explanation explain(int horizon) const override {
     Explanation e = m_.explain(horizon);
-    const std::vector<double> f = forecast(horizon);
-    std::vector<double> adjustment(f.size(), 0.0);
-    bool any = false;
-    for (size_t s = 0; s < f.size(); ++s) {
-      double sum = 0;
-      for (const Component& c : e) sum += c.values[s];
-      adjustment[s] = f[s] - sum;
-      any = any || std::abs(adjustment[s]) > 1e-9 * std::max(1.0, std::abs(f[s]));
-    }
-    if (any) add_component(e, "adjustment", adjustment);
+    add_adjustment(e, forecast(horizon));
     return e;
   }
   void write(BinaryWriter& w) const override {
@@ -175,6 +166,18 @@ void add_component(Explanation& e, const std::string& name, const std::vector<do
   }
   for (size_t s = 0; s < values.size() && s < it->values.size(); ++s)
     it->values[s] += weight * values[s];
+}
+
+void add_adjustment(Explanation& e, const std::vector<double>& forecast) {
+  std::vector<double> adjustment(forecast.size(), 0.0);
+  bool any = false;
+  for (size_t s = 0; s < forecast.size(); ++s) {
+    double sum = 0;
+    for (const Component& c : e) sum += c.values[s];
+    adjustment[s] = forecast[s] - sum;
+    any = any || std::abs(adjustment[s]) > 1e-9 * std::max(1.0, std::abs(forecast[s]));
+  }
+  if (any) add_component(e, "adjustment", adjustment);
 }
 
 void require_history(const std::vector<double>& series, size_t needed, const char* learner) {

@@ -93,6 +93,9 @@ using Explanation = std::vector<Component>;
 // Adds `values` to the component `name` (appending it when new), scaled by `weight`.
 void add_component(Explanation& e, const std::string& name, const std::vector<double>& values,
                    double weight = 1.0);
+// Adds (to "adjustment") what the components lack of `forecast`, when anything: what an output
+// rule changed after them.
+void add_adjustment(Explanation& e, const std::vector<double>& forecast);
 
 class FittedLearner {
  public:

@@ -1,27 +1,33 @@
 #include "core/forecast/series_grid.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/common/error.hpp"
 #include "core/forecast/features.hpp"
 
 namespace insight::forecast {
 
-bool SeriesGrid::add(std::string_view key, int64_t period, double sum) {
+bool SeriesGrid::add(std::string_view key, int64_t period, double sum,
+                     const double* regressors) {
   if (period >= first_incomplete_) return false;
   auto it = groups_.find(key);
-  if (it == groups_.end())
-    it = groups_.emplace(std::string(key), std::vector<std::pair<int64_t, double>>{}).first;
-  it->second.emplace_back(period, sum);
+  if (it == groups_.end()) it = groups_.emplace(std::string(key), Group{}).first;
+  it->second.sums.emplace_back(period, sum);
+  if (!regressors_.empty()) {
+    if (!regressors) throw InternalError("a sum without its regressors");
+    it->second.regressors.insert(it->second.regressors.end(), regressors,
+                                 regressors + regressors_.size());
+  }
   last_ = std::max(last_, period);
   return true;
 }
 
 size_t SeriesGrid::cells() const noexcept {
   size_t n = 0;
-  for (const auto& [key, periods] : groups_) {
-    // periods is never empty
-    const int64_t first = std::min_element(periods.begin(), periods.end())->first;
+  for (const auto& [key, group] : groups_) {
+    // sums is never empty
+    const int64_t first = std::min_element(group.sums.begin(), group.sums.end())->first;
     n += static_cast<size_t>(last_ - first + 1);
   }
   return n;
@@ -57,11 +63,34 @@ size_t interpolate_gaps(std::vector<double>& values, const std::vector<bool>& kn
 
 }  // namespace
 
+void SeriesGrid::fill_regressors(SeriesData& s, const Group& group, int64_t first, bool grouped,
+                                 const std::vector<std::string>& names) {
+  const size_t r = names.size(), n = s.values.size();
+  s.regressors.assign(n * r, std::nan(""));
+  for (size_t i = 0; i < group.sums.size(); ++i) {
+    const auto t = static_cast<size_t>(group.sums[i].first - first);
+    std::copy_n(group.regressors.data() + i * r, r, s.regressors.data() + t * r);
+  }
+  for (size_t j = 0; j < r; ++j) {
+    auto at = [&](size_t t) -> double& { return s.regressors[t * r + j]; };
+    size_t known = n;  // the first period with a value
+    for (size_t t = 0; t < n && known == n; ++t)
+      if (!std::isnan(at(t))) known = t;
+    if (known == n)
+      throw InvalidParameter("regressor \"" + names[j] + "\" has no value in " +
+                                 (grouped ? "group \"" + s.key + "\"" : std::string("the source")),
+                             "Every row of its complete periods is NULL there.");
+    for (size_t t = 0; t < n; ++t)
+      if (std::isnan(at(t))) at(t) = t < known ? at(known) : at(t - 1);
+  }
+}
+
 std::vector<SeriesData> SeriesGrid::build(size_t* interpolated) const {
   if (interpolated) *interpolated = 0;
   std::vector<SeriesData> out;
   out.reserve(groups_.size());
-  for (const auto& [key, periods] : groups_) {
+  for (const auto& [key, group] : groups_) {
+    const auto& periods = group.sums;
     const int64_t first = std::min_element(periods.begin(), periods.end())->first;
     const int64_t length = last_ - first + 1;
     const int64_t days = frequency_.start_day(last_) - frequency_.start_day(first) + 1;
@@ -86,6 +115,7 @@ std::vector<SeriesData> SeriesGrid::build(size_t* interpolated) const {
       const size_t filled = interpolate_gaps(s.values, known);
       if (interpolated) *interpolated += filled;
     }
+    if (!regressors_.empty()) fill_regressors(s, group, first, grouped_, regressors_);
     out.push_back(std::move(s));
   }
   return out;

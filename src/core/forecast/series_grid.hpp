@@ -37,16 +37,19 @@ class SeriesGrid {
  public:
   // grouped: errors name the group ("group \"k\"") rather than "the series".
   // first_incomplete: the first period that has not ended: it and later periods are left out.
+  // regressors: the names of the regressor columns whose values come with each sum.
   explicit SeriesGrid(bool grouped, Frequency frequency = Frequency::day(),
-                      int64_t first_incomplete = INT64_MAX, GapFill fill = GapFill::Zero)
+                      int64_t first_incomplete = INT64_MAX, GapFill fill = GapFill::Zero,
+                      std::vector<std::string> regressors = {})
       : grouped_(grouped),
         frequency_(frequency),
         first_incomplete_(first_incomplete),
-        fill_(fill) {}
+        fill_(fill),
+        regressors_(std::move(regressors)) {}
 
-  // One (group, period) sum; a (group, period) comes once. false: the period is not complete
-  // and was left out.
-  bool add(std::string_view key, int64_t period, double sum);
+  // One (group, period) sum; a (group, period) comes once. With regressors, `regressors` holds
+  // their values in the period (NaN: none). false: the period is not complete and was left out.
+  bool add(std::string_view key, int64_t period, double sum, const double* regressors = nullptr);
   bool empty() const noexcept { return groups_.empty(); }
   const Frequency& frequency() const noexcept { return frequency_; }
   // Periods the grid will hold across all groups (what build() allocates).
@@ -54,6 +57,9 @@ class SeriesGrid {
   // The series, by key. InvalidParameter for a series spanning more than 100 years or
   // kMaxSeriesPeriods, or dates outside 0001-01-01..9998-12-31 (a year of forecasts included).
   // `interpolated`, if given, receives the number of periods filled by interpolation.
+  // Regressors (SeriesData::regressors) of a period without a value carry the last one before
+  // it forward (the first one back, before it); a regressor without any value in a series is
+  // an InvalidParameter.
   std::vector<SeriesData> build(size_t* interpolated = nullptr) const;
 
  private:
@@ -61,8 +67,15 @@ class SeriesGrid {
   Frequency frequency_;
   int64_t first_incomplete_;
   GapFill fill_;
+  std::vector<std::string> regressors_;
   int64_t last_ = INT64_MIN;
-  std::map<std::string, std::vector<std::pair<int64_t, double>>, std::less<>> groups_;
+  struct Group {
+    std::vector<std::pair<int64_t, double>> sums;
+    std::vector<double> regressors;  // per sum, regressors_.size() values
+  };
+  std::map<std::string, Group, std::less<>> groups_;
+  static void fill_regressors(SeriesData& s, const Group& group, int64_t first, bool grouped,
+                              const std::vector<std::string>& names);
 };
 
 }  // namespace insight::forecast
