@@ -4,6 +4,7 @@
 // detection of detect_series_anomalies.
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -53,6 +54,8 @@ struct SeriesSpec {
   std::optional<std::string> only_group = std::nullopt;
   // As asked: 'auto', a name or an interval (resolve_frequency()).
   std::string frequency = "auto";
+  // Read beside the sums: their mean per group and period.
+  std::vector<std::string> regressors = {};
 };
 
 struct BuiltSeries {
@@ -69,14 +72,33 @@ struct BuiltSeries {
 // The series a forecaster's options describe, read from source.
 SeriesSpec series_spec(const insight::pg::SourceRelation& source,
                        const insight::forecast::ForecasterOptions& o) {
-  return SeriesSpec{source, o.time_column, o.value_column, o.group_column, std::nullopt,
-                    o.frequency};
+  return SeriesSpec{source,       o.time_column, o.value_column, o.group_column,
+                    std::nullopt, o.frequency,   o.regressors};
 }
 
 std::vector<std::string> series_columns(const SeriesSpec& spec) {
   std::vector<std::string> columns{spec.time_column, spec.value_column};
   if (spec.group_column) columns.push_back(*spec.group_column);
+  columns.insert(columns.end(), spec.regressors.begin(), spec.regressors.end());
   return columns;
+}
+
+// The mean of each regressor per group and period, as float8 (", avg(...), ..."): numeric or
+// boolean columns (true = 1); 22023 naming `argument` for any other type, 42703 when absent.
+std::string regressor_means_sql(const SeriesSpec& spec, const char* argument) {
+  std::string sql;
+  for (const std::string& r : spec.regressors) {
+    const Oid type = insight::pg::column_type(spec.source, r, argument);
+    std::string x = insight::pg::quoted(r);
+    if (type == BOOLOID)
+      x = "(" + x + ")::pg_catalog.int4";
+    else if (!insight::pg::is_numeric_type(type))
+      throw InvalidParameter("regressor column \"" + r + "\" is not numeric",
+                             std::string(argument) + " must name columns of type " +
+                                 insight::pg::kNumericTypes + ", or boolean.");
+    sql += ", pg_catalog.avg((" + x + ")::pg_catalog.numeric)::pg_catalog.float8";
+  }
+  return sql;
 }
 
 // The group column as text, or '' without one (one series).
@@ -178,6 +200,7 @@ BuiltSeries build_series(const SeriesSpec& spec) {
                            std::string("value_column must be ") + insight::pg::kNumericTypes + ".");
   if (spec.group_column)
     insight::pg::column_type(spec.source, *spec.group_column, "group_column");  // must exist
+  const std::string regressors = regressor_means_sql(spec, "regressors");
 
   const std::string v = insight::pg::quoted(spec.value_column);
   BuiltSeries out;
@@ -192,13 +215,16 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   const std::string sql = "SELECT " + group_sql(spec) + ", " +
                           period_start_sql(out.frequency, spec) + ", pg_catalog.sum(" + v +
                           "::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + v +
-                          "), pg_catalog.count(*)" + rows_sql(spec, "", args) + " GROUP BY 1, 2";
+                          "), pg_catalog.count(*)" + regressors +
+                          rows_sql(spec, "", args) + " GROUP BY 1, 2";
   const int64_t now = guard([] {
     return static_cast<int64_t>(DatumGetTimestamp(DirectFunctionCall1(
         timestamptz_timestamp, TimestampTzGetDatum(GetCurrentStatementStartTimestamp()))));
   });
   insight::forecast::SeriesGrid grid(spec.group_column.has_value(), out.frequency,
-                                     out.frequency.period_of(now + kPgEpochUsecs), out.fill);
+                                     out.frequency.period_of(now + kPgEpochUsecs), out.fill,
+                                     spec.regressors);
+  std::vector<double> means(spec.regressors.size());
   insight::pg::spi_stream(sql.c_str(), args, [&](const Datum* col, const bool* null, int) {
     const int64_t all = DatumGetInt64(col[4]);
     if (null[0] || null[1] || null[2]) {  // no group, no time, or no value at all
@@ -211,8 +237,13 @@ BuiltSeries build_series(const SeriesSpec& spec) {
                              "Filter the rows with a view, then train on the view.");
     const int64_t used = DatumGetInt64(col[3]);
     out.rows_skipped += all - used;
+    for (size_t j = 0; j < means.size(); ++j) {
+      means[j] = null[5 + j] ? std::nan("") : DatumGetFloat8(col[5 + j]);  // NaN: no value
+      if (!null[5 + j] && std::isnan(means[j]))
+        throw InvalidParameter("regressor column \"" + spec.regressors[j] + "\" holds NaN");
+    }
     if (grid.add(insight::pg::text_view(col[0]), out.frequency.period_of(start + kPgEpochUsecs),
-                 DatumGetFloat8(col[2])))
+                 DatumGetFloat8(col[2]), means.data()))
       out.rows_used += used;
     else
       out.rows_incomplete += used;
@@ -238,6 +269,62 @@ InvalidParameter no_rows(const SeriesSpec& spec, const BuiltSeries& built) {
                           spec.time_column + "\" and \"" + spec.value_column + "\" set");
 }
 
+// The holidays relation a forecaster's `holidays` option names (as a relation is written in
+// SQL, resolved on the search_path): its (day, name) rows, NULLs left out. 42P01 when it does
+// not exist, 42703 without a day or name column, 22023 for a day that is not a date or time,
+// 42501 unless the caller may read both columns. Inside spi_connect().
+// `qualified` receives its schema-qualified name.
+insight::forecast::HolidayCalendar read_holidays(const std::string& relation,
+                                                 std::string& qualified) {
+  const char* text = relation.c_str();
+  const Oid relid = guard([text] {
+    return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(text)), NoLock,
+                            true);
+  });
+  if (relid == InvalidOid)
+    throw insight::UndefinedTable("holidays relation " + insight::echo(relation) +
+                                  " does not exist",
+                                  "", "holidays names a relation of (day date, name text) rows.");
+  const char* nsp = nullptr;
+  const char* rel = nullptr;
+  guard([relid, &nsp, &rel] {
+    rel = get_rel_name(relid);
+    nsp = get_namespace_name(get_rel_namespace(relid));
+  });
+  const insight::pg::SourceRelation source{
+      relid, guard([nsp, rel] { return quote_qualified_identifier(nsp, rel); })};
+  const Oid day_type = insight::pg::column_type(source, "day", "holidays' day column");
+  insight::pg::column_type(source, "name", "holidays' name column");
+  if (day_type != DATEOID && day_type != TIMESTAMPOID && day_type != TIMESTAMPTZOID)
+    throw InvalidParameter("holidays relation " + source.qualified + " has a day column that is not a date",
+                           "holidays must have columns day (date) and name (text).");
+  insight::pg::check_select(source, {"day", "name"});
+  qualified = source.qualified;
+  std::vector<std::pair<int64_t, std::string>> rows;
+  const std::string sql =
+      "SELECT (day)::pg_catalog.date OPERATOR(pg_catalog.-) '1970-01-01'::pg_catalog.date, "
+      "(name)::pg_catalog.text FROM " + source.qualified + " WHERE day IS NOT NULL AND name IS NOT NULL";
+  insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* col, const bool*, int) {
+    rows.emplace_back(DatumGetInt32(col[0]), std::string(insight::pg::text_view(col[1])));
+  });
+  return insight::forecast::HolidayCalendar::from_rows(std::move(rows));
+}
+
+// The covariates a forecaster's options ask for: its regressors and its holidays' calendar
+// (o.holidays becomes the relation's schema-qualified name).
+insight::forecast::CovariateSpec covariate_spec(insight::forecast::ForecasterOptions& o) {
+  insight::forecast::CovariateSpec spec;
+  spec.regressors = o.regressors;
+  if (o.holidays) {
+    std::string qualified;
+    insight::pg::spi_connect();
+    spec.holidays = read_holidays(*o.holidays, qualified);
+    insight::pg::spi_finish();
+    o.holidays = qualified;
+  }
+  return spec;
+}
+
 // Timestamptz of a period's start, a wall-clock time in the session's TimeZone (midnight, for
 // a day).
 Datum period_timestamptz(const Frequency& f, int64_t period) {
@@ -261,6 +348,7 @@ class ForecastTraining final
     const SeriesSpec spec = series_spec(source, o_);
     insight::forecast::TrainOptions options = o_.model;
     options.threads = insight::pg::training_threads();
+    options.covariates = covariate_spec(o_);
     BuiltSeries built = build_series(spec);
     if (built.series.empty()) throw no_rows(spec, built);
     options.frequency = built.frequency;
@@ -326,23 +414,110 @@ std::vector<const insight::forecast::SeriesFit*> wanted_series(
   return wanted;
 }
 
-// The arguments forecast() and explain_forecast() share: name, horizon, group_key.
+// The arguments forecast() and explain_forecast() share: name, horizon, group_key, and
+// regressors_source (argument `source_arg`, absent in 0.2.0's forecast()).
 struct ForecastCall {
   std::string name;
   int horizon;
   std::optional<std::string> key;
+  std::optional<insight::pg::SourceRelation> regressors_source = std::nullopt;
 };
 
-ForecastCall forecast_call(FunctionCallInfo fcinfo) {
+ForecastCall forecast_call(FunctionCallInfo fcinfo, int source_arg) {
   ForecastCall c{insight::pg::text_arg(fcinfo, 0, "name"),
                  insight::pg::int4_arg(fcinfo, 1, "horizon"), std::nullopt};
   insight::forecast::check_horizon(c.horizon);
   if (!insight::pg::arg_is_null(fcinfo, 2)) c.key = insight::pg::text_arg(fcinfo, 2, "group_key");
+  if (PG_NARGS() > source_arg && !insight::pg::arg_is_null(fcinfo, source_arg))
+    c.regressors_source = insight::pg::source_relation(fcinfo, source_arg);
   return c;
 }
 
-// Runs emit(model, series, sink) for each series of the live forecaster the call names (one
-// group's, or every group's), answering cancels between series.
+// The values of a model's regressors in the `horizon` periods it forecasts, per group key
+// (horizon × regressors each, the mean of the rows of each period), from call.regressors_source
+// — the relation with the training source's time, group and regressor columns. 22023 when it
+// is missing or lacks a value of the periods forecast; none for a model without regressors.
+std::map<std::string, std::vector<double>> future_regressors(
+    const insight::forecast::ForecastModel& model, const ForecastCall& call,
+    const std::vector<const insight::forecast::SeriesFit*>& wanted) {
+  std::map<std::string, std::vector<double>> out;
+  const std::vector<std::string>& names = model.covariates().regressors;
+  if (names.empty()) {
+    if (call.regressors_source)
+      throw InvalidParameter("model \"" + call.name + "\" has no regressors",
+                             "regressors_source is only for models trained with regressors.",
+                             "Call it with regressors_source => NULL.");
+    return out;
+  }
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  if (!call.regressors_source)
+    throw InvalidParameter("model \"" + call.name + "\" needs the future values of its regressors (" +
+                               list + ")",
+                           "",
+                           "Pass regressors_source => a relation with the training source's time"
+                           " and group columns and " + list + " for the periods forecast.");
+  const auto o = insight::forecast::ForecasterOptions::from_json(model.meta().at("params"));
+  SeriesSpec spec{*call.regressors_source, o.time_column, "", o.group_column, std::nullopt,
+                  model.frequency().name(), names};
+  std::vector<std::string> columns{spec.time_column};
+  if (spec.group_column) columns.push_back(*spec.group_column);
+  columns.insert(columns.end(), names.begin(), names.end());
+  insight::pg::check_select(spec.source, columns);
+  const Oid time_type = insight::pg::column_type(spec.source, spec.time_column, "time_column");
+  if (time_type != DATEOID && time_type != TIMESTAMPOID && time_type != TIMESTAMPTZOID)
+    throw InvalidParameter("time column \"" + spec.time_column + "\" of regressors_source is not a date or time");
+  if (spec.group_column)
+    insight::pg::column_type(spec.source, *spec.group_column, "group_column");
+  const std::string means = regressor_means_sql(spec, "regressors_source");
+  const Frequency& f = model.frequency();
+  const int64_t next = model.series().front().next_period();
+  const int64_t end = next + call.horizon;
+  std::vector<insight::pg::SpiArg> args{
+      insight::pg::spi_timestamptz_arg(DatumGetTimestampTz(period_timestamptz(f, next))),
+      insight::pg::spi_timestamptz_arg(DatumGetTimestampTz(period_timestamptz(f, end)))};
+  const std::string x = wall_clock_sql(spec);
+  const std::string sql = "SELECT " + group_sql(spec) + ", " + period_start_sql(f, spec) + means +
+                          " FROM " + spec.source.qualified + " WHERE " + x +
+                          " OPERATOR(pg_catalog.>=) $1::pg_catalog.timestamp AND " + x +
+                          " OPERATOR(pg_catalog.<) $2::pg_catalog.timestamp GROUP BY 1, 2";
+  for (const auto* s : wanted)
+    out[s->key].assign(static_cast<size_t>(call.horizon) * names.size(), std::nan(""));
+  insight::pg::spi_connect();
+  insight::pg::spi_stream(sql.c_str(), args, [&](const Datum* col, const bool* null, int) {
+    if (null[0] || null[1]) return;
+    const auto it = out.find(std::string(insight::pg::text_view(col[0])));
+    if (it == out.end()) return;
+    const int64_t period = f.period_of(DatumGetTimestamp(col[1]) + kPgEpochUsecs);
+    if (period < next || period >= end) return;
+    for (size_t j = 0; j < names.size(); ++j)
+      if (!null[2 + j])
+        it->second[static_cast<size_t>(period - next) * names.size() + j] =
+            DatumGetFloat8(col[2 + j]);
+  });
+  insight::pg::spi_finish();
+  for (const auto& [key, values] : out)
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (!std::isnan(values[i]) && insight::forecast::series_value_ok(values[i])) continue;
+      const auto step = static_cast<int64_t>(i / names.size());
+      const Datum start = period_timestamptz(f, next + step);
+      const std::string when = guard(
+          [start] { return DatumGetCString(DirectFunctionCall1(timestamptz_out, start)); });
+      throw InvalidParameter(
+          "regressors_source has no value of \"" + names[i % names.size()] + "\"" +
+              (model.grouped() ? " for group " + insight::echo(key) : std::string()) + " at " +
+              when,
+          std::isnan(values[i]) ? "Forecasts need every regressor in each of the " +
+                                      std::to_string(call.horizon) + " " + f.period_noun() +
+                                      "s forecast."
+                                : "Its value is not finite or beyond ±1e15.",
+          "");
+    }
+  return out;
+}
+
+// Runs emit(model, series, future regressors, sink) for each series of the live forecaster the
+// call names (one group's, or every group's), answering cancels between series.
 template <class Emit>
 void each_series(FunctionCallInfo fcinfo, const ForecastCall& call, Emit&& emit) {
   const insight::pg::ModelRef ref = insight::pg::resolve_live_model(call.name);
@@ -350,23 +525,26 @@ void each_series(FunctionCallInfo fcinfo, const ForecastCall& call, Emit&& emit)
   const auto& model = insight::pg::model_as<insight::forecast::ForecastModel>(
       *held, call.name, "a forecaster", "insight.train_forecaster");
   const auto wanted = wanted_series(model, call.name, call.key);
+  const auto regressors = future_regressors(model, call, wanted);
+  static const std::vector<double> kNone;
   insight::pg::RowSink sink(fcinfo);
   for (const auto* s : wanted) {
     insight::pg::check_interrupts();
-    emit(model, *s, sink);
+    const auto it = regressors.find(s->key);
+    emit(model, *s, it == regressors.end() ? kNone : it->second, sink);
   }
 }
 
 }  // namespace
 
-// forecast(name, horizon, group_key, confidence)
+// forecast(name, horizon, group_key, confidence, regressors_source)
 //   → TABLE(group_key text, forecast_time timestamptz, forecast_value, lower_bound, upper_bound)
 INSIGHT_FUNCTION(insight_forecast) {
-  const ForecastCall call = forecast_call(fcinfo);
+  const ForecastCall call = forecast_call(fcinfo, 4);
   const double confidence = insight::pg::float8_arg(fcinfo, 3, "confidence");
   insight::forecast::check_confidence(confidence);
-  each_series(fcinfo, call, [&](const auto& model, const auto& s, auto& sink) {
-    for (const auto& p : model.forecast(s, call.horizon, confidence)) {
+  each_series(fcinfo, call, [&](const auto& model, const auto& s, const auto& future, auto& sink) {
+    for (const auto& p : model.forecast(s, call.horizon, confidence, future)) {
       Datum v[5] = {model.grouped() ? insight::pg::text_datum(s.key) : static_cast<Datum>(0),
                     period_timestamptz(model.frequency(), p.period), Float8GetDatum(p.value),
                     Float8GetDatum(p.lower), Float8GetDatum(p.upper)};
@@ -377,14 +555,14 @@ INSIGHT_FUNCTION(insight_forecast) {
   return static_cast<Datum>(0);
 }
 
-// explain_forecast(name, horizon, group_key)
+// explain_forecast(name, horizon, group_key, regressors_source)
 //   → TABLE(group_key text, forecast_time timestamptz, component text, value float8)
 // One row per period and component of each forecast; a period's values sum to its
 // forecast_value (insight::forecast::Explanation).
 INSIGHT_FUNCTION(insight_explain_forecast) {
-  const ForecastCall call = forecast_call(fcinfo);
-  each_series(fcinfo, call, [&](const auto& model, const auto& s, auto& sink) {
-    const insight::forecast::Explanation e = model.explain(s, call.horizon);
+  const ForecastCall call = forecast_call(fcinfo, 3);
+  each_series(fcinfo, call, [&](const auto& model, const auto& s, const auto& future, auto& sink) {
+    const insight::forecast::Explanation e = model.explain(s, call.horizon, future);
     for (int h = 0; h < call.horizon; ++h) {
       const Datum time = period_timestamptz(model.frequency(), s.next_period() + h);
       for (const auto& c : e) {
@@ -416,6 +594,8 @@ class ForecastEvaluation final
     const std::optional<Learner> learner = o_.forecaster.model.learner;
     const int horizon = o_.forecaster.model.horizon, folds = o_.forecaster.model.folds;
     const double confidence = o_.confidence;
+    insight::forecast::ForecasterOptions o = o_.forecaster;
+    const insight::forecast::CovariateSpec covariates = covariate_spec(o);
     const BuiltSeries built = build_series(spec);
     if (built.series.empty()) throw no_rows(spec, built);
     // One evaluator per series, merged in order: the same sums whatever the thread count.
@@ -424,9 +604,11 @@ class ForecastEvaluation final
     insight::parallel_for(
         built.series.size(), insight::pg::training_threads(),
         [&](size_t i, const insight::InterruptCheck& poll_worker) {
-          per_series[i].add(
-              insight::forecast::SeriesStart(built.frequency, built.series[i].first_period),
-              built.series[i].values, poll_worker);
+          const auto& s = built.series[i];
+          const insight::forecast::SeriesStart start(built.frequency, s.first_period);
+          const insight::forecast::Covariates c =
+              insight::forecast::make_covariates(covariates, start, s.values.size(), s.regressors);
+          per_series[i].add(start, s.values, poll_worker, covariates.empty() ? nullptr : &c);
         },
         insight::pg::kInterrupts);
     insight::forecast::Evaluator total(learner, horizon, folds, confidence);

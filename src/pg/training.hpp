@@ -68,7 +68,9 @@ class TrainingWith : public TaskTraining {
   nlohmann::json params() const final { return o_.to_json(); }
 
  protected:
-  const Options o_;
+  // train() may pin what it resolved (a relation named by text, schema-qualified), so that
+  // retrain replays the same.
+  Options o_;
 };
 
 // Registers Training, a TaskTraining constructed from its task's options (JSON), for `task`:

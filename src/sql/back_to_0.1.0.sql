@@ -91,15 +91,17 @@ $admin$;
 SELECT insight._back_to_0_1_0(f::regprocedure, e, s, a) FROM (VALUES
   ('insight.train_anomaly_detector(text, regclass, text[], float8, int, int, bool, int, bool)',
    '{}'::text[], 'insight_train_anomaly_detector', 'VOLATILE'),
-  ('insight.train_forecaster(text, regclass, text, text, text, text, int, bool, text)',
-   $${", frequency text DEFAULT 'auto'::text", ""}$$, 'insight_train_forecaster', 'VOLATILE'),
+  ('insight.train_forecaster(text, regclass, text, text, text, text, int, bool, text, text[], text)',
+   $${", frequency text DEFAULT 'auto'::text, regressors text\\[\\] DEFAULT NULL::text\\[\\], holidays text DEFAULT NULL::text", ""}$$,
+   'insight_train_forecaster', 'VOLATILE'),
   ('insight.train_recommender(text, regclass, text, text, text, text, int, bool, int, float8,
     float8, int, int, int, int, bool)', '{", validate boolean DEFAULT false", ""}',
    'insight_train_recommender', 'VOLATILE'),
   ('insight.train_root_cause_classifier(text, regclass, bool)', '{}',
    'insight_train_root_cause_classifier', 'VOLATILE SET jit = off'),
-  ('insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text)',
-   $${", frequency text DEFAULT 'auto'::text", ""}$$, 'insight_evaluate_forecaster',
+  ('insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text, text[], text)',
+   $${", frequency text DEFAULT 'auto'::text, regressors text\\[\\] DEFAULT NULL::text\\[\\], holidays text DEFAULT NULL::text", ""}$$,
+   'insight_evaluate_forecaster',
    'STABLE PARALLEL RESTRICTED'),
   ('insight.evaluate_recommender(regclass, text, text, text, text, int, float8, text, int,
     timestamptz, int, float8, float8, int)', '{}', 'insight_evaluate_recommender',
@@ -185,6 +187,10 @@ $r$]);
 DROP STATISTICS insight.link_metrics_hour_of_day;
 SELECT insight._back_to_0_1_0('insight.recommend_actions(text, text, interval, timestamptz)',
   ARRAY['''7 days'', true, false, false\) d', '''7 days'', true, false) d']);
+
+-- forecast had no regressors_source.
+SELECT insight._back_to_0_1_0('insight.forecast(text, int, text, float8, regclass)',
+  '{", regressors_source regclass DEFAULT NULL::regclass", ""}');
 
 -- Unknown products: forecast_daily_sales gave no HINT, similar_products no error.
 SELECT insight._back_to_0_1_0('insight.forecast_daily_sales(int, text, float8)',
@@ -326,7 +332,7 @@ DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evalua
   insight._require_admin(text), insight._admin_entry(regprocedure, text),
   insight._detect_series(regclass, text, text, text, interval, text, float8, text),
   insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8),
-  insight.detect_sales_anomaly(int, text, float8), insight.explain_forecast(text, int, text),
+  insight.detect_sales_anomaly(int, text, float8), insight.explain_forecast(text, int, text, regclass),
   insight._promote_if_better(bigint), insight._validation_metric(text, jsonb),
   insight._demo_rows(anyelement, int, bigint, timestamptz, int, int),
   insight._deviation(float8, float8, float8),

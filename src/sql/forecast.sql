@@ -4,25 +4,29 @@
 -- Reads source with the caller's privileges (sums of value_column per period of time_column —
 -- an hour, a day, a week, a month, or 'auto': the grid the times lie on — in the session's
 -- TimeZone; periods without rows count as 0), writes the catalog as its owner. With
--- group_column, one series per group, all in one model version.
+-- group_column, one series per group, all in one model version. regressors: numeric or
+-- boolean columns known ahead (their mean per period); holidays: a relation of (day, name)
+-- rows; both estimated as additive effects (src/core/forecast/covariates.hpp).
 CREATE OR REPLACE FUNCTION insight.train_forecaster(name text, source regclass, time_column text,
     value_column text, group_column text DEFAULT NULL, algorithm text DEFAULT 'auto',
-    horizon int DEFAULT 14, deploy bool DEFAULT true, frequency text DEFAULT 'auto')
+    horizon int DEFAULT 14, deploy bool DEFAULT true, frequency text DEFAULT 'auto',
+    regressors text[] DEFAULT NULL, holidays text DEFAULT NULL)
 RETURNS insight.training_result LANGUAGE sql VOLATILE
 BEGIN ATOMIC
   SELECT insight._require_admin('train_forecaster');
   SELECT insight._train('forecast', name, source,
     jsonb_build_object('time_column', time_column, 'value_column', value_column,
                        'group_column', group_column, 'algorithm', algorithm, 'horizon', horizon,
-                       'frequency', frequency),
+                       'frequency', frequency, 'regressors', regressors, 'holidays', holidays),
     deploy);
 END;
 
 -- Forecasts of the live model from the period after its training data; group_key NULL = every
--- group. STABLE: reads the catalog; forecast_time is the start of each period (midnight, for
--- days) in the session's TimeZone.
+-- group. STABLE: reads the catalog (and regressors_source, with the caller's privileges: the
+-- future values of a model's regressors, by the training source's time and group columns);
+-- forecast_time is the start of each period (midnight, for days) in the session's TimeZone.
 CREATE OR REPLACE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, group_key text DEFAULT NULL,
-    confidence float8 DEFAULT 0.9)
+    confidence float8 DEFAULT 0.9, regressors_source regclass DEFAULT NULL)
   RETURNS TABLE(group_key text, forecast_time timestamptz, forecast_value float8,
                 lower_bound float8, upper_bound float8)
   AS 'MODULE_PATHNAME', 'insight_forecast' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 14;
@@ -30,8 +34,9 @@ CREATE OR REPLACE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, g
 -- The live model's forecasts taken apart (API.md section 6): per period, components that sum
 -- to forecast()'s forecast_value (level, trend, seasonality; for the feature-based learners the
 -- model at a reference point and the Shapley values of its calendar, lag and rolling features;
--- the output rules' adjustment). STABLE: reads the catalog.
-CREATE OR REPLACE FUNCTION insight.explain_forecast(name text, horizon int DEFAULT 14, group_key text DEFAULT NULL)
+-- each regressor, holiday, the output rules' adjustment). STABLE: reads the catalog.
+CREATE OR REPLACE FUNCTION insight.explain_forecast(name text, horizon int DEFAULT 14, group_key text DEFAULT NULL,
+    regressors_source regclass DEFAULT NULL)
   RETURNS TABLE(group_key text, forecast_time timestamptz, component text, value float8)
   AS 'MODULE_PATHNAME', 'insight_explain_forecast' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 56;
 
@@ -40,13 +45,15 @@ CREATE OR REPLACE FUNCTION insight.explain_forecast(name text, horizon int DEFAU
 -- periods.
 CREATE OR REPLACE FUNCTION insight.evaluate_forecaster(source regclass, time_column text, value_column text,
     group_column text DEFAULT NULL, algorithm text DEFAULT 'auto', horizon int DEFAULT 14,
-    folds int DEFAULT 3, confidence float8 DEFAULT 0.9, frequency text DEFAULT 'auto')
+    folds int DEFAULT 3, confidence float8 DEFAULT 0.9, frequency text DEFAULT 'auto',
+    regressors text[] DEFAULT NULL, holidays text DEFAULT NULL)
 RETURNS TABLE(algorithm text, metric text, value float8)
 LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
   SELECT * FROM insight._evaluate('forecast', source,
     jsonb_build_object('time_column', time_column, 'value_column', value_column,
                        'group_column', group_column, 'algorithm', algorithm, 'horizon', horizon,
-                       'folds', folds, 'confidence', confidence, 'frequency', frequency))
+                       'folds', folds, 'confidence', confidence, 'frequency', frequency,
+                       'regressors', regressors, 'holidays', holidays))
 $$;
 
 -- Daily revenue (insight.transactions.total_amount) of the whole shop, or of one product, from
@@ -136,23 +143,23 @@ $$;
 
 -- Privileges (API.md section 5).
 GRANT EXECUTE ON FUNCTION
-    insight.forecast(text, int, text, float8),
-    insight.explain_forecast(text, int, text),
-    insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text),
+    insight.forecast(text, int, text, float8, regclass),
+    insight.explain_forecast(text, int, text, regclass),
+    insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text, text[], text),
     insight.forecast_daily_sales(int, text, float8),
     insight._detect_series(regclass, text, text, text, interval, text, float8, text),
     insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8),
     insight.detect_sales_anomaly(int, text, float8)
   TO insight_analyst, insight_admin;
 -- The admin functions check their caller themselves (insight._require_admin).
-GRANT EXECUTE ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool, text)
+GRANT EXECUTE ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool, text, text[], text)
   TO insight_analyst, insight_admin;
 
 -- Descriptions.
-COMMENT ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool, text) IS 'Trains forecasters (one per group) on the complete hours, days, weeks or months of a (time, value[, group]) relation and stores them as a new model version. Admin.';
-COMMENT ON FUNCTION insight.forecast(text, int, text, float8) IS 'Forecasts of the live version of a model, one row per period, with lower and upper bounds at confidence.';
-COMMENT ON FUNCTION insight.explain_forecast(text, int, text) IS 'The live forecaster''s forecasts taken apart: per period, components (level, trend, seasonality, feature groups, adjustment) that sum to the forecast.';
-COMMENT ON FUNCTION insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text) IS 'Rolling-origin backtest of the forecasting procedure on a relation, without writing a model: mae, rmse, smape, mase, coverage.';
+COMMENT ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool, text, text[], text) IS 'Trains forecasters (one per group) on the complete hours, days, weeks or months of a (time, value[, group]) relation and stores them as a new model version. Admin.';
+COMMENT ON FUNCTION insight.forecast(text, int, text, float8, regclass) IS 'Forecasts of the live version of a model, one row per period, with lower and upper bounds at confidence; regressors_source gives the future values of its regressors.';
+COMMENT ON FUNCTION insight.explain_forecast(text, int, text, regclass) IS 'The live forecaster''s forecasts taken apart: per period, components (level, trend, seasonality, feature groups, each regressor, holiday, adjustment) that sum to the forecast.';
+COMMENT ON FUNCTION insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text, text[], text) IS 'Rolling-origin backtest of the forecasting procedure on a relation, without writing a model: mae, rmse, smape, mase, coverage.';
 COMMENT ON FUNCTION insight.forecast_daily_sales(int, text, float8) IS 'Daily revenue forecasts of the whole shop, or of one product, from insight.transactions.';
 COMMENT ON FUNCTION insight._detect_series(regclass, text, text, text, interval, text, float8, text) IS 'Internal: detect_series_anomalies, optionally for one group only (detect_sales_anomaly).';
 COMMENT ON FUNCTION insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8) IS 'Each series'' last periods (hours, days, weeks or months) judged against what the periods before them predict: expected value, bounds at confidence, anomaly score, anomaly flag.';

@@ -61,9 +61,11 @@ DROP FUNCTION insight._detect(text, text, text, interval, timestamptz, interval,
 CREATE STATISTICS insight.link_metrics_hour_of_day ON (date_part('hour', ts AT TIME ZONE interval '0'))
   FROM insight.link_metrics;
 
--- train_forecaster and evaluate_forecaster take a frequency (API.md section 6): a new signature.
+-- train_forecaster and evaluate_forecaster take a frequency, regressors and holidays, forecast
+-- a regressors_source (API.md section 6): new signatures.
 DROP FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool),
-  insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8);
+  insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8),
+  insight.forecast(text, int, text, float8);
 
 -- The admin functions are granted to insight_analyst too (each checks its caller): their
 -- grants are made again, in the order a new installation makes them (the entries in front of

@@ -39,6 +39,8 @@ class Error : public std::runtime_error {
 INSIGHT_ERROR_CLASS(InvalidParameter, "22023")
 // 42703 undefined_column.
 INSIGHT_ERROR_CLASS(UndefinedColumn, "42703")
+// 42P01 undefined_table: a relation named in a text argument (holidays) that does not exist.
+INSIGHT_ERROR_CLASS(UndefinedTable, "42P01")
 // 42704 undefined_object: unknown model name or version, unknown entity id.
 INSIGHT_ERROR_CLASS(UndefinedObject, "42704")
 // 42501 insufficient_privilege.

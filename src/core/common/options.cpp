@@ -128,6 +128,12 @@ std::vector<std::string> OptionReader::text_array(const char* key) {
   return out;
 }
 
+std::vector<std::string> OptionReader::optional_text_array(const char* key) {
+  const nlohmann::json* v = find(key);
+  if (v == nullptr || v->is_null()) return {};
+  return text_array(key);
+}
+
 void OptionReader::finish() const {
   for (auto it = options_.begin(); it != options_.end(); ++it) {
     if (read_.count(it.key()) != 0) continue;

@@ -40,6 +40,8 @@ class OptionReader {
   uint32_t seed(const char* key, uint32_t missing);
   // An array of text: InvalidParameter "<key> must not be NULL" for null or missing.
   std::vector<std::string> text_array(const char* key);
+  // An optional array of text: empty when null or missing.
+  std::vector<std::string> optional_text_array(const char* key);
 
   // InvalidParameter for any key that was not read.
   void finish() const;

@@ -112,10 +112,11 @@ Effects Effects::fit(const std::vector<double>& series, const Covariates& cov, i
   e.beta_.assign(k, 0.0);
   e.center_.assign(k, 0.0);
   e.non_negative_ = std::all_of(series.begin(), series.end(), [](double v) { return v >= 0; });
+  std::vector<double> column(n);
   for (size_t j = 0; j < cov.regressors && n > 0; ++j) {
-    double sum = 0;
-    for (size_t t = 0; t < n; ++t) sum += cov.row(t)[j];
-    e.center_[j] = sum / static_cast<double>(n);
+    for (size_t t = 0; t < n; ++t) column[t] = cov.row(t)[j];
+    std::nth_element(column.begin(), column.begin() + static_cast<long>(n / 2), column.end());
+    e.center_[j] = column[n / 2];
   }
   if (k == 0 || n <= m) return e;
   const auto rows = static_cast<Eigen::Index>(n - m), cols = static_cast<Eigen::Index>(k);

@@ -68,8 +68,9 @@ Covariates make_covariates(const CovariateSpec& spec, const SeriesStart& first, 
                            const std::vector<double>& regressor_rows);
 
 // The effects of a series' covariates: y_t = level and season (the learner's business)
-// + Σ beta_j (x_tj − center_j) + noise, center_j the training mean of a regressor (0 for a
-// holiday, whose effect is that of the day against an ordinary one). beta comes from ridge
+// + Σ beta_j (x_tj − center_j) + noise, center_j a regressor's training median (so the effect
+// is against a typical period: 0 on a day without promotion, when most days have none) and 0
+// for a holiday (the effect of the day against an ordinary one). beta comes from ridge
 // regression (a 1 % penalty of each column's own scale, so a holiday seen once is shrunk a
 // little and one never seen gets 0) of y_t − y_{t−m} on x_t − x_{t−m}, m the season.
 class Effects {

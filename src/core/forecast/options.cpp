@@ -5,6 +5,7 @@
 #include "core/common/error.hpp"
 #include "core/common/options.hpp"
 #include "core/forecast/backtest.hpp"
+#include "core/forecast/covariates.hpp"
 #include "core/forecast/frequency.hpp"
 
 namespace insight::forecast {
@@ -35,6 +36,20 @@ ForecasterOptions ForecasterOptions::read(OptionReader& r) {
   check_horizon(o.model.horizon);
   o.model.folds = r.int4("folds", 3);
   check_folds(o.model.folds);
+  o.regressors = r.optional_text_array("regressors");
+  if (o.regressors.size() > kMaxRegressors)
+    throw InvalidParameter("regressors names " + std::to_string(o.regressors.size()) + " columns",
+                           "At most " + std::to_string(kMaxRegressors) + " are taken.");
+  for (size_t i = 0; i < o.regressors.size(); ++i) {
+    const std::string& c = o.regressors[i];
+    if (c == o.time_column || c == o.value_column || (o.group_column && c == *o.group_column))
+      throw InvalidParameter("regressors must not name the time, value or group column",
+                             "got " + echo(c));
+    for (size_t j = 0; j < i; ++j)
+      if (o.regressors[j] == c)
+        throw InvalidParameter("regressors names column " + echo(c) + " twice");
+  }
+  o.holidays = r.optional_text("holidays");
   return o;
 }
 
@@ -56,7 +71,9 @@ nlohmann::json ForecasterOptions::to_json() const {
            model.learner ? std::string(learner_name(*model.learner)) : std::string("auto")},
           {"horizon", model.horizon},
           {"folds", model.folds},
-          {"frequency", frequency}};
+          {"frequency", frequency},
+          {"regressors", regressors.empty() ? nlohmann::json() : nlohmann::json(regressors)},
+          {"holidays", holidays ? nlohmann::json(*holidays) : nlohmann::json()}};
 }
 
 }  // namespace insight::forecast

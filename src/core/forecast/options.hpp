@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/forecast/forecast_model.hpp"
 
@@ -23,6 +24,10 @@ struct ForecasterOptions {
   // As asked: 'auto', 'hour', 'day', 'week', 'month' or an interval's text; the SQL layer reads
   // it (an interval needs PostgreSQL's parser) and sets model.frequency.
   std::string frequency = "auto";
+  // Numeric (or boolean) columns of the source known ahead, and the holidays relation's name
+  // as written (the SQL layer reads both into model.covariates).
+  std::vector<std::string> regressors;
+  std::optional<std::string> holidays;
   TrainOptions model;  // learner, horizon, folds (threads: the server's setting)
 
   static ForecasterOptions from_json(const nlohmann::json& options);
