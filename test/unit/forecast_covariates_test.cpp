@@ -103,13 +103,17 @@ TEST(Holidays, RefusesEmptyNamesDaysOffTheCalendarAndTooManyNames) {
   EXPECT_EQ(HolidayCalendar::from_rows(many).names().size(), kMaxHolidayNames);
 }
 
-TEST(Effects, RecoverAPromotionAndAHolidayAndLeaveAnUnseenHolidayAtZero) {
+TEST(Effects, RecoverAPromotionAndAHolidayAndGiveAnUnseenHolidayWhatHolidaysShare) {
   const Synthetic s = synthetic(400, 0, 1);
   const Effects e = Effects::fit(s.values, s.covariates, 7);
-  ASSERT_EQ(e.beta().size(), 3u);  // promo, "Closing", "Never seen"
+  ASSERT_EQ(e.beta().size(), 4u);  // promo, "Closing", "Never seen", any holiday
   EXPECT_NEAR(e.beta()[0], 40, 2.0);
-  EXPECT_NEAR(e.beta()[1], -90, 6.0);
+  // The one holiday seen: its effect is what holidays share, its own deviation about 0.
+  EXPECT_NEAR(e.holiday_effect(s.spec, 0), -90, 6.0);
+  EXPECT_NEAR(e.beta()[3], -90, 6.0);
+  // A name never seen has no deviation: it gets what holidays share.
   EXPECT_EQ(e.beta()[2], 0.0);
+  EXPECT_EQ(e.holiday_effect(s.spec, 1), e.beta()[3]);
   // What is left has no promotion or holiday in it: the day before a closing is like the day.
   const std::vector<double> adjusted = e.remove(s.values, s.covariates);
   EXPECT_NEAR(adjusted[17] - adjusted[17 - 7], 0, 15);
@@ -234,6 +238,19 @@ TEST(ForecastModel, HolidaysAloneNeedNoFutureValues) {
   EXPECT_FALSE(summary.metrics.contains("regressor_effects"));
   const auto points = m->forecast(m->series()[0], 20, 0.9);
   EXPECT_LT(points[17].value, points[16].value - 60);  // day 317: a closing
+  // A holiday name first seen in the future gets what holidays share: day 305, a weekday like
+  // day 312, is an "Inventory" day.
+  std::vector<std::pair<int64_t, std::string>> rows{{kFirst + 305, "Inventory"}};
+  for (size_t t = 17; t < 360; t += 30) rows.emplace_back(kFirst + static_cast<int64_t>(t), "Closing");
+  o.covariates.holidays = HolidayCalendar::from_rows(rows);
+  const auto with_new = reload(train_forecast_payload({d}, false, o, {}, summary));
+  // (The promotions this model does not know bias the estimate from the closings' −90 a little.)
+  const double shared = summary.metrics.at("holiday_effects").at("Closing").get<double>();
+  EXPECT_NEAR(shared, -90, 25);
+  // Closing's own deviation is small: the only holiday seen is what holidays share.
+  EXPECT_NEAR(summary.metrics.at("holiday_effects").at("Inventory").get<double>(), shared, 5);
+  const auto p2 = with_new->forecast(with_new->series()[0], 20, 0.9);
+  EXPECT_LT(p2[5].value, p2[12].value - 60);
 }
 
 TEST(ForecastModel, EveryTruncationOfAPayloadWithCovariatesIsCorrupt) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 
 #include "core/common/binary_io.hpp"
 #include "core/common/eigen.hpp"
@@ -87,13 +88,15 @@ Covariates make_covariates(const CovariateSpec& spec, const SeriesStart& first, 
   if (regressor_rows.size() != periods * r)
     throw InternalError("regressor rows do not match the periods");
   Covariates c;
-  c.width = r + h;
+  c.width = spec.width();
   c.regressors = r;
   c.values.resize(periods * c.width);
   for (size_t t = 0; t < periods; ++t) {
     double* row = c.values.data() + t * c.width;
     std::copy_n(regressor_rows.data() + t * r, r, row);
-    if (h > 0) spec.holidays.counts(first.frequency, first.after(t).period, row + r);
+    if (h == 0) continue;
+    spec.holidays.counts(first.frequency, first.after(t).period, row + r);
+    row[r + h] = std::accumulate(row + r, row + r + h, 0.0);
   }
   return c;
 }
@@ -101,8 +104,10 @@ Covariates make_covariates(const CovariateSpec& spec, const SeriesStart& first, 
 // ---- effects ----
 
 namespace {
-// Each column's ridge penalty, relative to its own sum of squared differences.
+// Each column's ridge penalty, relative to its own sum of squared differences: regressors and
+// "any" holiday, and a holiday name's deviation from it.
 constexpr double kRidge = 0.01;
+constexpr double kNameRidge = 1.0;
 }  // namespace
 
 Effects Effects::fit(const std::vector<double>& series, const Covariates& cov, int season) {
@@ -132,7 +137,11 @@ Effects Effects::fit(const std::vector<double>& series, const Covariates& cov, i
   const Eigen::VectorXd rhs = A.transpose() * b;
   // A column that never changes (a holiday never seen, a constant price) has a zero row and
   // column here and carries no information: a 1 on its diagonal keeps its effect at 0.
-  for (Eigen::Index j = 0; j < cols; ++j) AtA(j, j) = AtA(j, j) > 0 ? AtA(j, j) * (1 + kRidge) : 1;
+  const auto regressors = static_cast<Eigen::Index>(cov.regressors);
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    const bool name = j >= regressors && j + 1 < cols;  // "any" is the last column
+    AtA(j, j) = AtA(j, j) > 0 ? AtA(j, j) * (1 + (name ? kNameRidge : kRidge)) : 1;
+  }
   const Eigen::VectorXd beta = AtA.ldlt().solve(rhs);
   for (size_t j = 0; j < k; ++j) {
     const double v = beta(static_cast<Eigen::Index>(j));
@@ -181,7 +190,7 @@ Explanation Effects::components(const CovariateSpec& spec, const Covariates& cov
     for (size_t s = 0; s < steps; ++s) v[s] = beta_[j] * (cov.row(from + s)[j] - center_[j]);
     add_component(e, name, v);
   }
-  if (!spec.holidays.empty()) {
+  if (!spec.holidays.empty()) {  // the names' columns and "any"
     std::vector<double> v(steps, 0.0);
     for (size_t s = 0; s < steps; ++s)
       for (size_t j = spec.regressors.size(); j < beta_.size(); ++j)
@@ -189,6 +198,12 @@ Explanation Effects::components(const CovariateSpec& spec, const Covariates& cov
     add_component(e, "holiday", v);
   }
   return e;
+}
+
+double Effects::holiday_effect(const CovariateSpec& spec, size_t name) const {
+  if (spec.width() != beta_.size() || name >= spec.holidays.names().size())
+    throw InternalError("no such holiday effect");
+  return beta_.back() + beta_[spec.regressors.size() + name];
 }
 
 void Effects::write(BinaryWriter& w) const {

@@ -45,16 +45,21 @@ class HolidayCalendar {
   std::vector<std::pair<int64_t, uint32_t>> days_;  // (day number, name index), sorted
 };
 
-// A model's covariates: its regressor columns, then one column per holiday name.
+// A model's covariates: its regressor columns, then one column per holiday name and one of
+// every holiday ("any": the sum of the names' counts) — the effect a holiday name shares with
+// the others, so that a name seen once, or never, in the history still gets what holidays do.
 struct CovariateSpec {
   std::vector<std::string> regressors;
   HolidayCalendar holidays;
-  size_t width() const noexcept { return regressors.size() + holidays.names().size(); }
+  size_t width() const noexcept {
+    const size_t names = holidays.names().size();
+    return regressors.size() + (names == 0 ? 0 : names + 1);
+  }
   bool empty() const noexcept { return width() == 0; }
 };
 
-// One series' covariates, per period from a first one: `width` values a row, the regressors
-// first.
+// One series' covariates, per period from a first one: `width` values a row — the regressors,
+// then the holiday names, then "any" holiday.
 struct Covariates {
   size_t width = 0, regressors = 0;
   std::vector<double> values;  // rows × width
@@ -71,8 +76,10 @@ Covariates make_covariates(const CovariateSpec& spec, const SeriesStart& first, 
 // + Σ beta_j (x_tj − center_j) + noise, center_j a regressor's training median (so the effect
 // is against a typical period: 0 on a day without promotion, when most days have none) and 0
 // for a holiday (the effect of the day against an ordinary one). beta comes from ridge
-// regression (a 1 % penalty of each column's own scale, so a holiday seen once is shrunk a
-// little and one never seen gets 0) of y_t − y_{t−m} on x_t − x_{t−m}, m the season.
+// regression of y_t − y_{t−m} on x_t − x_{t−m}, m the season, with a penalty relative to each
+// column's own scale: 1 % for the regressors and "any" holiday, 100 % for a holiday name's
+// deviation from "any" (a random effect: a name seen once moves half-way from what holidays
+// share towards its own day; one never seen gets what holidays share).
 class Effects {
  public:
   // Fitted on series[0, n) and cov's rows [0, n) (cov has at least n rows).
@@ -83,10 +90,13 @@ class Effects {
   // a series that was never negative is clipped at 0 again.
   void add(std::vector<double>& forecast, const Covariates& cov, size_t from) const;
   // The effects of rows from .. from + steps - 1 as explanation components: one per regressor
-  // (named by its column) and "holiday" (every holiday name's), each per step.
+  // (named by its column) and "holiday" (every holiday column's), each per step.
   Explanation components(const CovariateSpec& spec, const Covariates& cov, size_t from,
                          size_t steps) const;
   const std::vector<double>& beta() const noexcept { return beta_; }
+  // The effect of one day of holiday name `name` (its index in the calendar's names): what
+  // holidays share plus the name's own deviation. Needs a spec with holidays.
+  double holiday_effect(const CovariateSpec& spec, size_t name) const;
   void write(BinaryWriter& w) const;
   // CorruptPayload unless it has `width` finite effects.
   static Effects read(BinaryReader& r, size_t width);

@@ -281,15 +281,19 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   m["candidates"] = candidates;
   if (!spec.empty()) {
     // Each covariate's effect (covariates.hpp), the mean over the series: a regressor's per
-    // unit, a holiday's per day of it.
-    std::vector<double> mean(spec.width(), 0.0);
-    for (const SeriesFit& s : trained)
-      for (size_t j = 0; j < mean.size(); ++j)
-        mean[j] += s.effects.beta()[j] / static_cast<double>(trained.size());
+    // unit, a holiday's per day of it (what holidays share and the name's own deviation).
+    const auto n = static_cast<double>(trained.size());
     nlohmann::json reg = nlohmann::json::object(), hol = nlohmann::json::object();
-    for (size_t j = 0; j < regressors; ++j) reg[spec.regressors[j]] = mean[j];
-    for (size_t j = 0; j < spec.holidays.names().size(); ++j)
-      hol[spec.holidays.names()[j]] = mean[regressors + j];
+    for (size_t j = 0; j < regressors; ++j) {
+      double sum = 0;
+      for (const SeriesFit& s : trained) sum += s.effects.beta()[j];
+      reg[spec.regressors[j]] = sum / n;
+    }
+    for (size_t j = 0; j < spec.holidays.names().size(); ++j) {
+      double sum = 0;
+      for (const SeriesFit& s : trained) sum += s.effects.holiday_effect(spec, j);
+      hol[spec.holidays.names()[j]] = sum / n;
+    }
     if (regressors > 0) m["regressor_effects"] = reg;
     if (!spec.holidays.empty()) {
       m["holiday_effects"] = hol;
