@@ -191,6 +191,8 @@ TEST(ForecastModel, EveryTruncationOrFlipIsCorruptNeverACrash) {
     try {
       const auto m = reload(t);
       for (const auto& s : m->series()) (void)m->forecast(s, 5, 0.9);
+      if (m->total() != nullptr)
+        (void)m->forecast_reconciled(5, 0.9, std::vector<std::vector<double>>(m->series().size()));
     } catch (const CorruptPayload&) {
     }
   }

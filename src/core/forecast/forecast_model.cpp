@@ -9,6 +9,8 @@
 #include "core/common/error.hpp"
 #include "core/common/parallel.hpp"
 #include "core/forecast/features.hpp"
+#include "core/forecast/metrics.hpp"
+#include "core/forecast/reconcile.hpp"
 #include "core/model/loader_registry.hpp"
 
 namespace insight::forecast {
@@ -37,6 +39,65 @@ std::string series_label(const SeriesData& s, bool grouped) {
 
 nlohmann::json metrics_json(double mae, double rmse, double smape, double mase) {
   return {{"mae", mae}, {"rmse", rmse}, {"smape", smape}, {"mase", mase}};
+}
+
+void write_series(BinaryWriter& w, const SeriesFit& s, const CovariateSpec& spec) {
+  w.str(s.key);
+  w.i64(s.first_period);
+  w.u32(s.periods);
+  w.u8(static_cast<uint8_t>(s.learner));
+  w.u8(s.fallback ? 1 : 0);
+  s.model->write(w);
+  w.u32(static_cast<uint32_t>(s.residuals.size()));
+  for (const auto& r : s.residuals) w.f64_array(r);
+  w.u8(static_cast<uint8_t>(s.candidates.size()));
+  for (const CandidateMetrics& c : s.candidates) {
+    w.u8(static_cast<uint8_t>(c.learner));
+    w.f64(c.mae);
+    w.f64(c.rmse);
+    w.f64(c.smape);
+    w.f64(c.mase);
+  }
+  if (!spec.empty()) s.effects.write(w);
+}
+
+SeriesFit read_series(BinaryReader& r, const Frequency& frequency, uint32_t horizon,
+                      const CovariateSpec& spec, size_t& state_bytes) {
+  SeriesFit s;
+  s.key = r.str(1u << 16);
+  s.first_period = r.i64();
+  s.periods = r.u32();
+  if (s.periods == 0 || !frequency.valid_period(s.first_period) ||
+      !frequency.valid_period(s.first_period + static_cast<int64_t>(s.periods) + 366))
+    throw CorruptPayload("forecast payload has an invalid date range");
+  const auto learner = learner_from_tag(r.u8());
+  if (!learner) throw CorruptPayload("forecast payload has an unknown learner");
+  s.learner = *learner;
+  const uint8_t fallback = r.u8();
+  if (fallback > 1) throw CorruptPayload("forecast payload has an invalid flag");
+  s.fallback = fallback == 1;
+  const size_t before = r.remaining();
+  s.model = read_learner(s.learner, r, frequency);
+  state_bytes += before - r.remaining();
+  const uint32_t steps = r.u32();
+  if (steps != horizon) throw CorruptPayload("forecast payload residuals do not match the horizon");
+  s.residuals.resize(steps);
+  for (auto& step : s.residuals) {
+    step = r.f64_array(kMaxResiduals);
+    for (double v : step)
+      if (!std::isfinite(v)) throw CorruptPayload("forecast payload residual is not finite");
+  }
+  const uint8_t candidates = r.u8();
+  if (candidates > all_learners().size() + 1)  // and the best pair
+    throw CorruptPayload("forecast payload has too many candidates");
+  for (uint8_t c = 0; c < candidates; ++c) {
+    const auto l = learner_from_tag(r.u8());
+    if (!l) throw CorruptPayload("forecast payload has an unknown candidate");
+    CandidateMetrics m{*l, r.f64(), r.f64(), r.f64(), r.f64()};
+    s.candidates.push_back(m);
+  }
+  if (!spec.empty()) s.effects = Effects::read(r, spec.width());
+  return s;
 }
 
 }  // namespace
@@ -143,7 +204,115 @@ Explanation ForecastModel::explain(const SeriesFit& s, int horizon,
   return e;
 }
 
+void ForecastModel::set_total(SeriesFit total, Reconciliation method, bool non_negative) {
+  if (!grouped_) throw InternalError("an ungrouped model has no total");
+  total_ = std::move(total);
+  for (const auto& r : total_->residuals) bytes_ += sizeof(r) + r.capacity() * sizeof(double);
+  bytes_ += sizeof(SeriesFit) + 128;
+  reconciliation_ = method;
+  non_negative_ = non_negative;
+}
+
+std::vector<std::vector<ForecastPoint>> ForecastModel::forecast_reconciled(
+    int horizon, double confidence,
+    const std::vector<std::vector<double>>& future_regressors) const {
+  if (!total_)
+    throw InvalidParameter("the model has no total to reconcile with",
+                           "Models trained before version 0.3, or without group_column, have none.",
+                           "Retrain it.");
+  if (future_regressors.size() != series_.size())
+    throw InternalError("future regressors do not match the series");
+  const size_t r = covariates_.regressors.size(), steps = static_cast<size_t>(horizon);
+  std::vector<double> total_regressors(steps * r, 0.0);
+  for (const auto& f : future_regressors)
+    for (size_t i = 0; i < f.size() && i < total_regressors.size(); ++i)
+      total_regressors[i] += f[i] / static_cast<double>(series_.size());
+  std::vector<std::vector<ForecastPoint>> base;
+  std::vector<std::vector<double>> values, variances;
+  for (size_t i = 0; i < series_.size(); ++i) {
+    base.push_back(forecast(series_[i], horizon, confidence, future_regressors[i]));
+    values.emplace_back();
+    for (const ForecastPoint& p : base.back()) values.back().push_back(p.value);
+    variances.push_back(error_variances(series_[i].residuals, steps));
+  }
+  std::vector<double> total;
+  for (const ForecastPoint& p : forecast(*total_, horizon, confidence, total_regressors))
+    total.push_back(p.value);
+  const auto reconciled =
+      reconcile(reconciliation_, values, total, variances,
+                error_variances(total_->residuals, steps), non_negative_);
+  for (size_t i = 0; i < base.size(); ++i)
+    for (size_t h = 0; h < steps; ++h) {
+      const double shift = reconciled[i][h] - base[i][h].value;
+      base[i][h].value += shift;
+      base[i][h].lower += shift;
+      base[i][h].upper += shift;
+    }
+  return base;
+}
+
 // ---- training ----
+
+namespace {
+
+// The total of the series `keep` accepts: per period, the sum of their values and the mean of
+// their regressors (over the series that have begun). nullopt when none is kept or a sum is
+// beyond what the learners take.
+template <class Keep>
+std::optional<SeriesData> total_series(const std::vector<SeriesData>& series, const Keep& keep,
+                                       size_t regressors) {
+  int64_t first = INT64_MAX, end = INT64_MIN;
+  for (const SeriesData& s : series)
+    if (keep(s)) {
+      first = std::min(first, s.first_period);
+      end = std::max(end, s.first_period + static_cast<int64_t>(s.values.size()));
+    }
+  if (first == INT64_MAX) return std::nullopt;
+  SeriesData t;
+  t.first_period = first;
+  const auto n = static_cast<size_t>(end - first);
+  t.values.assign(n, 0.0);
+  t.regressors.assign(n * regressors, 0.0);
+  std::vector<double> present(n, 0.0);
+  for (const SeriesData& s : series) {
+    if (!keep(s)) continue;
+    const auto offset = static_cast<size_t>(s.first_period - first);
+    for (size_t i = 0; i < s.values.size(); ++i) {
+      t.values[offset + i] += s.values[i];
+      present[offset + i] += 1;
+      for (size_t j = 0; j < regressors; ++j)
+        t.regressors[(offset + i) * regressors + j] += s.regressors[i * regressors + j];
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!series_value_ok(t.values[i])) return std::nullopt;
+    for (size_t j = 0; j < regressors; ++j)
+      t.regressors[i * regressors + j] /= std::max(present[i], 1.0);
+  }
+  return t;
+}
+
+// A series' backtest folds (backtest.hpp: fold k forecasts the horizon after
+// n − (folds − k)·horizon) with the forecasts made in them.
+std::vector<Fold> backtest_folds(const std::vector<double>& values,
+                                 const std::vector<std::vector<double>>& forecasts,
+                                 const TrainOptions& options) {
+  const auto h = static_cast<size_t>(options.horizon), k = static_cast<size_t>(options.folds);
+  std::vector<Fold> folds;
+  for (size_t fold = 0; fold < k && fold < forecasts.size(); ++fold) {
+    const size_t cut = values.size() - (k - fold) * h;
+    const std::vector<double> train(values.begin(), values.begin() + static_cast<long>(cut));
+    Fold f;
+    f.forecast = forecasts[fold];
+    f.actual.assign(values.begin() + static_cast<long>(cut),
+                    values.begin() + static_cast<long>(cut + h));
+    f.scale = mase_scale(train, options.frequency.season());
+    folds.push_back(std::move(f));
+  }
+  return folds;
+}
+
+}  // namespace
 
 Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
                                const TrainOptions& options, const InterruptCheck& check,
@@ -190,13 +359,20 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
             "Use algorithm => 'auto', which falls back to seasonal_naive for short series.");
   }
 
-  std::vector<std::optional<SeriesFit>> fits(series.size());
+  const auto trainable = [&](const SeriesData& s) {
+    return options.learner || s.values.size() >= min_fallback_history(frequency);
+  };
+  // A grouped model also fits the total of the groups it trains, for coherent forecasts.
+  std::optional<SeriesData> total_data;
+  if (grouped) total_data = total_series(series, trainable, regressors);
+  const size_t items = series.size() + (total_data ? 1 : 0);
+  std::vector<std::optional<SeriesFit>> fits(items);
+  std::vector<std::vector<std::vector<double>>> fold_forecasts(items);  // the chosen one's
   parallel_for(
-      series.size(), options.threads,
+      items, options.threads,
       [&](size_t i, const InterruptCheck& poll_worker) {
-        const SeriesData& s = series[i];
-        if (!options.learner && s.values.size() < min_fallback_history(frequency))
-          return;  // skipped
+        const SeriesData& s = i < series.size() ? series[i] : *total_data;
+        if (!trainable(s)) return;  // skipped
         const SeriesStart start(frequency, s.first_period);
         const Covariates covariates = make_covariates(spec, start, s.values.size(), s.regressors);
         Forecast f = forecast(options.learner, start, s.values, options.horizon, options.folds,
@@ -208,13 +384,20 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
         fit.learner = f.learner;
         fit.fallback = f.fallback;
         fit.residuals = f.residuals();
-        for (const BacktestScore& c : f.candidates)
+        for (const BacktestScore& c : f.candidates) {
           fit.candidates.push_back({c.learner, c.mae, c.rmse, c.smape, c.mase});
+          if (c.learner == f.learner && !f.fallback) fold_forecasts[i] = c.predicted;
+        }
         fit.model = std::move(f.model);
         fit.effects = std::move(f.effects);
         fits[i] = std::move(fit);
       },
       check);
+  std::optional<SeriesFit> total;
+  if (total_data) {
+    if (fits.back()) total = std::move(*fits.back());
+    fits.pop_back();
+  }
 
   std::vector<SeriesFit> trained;
   for (auto& f : fits)
@@ -279,6 +462,42 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   nlohmann::json candidates = nlohmann::json::object();
   for (const auto& [name, acc] : per_learner) candidates[name] = acc.json();
   m["candidates"] = candidates;
+  const bool non_negative = std::all_of(series.begin(), series.end(), [](const SeriesData& d) {
+    return std::all_of(d.values.begin(), d.values.end(), [](double v) { return v >= 0; });
+  });
+  Reconciliation chosen_reconciliation = Reconciliation::Wls;
+  if (total) {
+    // The measured choice (reconcile.hpp) on the backtest folds every series shares.
+    std::vector<std::vector<Fold>> group_folds;
+    std::vector<std::vector<double>> group_variance;
+    bool measurable = !fold_forecasts.back().empty();
+    size_t next = 0;
+    for (size_t i = 0; i < series.size() && measurable; ++i) {
+      if (!trainable(series[i])) continue;
+      measurable = !fold_forecasts[i].empty();
+      group_folds.push_back(backtest_folds(series[i].values, fold_forecasts[i], options));
+      group_variance.push_back(
+          error_variances(trained[next++].residuals, static_cast<size_t>(options.horizon)));
+    }
+    nlohmann::json r = nlohmann::json::object();
+    if (measurable) {
+      const auto scores = score_reconciliations(
+          group_folds, backtest_folds(total_data->values, fold_forecasts.back(), options),
+          group_variance, error_variances(total->residuals, static_cast<size_t>(options.horizon)),
+          non_negative);
+      const ReconciliationScore* lowest = &scores[0];
+      for (const auto& sc : scores) {
+        if (sc.score() < lowest->score()) lowest = &sc;
+        r[std::string(reconciliation_name(sc.method))] = {{"total_mase", sc.total_mase},
+                                                          {"group_mase", sc.group_mase}};
+      }
+      chosen_reconciliation = lowest->method;
+    }
+    r["method"] = reconciliation_name(chosen_reconciliation);
+    r["measured"] = measurable;
+    r["total_learner"] = learner_name(total->learner);
+    m["reconciliation"] = r;
+  }
   if (!spec.empty()) {
     // Each covariate's effect (covariates.hpp), the mean over the series: a regressor's per
     // unit, a holiday's per day of it (what holidays share and the name's own deviation).
@@ -314,6 +533,7 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
             {"last_day", iso_start(frequency, last)},
             {"metrics", m}};
   if (!spec.empty()) p.meta["covariates"] = true;
+  if (total) p.meta["total"] = true;
   BinaryWriter w;
   w.u32(static_cast<uint32_t>(options.horizon));
   w.u32(static_cast<uint32_t>(options.folds));
@@ -324,24 +544,11 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
     for (const std::string& name : spec.regressors) w.str(name);
     spec.holidays.write(w);
   }
-  for (const SeriesFit& s : trained) {
-    w.str(s.key);
-    w.i64(s.first_period);
-    w.u32(s.periods);
-    w.u8(static_cast<uint8_t>(s.learner));
-    w.u8(s.fallback ? 1 : 0);
-    s.model->write(w);
-    w.u32(static_cast<uint32_t>(s.residuals.size()));
-    for (const auto& r : s.residuals) w.f64_array(r);
-    w.u8(static_cast<uint8_t>(s.candidates.size()));
-    for (const CandidateMetrics& c : s.candidates) {
-      w.u8(static_cast<uint8_t>(c.learner));
-      w.f64(c.mae);
-      w.f64(c.rmse);
-      w.f64(c.smape);
-      w.f64(c.mase);
-    }
-    if (!spec.empty()) s.effects.write(w);
+  for (const SeriesFit& s : trained) write_series(w, s, spec);
+  if (total) {
+    write_series(w, *total, spec);
+    w.u8(static_cast<uint8_t>(chosen_reconciliation));
+    w.u8(non_negative ? 1 : 0);
   }
   p.body = w.take();
   return p;
@@ -384,50 +591,32 @@ ModelPtr load_forecast_model(Payload&& p) {
   std::vector<SeriesFit> series(count);
   size_t state_bytes = 0;
   for (size_t i = 0; i < count; ++i) {
-    SeriesFit& s = series[i];
-    s.key = r.str(1u << 16);
+    series[i] = read_series(r, frequency, horizon, spec, state_bytes);
+    const SeriesFit& s = series[i];
     if (grouped == 0 && !s.key.empty()) throw CorruptPayload("ungrouped series with a key");
     if (grouped == 1 && i > 0 && !(series[i - 1].key < s.key))
       throw CorruptPayload("forecast payload group keys are not sorted");
-    s.first_period = r.i64();
-    s.periods = r.u32();
-    if (s.periods == 0 || !frequency.valid_period(s.first_period) ||
-        !frequency.valid_period(s.first_period + static_cast<int64_t>(s.periods) + 366))
-      throw CorruptPayload("forecast payload has an invalid date range");
-    const auto learner = learner_from_tag(r.u8());
-    if (!learner) throw CorruptPayload("forecast payload has an unknown learner");
-    s.learner = *learner;
-    const uint8_t fallback = r.u8();
-    if (fallback > 1) throw CorruptPayload("forecast payload has an invalid flag");
-    s.fallback = fallback == 1;
-    const size_t before = r.remaining();
-    s.model = read_learner(s.learner, r, frequency);
-    state_bytes += before - r.remaining();
-    const uint32_t steps = r.u32();
-    if (steps != horizon)
-      throw CorruptPayload("forecast payload residuals do not match the horizon");
-    s.residuals.resize(steps);
-    for (auto& step : s.residuals) {
-      step = r.f64_array(kMaxResiduals);
-      for (double v : step)
-        if (!std::isfinite(v)) throw CorruptPayload("forecast payload residual is not finite");
-    }
-    const uint8_t candidates = r.u8();
-    if (candidates > all_learners().size() + 1)  // and the best pair
-      throw CorruptPayload("forecast payload has too many candidates");
-    for (uint8_t c = 0; c < candidates; ++c) {
-      const auto l = learner_from_tag(r.u8());
-      if (!l) throw CorruptPayload("forecast payload has an unknown candidate");
-      CandidateMetrics m{*l, r.f64(), r.f64(), r.f64(), r.f64()};
-      s.candidates.push_back(m);
-    }
-    if (!spec.empty()) s.effects = Effects::read(r, spec.width());
+  }
+  std::optional<SeriesFit> total;
+  Reconciliation reconciliation = Reconciliation::Wls;
+  bool non_negative = false;
+  if (p.meta.contains("total")) {
+    if (p.meta["total"] != true || grouped == 0)
+      throw CorruptPayload("forecast payload has an invalid total");
+    total = read_series(r, frequency, horizon, spec, state_bytes);
+    const uint8_t method = r.u8(), flag = r.u8();
+    if (method > 1 || flag > 1 || !total->key.empty())
+      throw CorruptPayload("forecast payload has an invalid reconciliation");
+    reconciliation = static_cast<Reconciliation>(method);
+    non_negative = flag == 1;
   }
   r.expect_end();
-  return std::make_shared<ForecastModel>(p.algorithm, std::move(p.meta), frequency,
-                                         static_cast<int>(horizon),
-                                         static_cast<int>(folds), grouped == 1, std::move(series),
-                                         state_bytes, std::move(spec));
+  auto model = std::make_shared<ForecastModel>(p.algorithm, std::move(p.meta), frequency,
+                                               static_cast<int>(horizon), static_cast<int>(folds),
+                                               grouped == 1, std::move(series), state_bytes,
+                                               std::move(spec));
+  if (total) model->set_total(std::move(*total), reconciliation, non_negative);
+  return model;
 }
 
 namespace {

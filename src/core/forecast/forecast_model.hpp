@@ -10,7 +10,9 @@
 //     str key (empty when not grouped), i64 first period, u32 periods, u8 learner, u8 fallback,
 //     learner state (learners.hpp), u32 steps = horizon, per step f64_array of residuals,
 //     u8 candidate count, per candidate: u8 learner, f64 mae, rmse, smape, mase;
-//     with covariates, the series' Effects.
+//     with covariates, the series' Effects;
+//   with a total (metadata "total": true, grouped models of 0.3 on), the total's series as one
+//   of the above (an empty key), u8 Reconciliation, u8 never-negative.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +27,7 @@
 #include "core/forecast/covariates.hpp"
 #include "core/forecast/frequency.hpp"
 #include "core/forecast/learners.hpp"
+#include "core/forecast/reconcile.hpp"
 #include "core/model/model.hpp"
 
 namespace insight::forecast {
@@ -97,6 +100,19 @@ class ForecastModel final : public Model {
   Explanation explain(const SeriesFit& s, int horizon,
                       const std::vector<double>& future_regressors = {}) const;
 
+  // The total of a grouped model's series (reconcile.hpp), or nullptr (0.2.0's payloads,
+  // ungrouped models).
+  const SeriesFit* total() const noexcept { return total_ ? &*total_ : nullptr; }
+  Reconciliation reconciliation() const noexcept { return reconciliation_; }
+  void set_total(SeriesFit total, Reconciliation method, bool non_negative);
+  // Every series' forecasts (in series() order) reconciled with the total's: they add up to
+  // it at each period. The intervals move with their point forecasts. future_regressors: per
+  // series, as forecast() takes them (the total's are their mean). InvalidParameter without a
+  // total.
+  std::vector<std::vector<ForecastPoint>> forecast_reconciled(
+      int horizon, double confidence,
+      const std::vector<std::vector<double>>& future_regressors) const;
+
  private:
   Frequency frequency_;
   int horizon_, folds_;
@@ -104,6 +120,9 @@ class ForecastModel final : public Model {
   std::vector<SeriesFit> series_;
   size_t bytes_ = 0;
   CovariateSpec covariates_;
+  std::optional<SeriesFit> total_;
+  Reconciliation reconciliation_ = Reconciliation::Wls;
+  bool non_negative_ = false;
   // The learner's forecast with the covariates' effects, and the covariates it used.
   std::vector<double> point_forecast(const SeriesFit& s, int horizon,
                                      const std::vector<double>& future_regressors,
