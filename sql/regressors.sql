@@ -1,7 +1,7 @@
 -- Regressors and holidays (issue 16, item 2; API.md section 6): effects estimated per regressor
 -- and per holiday name, future regressor values from regressors_source, explanations with a
--- component each, retrain with the same calendar, evaluation with and without, and bad input
--- with its SQLSTATE and nothing written.
+-- component each, retrain with the same calendar, evaluation with and without; reconciled
+-- group forecasts (item 5); bad input with its SQLSTATE and nothing written.
 \set SHOW_CONTEXT never
 \i sql/include/expect_errors.psql
 SET TimeZone = 'UTC';
@@ -77,6 +77,43 @@ WITH w AS (SELECT algorithm, value FROM insight.evaluate_forecaster('shop_sales'
              horizon => 14) WHERE metric = 'mase')
 SELECT w.algorithm, w.value < 0.5 * wo.value AS halves_mase FROM w JOIN wo USING (algorithm) ORDER BY 1;
 
+-- Reconciliation (item 5): the grouped model also fitted the total of its shops; with
+-- reconcile => true the shops' forecasts add up to a total between their own sum and the
+-- total's forecast (WLS) or to their own sum (bottom-up), as measured at training. The total's
+-- forecast is, to 0.1 %, what an ungrouped model of the same sums (promotion: the shops' mean)
+-- forecasts: the model adds the shops' float8 sums, the view sums numerics, and the trees'
+-- splits see the difference.
+CREATE VIEW shop_total AS
+SELECT day, sum(amount) AS amount, avg(promo::int) AS promo, avg(price) AS price
+  FROM shop_sales GROUP BY day;
+CREATE VIEW shop_total_plan AS
+SELECT day, avg(promo::int) AS promo, avg(price) AS price FROM shop_plan GROUP BY day;
+SELECT metrics->'reconciliation'->>'method' IN ('wls', 'bottom_up') AS method_known,
+       (metrics->'reconciliation'->>'measured')::bool AS measured,
+       metrics->'reconciliation' ? 'wls' AND metrics->'reconciliation' ? 'bottom_up' AS both_scored
+  FROM insight.models WHERE name = 'shop_sales_plan' AND version = 2;
+SELECT count(*) AS versions FROM insight.train_forecaster('shop_total_plan', 'shop_total', 'day', 'amount',
+    horizon => 14, regressors => ARRAY['promo', 'price'], holidays => 'cal.closings');
+WITH base AS (SELECT forecast_time, sum(forecast_value) AS v
+                FROM insight.forecast('shop_sales_plan', 20, regressors_source => 'shop_plan') GROUP BY 1),
+     rec AS (SELECT forecast_time, sum(forecast_value) AS v, count(*) AS shops,
+                    bool_and(lower_bound <= forecast_value AND forecast_value <= upper_bound) AS inside
+               FROM insight.forecast('shop_sales_plan', 20, regressors_source => 'shop_plan', reconcile => true) GROUP BY 1),
+     total AS (SELECT forecast_time, forecast_value AS v
+                 FROM insight.forecast('shop_total_plan', 20, regressors_source => 'shop_total_plan'))
+SELECT count(*) AS days, min(rec.shops) AS shops, bool_and(rec.inside) AS inside,
+       bool_and(rec.v BETWEEN least(base.v, total.v) * 0.999 AND greatest(base.v, total.v) * 1.001) AS between_sum_and_total,
+       bool_and(CASE (SELECT metrics->'reconciliation'->>'method' FROM insight.models
+                       WHERE name = 'shop_sales_plan' AND version = 2)
+                  WHEN 'bottom_up' THEN abs(rec.v - base.v) < 1e-6
+                  ELSE abs(rec.v - base.v) > 1e-9 OR abs(base.v - total.v) < 1e-6 END) AS as_chosen
+  FROM rec JOIN base USING (forecast_time) JOIN total USING (forecast_time);
+-- One group's reconciled forecast is its row of the whole reconciliation.
+SELECT bool_and(a.forecast_value = b.forecast_value) AS same_rows, count(*) AS days
+  FROM insight.forecast('shop_sales_plan', 20, 'B', regressors_source => 'shop_plan', reconcile => true) a
+  JOIN insight.forecast('shop_sales_plan', 20, regressors_source => 'shop_plan', reconcile => true) b
+ USING (group_key, forecast_time);
+
 -- Bad input: the SQLSTATE and the argument named; nothing written.
 CREATE TABLE bad_holidays (day text, name text);
 INSERT INTO bad_holidays VALUES ('2025-06-18', 'Closing');
@@ -103,5 +140,7 @@ CALL pg_temp.expect_errors(
   $$SELECT * FROM insight.forecast('shop_sales_plan', 14, regressors_source => 'plan_null')$$,
   $$SELECT * FROM insight.forecast('shop_sales_plan', 14, regressors_source => 'plan_no_price')$$,
   $$SELECT * FROM insight.explain_forecast('shop_sales_plan', 14, 'A')$$,
-  $$SELECT * FROM insight.forecast('shop_sales_holidays', 14, regressors_source => 'shop_plan')$$);
+  $$SELECT * FROM insight.forecast('shop_sales_holidays', 14, regressors_source => 'shop_plan')$$,
+  $$SELECT * FROM insight.forecast('shop_total_plan', 14, regressors_source => 'shop_total_plan', reconcile => true)$$,
+  $$SELECT * FROM insight.forecast('shop_sales_plan', 14, reconcile => true)$$);
 SELECT count(*) = :versions_before AS nothing_written FROM insight.models;

@@ -421,6 +421,7 @@ struct ForecastCall {
   int horizon;
   std::optional<std::string> key;
   std::optional<insight::pg::SourceRelation> regressors_source = std::nullopt;
+  double confidence = 0.9;  // forecast()'s
 };
 
 ForecastCall forecast_call(FunctionCallInfo fcinfo, int source_arg) {
@@ -517,16 +518,39 @@ std::map<std::string, std::vector<double>> future_regressors(
 }
 
 // Runs emit(model, series, future regressors, sink) for each series of the live forecaster the
-// call names (one group's, or every group's), answering cancels between series.
-template <class Emit>
-void each_series(FunctionCallInfo fcinfo, const ForecastCall& call, Emit&& emit) {
+// call names (one group's, or every group's), answering cancels between series. With
+// `reconcile`, emit_reconciled(model, series, its reconciled points, sink) instead: every
+// series is forecast, and the wanted ones are reconciled with the total (reconcile.hpp).
+template <class Emit, class EmitReconciled>
+void each_series(FunctionCallInfo fcinfo, const ForecastCall& call, bool reconcile, Emit&& emit,
+                 EmitReconciled&& emit_reconciled) {
   const insight::pg::ModelRef ref = insight::pg::resolve_live_model(call.name);
   const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
   const auto& model = insight::pg::model_as<insight::forecast::ForecastModel>(
       *held, call.name, "a forecaster", "insight.train_forecaster");
   const auto wanted = wanted_series(model, call.name, call.key);
-  const auto regressors = future_regressors(model, call, wanted);
   static const std::vector<double> kNone;
+  if (reconcile) {
+    if (!model.grouped())
+      throw InvalidParameter("model \"" + call.name + "\" has no groups to reconcile",
+                             "It was trained without a group_column.",
+                             "Call it with reconcile => false.");
+    std::vector<const insight::forecast::SeriesFit*> all;
+    for (const auto& s : model.series()) all.push_back(&s);
+    const auto regressors = future_regressors(model, call, all);
+    std::vector<std::vector<double>> per_series;
+    for (const auto* s : all) {
+      const auto it = regressors.find(s->key);
+      per_series.push_back(it == regressors.end() ? kNone : it->second);
+    }
+    insight::pg::check_interrupts();
+    const auto points = model.forecast_reconciled(call.horizon, call.confidence, per_series);
+    insight::pg::RowSink sink(fcinfo);
+    for (const auto* s : wanted)
+      emit_reconciled(model, *s, points[static_cast<size_t>(s - model.series().data())], sink);
+    return;
+  }
+  const auto regressors = future_regressors(model, call, wanted);
   insight::pg::RowSink sink(fcinfo);
   for (const auto* s : wanted) {
     insight::pg::check_interrupts();
@@ -535,23 +559,36 @@ void each_series(FunctionCallInfo fcinfo, const ForecastCall& call, Emit&& emit)
   }
 }
 
+template <class Emit>
+void each_series(FunctionCallInfo fcinfo, const ForecastCall& call, Emit&& emit) {
+  each_series(fcinfo, call, false, std::forward<Emit>(emit), [](auto&&...) {});
+}
+
 }  // namespace
 
-// forecast(name, horizon, group_key, confidence, regressors_source)
+// forecast(name, horizon, group_key, confidence, regressors_source, reconcile)
 //   → TABLE(group_key text, forecast_time timestamptz, forecast_value, lower_bound, upper_bound)
 INSIGHT_FUNCTION(insight_forecast) {
-  const ForecastCall call = forecast_call(fcinfo, 4);
-  const double confidence = insight::pg::float8_arg(fcinfo, 3, "confidence");
-  insight::forecast::check_confidence(confidence);
-  each_series(fcinfo, call, [&](const auto& model, const auto& s, const auto& future, auto& sink) {
-    for (const auto& p : model.forecast(s, call.horizon, confidence, future)) {
+  ForecastCall call = forecast_call(fcinfo, 4);
+  call.confidence = insight::pg::float8_arg(fcinfo, 3, "confidence");
+  insight::forecast::check_confidence(call.confidence);
+  const bool reconcile = PG_NARGS() > 5 && !insight::pg::arg_is_null(fcinfo, 5) &&
+                         PG_GETARG_BOOL(5);
+  auto put = [](const auto& model, const auto& s, const auto& points, auto& sink) {
+    for (const auto& p : points) {
       Datum v[5] = {model.grouped() ? insight::pg::text_datum(s.key) : static_cast<Datum>(0),
                     period_timestamptz(model.frequency(), p.period), Float8GetDatum(p.value),
                     Float8GetDatum(p.lower), Float8GetDatum(p.upper)};
       bool nulls[5] = {!model.grouped(), false, false, false, false};
       sink.put(v, nulls);
     }
-  });
+  };
+  each_series(
+      fcinfo, call, reconcile,
+      [&](const auto& model, const auto& s, const auto& future, auto& sink) {
+        put(model, s, model.forecast(s, call.horizon, call.confidence, future), sink);
+      },
+      put);
   return static_cast<Datum>(0);
 }
 

@@ -188,9 +188,9 @@ DROP STATISTICS insight.link_metrics_hour_of_day;
 SELECT insight._back_to_0_1_0('insight.recommend_actions(text, text, interval, timestamptz)',
   ARRAY['''7 days'', true, false, false\) d', '''7 days'', true, false) d']);
 
--- forecast had no regressors_source.
-SELECT insight._back_to_0_1_0('insight.forecast(text, int, text, float8, regclass)',
-  '{", regressors_source regclass DEFAULT NULL::regclass", ""}');
+-- forecast had no regressors_source or reconcile.
+SELECT insight._back_to_0_1_0('insight.forecast(text, int, text, float8, regclass, bool)',
+  '{", regressors_source regclass DEFAULT NULL::regclass, reconcile boolean DEFAULT false", ""}');
 
 -- Unknown products: forecast_daily_sales gave no HINT, similar_products no error.
 SELECT insight._back_to_0_1_0('insight.forecast_daily_sales(int, text, float8)',

@@ -25,8 +25,10 @@ END;
 -- group. STABLE: reads the catalog (and regressors_source, with the caller's privileges: the
 -- future values of a model's regressors, by the training source's time and group columns);
 -- forecast_time is the start of each period (midnight, for days) in the session's TimeZone.
+-- reconcile: a grouped model's group forecasts reconciled with its total's, so they add up to
+-- it (bottom-up or WLS, as measured at training: src/core/forecast/reconcile.hpp).
 CREATE OR REPLACE FUNCTION insight.forecast(name text, horizon int DEFAULT 14, group_key text DEFAULT NULL,
-    confidence float8 DEFAULT 0.9, regressors_source regclass DEFAULT NULL)
+    confidence float8 DEFAULT 0.9, regressors_source regclass DEFAULT NULL, reconcile bool DEFAULT false)
   RETURNS TABLE(group_key text, forecast_time timestamptz, forecast_value float8,
                 lower_bound float8, upper_bound float8)
   AS 'MODULE_PATHNAME', 'insight_forecast' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 14;
@@ -143,7 +145,7 @@ $$;
 
 -- Privileges (API.md section 5).
 GRANT EXECUTE ON FUNCTION
-    insight.forecast(text, int, text, float8, regclass),
+    insight.forecast(text, int, text, float8, regclass, bool),
     insight.explain_forecast(text, int, text, regclass),
     insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text, text[], text),
     insight.forecast_daily_sales(int, text, float8),
@@ -157,7 +159,7 @@ GRANT EXECUTE ON FUNCTION insight.train_forecaster(text, regclass, text, text, t
 
 -- Descriptions.
 COMMENT ON FUNCTION insight.train_forecaster(text, regclass, text, text, text, text, int, bool, text, text[], text) IS 'Trains forecasters (one per group) on the complete hours, days, weeks or months of a (time, value[, group]) relation and stores them as a new model version. Admin.';
-COMMENT ON FUNCTION insight.forecast(text, int, text, float8, regclass) IS 'Forecasts of the live version of a model, one row per period, with lower and upper bounds at confidence; regressors_source gives the future values of its regressors.';
+COMMENT ON FUNCTION insight.forecast(text, int, text, float8, regclass, bool) IS 'Forecasts of the live version of a model, one row per period, with lower and upper bounds at confidence; regressors_source gives the future values of its regressors; reconcile makes group forecasts add up to the total''s.';
 COMMENT ON FUNCTION insight.explain_forecast(text, int, text, regclass) IS 'The live forecaster''s forecasts taken apart: per period, components (level, trend, seasonality, feature groups, each regressor, holiday, adjustment) that sum to the forecast.';
 COMMENT ON FUNCTION insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text, text[], text) IS 'Rolling-origin backtest of the forecasting procedure on a relation, without writing a model: mae, rmse, smape, mase, coverage.';
 COMMENT ON FUNCTION insight.forecast_daily_sales(int, text, float8) IS 'Daily revenue forecasts of the whole shop, or of one product, from insight.transactions.';

@@ -26,7 +26,9 @@
 // short ones under 'auto'); the payload it returns encodes, loads back (a freshly trained
 // model must never be "corrupt"), and the loaded model has the same series, days and
 // horizon, and forecasts consecutive days with lower ≤ value ≤ upper (all finite for
-// realistically sized data), whose explanations (explain_forecast) sum to them; optionally, training on two threads gives the same bytes as on
+// realistically sized data), whose explanations (explain_forecast) sum to them, also with a
+// holiday calendar; a grouped model's reconciled forecasts cover every group and step, finite
+// with lower ≤ value ≤ upper; optionally, training on two threads gives the same bytes as on
 // one; evaluation scores account for every series, with finite metrics and coverage in [0, 1];
 // judging accounts for every series (judged + skipped, the skipped exactly those too short),
 // each judged series has one day per day of the window, consecutive, ending on the last day,
@@ -46,6 +48,7 @@
 
 #include "core/common/error.hpp"
 #include "core/forecast/backtest.hpp"
+#include "core/forecast/covariates.hpp"
 #include "core/forecast/features.hpp"
 #include "core/forecast/forecast_model.hpp"
 #include "core/forecast/series_anomaly.hpp"
@@ -84,6 +87,7 @@ struct Options {
   insight::forecast::Frequency frequency;
   int horizon = 7, folds = 1;
   bool grouped = false, evaluate = false, two_threads = false, judge = false;
+  bool holidays = false;  // train with a holiday calendar (every 11th day, three names)
   double confidence = 0.9;
   unsigned cancel_after = 0;  // evaluate: the interrupt check throws at this call (0: never)
 };
@@ -113,6 +117,7 @@ Options decode_options(fuzzrows::Reader& r) {
   o.confidence = kConfidence[(f >> 4) & 3];
   o.cancel_after = (f & 8) ? 1 + r.u8() % 64 : 0;
   o.judge = f & 64;
+  o.holidays = f & 128;
   return o;
 }
 
@@ -303,6 +308,16 @@ void train(const BuiltSeries& built, const Options& o) {
   to.horizon = o.horizon;
   to.folds = o.folds;
   to.threads = 1;
+  if (o.holidays) {
+    int64_t first = INT64_MAX;
+    for (const SeriesData& s : built.series) first = std::min(first, s.first_period);
+    std::vector<std::pair<int64_t, std::string>> rows;
+    const int64_t from = o.frequency.start_day(first) - 30,
+                  to_day = o.frequency.start_day(built.last_day + 20) + 30;
+    for (int64_t d = from - ((from % 11) + 11) % 11; d <= to_day && rows.size() < 50'000; d += 11)
+      if (insight::forecast::valid_day(d)) rows.emplace_back(d, "h" + std::to_string(((d % 3) + 3) % 3));
+    to.covariates.holidays = insight::forecast::HolidayCalendar::from_rows(rows);
+  }
   insight::forecast::TrainSummary summary;
   insight::Payload payload;
   try {
@@ -405,6 +420,24 @@ void train(const BuiltSeries& built, const Options& o) {
                      "components sum to %g, the forecast is %g (learner %d, step %zu)", sum,
                      points[k].value, static_cast<int>(s.learner), k);
       }
+    }
+  }
+
+  // reconcile => true: every group's forecast, reconciled with the model's total.
+  // (A grouped model has none only when its groups' sums add up beyond ±1e15.)
+  if (!o.grouped) FUZZ_CHECK(f->total() == nullptr, "an ungrouped model with a total");
+  if (f->total() != nullptr) {
+    const auto all = f->forecast_reconciled(
+        o.horizon, o.confidence, std::vector<std::vector<double>>(f->series().size()));
+    FUZZ_CHECK(all.size() == f->series().size(), "reconciled %zu series of %zu", all.size(),
+               f->series().size());
+    for (const auto& points : all) {
+      FUZZ_CHECK(points.size() == static_cast<size_t>(o.horizon), "reconciled %zu steps",
+                 points.size());
+      for (const auto& p : points)
+        if (check_finite)
+          FUZZ_CHECK(std::isfinite(p.value) && p.lower <= p.value && p.value <= p.upper,
+                     "reconciled forecast %g [%g, %g]", p.value, p.lower, p.upper);
     }
   }
 
