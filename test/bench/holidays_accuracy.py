@@ -15,6 +15,14 @@ folds of 14 days the scored days (2011-10-29 .. 2011-12-09) hold no bank holiday
 cleaner training shows. With 16 folds (2011-04-30 .. 2011-12-09) they hold four (2011-05-02,
 05-30, 08-29 and the royal wedding's 04-29 just before), and every fold's history ones before.
 
+Reconciliation (item 5), out of sample: for each of four origins (2011-10-14, 10-28, 11-11,
+11-25), a grouped model of the 50 products is trained on the rows before the origin
+(train_forecaster(..., 'product_id', horizon => 14)), and its forecasts of the next 14 days —
+each product's own, and reconciled with the model's total (forecast(..., reconcile => true))
+— are scored against what was sold: the products' mean MASE and the total's MASE (scaled by
+each series' mean absolute weekly difference before the origin), beside the method the model
+chose on its backtest.
+
   test/bench/holidays_accuracy.py --dsn "host=/tmp/x port=5432 user=postgres dbname=postgres"
   test/bench/holidays_accuracy.py --dsn ... --folds 3 16 --only shop --json out.json
 """
@@ -89,6 +97,86 @@ def print_run(task, folds, without, with_):
     print(markdown_table(headers, rows) + "\n")
 
 
+RECONCILE_ORIGINS = ["2011-10-14", "2011-10-28", "2011-11-11", "2011-11-25"]
+
+
+def mase(actual, forecast, history, season=7):
+    diffs = [abs(history[t] - history[t - season]) for t in range(season, len(history))]
+    scale = sum(diffs) / len(diffs) if diffs and sum(diffs) > 0 else 1.0
+    return sum(abs(a - f) for a, f in zip(actual, forecast)) / len(actual) / scale
+
+
+def daily(cur, where, params):
+    """{product: {date: units}} of retail_top50, zero-filled per product from its first day."""
+    cur.execute("SELECT product_id, ts::date, sum(quantity) FROM retail_top50 WHERE " + where +
+                " GROUP BY 1, 2", params)
+    out = {}
+    for product, day, units in cur.fetchall():
+        out.setdefault(product, {})[day] = float(units)
+    return out
+
+
+def reconciliation(cur):
+    import datetime
+    rows = []
+    for origin in RECONCILE_ORIGINS:
+        cut = datetime.date.fromisoformat(origin)
+        cur.execute("DROP VIEW IF EXISTS top50_before")
+        cur.execute("CREATE VIEW top50_before AS SELECT * FROM retail_top50 WHERE ts < %s", (cut,))
+        cur.execute("SELECT version FROM insight.train_forecaster('reconcile_probe', "
+                    "'top50_before', 'ts', 'quantity', 'product_id', horizon => 14)")
+        version = cur.fetchone()[0]
+        cur.execute("SELECT metrics->'reconciliation'->>'method', metrics->'reconciliation' "
+                    "FROM insight.models WHERE name = 'reconcile_probe' AND version = %s",
+                    (version,))
+        chosen, detail = cur.fetchone()
+        forecasts = {}
+        for reconcile in (False, True):
+            cur.execute("SELECT group_key, forecast_time::date, forecast_value FROM "
+                        "insight.forecast('reconcile_probe', 14, reconcile => %s)", (reconcile,))
+            for product, day, value in cur.fetchall():
+                forecasts.setdefault(reconcile, {}).setdefault(product, {})[day] = value
+        history = daily(cur, "ts < %s", (cut,))
+        future = daily(cur, "ts >= %s AND ts < %s", (cut, cut + datetime.timedelta(days=14)))
+        days = sorted(next(iter(forecasts[False].values())))
+        first = min(min(h) for h in history.values())
+        span = [first + datetime.timedelta(days=i) for i in range((cut - first).days)]
+        total_hist = [sum(history[p].get(d, 0.0) for p in history) for d in span]
+        total_actual = [sum(future.get(p, {}).get(d, 0.0) for p in forecasts[False]) for d in days]
+        row = {"origin": origin, "chosen": chosen, "backtest": detail}
+        for reconcile, label in ((False, "own"), (True, "reconciled")):
+            f = forecasts[reconcile]
+            group = []
+            for p, by_day in f.items():
+                start = min(history[p])
+                hist = [history[p].get(start + datetime.timedelta(days=i), 0.0)
+                        for i in range((cut - start).days)]
+                group.append(mase([future.get(p, {}).get(d, 0.0) for d in days],
+                                  [by_day[d] for d in days], hist))
+            total = [sum(f[p][d] for p in f) for d in days]
+            row[label] = {"group_mase": sum(group) / len(group),
+                          "total_mase": mase(total_actual, total, total_hist)}
+        rows.append(row)
+    cur.execute("SELECT insight.drop_model('reconcile_probe')")
+    cur.execute("DROP VIEW IF EXISTS top50_before")
+    return rows
+
+
+def print_reconciliation(rows):
+    print("### Reconciliation out of sample: 50 products, 4 origins, the next 14 days\n")
+    table = []
+    for r in rows:
+        table.append([r["origin"], r["chosen"],
+                      f"{r['own']['group_mase']:.3f}", f"{r['reconciled']['group_mase']:.3f}",
+                      f"{r['own']['total_mase']:.3f}", f"{r['reconciled']['total_mase']:.3f}"])
+    mean = lambda k, m: sum(r[k][m] for r in rows) / len(rows)  # noqa: E731
+    table.append(["mean", "", f"{mean('own', 'group_mase'):.3f}",
+                  f"{mean('reconciled', 'group_mase'):.3f}", f"{mean('own', 'total_mase'):.3f}",
+                  f"{mean('reconciled', 'total_mase'):.3f}"])
+    print(markdown_table(["origin", "method chosen", "products MASE, own", "reconciled",
+                          "total MASE, sum of own (bottom-up)", "reconciled"], table) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dsn", required=True,
@@ -120,6 +208,9 @@ def main():
             sys.stdout.flush()
             summary["runs"].append({"task": task, "folds": folds, "without": without,
                                     "with": with_})
+    if args.only in (None, "products"):
+        summary["reconciliation"] = reconciliation(cur)
+        print_reconciliation(summary["reconciliation"])
     conn.close()
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=str) + "\n")
