@@ -52,13 +52,26 @@ TEST(Reconcile, TheMeasuredChoiceScoresBothMethodsOnTheFolds) {
   // One fold: the groups' forecasts are biased low by 5 each, the total's is exact. WLS moves
   // the groups to the truth; bottom-up keeps their bias and a total 10 short.
   Fold a{{10, 10}, {15, 15}, 1}, b{{20, 20}, {25, 25}, 1}, t{{40, 40}, {40, 40}, 1};
-  const auto scores = score_reconciliations({{a}, {b}}, {t}, {{1, 1}, {1, 1}}, {1e-9, 1e-9}, true);
+  // Residuals per step (one fold): the groups erred by 1, the total by almost nothing.
+  const Residuals group_errors{{1}, {1}}, total_errors{{1e-6}, {1e-6}};
+  const auto scores =
+      score_reconciliations({{a}, {b}}, {t}, {group_errors, group_errors}, total_errors, true);
   ASSERT_EQ(scores.size(), 2u);
   EXPECT_EQ(scores[0].method, Reconciliation::BottomUp);
   EXPECT_DOUBLE_EQ(scores[0].total_mase, 10);
   EXPECT_DOUBLE_EQ(scores[0].group_mase, 5);
   EXPECT_NEAR(scores[1].total_mase, 0, 1e-6);
   EXPECT_NEAR(scores[1].group_mase, 0, 1e-6);
+}
+
+TEST(Reconcile, EachFoldIsWeightedByTheOtherFoldsErrors) {
+  // Two folds. The total erred a lot in fold 0 and not at all in fold 1; reconciling fold 1
+  // with weights from fold 0's errors (not its own) leaves the groups' forecast where it was.
+  Fold g0{{10}, {10}, 1}, g1{{10}, {10}, 1}, t0{{10}, {10}, 1}, t1{{30}, {10}, 1};
+  const Residuals group_errors{{1e-6, 1e-6}}, total_errors{{100, 0}};
+  const auto scores =
+      score_reconciliations({{g0, g1}}, {t0, t1}, {group_errors}, total_errors, false);
+  EXPECT_NEAR(scores[1].group_mase, 0, 1e-3);  // WLS kept the group at 10 in both folds
 }
 
 SeriesData product(const std::string& key, double level, uint64_t seed) {

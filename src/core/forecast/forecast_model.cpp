@@ -469,22 +469,20 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   if (total) {
     // The measured choice (reconcile.hpp) on the backtest folds every series shares.
     std::vector<std::vector<Fold>> group_folds;
-    std::vector<std::vector<double>> group_variance;
+    std::vector<Residuals> group_residuals;
     bool measurable = !fold_forecasts.back().empty();
     size_t next = 0;
     for (size_t i = 0; i < series.size() && measurable; ++i) {
       if (!trainable(series[i])) continue;
       measurable = !fold_forecasts[i].empty();
       group_folds.push_back(backtest_folds(series[i].values, fold_forecasts[i], options));
-      group_variance.push_back(
-          error_variances(trained[next++].residuals, static_cast<size_t>(options.horizon)));
+      group_residuals.push_back(trained[next++].residuals);
     }
     nlohmann::json r = nlohmann::json::object();
     if (measurable) {
       const auto scores = score_reconciliations(
           group_folds, backtest_folds(total_data->values, fold_forecasts.back(), options),
-          group_variance, error_variances(total->residuals, static_cast<size_t>(options.horizon)),
-          non_negative);
+          group_residuals, total->residuals, non_negative);
       const ReconciliationScore* lowest = &scores[0];
       for (const auto& sc : scores) {
         if (sc.score() < lowest->score()) lowest = &sc;

@@ -71,18 +71,34 @@ std::vector<std::vector<double>> reconcile(Reconciliation method,
   return out;
 }
 
+namespace {
+// The residuals without fold k's (all of them when they are one fold's).
+Residuals without_fold(const Residuals& residuals, size_t k) {
+  Residuals out(residuals.size());
+  for (size_t s = 0; s < residuals.size(); ++s)
+    for (size_t f = 0; f < residuals[s].size(); ++f)
+      if (f != k || residuals[s].size() == 1) out[s].push_back(residuals[s][f]);
+  return out;
+}
+}  // namespace
+
 std::vector<ReconciliationScore> score_reconciliations(
     const std::vector<std::vector<Fold>>& groups, const std::vector<Fold>& total,
-    const std::vector<std::vector<double>>& group_variance,
-    const std::vector<double>& total_variance, bool non_negative) {
+    const std::vector<Residuals>& group_residuals, const Residuals& total_residuals,
+    bool non_negative) {
   std::vector<ReconciliationScore> out;
   for (Reconciliation method : {Reconciliation::BottomUp, Reconciliation::Wls}) {
     double total_sum = 0, group_sum = 0;
     for (size_t k = 0; k < total.size(); ++k) {
-      std::vector<std::vector<double>> base;
-      for (const auto& g : groups) base.push_back(g.at(k).forecast);
-      const auto r =
-          reconcile(method, base, total[k].forecast, group_variance, total_variance, non_negative);
+      const size_t steps = total[k].forecast.size();
+      std::vector<std::vector<double>> base, group_variance;
+      for (size_t g = 0; g < groups.size(); ++g) {
+        base.push_back(groups[g].at(k).forecast);
+        group_variance.push_back(error_variances(without_fold(group_residuals[g], k), steps));
+      }
+      const auto r = reconcile(method, base, total[k].forecast, group_variance,
+                               error_variances(without_fold(total_residuals, k), steps),
+                               non_negative);
       std::vector<double> sum(total[k].actual.size(), 0.0);
       double groups_mase = 0;
       for (size_t g = 0; g < groups.size(); ++g) {

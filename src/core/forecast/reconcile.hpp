@@ -38,9 +38,10 @@ std::vector<std::vector<double>> reconcile(Reconciliation method,
                                            bool non_negative);
 
 // The measured choice: per method, the mean of the total's MASE and the groups' mean MASE over
-// the folds. fold_forecasts[g][k] / total_forecasts[k]: the base forecasts of fold k,
-// actual[g][k] / total_actual[k] the values they forecast, scale[g][k] / total_scale[k] the
-// MASE scale of fold k's training part.
+// the folds. groups[g][k] / total[k]: fold k's base forecast, the values it forecast and the
+// MASE scale of its training part. The WLS weights of fold k come from the other folds' errors
+// (residuals[step][fold], as backtests keep them; all of them with a single fold), so no fold
+// is reconciled with weights its own errors sized.
 struct ReconciliationScore {
   Reconciliation method;
   double total_mase, group_mase;
@@ -50,9 +51,10 @@ struct Fold {
   std::vector<double> forecast, actual;
   double scale = 1;
 };
+using Residuals = std::vector<std::vector<double>>;
 std::vector<ReconciliationScore> score_reconciliations(
     const std::vector<std::vector<Fold>>& groups, const std::vector<Fold>& total,
-    const std::vector<std::vector<double>>& group_variance,
-    const std::vector<double>& total_variance, bool non_negative);
+    const std::vector<Residuals>& group_residuals, const Residuals& total_residuals,
+    bool non_negative);
 
 }  // namespace insight::forecast
