@@ -83,6 +83,16 @@ std::vector<std::string> series_columns(const SeriesSpec& spec) {
   return columns;
 }
 
+// 42703 unless spec's source has its time column, 22023 unless it is a date or time. `of`
+// names the relation in the message when it is not the source argument.
+void check_time_column(const SeriesSpec& spec, const std::string& of = "") {
+  const Oid type = insight::pg::column_type(spec.source, spec.time_column, "time_column");
+  if (type != DATEOID && type != TIMESTAMPOID && type != TIMESTAMPTZOID)
+    throw InvalidParameter("time column \"" + spec.time_column + "\"" + of +
+                               " is not a date or time",
+                           "time_column must be of type date, timestamp or timestamptz.");
+}
+
 // The mean of each regressor per group and period, as float8 (", avg(...), ..."): numeric or
 // boolean columns (true = 1); 22023 naming `argument` for any other type, 42703 when absent.
 std::string regressor_means_sql(const SeriesSpec& spec, const char* argument) {
@@ -190,10 +200,7 @@ std::string period_start_sql(const Frequency& f, const SeriesSpec& spec) {
 // periods that have ended when the statement started count (SeriesGrid). The caller has
 // checked the privileges on series_columns().
 BuiltSeries build_series(const SeriesSpec& spec) {
-  const Oid time_type = insight::pg::column_type(spec.source, spec.time_column, "time_column");
-  if (time_type != DATEOID && time_type != TIMESTAMPOID && time_type != TIMESTAMPTZOID)
-    throw InvalidParameter("time column \"" + spec.time_column + "\" is not a date or time",
-                           "time_column must be of type date, timestamp or timestamptz.");
+  check_time_column(spec);
   const Oid value_type = insight::pg::column_type(spec.source, spec.value_column, "value_column");
   if (!insight::pg::is_numeric_type(value_type))
     throw InvalidParameter("value column \"" + spec.value_column + "\" is not numeric",
@@ -458,16 +465,16 @@ std::map<std::string, std::vector<double>> future_regressors(
                            "",
                            "Pass regressors_source => a relation with the training source's time"
                            " and group columns and " + list + " for the periods forecast.");
-  const auto o = insight::forecast::ForecasterOptions::from_json(model.meta().at("params"));
+  if (!model.meta().contains("params"))
+    throw insight::CorruptPayload("model \"" + call.name + "\" has regressors but no training options");
+  const auto o = insight::forecast::ForecasterOptions::from_json(model.meta()["params"]);
   SeriesSpec spec{*call.regressors_source, o.time_column, "", o.group_column, std::nullopt,
                   model.frequency().name(), names};
   std::vector<std::string> columns{spec.time_column};
   if (spec.group_column) columns.push_back(*spec.group_column);
   columns.insert(columns.end(), names.begin(), names.end());
   insight::pg::check_select(spec.source, columns);
-  const Oid time_type = insight::pg::column_type(spec.source, spec.time_column, "time_column");
-  if (time_type != DATEOID && time_type != TIMESTAMPOID && time_type != TIMESTAMPTZOID)
-    throw InvalidParameter("time column \"" + spec.time_column + "\" of regressors_source is not a date or time");
+  check_time_column(spec, " of regressors_source");
   if (spec.group_column)
     insight::pg::column_type(spec.source, *spec.group_column, "group_column");
   const std::string means = regressor_means_sql(spec, "regressors_source");
