@@ -89,6 +89,13 @@ def create_database(admin_dsn, database, setup=(), settings=()):
     return dsn, versions, values
 
 
+def fresh_database(admin_dsn, database, settings=()):
+    """create_database(), then a connection to it: (connection, cursor, versions, values)."""
+    dsn, versions, values = create_database(admin_dsn, database, settings=settings)
+    conn = connect(dsn)
+    return conn, conn.cursor(), versions, values
+
+
 def copy_frame(cur, table, frame, date_format=None):
     """COPY a DataFrame (its columns, in order) into an existing table."""
     buf = io.StringIO()

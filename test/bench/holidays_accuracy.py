@@ -33,8 +33,8 @@ import sys
 from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the imports below
-from bench_common import (DEFAULT_DATA, RETAIL_FILE, connect, context_header,  # noqa: E402
-                          create_database, markdown_table, run_context, timed)
+from bench_common import (DEFAULT_DATA, RETAIL_FILE, context_header,  # noqa: E402
+                          fresh_database, markdown_table, run_context, timed)
 from forecast_accuracy import load_retail, load_tables, top_products  # noqa: E402
 
 DATABASE = "holidaysbench"
@@ -190,11 +190,9 @@ def main():
     print("## Online Retail with and without UK bank holidays\n")
     print(context_header(command, date, host))
     retail = load_retail(args.data)
-    dsn, versions, _ = create_database(args.dsn, DATABASE)
+    conn, cur, versions, _ = fresh_database(args.dsn, DATABASE)
     print(f"PostgreSQL {versions['postgresql']}, pg_insight {versions['pg_insight']}; "
           f"{len(retail):,} rows of {args.data / RETAIL_FILE}.\n")
-    conn = connect(dsn)
-    cur = conn.cursor()
     load_tables(cur, retail, top_products(retail))
     cur.execute("CREATE TABLE uk_bank_holidays (day date, name text)")
     cur.executemany("INSERT INTO uk_bank_holidays VALUES (%s, %s)", UK_BANK_HOLIDAYS)

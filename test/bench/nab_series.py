@@ -40,8 +40,8 @@ import sklearn
 from sklearn.ensemble import IsolationForest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout for the import below
-from bench_common import (DEFAULT_DATA, connect, context_header, copy_frame,  # noqa: E402
-                          create_database, markdown_table, python_versions, run_context, timed)
+from bench_common import (DEFAULT_DATA, context_header, copy_frame,  # noqa: E402
+                          fresh_database, markdown_table, python_versions, run_context, timed)
 
 DATABASE = "nabbench"
 FAMILIES = ("realAWSCloudwatch", "artificialWithAnomaly")
@@ -157,11 +157,9 @@ def main():
     print(context_header(command, date, host) +
           python_versions(("scikit-learn", sklearn), ("numpy", np), ("pandas", pd)))
     series = load(args.data)
-    dsn, versions, _ = create_database(args.dsn, DATABASE)
+    conn, cur, versions, _ = fresh_database(args.dsn, DATABASE)
     print(f"PostgreSQL {versions['postgresql']}, pg_insight {versions['pg_insight']}; "
           f"{len(series)} series.\n")
-    conn = connect(dsn)
-    cur = conn.cursor()
     cur.execute("SET TimeZone = 'UTC'")
     cur.execute("CREATE TABLE nab (series text, ts timestamp, value float8)")
     for s in series:

@@ -19,6 +19,7 @@
 #include "core/forecast/series_grid.hpp"
 #include "core/model/model.hpp"
 #include "core/model/payload.hpp"
+#include "forecast_testing.hpp"
 
 namespace insight::forecast {
 namespace {
@@ -46,8 +47,8 @@ Synthetic synthetic(size_t n, size_t extra, uint64_t seed, double noise = 6) {
     s.promo.push_back(promo ? 1 : 0);
     if (holiday) rows.emplace_back(kFirst + static_cast<int64_t>(t), "Closing");
     if (t < n)
-      s.values.push_back(200 + 30 * ((t % 7) >= 5 ? 1 : 0) + (promo ? 40 : 0) -
-                         (holiday ? 90 : 0) + noise * (rng.uniform() - 0.5));
+      s.values.push_back(200 + 30 * ((t % 7) >= 5 ? 1 : 0) + (promo ? 40 : 0) - (holiday ? 90 : 0) +
+                         noise * (rng.uniform() - 0.5));
   }
   rows.emplace_back(kFirst + 100000, "Never seen");  // a name without a day in the data
   s.holidays = HolidayCalendar::from_rows(rows);
@@ -148,8 +149,8 @@ TEST(Effects, ForecastsWithCovariatesBeatForecastsWithout) {
     EXPECT_LT(mae(actual, with), 0.5 * mae(actual, without)) << learner_name(l);
   }
   // 'auto' backtests with them too, and its forecast gets their effects.
-  const Forecast f = forecast(std::nullopt, kFirst, s.values, static_cast<int>(h), 3, 0.9, {},
-                              &s.covariates);
+  const Forecast f =
+      forecast(std::nullopt, kFirst, s.values, static_cast<int>(h), 3, 0.9, {}, &s.covariates);
   ASSERT_EQ(f.value.size(), h);
   EXPECT_LT(mae(actual, f.value), 8.0);
   // Covariates that stop at the series: no forecast, but a model (training's case).
@@ -169,13 +170,6 @@ SeriesData with_regressors(const std::string& key, const Synthetic& s) {
   return d;
 }
 
-std::shared_ptr<const ForecastModel> reload(const Payload& p) {
-  const auto bytes = encode_payload(p);
-  auto m = std::dynamic_pointer_cast<const ForecastModel>(load_model(bytes.data(), bytes.size()));
-  if (!m) throw std::runtime_error("not a forecast model");
-  return m;
-}
-
 TEST(ForecastModel, KeepsCovariatesInItsPayloadAndNeedsFutureRegressors) {
   const size_t n = 300, h = 20;
   const Synthetic s = synthetic(n, h, 3);
@@ -183,9 +177,8 @@ TEST(ForecastModel, KeepsCovariatesInItsPayloadAndNeedsFutureRegressors) {
   o.horizon = static_cast<int>(h);
   o.covariates = s.spec;
   TrainSummary summary;
-  const Payload p =
-      train_forecast_payload({with_regressors("a", s), with_regressors("b", s)}, true, o, {},
-                             summary);
+  const Payload p = train_forecast_payload({with_regressors("a", s), with_regressors("b", s)}, true,
+                                           o, {}, summary);
   EXPECT_NEAR(summary.metrics.at("regressor_effects").at("promo").get<double>(), 40, 3);
   EXPECT_NEAR(summary.metrics.at("holiday_effects").at("Closing").get<double>(), -90, 8);
   EXPECT_EQ(summary.metrics.at("holiday_days").get<size_t>(), 12u);  // 11 closings, 1 unseen
@@ -200,7 +193,7 @@ TEST(ForecastModel, KeepsCovariatesInItsPayloadAndNeedsFutureRegressors) {
   // Day n + 3 (t % 10 == 3) is a promotion day; n + 17 (t % 30 == 17) is a closing.
   EXPECT_EQ((n + 3) % 10, 3u);
   EXPECT_EQ((n + 17) % 30, 17u);
-  EXPECT_GT(points[3].value - points[2].value, 20);  // a promotion over the weekday before
+  EXPECT_GT(points[3].value - points[2].value, 20);    // a promotion over the weekday before
   EXPECT_LT(points[17].value, points[16].value - 60);  // a closing (both weekdays)
   EXPECT_THROW(m->forecast(*a, static_cast<int>(h), 0.9), InvalidParameter);
   EXPECT_THROW(m->forecast(*a, static_cast<int>(h), 0.9, {1, 2}), InvalidParameter);
@@ -241,7 +234,8 @@ TEST(ForecastModel, HolidaysAloneNeedNoFutureValues) {
   // A holiday name first seen in the future gets what holidays share: day 305, a weekday like
   // day 312, is an "Inventory" day.
   std::vector<std::pair<int64_t, std::string>> rows{{kFirst + 305, "Inventory"}};
-  for (size_t t = 17; t < 360; t += 30) rows.emplace_back(kFirst + static_cast<int64_t>(t), "Closing");
+  for (size_t t = 17; t < 360; t += 30)
+    rows.emplace_back(kFirst + static_cast<int64_t>(t), "Closing");
   o.covariates.holidays = HolidayCalendar::from_rows(rows);
   const auto with_new = reload(train_forecast_payload({d}, false, o, {}, summary));
   // (The promotions this model does not know bias the estimate from the closings' −90 a little.)

@@ -14,25 +14,13 @@
 #include "core/forecast/series_grid.hpp"
 #include "core/model/model.hpp"
 #include "core/model/payload.hpp"
+#include "forecast_testing.hpp"
 
 namespace insight::forecast {
 namespace {
 
 SeriesData make(const std::string& key, size_t n, uint64_t seed, double level = 100) {
-  Rng rng(seed);
-  SeriesData s;
-  s.key = key;
-  s.first_period = 15000;
-  for (size_t t = 0; t < n; ++t)
-    s.values.push_back(level + 20 * ((t % 7) >= 5 ? 1 : 0) + 10 * (rng.uniform() - 0.5));
-  return s;
-}
-
-std::shared_ptr<const ForecastModel> reload(const Payload& p) {
-  const auto bytes = encode_payload(p);
-  auto m = std::dynamic_pointer_cast<const ForecastModel>(load_model(bytes.data(), bytes.size()));
-  if (!m) throw std::runtime_error("not a forecast model");
-  return m;
+  return weekly_series(key, 15000, n, seed, level, 20, 10);
 }
 
 TEST(ForecastModel, GroupedAutoTrainsEverySeriesAndSkipsTooShortOnes) {

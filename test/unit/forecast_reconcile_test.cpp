@@ -14,6 +14,7 @@
 #include "core/forecast/reconcile.hpp"
 #include "core/model/model.hpp"
 #include "core/model/payload.hpp"
+#include "forecast_testing.hpp"
 
 namespace insight::forecast {
 namespace {
@@ -74,21 +75,9 @@ TEST(Reconcile, EachFoldIsWeightedByTheOtherFoldsErrors) {
   EXPECT_NEAR(scores[1].group_mase, 0, 1e-3);  // WLS kept the group at 10 in both folds
 }
 
+// 200 days of a product selling `level` a day, 30 % more at weekends, ±20 % noise.
 SeriesData product(const std::string& key, double level, uint64_t seed) {
-  Rng rng(seed);
-  SeriesData s;
-  s.key = key;
-  s.first_period = 19000;
-  for (size_t t = 0; t < 200; ++t)
-    s.values.push_back(std::max(0.0, level * (1 + 0.3 * ((t % 7) >= 5)) + level * 0.4 * (rng.uniform() - 0.5)));
-  return s;
-}
-
-std::shared_ptr<const ForecastModel> reload(const Payload& p) {
-  const auto bytes = encode_payload(p);
-  auto m = std::dynamic_pointer_cast<const ForecastModel>(load_model(bytes.data(), bytes.size()));
-  if (!m) throw std::runtime_error("not a forecast model");
-  return m;
+  return weekly_series(key, 19000, 200, seed, level, 0.3 * level, 0.4 * level);
 }
 
 TEST(ForecastModel, AGroupedModelFitsItsTotalAndReconcilesWithIt) {
@@ -97,9 +86,10 @@ TEST(ForecastModel, AGroupedModelFitsItsTotalAndReconcilesWithIt) {
   o.threads = 2;
   TrainSummary summary;
   // "d" is too short to train: the total holds a, b and c only.
-  const auto m = reload(train_forecast_payload(
-      {product("a", 10, 1), product("b", 50, 2), product("c", 3, 3), SeriesData{"d", 19190, std::vector<double>(5, 1000.0), {}}},
-      true, o, {}, summary));
+  const auto m =
+      reload(train_forecast_payload({product("a", 10, 1), product("b", 50, 2), product("c", 3, 3),
+                                     SeriesData{"d", 19190, std::vector<double>(5, 1000.0), {}}},
+                                    true, o, {}, summary));
   ASSERT_NE(m->total(), nullptr);
   EXPECT_EQ(m->total()->periods, 200u);
   const auto& r = summary.metrics.at("reconciliation");

@@ -71,8 +71,7 @@ HolidayCalendar HolidayCalendar::read(BinaryReader& r) {
   for (uint64_t i = 0; i < days; ++i) {
     const int64_t day = r.i64();
     const uint32_t name = r.u32();
-    if (!valid_day(day) || name >= names)
-      throw CorruptPayload("holiday day or name out of range");
+    if (!valid_day(day) || name >= names) throw CorruptPayload("holiday day or name out of range");
     if (!c.days_.empty() && !(c.days_.back() < std::make_pair(day, name)))
       throw CorruptPayload("holiday days are not sorted");
     c.days_.emplace_back(day, name);
@@ -179,8 +178,8 @@ Explanation Effects::components(const CovariateSpec& spec, const Covariates& cov
   if (cov.width != beta_.size() || spec.width() != beta_.size() || cov.rows() < from + steps)
     throw InternalError("covariates do not cover the explanation");
   // A regressor named like a component of the learners keeps a prefix: components stay apart.
-  static const char* const kReserved[] = {"level",    "trend", "seasonality", "calendar",
-                                          "lags",     "rolling", "holiday",   "adjustment"};
+  static const char* const kReserved[] = {"level", "trend",   "seasonality", "calendar",
+                                          "lags",  "rolling", "holiday",     "adjustment"};
   Explanation e;
   for (size_t j = 0; j < spec.regressors.size(); ++j) {
     std::string name = spec.regressors[j];

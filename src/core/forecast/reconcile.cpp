@@ -96,9 +96,9 @@ std::vector<ReconciliationScore> score_reconciliations(
         base.push_back(groups[g].at(k).forecast);
         group_variance.push_back(error_variances(without_fold(group_residuals[g], k), steps));
       }
-      const auto r = reconcile(method, base, total[k].forecast, group_variance,
-                               error_variances(without_fold(total_residuals, k), steps),
-                               non_negative);
+      const auto r =
+          reconcile(method, base, total[k].forecast, group_variance,
+                    error_variances(without_fold(total_residuals, k), steps), non_negative);
       std::vector<double> sum(total[k].actual.size(), 0.0);
       double groups_mase = 0;
       for (size_t g = 0; g < groups.size(); ++g) {
