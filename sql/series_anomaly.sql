@@ -54,6 +54,15 @@ SELECT count(*) AS days, count(*) FILTER (WHERE is_anomaly) AS flagged
 -- A window longer than a block is forecast from origins inside it (at most 7 days ahead).
 SELECT count(*) AS days, count(*) FILTER (WHERE is_anomaly AND ts::date IN ('2026-05-27', '2026-05-29')) AS found
   FROM insight.detect_series_anomalies('daily_a', 'day', 'amount', since => '30 days');
+-- algorithm => a learner: that learner alone judges (much cheaper than 'auto'); the spike and
+-- the drop are still the days flagged, and the ordinary store's 120 days keep few flags.
+SELECT group_key, string_agg(ts::date::text, ', ' ORDER BY ts) FILTER (WHERE is_anomaly) AS flagged
+  FROM insight.detect_series_anomalies('daily', 'day', 'amount', 'store', algorithm => 'theta')
+ GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS days, count(*) FILTER (WHERE is_anomaly) <= 3 AS few_flagged
+  FROM insight.detect_series_anomalies('daily', 'day', 'amount', 'store', since => '120 days',
+                                       algorithm => 'theta')
+ WHERE group_key = 'B';
 
 -- Bad input: 22023 naming the argument, 42703 for a missing column; series too short.
 CALL pg_temp.expect_errors(
@@ -67,6 +76,8 @@ CALL pg_temp.expect_errors(
   $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'day', 'amount', frequency => 'fortnight')$$,
   $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'day', 'amount', frequency => NULL)$$,
   $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'day', 'amount', confidence => 1)$$,
+  $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'day', 'amount', algorithm => 'prophet')$$,
+  $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'day', 'amount', algorithm => NULL)$$,
   $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'day', 'note')$$,
   $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'day', 'nope')$$,
   $$SELECT count(*) FROM insight.detect_series_anomalies('daily', 'note', 'amount')$$,

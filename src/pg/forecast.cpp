@@ -727,7 +727,7 @@ int window_periods(double days, const Frequency& f) {
 }  // namespace
 
 // _detect_series(source regclass, time_column text, value_column text, group_column text,
-//     since interval, frequency text, confidence float8, only_group text)
+//     since interval, frequency text, confidence float8, only_group text, algorithm text)
 //   → TABLE(group_key text, ts timestamptz, value float8, expected float8, lower_bound float8,
 //           upper_bound float8, anomaly_score float8, is_anomaly boolean)
 // Each group's series at the frequency asked or inferred (only only_group's, when given), its
@@ -748,6 +748,7 @@ INSIGHT_FUNCTION(insight_detect_series) {
   options.threads = insight::pg::training_threads();
   if (!insight::pg::arg_is_null(fcinfo, 7))
     spec.only_group = insight::pg::text_arg(fcinfo, 7, "only_group");
+  options.learner = insight::forecast::learner_option(insight::pg::text_arg(fcinfo, 8, "algorithm"));
 
   insight::pg::check_select(source, series_columns(spec));
   const BuiltSeries built = build_series(spec);

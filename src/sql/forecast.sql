@@ -91,24 +91,25 @@ $$;
 -- Seasonal anomaly detection (API.md section 6): each group's sums per period (as the
 -- forecasters read them, at the frequency asked or inferred: complete periods, gaps filled),
 -- their last `since` judged against what the periods before them predict: the forecasting
--- procedure ('auto') trained on the periods before each block (a week of days, a day of
+-- procedure ('auto', or the learner `algorithm` names) trained on the periods before each block (a week of days, a day of
 -- hours), its interval at `confidence` widened where needed to a normal band of its backtest
 -- errors (src/core/forecast/series_anomaly.hpp). Reads source with the caller's privileges;
 -- writes nothing.
 CREATE OR REPLACE FUNCTION insight._detect_series(source regclass, time_column text, value_column text,
-    group_column text, since interval, frequency text, confidence float8, only_group text)
+    group_column text, since interval, frequency text, confidence float8, only_group text,
+    algorithm text)
   RETURNS TABLE(group_key text, ts timestamptz, value float8, expected float8, lower_bound float8,
                 upper_bound float8, anomaly_score float8, is_anomaly boolean)
   AS 'MODULE_PATHNAME', 'insight_detect_series' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 CREATE OR REPLACE FUNCTION insight.detect_series_anomalies(source regclass, time_column text,
     value_column text, group_column text DEFAULT NULL, since interval DEFAULT '7 days',
-    frequency text DEFAULT 'auto', confidence float8 DEFAULT 0.99)
+    frequency text DEFAULT 'auto', confidence float8 DEFAULT 0.99, algorithm text DEFAULT 'auto')
   RETURNS TABLE(group_key text, ts timestamptz, value float8, expected float8, lower_bound float8,
                 upper_bound float8, anomaly_score float8, is_anomaly boolean)
 LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
   SELECT * FROM insight._detect_series(source, time_column, value_column, group_column, since,
-                                       frequency, confidence, NULL)
+                                       frequency, confidence, NULL, algorithm)
 $$;
 
 -- The shop's daily revenue (or one product's), its last `days` days judged as above, with each
@@ -133,7 +134,7 @@ BEGIN
            j.anomaly_score, j.is_anomaly, coalesce(t.n, 0), coalesce(t.users, 0)
       FROM insight._detect_series('insight.transactions', 'ts', 'total_amount',
              CASE WHEN product_id IS NOT NULL THEN 'product_id' END, make_interval(days => days),
-             'day', confidence, product_id) j
+             'day', confidence, product_id, 'auto') j
       LEFT JOIN (SELECT x.ts::date AS d, sum(x.total_amount) AS revenue, count(*) AS n,
                         count(DISTINCT x.user_id) AS users
                    FROM insight.transactions x
@@ -149,8 +150,8 @@ GRANT EXECUTE ON FUNCTION
     insight.explain_forecast(text, int, text, regclass),
     insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text, text[], text),
     insight.forecast_daily_sales(int, text, float8),
-    insight._detect_series(regclass, text, text, text, interval, text, float8, text),
-    insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8),
+    insight._detect_series(regclass, text, text, text, interval, text, float8, text, text),
+    insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8, text),
     insight.detect_sales_anomaly(int, text, float8)
   TO insight_analyst, insight_admin;
 -- The admin functions check their caller themselves (insight._require_admin).
@@ -163,6 +164,6 @@ COMMENT ON FUNCTION insight.forecast(text, int, text, float8, regclass, bool) IS
 COMMENT ON FUNCTION insight.explain_forecast(text, int, text, regclass) IS 'The live forecaster''s forecasts taken apart: per period, components (level, trend, seasonality, feature groups, each regressor, holiday, adjustment) that sum to the forecast.';
 COMMENT ON FUNCTION insight.evaluate_forecaster(regclass, text, text, text, text, int, int, float8, text, text[], text) IS 'Rolling-origin backtest of the forecasting procedure on a relation, without writing a model: mae, rmse, smape, mase, coverage.';
 COMMENT ON FUNCTION insight.forecast_daily_sales(int, text, float8) IS 'Daily revenue forecasts of the whole shop, or of one product, from insight.transactions.';
-COMMENT ON FUNCTION insight._detect_series(regclass, text, text, text, interval, text, float8, text) IS 'Internal: detect_series_anomalies, optionally for one group only (detect_sales_anomaly).';
-COMMENT ON FUNCTION insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8) IS 'Each series'' last periods (hours, days, weeks or months) judged against what the periods before them predict: expected value, bounds at confidence, anomaly score, anomaly flag.';
+COMMENT ON FUNCTION insight._detect_series(regclass, text, text, text, interval, text, float8, text, text) IS 'Internal: detect_series_anomalies, optionally for one group only (detect_sales_anomaly).';
+COMMENT ON FUNCTION insight.detect_series_anomalies(regclass, text, text, text, interval, text, float8, text) IS 'Each series'' last periods (hours, days, weeks or months) judged against what the periods before them predict: expected value, bounds at confidence, anomaly score, anomaly flag.';
 COMMENT ON FUNCTION insight.detect_sales_anomaly(int, text, float8) IS 'The shop''s (or one product''s) daily revenue of the last days judged against what the days before predict, with transactions and distinct buyers.';

@@ -89,9 +89,13 @@ Judgement judge_recent(const std::vector<SeriesData>& series, const JudgeOptions
           const size_t len = std::min(block, n - start);
           const std::vector<double> before(s.values.begin(),
                                            s.values.begin() + static_cast<long>(start));
-          const Forecast f =
-              forecast(std::nullopt, SeriesStart(frequency, s.first_period), before,
-                       static_cast<int>(len), kFolds, options.confidence, poll_worker);
+          const bool explicit_learner =
+              options.learner &&
+              before.size() >= min_history(*options.learner, frequency) + len * kFolds;
+          const Forecast f = forecast(explicit_learner ? options.learner : std::nullopt,
+                                      SeriesStart(frequency, s.first_period), before,
+                                      static_cast<int>(len), kFolds, options.confidence,
+                                      poll_worker);
           const std::vector<double> half =
               normal_half_widths(f.residuals(), len, options.confidence);
           for (size_t h = 0; h < len; ++h) {

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,10 @@ struct JudgeOptions {
   int block = 7;        // periods forecast from one origin (1..366)
   double confidence = 0.99;
   unsigned threads = 0;  // 0 = one per core
+  // The forecasting procedure: empty = 'auto' (every learner backtested, the best pair); a
+  // learner = that one alone, much cheaper ('theta': a few hundredths of 'auto''s time), where
+  // the history before a block is long enough to backtest it ('auto' elsewhere).
+  std::optional<Learner> learner;
 };
 
 // How far a value lies from the expected value, in units of the distance from the expected
