@@ -218,8 +218,9 @@ std::vector<std::vector<ForecastPoint>> ForecastModel::forecast_reconciled(
     const std::vector<std::vector<double>>& future_regressors) const {
   if (!total_)
     throw InvalidParameter("the model has no total to reconcile with",
-                           "Models trained before version 0.3, or without group_column, have none.",
-                           "Retrain it.");
+                           "Grouped models trained before version 0.3 have none, nor those whose "
+                           "groups add up beyond ±1e15.",
+                           "Retrain it (in a coarser unit, if its sums are that large).");
   if (future_regressors.size() != series_.size())
     throw InternalError("future regressors do not match the series");
   const size_t r = covariates_.regressors.size(), steps = static_cast<size_t>(horizon);
