@@ -27,4 +27,15 @@ void parallel_for(size_t n, unsigned threads,
 
 unsigned available_cores() noexcept;
 
+// dlib's parallel algorithms (its random-forest trainer) run on dlib's global thread pool, one
+// thread per core unless DLIB_NUM_THREADS says otherwise. The parallelism here is
+// parallel_for's: a second pool beside it only adds threads the backend did not start (they
+// inherit the mask of the first worker that used dlib, but live on) and hand-offs between them
+// (a core harness training M4's 207 hourly series on 2 cores: 7–14 % less wall time without
+// the pool, the forecasts bit for bit the same; train_forecaster on 1,000 hourly series: no
+// difference measured). Sets DLIB_NUM_THREADS to 0, so dlib runs those tasks in the calling
+// thread, unless it is set already; call it before dlib's first use (the extension's _PG_init
+// does).
+void keep_dlib_in_calling_thread() noexcept;
+
 }  // namespace insight
