@@ -143,4 +143,16 @@ CALL pg_temp.expect_errors(
   $$SELECT * FROM insight.forecast('shop_sales_holidays', 14, regressors_source => 'shop_plan')$$,
   $$SELECT * FROM insight.forecast('shop_total_plan', 14, regressors_source => 'shop_total_plan', reconcile => true)$$,
   $$SELECT * FROM insight.forecast('shop_sales_plan', 14, reconcile => true)$$);
+-- Privileges: regressors_source and the holidays relation are read with the caller's own.
+CREATE ROLE reg_analyst NOLOGIN IN ROLE insight_analyst;
+CREATE ROLE reg_admin NOLOGIN IN ROLE insight_admin;
+GRANT SELECT ON shop_sales TO reg_admin;
+GRANT USAGE ON SCHEMA cal TO reg_admin;
+SET ROLE reg_analyst;
+CALL pg_temp.expect_errors(
+  $$SELECT count(*) FROM insight.forecast('shop_sales_plan', 14, regressors_source => 'shop_plan')$$);
+SET ROLE reg_admin;
+CALL pg_temp.expect_errors(
+  $$SELECT insight.train_forecaster('bad', 'shop_sales', 'day', 'amount', 'shop', holidays => 'cal.closings')$$);
+RESET ROLE;
 SELECT count(*) = :versions_before AS nothing_written FROM insight.models;
