@@ -133,6 +133,12 @@ TEST(Effects, KeepAnOrdinarySeriesAsItIsWithoutInformation) {
   const Effects e = Effects::fit(y, flat, 7);
   EXPECT_EQ(e.beta(), (std::vector<double>{0, 0}));
   EXPECT_EQ(e.remove(y, flat), y);
+  // A price of 1e15 that moves by a unit or two in its last digits: rounding, not information.
+  // Its effect stays 0 (fitted on such changes, a future price of 0 would move the forecast by
+  // the effect times 1e15).
+  Covariates rounding = flat;
+  for (size_t t = 0; t < 100; ++t) rounding.values[2 * t] = 1e15 + static_cast<double>(t % 3);
+  EXPECT_EQ(Effects::fit(y, rounding, 7).beta()[0], 0.0);
 }
 
 TEST(Effects, ForecastsWithCovariatesBeatForecastsWithout) {

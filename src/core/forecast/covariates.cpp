@@ -132,6 +132,14 @@ Effects Effects::fit(const std::vector<double>& series, const Covariates& cov, i
     for (size_t j = 0; j < k; ++j)
       A(i, static_cast<Eigen::Index>(j)) = cov.row(t)[j] - cov.row(t - m)[j];
   }
+  // A column whose changes are negligible against its values (1e-9 of them: rounding, not a
+  // change) carries no information either, and an effect fitted on it would be enormous:
+  // its changes count as none.
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    double level = 0;
+    for (size_t t = 0; t < n; ++t) level = std::max(level, std::abs(cov.row(t)[j]));
+    if (!(A.col(j).cwiseAbs().maxCoeff() > 1e-9 * level)) A.col(j).setZero();
+  }
   Eigen::MatrixXd AtA = A.transpose() * A;
   const Eigen::VectorXd rhs = A.transpose() * b;
   // A column that never changes (a holiday never seen, a constant price) has a zero row and
