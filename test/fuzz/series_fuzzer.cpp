@@ -27,8 +27,9 @@
 // model must never be "corrupt"), and the loaded model has the same series, days and
 // horizon, and forecasts consecutive days with lower ≤ value ≤ upper (all finite for
 // realistically sized data), whose explanations (explain_forecast) sum to them, also with a
-// holiday calendar; a grouped model's reconciled forecasts cover every group and step, finite
-// with lower ≤ value ≤ upper; optionally, training on two threads gives the same bytes as on
+// holiday calendar and a regressor; a grouped model's reconciled forecasts cover every group
+// and step, finite with lower ≤ value ≤ upper; optionally, training on two threads gives the
+// same bytes as on
 // one; evaluation scores account for every series, with finite metrics and coverage in [0, 1];
 // judging accounts for every series (judged + skipped, the skipped exactly those too short),
 // each judged series has one day per day of the window, consecutive, ending on the last day,
@@ -87,7 +88,8 @@ struct Options {
   insight::forecast::Frequency frequency;
   int horizon = 7, folds = 1;
   bool grouped = false, evaluate = false, two_threads = false, judge = false;
-  bool holidays = false;  // train with a holiday calendar (every 11th day, three names)
+  bool holidays = false;  // train with a holiday calendar (every 11th day, three names) and a
+                          // regressor
   double confidence = 0.9;
   unsigned cancel_after = 0;  // evaluate: the interrupt check throws at this call (0: never)
 };
@@ -318,10 +320,23 @@ void train(const BuiltSeries& built, const Options& o) {
       if (insight::forecast::valid_day(d)) rows.emplace_back(d, "h" + std::to_string(((d % 3) + 3) % 3));
     to.covariates.holidays = insight::forecast::HolidayCalendar::from_rows(rows);
   }
+  // With the calendar, a regressor too: half the value on every fifth period (a series' own
+  // history as something known ahead, extremes included); its future values are 0.
+  std::vector<SeriesData> trained_on = built.series;
+  if (o.holidays) {
+    to.covariates.regressors = {"r"};
+    for (SeriesData& s : trained_on) {
+      s.regressors.assign(s.values.size(), 0.0);
+      for (size_t t = 0; t < s.values.size(); t += 5) s.regressors[t] = s.values[t] / 2;
+    }
+  }
+  const auto future = [&](int h) {
+    return std::vector<double>(o.holidays ? static_cast<size_t>(h) : 0, 0.0);
+  };
   insight::forecast::TrainSummary summary;
   insight::Payload payload;
   try {
-    payload = insight::forecast::train_forecast_payload(built.series, o.grouped, to, {}, summary);
+    payload = insight::forecast::train_forecast_payload(trained_on, o.grouped, to, {}, summary);
   } catch (const insight::InvalidParameter&) {
     return;
   } catch (const insight::Error& e) {
@@ -390,7 +405,7 @@ void train(const BuiltSeries& built, const Options& o) {
     FUZZ_CHECK(f->find(s.key) == &s, "find() does not find series \"%s\"", s.key.c_str());
     if (forecasts++ == 3) continue;  // a few series are enough
     for (int h : {1, o.horizon + 3}) {
-      const auto points = f->forecast(s, h, o.confidence);
+      const auto points = f->forecast(s, h, o.confidence, future(h));
       FUZZ_CHECK(points.size() == static_cast<size_t>(h), "forecast of %zu points, %d asked",
                  points.size(), h);
       for (size_t k = 0; k < points.size(); ++k) {
@@ -406,7 +421,7 @@ void train(const BuiltSeries& built, const Options& o) {
                      "interval does not hold the forecast: %g [%g, %g]", p.value, p.lower, p.upper);
       }
       // explain_forecast: components that add up to each step's forecast.
-      const insight::forecast::Explanation e = f->explain(s, h);
+      const insight::forecast::Explanation e = f->explain(s, h, future(h));
       for (size_t k = 0; k < points.size(); ++k) {
         double sum = 0;
         for (const auto& c : e) {
@@ -428,7 +443,8 @@ void train(const BuiltSeries& built, const Options& o) {
   if (!o.grouped) FUZZ_CHECK(f->total() == nullptr, "an ungrouped model with a total");
   if (f->total() != nullptr) {
     const auto all = f->forecast_reconciled(
-        o.horizon, o.confidence, std::vector<std::vector<double>>(f->series().size()));
+        o.horizon, o.confidence,
+        std::vector<std::vector<double>>(f->series().size(), future(o.horizon)));
     FUZZ_CHECK(all.size() == f->series().size(), "reconciled %zu series of %zu", all.size(),
                f->series().size());
     for (const auto& points : all) {
@@ -445,7 +461,7 @@ void train(const BuiltSeries& built, const Options& o) {
     to.threads = 2;
     insight::forecast::TrainSummary again;
     const std::vector<uint8_t> other = insight::encode_payload(
-        insight::forecast::train_forecast_payload(built.series, o.grouped, to, {}, again));
+        insight::forecast::train_forecast_payload(trained_on, o.grouped, to, {}, again));
     FUZZ_CHECK(other == bytes, "two threads trained a different model");
   }
 }
