@@ -83,11 +83,15 @@ std::vector<std::string> series_columns(const SeriesSpec& spec) {
   return columns;
 }
 
+bool is_date_or_time(Oid type) {
+  return type == DATEOID || type == TIMESTAMPOID || type == TIMESTAMPTZOID;
+}
+
 // 42703 unless spec's source has its time column, 22023 unless it is a date or time. `of`
 // names the relation in the message when it is not the source argument.
 void check_time_column(const SeriesSpec& spec, const std::string& of = "") {
   const Oid type = insight::pg::column_type(spec.source, spec.time_column, "time_column");
-  if (type != DATEOID && type != TIMESTAMPOID && type != TIMESTAMPTZOID)
+  if (!is_date_or_time(type))
     throw InvalidParameter("time column \"" + spec.time_column + "\"" + of +
                                " is not a date or time",
                            "time_column must be of type date, timestamp or timestamptz.");
@@ -292,17 +296,10 @@ insight::forecast::HolidayCalendar read_holidays(const std::string& relation,
     throw insight::UndefinedTable("holidays relation " + insight::echo(relation) +
                                   " does not exist",
                                   "", "holidays names a relation of (day date, name text) rows.");
-  const char* nsp = nullptr;
-  const char* rel = nullptr;
-  guard([relid, &nsp, &rel] {
-    rel = get_rel_name(relid);
-    nsp = get_namespace_name(get_rel_namespace(relid));
-  });
-  const insight::pg::SourceRelation source{
-      relid, guard([nsp, rel] { return quote_qualified_identifier(nsp, rel); })};
+  const insight::pg::SourceRelation source = insight::pg::source_relation(relid);
   const Oid day_type = insight::pg::column_type(source, "day", "holidays' day column");
   insight::pg::column_type(source, "name", "holidays' name column");
-  if (day_type != DATEOID && day_type != TIMESTAMPOID && day_type != TIMESTAMPTZOID)
+  if (!is_date_or_time(day_type))
     throw InvalidParameter("holidays relation " + source.qualified + " has a day column that is not a date",
                            "holidays must have columns day (date) and name (text).");
   insight::pg::check_select(source, {"day", "name"});
@@ -486,9 +483,11 @@ std::map<std::string, std::vector<double>> future_regressors(
       insight::pg::spi_timestamptz_arg(DatumGetTimestampTz(period_timestamptz(f, end)))};
   const std::string x = wall_clock_sql(spec);
   const std::string sql = "SELECT " + group_sql(spec) + ", " + period_start_sql(f, spec) + means +
-                          " FROM " + spec.source.qualified + " WHERE " + x +
-                          " OPERATOR(pg_catalog.>=) $1::pg_catalog.timestamp AND " + x +
-                          " OPERATOR(pg_catalog.<) $2::pg_catalog.timestamp GROUP BY 1, 2";
+                          rows_sql(spec,
+                                   x + " OPERATOR(pg_catalog.>=) $1::pg_catalog.timestamp AND " +
+                                       x + " OPERATOR(pg_catalog.<) $2::pg_catalog.timestamp",
+                                   args) +
+                          " GROUP BY 1, 2";
   for (const auto* s : wanted)
     out[s->key].assign(static_cast<size_t>(call.horizon) * names.size(), std::nan(""));
   insight::pg::spi_connect();

@@ -12,9 +12,12 @@ namespace insight::pg {
 SourceRelation source_relation(FunctionCallInfo fcinfo, int n) {
   if (insight::pg::arg_is_null(fcinfo, n))
     throw insight::InvalidParameter("source must not be NULL");
+  return source_relation(PG_GETARG_OID(n));
+}
+
+SourceRelation source_relation(Oid relid) {
   SourceRelation s;
-  s.relid = PG_GETARG_OID(n);
-  const Oid relid = s.relid;
+  s.relid = relid;
   const char* nsp = nullptr;
   const char* rel = nullptr;
   guard([relid, &nsp, &rel] {

@@ -21,6 +21,8 @@ struct SourceRelation {
 
 // Argument n as a regclass; 22023 when NULL, 42704 when the relation is gone.
 SourceRelation source_relation(FunctionCallInfo fcinfo, int n);
+// The relation of an OID; 42704 when it is gone.
+SourceRelation source_relation(Oid relid);
 // 42501 unless the caller may SELECT the relation, or at least each of `columns`.
 void check_select(const SourceRelation& s, const std::vector<std::string>& columns);
 // The column's base type; UndefinedColumn (42703) when absent. `role` says which argument

@@ -368,7 +368,8 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   if (grouped) total_data = total_series(series, trainable, regressors);
   const size_t items = series.size() + (total_data ? 1 : 0);
   std::vector<std::optional<SeriesFit>> fits(items);
-  std::vector<std::vector<std::vector<double>>> fold_forecasts(items);  // the chosen one's
+  // With a total: each series' chosen forecast per backtest fold, for the measured choice.
+  std::vector<std::vector<std::vector<double>>> fold_forecasts(items);
   parallel_for(
       items, options.threads,
       [&](size_t i, const InterruptCheck& poll_worker) {
@@ -387,7 +388,7 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
         fit.residuals = f.residuals();
         for (const BacktestScore& c : f.candidates) {
           fit.candidates.push_back({c.learner, c.mae, c.rmse, c.smape, c.mase});
-          if (c.learner == f.learner && !f.fallback) fold_forecasts[i] = c.predicted;
+          if (total_data && c.learner == f.learner && !f.fallback) fold_forecasts[i] = c.predicted;
         }
         fit.model = std::move(f.model);
         fit.effects = std::move(f.effects);
@@ -463,15 +464,18 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
   nlohmann::json candidates = nlohmann::json::object();
   for (const auto& [name, acc] : per_learner) candidates[name] = acc.json();
   m["candidates"] = candidates;
-  const bool non_negative = std::all_of(series.begin(), series.end(), [](const SeriesData& d) {
-    return std::all_of(d.values.begin(), d.values.end(), [](double v) { return v >= 0; });
+  // Reconciliation holds groups at 0 when every group the total adds up was never negative.
+  const bool non_negative = std::all_of(series.begin(), series.end(), [&](const SeriesData& d) {
+    return !trainable(d) ||
+           std::all_of(d.values.begin(), d.values.end(), [](double v) { return v >= 0; });
   });
   Reconciliation chosen_reconciliation = Reconciliation::Wls;
   if (total) {
     // The measured choice (reconcile.hpp) on the backtest folds every series shares.
     std::vector<std::vector<Fold>> group_folds;
     std::vector<Residuals> group_residuals;
-    bool measurable = !fold_forecasts.back().empty();
+    const auto& total_folds = fold_forecasts[series.size()];
+    bool measurable = !total_folds.empty();
     size_t next = 0;
     for (size_t i = 0; i < series.size() && measurable; ++i) {
       if (!trainable(series[i])) continue;
@@ -482,7 +486,7 @@ Payload train_forecast_payload(std::vector<SeriesData> series, bool grouped,
     nlohmann::json r = nlohmann::json::object();
     if (measurable) {
       const auto scores = score_reconciliations(
-          group_folds, backtest_folds(total_data->values, fold_forecasts.back(), options),
+          group_folds, backtest_folds(total_data->values, total_folds, options),
           group_residuals, total->residuals, non_negative);
       const ReconciliationScore* lowest = &scores[0];
       for (const auto& sc : scores) {
