@@ -69,6 +69,40 @@ TEST(Features, TrainingRowsNeverSeeTheirOwnDay) {
   }
 }
 
+// A model of lags whose weights add up to more than one (here 1.5 × lag 1) feeds its own
+// predictions into a geometric blow-up; the recursion holds it within the history's range
+// widened by its width and a straight line's slope, while a straight line itself goes on.
+TEST(Features, RecursiveForecastsDoNotRunAway) {
+  const size_t warmup = feature_warmup(Frequency::day());
+  std::vector<double> history(warmup);
+  for (size_t i = 0; i < warmup; ++i) history[i] = 100 + static_cast<double>(i % 7);  // 100..106
+  const SeriesStart next(Frequency::day(), 19358);
+  auto explode = [](const double* x) { return 1.5 * x[kCalendarFeatures]; };
+  const std::vector<double> f = forecast_recursive(next, history, 60, explode);
+  const double width = 6, slope = width / static_cast<double>(warmup - 1);
+  for (size_t h = 0; h < f.size(); ++h) {
+    EXPECT_LE(f[h], 106 + width + slope * static_cast<double>(h) + 1e-9) << h;
+    EXPECT_GE(f[h], 100.0) << h;
+  }
+  EXPECT_GT(f.back(), 106 + width);  // held at the bound, which widens step by step
+  // explain_recursive() follows the same recursion; what the bound held back is "adjustment".
+  const Explanation e = explain_recursive(next, history, 60, explode);
+  ASSERT_EQ(e.back().name, "adjustment");
+  for (size_t h = 0; h < f.size(); ++h) {
+    double sum = 0;
+    for (const Component& c : e) sum += c.values[h];
+    EXPECT_NEAR(sum, f[h], 1e-9 * f[h]) << h;
+  }
+  // A straight line (each value the last plus one) is never held back.
+  std::vector<double> line(warmup);
+  for (size_t i = 0; i < warmup; ++i) line[i] = static_cast<double>(i);
+  auto step = [](const double* x) { return x[kCalendarFeatures] + 1; };
+  const std::vector<double> g = forecast_recursive(next, line, 60, step);
+  for (size_t h = 0; h < g.size(); ++h)
+    EXPECT_DOUBLE_EQ(g[h], static_cast<double>(warmup + h)) << h;
+  EXPECT_EQ(explain_recursive(next, line, 60, step).back().name, "rolling");
+}
+
 TEST(Ridge, ForecastsAWeeklyPatternWithNoise) {
   Rng rng(4);
   std::vector<double> all;

@@ -397,12 +397,14 @@ TEST(Explain, ComponentsSumToTheForecastForEveryLearner) {
             << learner_name(l) << " step " << s;
       const auto n = names(e);
       EXPECT_EQ(n[0], "level") << learner_name(l);
-      if (l == Learner::HoltWinters || l == Learner::Theta)
+      if (l == Learner::HoltWinters || l == Learner::Theta) {
         EXPECT_EQ(std::vector<std::string>(n.begin(), n.begin() + 3),
                   (std::vector<std::string>{"level", "trend", "seasonality"}));
-      if (l == Learner::Linear || l == Learner::RandomForest || l == Learner::GradientBoosting)
+      }
+      if (l == Learner::Linear || l == Learner::RandomForest || l == Learner::GradientBoosting) {
         EXPECT_EQ(std::vector<std::string>(n.begin(), n.begin() + 4),
                   (std::vector<std::string>{"level", "calendar", "lags", "rolling"}));
+      }
     }
   }
   // The hourly shop is closed at night: the zero rule shows as an adjustment there.

@@ -208,6 +208,21 @@ void features_for_period(const SeriesStart& at, const std::vector<double>& histo
   }
 }
 
+RecursionBound::RecursionBound(const std::vector<double>& history) {
+  if (history.empty()) return;
+  const auto [lo, hi] = std::minmax_element(history.begin(), history.end());
+  lo_ = *lo;
+  hi_ = *hi;
+  width_ = hi_ - lo_;
+  slope_ = width_ / static_cast<double>(std::max<size_t>(history.size() - 1, 1));
+}
+
+double RecursionBound::operator()(double value, size_t step) const noexcept {
+  const double reach = width_ + slope_ * static_cast<double>(step);
+  if (!(reach >= 0)) return value;  // a width beyond double's range: nothing to hold
+  return std::clamp(value, lo_ - reach, hi_ + reach);
+}
+
 void reference_features(const SeriesStart& next, const std::vector<double>& history,
                         double* out) {
   const Frequency& f = next.frequency;

@@ -16,6 +16,7 @@
 // from its own future.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -58,17 +59,34 @@ int weekday(int64_t days) noexcept;
 void features_for_period(const SeriesStart& at, const std::vector<double>& history, double* out);
 std::array<std::string, kFeatureCount> feature_names(const Frequency& f = Frequency::day());
 
+// What keeps a recursive forecast from running away. A model of lags feeds its own predictions
+// back; a linear one whose lag weights add up to more than one grows geometrically (values of
+// 1e9 become 1e12 in a few steps). Step h (0-based) stays within the range [lo, hi] of the
+// history it starts from, widened by the range's width w and by w / (history.size() - 1) a
+// step: the steepest straight line that history holds may go on, a blow-up may not. A constant
+// history (w = 0) keeps its value.
+class RecursionBound {
+ public:
+  explicit RecursionBound(const std::vector<double>& history);
+  double operator()(double value, size_t step) const noexcept;
+
+ private:
+  double lo_ = 0, hi_ = 0, width_ = 0, slope_ = 0;
+};
+
 // The `horizon` periods from `next`, recursively: each period's features see the predictions
-// of the periods before it. `history` ends the period before `next` (at least
-// feature_warmup() periods); predict(x) is a period's value from its kFeatureCount features.
+// of the periods before it, held within RecursionBound. `history` ends the period before `next`
+// (at least feature_warmup() periods); predict(x) is a period's value from its kFeatureCount
+// features.
 template <typename Predict>
 std::vector<double> forecast_recursive(const SeriesStart& next, std::vector<double> history,
                                        int horizon, const Predict& predict) {
+  const RecursionBound bound(history);
   std::vector<double> out;
   double x[kFeatureCount];
   for (int h = 0; h < horizon; ++h) {
     features_for_period(next.after(static_cast<size_t>(h)), history, x);
-    const double yhat = predict(x);
+    const double yhat = bound(predict(x), static_cast<size_t>(h));
     out.push_back(yhat);
     history.push_back(yhat);
   }
@@ -82,7 +100,8 @@ void reference_features(const SeriesStart& next, const std::vector<double>& hist
 
 // The forecast_recursive() forecast taken apart: "level", the model at the reference point,
 // then the exact Shapley values of the feature groups calendar, lags and rolling (2³ = 8
-// predictions a step), which sum to the step's forecast minus the level.
+// predictions a step), which sum to the model's prediction minus the level; where
+// RecursionBound held the prediction back, "adjustment" is the difference.
 template <typename Predict>
 Explanation explain_recursive(const SeriesStart& next, std::vector<double> history, int horizon,
                               const Predict& predict) {
@@ -92,10 +111,12 @@ Explanation explain_recursive(const SeriesStart& next, std::vector<double> histo
   auto group = [](size_t j) {
     return j < kCalendarFeatures ? 0 : j < kCalendarFeatures + kLagCount ? 1 : 2;
   };
+  const RecursionBound bound(history);
   Explanation e{{"level", std::vector<double>(n)},
                 {"calendar", std::vector<double>(n)},
                 {"lags", std::vector<double>(n)},
                 {"rolling", std::vector<double>(n)}};
+  std::vector<double> held(n, 0.0);
   // Shapley weights of a coalition of 0, 1 or 2 other groups (of 3).
   constexpr double kWeight[3] = {1.0 / 3, 1.0 / 6, 1.0 / 3};
   for (size_t h = 0; h < n; ++h) {
@@ -115,8 +136,12 @@ Explanation explain_recursive(const SeriesStart& next, std::vector<double> histo
       }
       e[1 + g].values[h] = phi;
     }
-    history.push_back(f[7]);
+    const double value = bound(f[7], h);
+    held[h] = value - f[7];
+    history.push_back(value);
   }
+  if (std::any_of(held.begin(), held.end(), [](double d) { return d != 0; }))
+    e.push_back(Component{"adjustment", std::move(held)});
   return e;
 }
 
