@@ -104,7 +104,7 @@ CREATE OR REPLACE FUNCTION insight._detect_series(source regclass, time_column t
 
 CREATE OR REPLACE FUNCTION insight.detect_series_anomalies(source regclass, time_column text,
     value_column text, group_column text DEFAULT NULL, since interval DEFAULT '7 days',
-    frequency text DEFAULT 'auto', confidence float8 DEFAULT 0.99, algorithm text DEFAULT 'auto')
+    frequency text DEFAULT 'auto', confidence float8 DEFAULT 0.99, algorithm text DEFAULT 'theta')
   RETURNS TABLE(group_key text, ts timestamptz, value float8, expected float8, lower_bound float8,
                 upper_bound float8, anomaly_score float8, is_anomaly boolean)
 LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$

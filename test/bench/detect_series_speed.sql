@@ -2,7 +2,7 @@
 -- 7 days judged, beside the plain scan of the same rows. 1,000 series × 120 days (120,000 rows:
 -- a level per series, weekends, a wave and deterministic noise), then in one session:
 -- count(*) (the floor), the read alone (the GROUP BY of exact sums the detector runs), and
--- detect_series_anomalies with algorithm 'seasonal_naive', 'theta' and 'auto'.
+-- detect_series_anomalies with algorithm 'seasonal_naive', the default ('theta') and 'auto'.
 -- Run: psql -X -d <database with pg_insight> -f test/bench/detect_series_speed.sql
 \set QUIET on
 SET client_min_messages = warning;
@@ -23,9 +23,9 @@ SELECT count(*) AS judged, count(*) FILTER (WHERE is_anomaly) AS flagged
   FROM insight.detect_series_anomalies('bench_d1000', 'day', 'v', 'series', since => '7 days',
                                        algorithm => 'seasonal_naive');
 SELECT count(*) AS judged, count(*) FILTER (WHERE is_anomaly) AS flagged
-  FROM insight.detect_series_anomalies('bench_d1000', 'day', 'v', 'series', since => '7 days',
-                                       algorithm => 'theta');
-SELECT count(*) AS judged, count(*) FILTER (WHERE is_anomaly) AS flagged
   FROM insight.detect_series_anomalies('bench_d1000', 'day', 'v', 'series', since => '7 days');
+SELECT count(*) AS judged, count(*) FILTER (WHERE is_anomaly) AS flagged
+  FROM insight.detect_series_anomalies('bench_d1000', 'day', 'v', 'series', since => '7 days',
+                                       algorithm => 'auto');
 \timing off
 DROP TABLE bench_d1000;

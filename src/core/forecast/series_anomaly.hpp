@@ -1,8 +1,8 @@
 // Seasonal anomaly detection on series: the last `window` periods of each series are judged
 // against what the periods before them predict. The window is cut into blocks of at most
 // `block` periods (default_block(): a week of days, a day of hours); each block is forecast by
-// the forecasting procedure ('auto': the best pair of the backtested learners, backtest.hpp) trained on
-// every period before the block, with its conformal interval at `confidence`, widened where
+// the forecasting procedure (JudgeOptions::learner: 'auto', the best pair of the backtested
+// learners, backtest.hpp, or one learner) trained on every period before the block, with its conformal interval at `confidence`, widened where
 // needed to the normal band of the backtest residuals' root mean square (a few dozen residuals
 // cannot place a 99 % level by themselves). A point outside its interval is an anomaly; a
 // point is never judged against a forecast made more than `block` periods ahead of it, nor
