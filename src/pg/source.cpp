@@ -90,7 +90,6 @@ int training_threads_guc = 0;
 unsigned training_threads() { return static_cast<unsigned>(training_threads_guc); }
 
 void init_training() {
-  insight::keep_dlib_in_calling_thread();
   DefineCustomIntVariable(
       "insight.training_threads", "Threads training and evaluation use (0 = one per core).",
       "Forecasters train their series side by side, recommenders solve users and items side by "

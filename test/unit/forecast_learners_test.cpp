@@ -37,15 +37,6 @@ void random_design(size_t rows, size_t d, uint64_t seed, std::vector<double>& X,
   }
 }
 
-TEST(TreeEnsemble, CopyOfDlibForestPredictsWhatDlibPredicts) {
-  std::vector<double> X, y, lib;
-  random_design(300, 6, 1, X, y);
-  const TreeEnsemble e = grow_forest(X, y, 6, ForestOptions{}, &lib);
-  ASSERT_EQ(lib.size(), y.size());
-  EXPECT_EQ(e.tree_count(), ForestOptions{}.trees);
-  for (size_t r = 0; r < y.size(); ++r) EXPECT_NEAR(e.predict(&X[r * 6]), lib[r], 1e-9) << r;
-}
-
 TEST(TreeEnsemble, CopyOfXgboostTreesPredictsWhatXgboostPredicts) {
   std::vector<double> X, y, lib;
   random_design(300, 6, 2, X, y);

@@ -6,7 +6,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -102,7 +101,5 @@ void parallel_for(size_t n, unsigned threads,
   if (caller_error) std::rethrow_exception(caller_error);
   if (error) std::rethrow_exception(error);
 }
-
-void keep_dlib_in_calling_thread() noexcept { setenv("DLIB_NUM_THREADS", "0", 0); }
 
 }  // namespace insight

@@ -1,7 +1,7 @@
 // Running independent work items on a few threads inside a PostgreSQL backend.
 // The rules: worker threads never call PostgreSQL, and PostgreSQL's signal handlers must run on
 // the backend's own thread only, so every worker starts with all signals blocked (threads that
-// libraries such as dlib or XGBoost start from a worker inherit that mask). The calling thread
+// libraries such as XGBoost start from a worker inherit that mask). The calling thread
 // does none of the work: it waits, running `check` (CHECK_FOR_INTERRUPTS in the backend) every
 // few milliseconds; when `check` throws, the workers stop at their next poll and the exception
 // propagates once all of them have been joined.
@@ -26,16 +26,5 @@ void parallel_for(size_t n, unsigned threads,
                   const InterruptCheck& check);
 
 unsigned available_cores() noexcept;
-
-// dlib's parallel algorithms (its random-forest trainer) run on dlib's global thread pool, one
-// thread per core unless DLIB_NUM_THREADS says otherwise. The parallelism here is
-// parallel_for's: a second pool beside it only adds threads the backend did not start (they
-// inherit the mask of the first worker that used dlib, but live on) and hand-offs between them
-// (a core harness training M4's 207 hourly series on 2 cores: 7–14 % less wall time without
-// the pool, the forecasts bit for bit the same; train_forecaster on 1,000 hourly series: no
-// difference measured). Sets DLIB_NUM_THREADS to 0, so dlib runs those tasks in the calling
-// thread, unless it is set already; call it before dlib's first use (the extension's _PG_init
-// does).
-void keep_dlib_in_calling_thread() noexcept;
 
 }  // namespace insight

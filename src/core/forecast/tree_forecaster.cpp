@@ -6,11 +6,6 @@
 #include <memory>
 #include <string>
 
-// clang-format off
-#include "core/common/dlib.hpp"
-#include <dlib/random_forest.h>
-// clang-format on
-
 #include "core/common/binary_io.hpp"
 #include "core/common/error.hpp"
 #include "core/common/xgboost.hpp"
@@ -46,54 +41,6 @@ static void training_rows(const SeriesStart& first, const std::vector<double>& s
 void TreeForecaster::keep_history(const SeriesStart& first, const std::vector<double>& series) {
   history_.assign(series.end() - static_cast<long>(feature_warmup(first.frequency)), series.end());
   next_ = first.after(series.size());
-}
-
-TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>& y,
-                         size_t features, const ForestOptions& options,
-                         std::vector<double>* library_predictions) {
-  if (y.empty() || X.size() != y.size() * features || features == 0)
-    throw InvalidParameter("a forest needs a non-empty design matrix");
-  using Sample = dlib::matrix<double, 0, 1>;
-  std::vector<Sample> samples(y.size());
-  for (size_t r = 0; r < y.size(); ++r) {
-    samples[r].set_size(static_cast<long>(features));
-    for (size_t j = 0; j < features; ++j) samples[r](static_cast<long>(j)) = X[r * features + j];
-  }
-  dlib::random_forest_regression_trainer<dlib::dense_feature_extractor> trainer;
-  trainer.set_num_trees(options.trees);
-  trainer.set_min_samples_per_leaf(options.min_samples_per_leaf);
-  trainer.set_feature_subsampling_fraction(options.feature_fraction);
-  trainer.set_seed("pg_insight");
-  const auto forest = trainer.train(samples, y);
-  if (library_predictions) {
-    library_predictions->clear();
-    for (const auto& sample : samples) library_predictions->push_back(forest(sample));
-  }
-  // dlib: internal nodes 0..T-1, then leaves; a child index >= T names leaf (index - T), so
-  // laying the leaves out right after the internal nodes keeps every index as it is.
-  std::vector<TreeNode> nodes;
-  std::vector<uint32_t> roots;
-  const auto& trees = forest.get_internal_tree_nodes();
-  const auto& leaves = forest.get_tree_leaves();
-  for (size_t t = 0; t < trees.size(); ++t) {
-    const auto offset = static_cast<uint32_t>(nodes.size());
-    roots.push_back(offset);
-    for (const auto& n : trees[t]) {
-      TreeNode node;
-      node.feature = static_cast<int32_t>(n.split_feature);
-      node.threshold = n.split_threshold;
-      node.left = offset + n.left;
-      node.right = offset + n.right;
-      nodes.push_back(node);
-    }
-    for (float leaf : leaves[t]) {
-      TreeNode node;
-      node.value = leaf;
-      nodes.push_back(node);
-    }
-  }
-  const double scale = 1.0 / static_cast<double>(trees.size());
-  return TreeEnsemble(std::move(nodes), std::move(roots), features, 0.0, scale, false);
 }
 
 TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<double>& y,

@@ -9,19 +9,12 @@
 #include <vector>
 
 #include "core/common/interrupt.hpp"
+#include "core/common/regression_forest.hpp"
 #include "core/common/tree_ensemble.hpp"
 #include "core/forecast/frequency.hpp"
 #include "core/forecast/learners.hpp"
 
 namespace insight::forecast {
-
-// Defaults sized for 'auto' over many series: every candidate is fitted folds + 1 times per
-// series (docs/benchmarks.md has the accuracy and speed they give).
-struct ForestOptions {
-  size_t trees = 20;
-  size_t min_samples_per_leaf = 5;
-  double feature_fraction = 1.0 / 3.0;
-};
 
 struct BoostingOptions {
   int rounds = 40;
@@ -32,12 +25,11 @@ struct BoostingOptions {
   double min_child_weight = 3;
 };
 
-// Grow trees on a row-major design matrix X (rows × features) and copy them into a
-// TreeEnsemble. `library_predictions`, if given, receives the library's own predictions for
-// every row of X, so tests can check the copy predicts exactly what dlib / XGBoost predict.
-TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>& y,
-                         size_t features, const ForestOptions& options,
-                         std::vector<double>* library_predictions = nullptr);
+// Boosted trees (XGBoost) on a row-major design matrix X (rows × features), copied into a
+// TreeEnsemble. `library_predictions`, if given, receives XGBoost's own predictions for every
+// row of X, so tests can check the copy predicts exactly what XGBoost predicts. (Random forests:
+// grow_forest(), core/common/regression_forest.hpp; ForestOptions' defaults are sized for
+// 'auto' over many series, where every candidate is fitted folds + 1 times per series.)
 TreeEnsemble grow_boosted_trees(const std::vector<double>& X, const std::vector<double>& y,
                                 size_t features, const BoostingOptions& options,
                                 const InterruptCheck& check = {},
