@@ -54,7 +54,7 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -I$(CURDIR)/src
 	-isystem /usr/include/eigen3 -DDLIB_NO_ABORT_ON_2ND_FATAL_ERROR \
 	-DPG_INSIGHT_VERSION='"$(EXTENSION_VERSION)"'
 PG_CXXFLAGS = -std=c++17 -ffp-contract=off $(INSIGHT_WARNINGS)
-SHLIB_LINK = -Wl,--whole-archive $(CORE_LIB) -Wl,--no-whole-archive -ldlib -lxgboost -lstdc++
+SHLIB_LINK = -Wl,--whole-archive $(CORE_LIB) -Wl,--no-whole-archive -lxgboost -lstdc++
 
 # The module is C++: no LLVM bitcode for JIT inlining.
 override with_llvm = no

@@ -53,6 +53,15 @@ SELECT count(*) AS days, count(*) FILTER (WHERE is_anomaly) <= 3 AS few_flagged
 -- A window longer than a block is forecast from origins inside it (at most 7 days ahead).
 SELECT count(*) AS days, count(*) FILTER (WHERE is_anomaly AND ts::date IN ('2026-05-27', '2026-05-29')) AS found
   FROM insight.detect_series_anomalies('daily_a', 'day', 'amount', since => '30 days');
+-- The default is 'theta': the same rows as naming it.
+SELECT count(*) AS rows_differing FROM (
+  (SELECT * FROM insight.detect_series_anomalies('daily', 'day', 'amount', 'store', since => '30 days')
+   EXCEPT SELECT * FROM insight.detect_series_anomalies('daily', 'day', 'amount', 'store', since => '30 days',
+                                                        algorithm => 'theta'))
+  UNION ALL
+  (SELECT * FROM insight.detect_series_anomalies('daily', 'day', 'amount', 'store', since => '30 days',
+                                                 algorithm => 'theta')
+   EXCEPT SELECT * FROM insight.detect_series_anomalies('daily', 'day', 'amount', 'store', since => '30 days'))) d;
 -- algorithm => 'auto': every learner backtested, the best pair judges (what training chooses;
 -- many times the default 'theta''s cost); the spike and the drop are still the days flagged,
 -- and the ordinary store's 120 days keep at most two flags (about one is what a 0.99 band

@@ -91,8 +91,8 @@ $$;
 -- Seasonal anomaly detection (API.md section 6): each group's sums per period (as the
 -- forecasters read them, at the frequency asked or inferred: complete periods, gaps filled),
 -- their last `since` judged against what the periods before them predict: the forecasting
--- procedure ('auto', or the learner `algorithm` names) trained on the periods before each block (a week of days, a day of
--- hours), its interval at `confidence` widened where needed to a normal band of its backtest
+-- procedure (the learner `algorithm` names, 'theta' by default, or 'auto') trained on the
+-- periods before each block (a week of days, a day of hours), its interval at `confidence` widened where needed to a normal band of its backtest
 -- errors (src/core/forecast/series_anomaly.hpp). Reads source with the caller's privileges;
 -- writes nothing.
 CREATE OR REPLACE FUNCTION insight._detect_series(source regclass, time_column text, value_column text,

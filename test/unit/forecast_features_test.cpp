@@ -77,21 +77,30 @@ TEST(Features, RecursiveForecastsDoNotRunAway) {
   std::vector<double> history(warmup);
   for (size_t i = 0; i < warmup; ++i) history[i] = 100 + static_cast<double>(i % 7);  // 100..106
   const SeriesStart next(Frequency::day(), 19358);
-  auto explode = [](const double* x) { return 1.5 * x[kCalendarFeatures]; };
-  const std::vector<double> f = forecast_recursive(next, history, 60, explode);
   const double width = 6, slope = width / static_cast<double>(warmup - 1);
-  for (size_t h = 0; h < f.size(); ++h) {
-    EXPECT_LE(f[h], 106 + width + slope * static_cast<double>(h) + 1e-9) << h;
-    EXPECT_GE(f[h], 100.0) << h;
-  }
-  EXPECT_GT(f.back(), 106 + width);  // held at the bound, which widens step by step
-  // explain_recursive() follows the same recursion; what the bound held back is "adjustment".
-  const Explanation e = explain_recursive(next, history, 60, explode);
-  ASSERT_EQ(e.back().name, "adjustment");
-  for (size_t h = 0; h < f.size(); ++h) {
-    double sum = 0;
-    for (const Component& c : e) sum += c.values[h];
-    EXPECT_NEAR(sum, f[h], 1e-9 * f[h]) << h;
+  auto reach = [&](size_t h) { return width + slope * static_cast<double>(h); };
+  // Growing (1.5 × lag 1) and oscillating (−1.5 × lag 1: the lower bound binds too).
+  for (double weight : {1.5, -1.5}) {
+    auto explode = [weight](const double* x) { return weight * x[kCalendarFeatures]; };
+    const std::vector<double> f =
+        forecast_recursive(next, history, 60, explode);
+    for (size_t h = 0; h < f.size(); ++h) {
+      EXPECT_LE(f[h], 106 + reach(h) + 1e-9) << weight << " step " << h;
+      EXPECT_GE(f[h], 100 - reach(h) - 1e-9) << weight << " step " << h;
+    }
+    if (weight > 0) {
+      EXPECT_DOUBLE_EQ(f.back(), 106 + reach(59));  // held at the upper bound
+    } else {
+      EXPECT_DOUBLE_EQ(f[0], 100 - reach(0));  // −1.5 × 101 held at the lower one
+    }
+    // explain_recursive() follows the same recursion; what the bound held back is "adjustment".
+    const Explanation e = explain_recursive(next, history, 60, explode);
+    ASSERT_EQ(e.back().name, "adjustment");
+    for (size_t h = 0; h < f.size(); ++h) {
+      double sum = 0;
+      for (const Component& c : e) sum += c.values[h];
+      EXPECT_NEAR(sum, f[h], 1e-9 * std::abs(f[h])) << weight << " step " << h;
+    }
   }
   // A straight line (each value the last plus one) is never held back.
   std::vector<double> line(warmup);

@@ -12,6 +12,7 @@
 #include "core/forecast/features.hpp"
 #include "core/forecast/learners.hpp"
 #include "core/forecast/tree_forecaster.hpp"
+#include "design_testing.hpp"
 
 namespace insight::forecast {
 namespace {
@@ -24,17 +25,6 @@ std::vector<double> sales(size_t n, uint64_t seed, double slope = 0.3) {
            25 * ((t % 7) == 0 ? 1 : 0) + 30 * std::sin(6.283185307 * static_cast<double>(t) / 365) +
            20 * (rng.uniform() - 0.5);
   return y;
-}
-
-void random_design(size_t rows, size_t d, uint64_t seed, std::vector<double>& X,
-                   std::vector<double>& y) {
-  Rng rng(seed);
-  X.resize(rows * d);
-  y.resize(rows);
-  for (size_t r = 0; r < rows; ++r) {
-    for (size_t j = 0; j < d; ++j) X[r * d + j] = rng.uniform() * 10 - 5;
-    y[r] = 3 * X[r * d] - 2 * X[r * d + 1] * X[r * d + 2] + rng.uniform();
-  }
 }
 
 TEST(TreeEnsemble, CopyOfXgboostTreesPredictsWhatXgboostPredicts) {

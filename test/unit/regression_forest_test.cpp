@@ -13,20 +13,10 @@
 #include "core/common/error.hpp"
 #include "core/common/random.hpp"
 #include "core/common/regression_forest.hpp"
+#include "design_testing.hpp"
 
 namespace insight {
 namespace {
-
-// y = 3·x0 − 2·x1·x2 + uniform noise, x uniform in [−5, 5]^d: an interaction a forest must find.
-void design(size_t rows, size_t d, uint64_t seed, std::vector<double>& X, std::vector<double>& y) {
-  Rng rng(seed);
-  X.resize(rows * d);
-  y.resize(rows);
-  for (size_t r = 0; r < rows; ++r) {
-    for (size_t j = 0; j < d; ++j) X[r * d + j] = rng.uniform() * 10 - 5;
-    y[r] = 3 * X[r * d] - 2 * X[r * d + 1] * X[r * d + 2] + rng.uniform();
-  }
-}
 
 double mse(const std::vector<double>& X, const std::vector<double>& y, size_t d,
            const std::function<double(const double*)>& predict) {
@@ -46,8 +36,8 @@ TEST(RegressionForest, HeldOutErrorAsLowAsDlibsForest) {
   double ours_total = 0, theirs_total = 0, variance_total = 0;
   for (uint64_t seed : {1, 2, 3}) {
     std::vector<double> X, y, Xt, yt;
-    design(336, d, seed, X, y);
-    design(1000, d, seed + 100, Xt, yt);
+    random_design(336, d, seed, X, y);
+    random_design(1000, d, seed + 100, Xt, yt);
     ForestOptions options;
     options.trees = 100;
     const TreeEnsemble ours = grow_forest(X, y, d, options);
@@ -82,7 +72,7 @@ TEST(RegressionForest, HeldOutErrorAsLowAsDlibsForest) {
 
 TEST(RegressionForest, SameRowsSameForest) {
   std::vector<double> X, y;
-  design(200, 5, 7, X, y);
+  random_design(200, 5, 7, X, y);
   const TreeEnsemble a = grow_forest(X, y, 5, ForestOptions{});
   const TreeEnsemble b = grow_forest(X, y, 5, ForestOptions{});
   ASSERT_EQ(a.node_count(), b.node_count());
@@ -121,7 +111,7 @@ TEST(RegressionForest, FindsAStep) {
 // sample's size, every tree is its root.
 TEST(RegressionForest, LeafSizeAndValuesFloatCannotTellApart) {
   std::vector<double> X, y;
-  design(100, 4, 9, X, y);
+  random_design(100, 4, 9, X, y);
   ForestOptions options;
   options.leaf_size = 100;
   EXPECT_EQ(grow_forest(X, y, 4, options).node_count(), options.trees);
@@ -134,16 +124,49 @@ TEST(RegressionForest, LeafSizeAndValuesFloatCannotTellApart) {
     yf[r] = static_cast<double>(r);
   }
   EXPECT_EQ(grow_forest(Xf, yf, 1, ForestOptions{}).node_count(), ForestOptions{}.trees);
-  // Infinite feature values split with finite thresholds (the payload reader refuses others).
-  std::vector<double> Xi(100), yi(100);
-  for (size_t r = 0; r < 100; ++r) {
-    Xi[r] = r < 50 ? std::numeric_limits<double>::max() : -std::numeric_limits<double>::max();
-    yi[r] = r < 50 ? 1 : -1;
+}
+
+// Values beyond float's range are ±infinity to the trees; they split with finite thresholds
+// (the payload reader refuses others), each side routed as it was trained: (−inf, +inf),
+// (finite, +inf), (−inf, finite); float's largest value and +inf cannot be told apart.
+TEST(RegressionForest, InfiniteFeatureValuesSplitWithFiniteThresholds) {
+  const double inf_like = std::numeric_limits<double>::max();
+  const double flt_max = std::numeric_limits<float>::max();
+  for (const auto& [low, high] : std::vector<std::pair<double, double>>{
+           {-inf_like, inf_like}, {1.0, inf_like}, {-inf_like, 1.0}}) {
+    std::vector<double> X(100), y(100);
+    for (size_t r = 0; r < 100; ++r) {
+      X[r] = r < 50 ? high : low;
+      y[r] = r < 50 ? 1 : -1;
+    }
+    const TreeEnsemble f = grow_forest(X, y, 1, ForestOptions{});
+    EXPECT_DOUBLE_EQ(f.predict(&high), 1) << low << " " << high;
+    EXPECT_DOUBLE_EQ(f.predict(&low), -1) << low << " " << high;
   }
-  const TreeEnsemble fi = grow_forest(Xi, yi, 1, ForestOptions{});
-  const double big = 1e300, small = -1e300;
-  EXPECT_DOUBLE_EQ(fi.predict(&big), 1);
-  EXPECT_DOUBLE_EQ(fi.predict(&small), -1);
+  std::vector<double> X(100), y(100);
+  for (size_t r = 0; r < 100; ++r) {
+    X[r] = r < 50 ? inf_like : flt_max;
+    y[r] = r < 50 ? 1 : -1;
+  }
+  EXPECT_EQ(grow_forest(X, y, 1, ForestOptions{}).node_count(), ForestOptions{}.trees);
+}
+
+// Rows are routed at prediction as they were partitioned in training: one tree grown to single
+// rows (leaf_size 0) on distinct rows predicts every row it drew exactly (float leaves).
+TEST(RegressionForest, PredictionsRouteRowsAsTrainingPartitionedThem) {
+  std::vector<double> X, y;
+  random_design(300, 4, 11, X, y);
+  ForestOptions options;
+  options.trees = 1;
+  options.leaf_size = 0;
+  options.feature_fraction = 1.0;
+  const TreeEnsemble f = grow_forest(X, y, 4, options);
+  // A bootstrap sample draws about 63 % of the rows; those land in leaves of their own value.
+  size_t exact = 0;
+  for (size_t r = 0; r < y.size(); ++r)
+    exact += f.predict(&X[r * 4]) == static_cast<double>(static_cast<float>(y[r]));
+  EXPECT_GT(exact, y.size() / 2);
+  EXPECT_LT(exact, y.size());  // the rows not drawn are predicted, not memorised
 }
 
 TEST(RegressionForest, RefusesBadInput) {
@@ -157,6 +180,10 @@ TEST(RegressionForest, RefusesBadInput) {
   EXPECT_THROW(grow_forest(X, y, 1, ForestOptions{}), InvalidParameter);
   X[1] = 2;
   y[2] = std::nan("");
+  EXPECT_THROW(grow_forest(X, y, 1, ForestOptions{}), InvalidParameter);
+  y[2] = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(grow_forest(X, y, 1, ForestOptions{}), InvalidParameter);
+  y[2] = 1e39;  // beyond float: a leaf could not keep it
   EXPECT_THROW(grow_forest(X, y, 1, ForestOptions{}), InvalidParameter);
 }
 

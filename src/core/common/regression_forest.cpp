@@ -73,7 +73,7 @@ class TreeGrower {
       const Split s = best_split(at.begin, at.end, rng);
       TreeNode& node = nodes[at.node];
       if (s.feature < 0) {
-        node.value = static_cast<float>(s.mean);
+        node.value = to_float(s.mean);  // finite: grow_forest refuses targets beyond float
         continue;
       }
       node.feature = s.feature;
@@ -185,7 +185,9 @@ TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>
   if (options.trees == 0) throw InvalidParameter("a forest needs at least one tree");
   std::vector<float> columns(n * features);
   for (size_t i = 0; i < n; ++i) {
-    if (std::isnan(y[i])) throw InvalidParameter("a forest's targets must be numbers");
+    // Leaves keep their mean in a float: targets beyond float's range cannot be kept.
+    if (!(std::abs(y[i]) <= static_cast<double>(std::numeric_limits<float>::max())))
+      throw InvalidParameter("a forest's targets must be numbers within ±3.4e38");
     for (size_t j = 0; j < features; ++j) {
       const double v = X[i * features + j];
       if (std::isnan(v)) throw InvalidParameter("a forest's features must be numbers");

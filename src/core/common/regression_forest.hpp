@@ -1,8 +1,9 @@
 // Random forests of regression trees (Breiman 2001), grown here: each tree on a bootstrap
 // sample of the rows; a node of more than leaf_size rows (bootstrap copies counted) split where
 // the squared error falls most among a random subset of the features; a leaf's output its
-// rows' mean. (The procedure of dlib's random_forest_regression_trainer, which the forecasters
-// used until 0.3: its min_samples_per_leaf is this leaf_size.)
+// rows' mean. (The procedure of dlib's random_forest_regression_trainer, which grew the
+// forecasters' forests before — payloads of those keep float_inputs = false —: its
+// min_samples_per_leaf is this leaf_size.)
 //
 // Why not a library's: the forecasters grow a forest per series and backtest fold — thousands
 // a training — on a few hundred rows, where a library that sorts every candidate feature at
@@ -29,7 +30,8 @@ struct ForestOptions {
 // A forest on a row-major design matrix X (rows × features) and targets y: a TreeEnsemble
 // whose prediction is the mean of its trees' (features compared as floats). Values are split
 // as floats: values that differ only beyond float's precision are one value to the trees.
-// InvalidParameter for an empty or mis-sized matrix, no trees, or a value that is NaN.
+// InvalidParameter for an empty or mis-sized matrix, no trees, a feature that is NaN, or a
+// target that is NaN or beyond float's range (leaves keep floats).
 TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>& y,
                          size_t features, const ForestOptions& options);
 

@@ -1,6 +1,6 @@
 // A validated, flat ensemble of regression trees: the one predictor behind the forecasters'
-// random_forest (trees grown by grow_forest(), regression_forest.hpp; by dlib in payloads
-// before 0.3) and gradient_boosting (trees grown by XGBoost), and the root-cause classifier
+// random_forest (trees grown by grow_forest(), regression_forest.hpp; payloads written before
+// it hold dlib's trees, compared as doubles) and gradient_boosting (trees grown by XGBoost), and the root-cause classifier
 // (one ensemble per class, grown by XGBoost). XGBoost's trees are copied into this form after
 // training and the forest is grown in it, so a payload stores plain arrays that the reader
 // checks index by index (children inside their own tree and after their parent, features in

@@ -210,6 +210,7 @@ void features_for_period(const SeriesStart& at, const std::vector<double>& histo
 
 RecursionBound::RecursionBound(const std::vector<double>& history) {
   if (history.empty()) return;
+  active_ = true;
   const auto [lo, hi] = std::minmax_element(history.begin(), history.end());
   lo_ = *lo;
   hi_ = *hi;
@@ -218,6 +219,7 @@ RecursionBound::RecursionBound(const std::vector<double>& history) {
 }
 
 double RecursionBound::operator()(double value, size_t step) const noexcept {
+  if (!active_) return value;
   const double reach = width_ + slope_ * static_cast<double>(step);
   if (!(reach >= 0)) return value;  // a width beyond double's range: nothing to hold
   return std::clamp(value, lo_ - reach, hi_ + reach);

@@ -63,14 +63,22 @@ std::array<std::string, kFeatureCount> feature_names(const Frequency& f = Freque
 // back; a linear one whose lag weights add up to more than one grows geometrically (values of
 // 1e9 become 1e12 in a few steps). Step h (0-based) stays within the range [lo, hi] of the
 // history it starts from, widened by the range's width w and by w / (history.size() - 1) a
-// step: the steepest straight line that history holds may go on, a blow-up may not. A constant
-// history (w = 0) keeps its value.
+// step: a straight line across that history may go on, a blow-up may not (nor a steeper recent
+// trend beyond a few steps, nor a peak further above the history than its width). A constant
+// history (w = 0) keeps its value; an empty one bounds nothing.
+// Every feature-based learner's recursion is held, the trees' too: their outputs cannot run away
+// (they average training targets), but trees that learnt from 200 periods forecast levels the
+// series has left, and the bound keeps them within reach of the recent range — M4 Weekly MASE
+// 2.448 with it, 2.516 with the linear learner's alone (docs/benchmarks.md). The price: a peak
+// further above the warm-up's range than its width (a yearly peak after a quiet half-year of
+// weeks) is clipped.
 class RecursionBound {
  public:
   explicit RecursionBound(const std::vector<double>& history);
   double operator()(double value, size_t step) const noexcept;
 
  private:
+  bool active_ = false;
   double lo_ = 0, hi_ = 0, width_ = 0, slope_ = 0;
 };
 

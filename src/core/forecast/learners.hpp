@@ -84,7 +84,8 @@ void require_history(const std::vector<double>& series, size_t needed, const cha
 //       season) and the exact Shapley values of the three feature groups — calendar, lags,
 //       rolling — moving it from there to the step's features;
 //   combination, best_pair  the mean of the members' components;
-// and every learner: adjustment, what the output rules changed (clipping at 0, the zero rule).
+// and every learner: adjustment, what the output rules changed (clipping at 0, the zero rule)
+// and, for the feature-based learners, what the recursion's bound held back (features.hpp).
 struct Component {
   std::string name;
   std::vector<double> values;  // per step

@@ -1,7 +1,7 @@
 // random_forest and gradient_boosting: regression trees on the shared daily features
-// (features.hpp), forecasting recursively like linear. The forest is grown by dlib's
-// random_forest_regression_trainer, the boosted trees by XGBoost's C API (reg:squarederror);
-// both are then copied into a TreeEnsemble, the validated form payloads store.
+// (features.hpp), forecasting recursively like linear. The forest is grown by grow_forest()
+// (core/common/regression_forest.hpp) straight into a TreeEnsemble, the validated form payloads
+// store; the boosted trees by XGBoost's C API (reg:squarederror), then copied into one.
 #pragma once
 
 #include <cstddef>
