@@ -73,7 +73,7 @@ class TreeGrower {
       const Split s = best_split(at.begin, at.end, rng);
       TreeNode& node = nodes[at.node];
       if (s.feature < 0) {
-        node.value = to_float(s.mean);  // finite: grow_forest refuses targets beyond float
+        node.value = to_float(s.mean);  // finite: grow_forest keeps centred targets within float
         continue;
       }
       node.feature = s.feature;
@@ -183,11 +183,21 @@ TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>
     throw InvalidParameter("a forest needs a non-empty design matrix");
   if (n > UINT32_MAX) throw InvalidParameter("a forest takes at most 2^32 - 1 rows");
   if (options.trees == 0) throw InvalidParameter("a forest needs at least one tree");
+  // The trees learn the targets less their mean (the ensemble's base): leaves keep floats, whose
+  // precision then follows the targets' spread, not their level (a series near 1e8 varying by
+  // units would otherwise be rounded to multiples of 8). Targets within half of float's range
+  // keep every centred mean within it.
+  constexpr double kMaxTarget = static_cast<double>(std::numeric_limits<float>::max()) / 2;
+  double base = 0;
+  for (double v : y) {
+    if (!(std::abs(v) <= kMaxTarget))
+      throw InvalidParameter("a forest's targets must be numbers within ±1.7e38");
+    base += v / static_cast<double>(n);
+  }
+  std::vector<double> centred(n);
+  for (size_t i = 0; i < n; ++i) centred[i] = y[i] - base;
   std::vector<float> columns(n * features);
   for (size_t i = 0; i < n; ++i) {
-    // Leaves keep their mean in a float: targets beyond float's range cannot be kept.
-    if (!(std::abs(y[i]) <= static_cast<double>(std::numeric_limits<float>::max())))
-      throw InvalidParameter("a forest's targets must be numbers within ±3.4e38");
     for (size_t j = 0; j < features; ++j) {
       const double v = X[i * features + j];
       if (std::isnan(v)) throw InvalidParameter("a forest's features must be numbers");
@@ -201,7 +211,7 @@ TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>
     const float* col = &columns[j * n];
     std::stable_sort(part, part + n, [col](uint32_t a, uint32_t b) { return col[a] < col[b]; });
   }
-  TreeGrower grower(columns, sorted, y, features, options);
+  TreeGrower grower(columns, sorted, centred, features, options);
   Rng rng(options.seed);
   std::vector<TreeNode> nodes;
   std::vector<uint32_t> roots;
@@ -209,7 +219,7 @@ TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>
     roots.push_back(static_cast<uint32_t>(nodes.size()));
     grower.grow(rng, nodes);
   }
-  return TreeEnsemble(std::move(nodes), std::move(roots), features, 0.0,
+  return TreeEnsemble(std::move(nodes), std::move(roots), features, base,
                       1.0 / static_cast<double>(options.trees), true);
 }
 

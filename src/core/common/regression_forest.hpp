@@ -28,10 +28,11 @@ struct ForestOptions {
 };
 
 // A forest on a row-major design matrix X (rows × features) and targets y: a TreeEnsemble
-// whose prediction is the mean of its trees' (features compared as floats). Values are split
-// as floats: values that differ only beyond float's precision are one value to the trees.
-// InvalidParameter for an empty or mis-sized matrix, no trees, a feature that is NaN, or a
-// target that is NaN or beyond float's range (leaves keep floats).
+// whose prediction is the mean of its trees' (features compared as floats), the trees grown on
+// the targets less their mean (the ensemble's base), so float leaves keep the spread's
+// precision. Values are split as floats: values that differ only beyond float's precision are
+// one value to the trees. InvalidParameter for an empty or mis-sized matrix, no trees, a
+// feature that is NaN, or a target that is NaN or beyond half of float's range.
 TreeEnsemble grow_forest(const std::vector<double>& X, const std::vector<double>& y,
                          size_t features, const ForestOptions& options);
 
