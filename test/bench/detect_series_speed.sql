@@ -14,11 +14,10 @@ SELECT 's' || s AS series, d::date AS day,
         + (hashint4(s * 10000 + (d::date - date '2024-01-01')) % 100) / 10.0)::float8 AS v
   FROM generate_series(1, 1000) s, generate_series(date '2026-08-03', date '2026-11-30', interval '1 day') d;
 ANALYZE bench_d1000;
-\set QUIET off
-\timing on
-SELECT count(*) AS rows_scanned FROM bench_d1000;
-SELECT count(*) AS periods_read FROM (SELECT series::text, date_trunc('day', day::timestamp),
-       sum(v::numeric)::float8 FROM bench_d1000 GROUP BY 1, 2) x;
+\set tbl bench_d1000
+\set tcol day
+\set unit day
+\ir scan_and_read.psql
 SELECT count(*) AS judged, count(*) FILTER (WHERE is_anomaly) AS flagged
   FROM insight.detect_series_anomalies('bench_d1000', 'day', 'v', 'series', since => '7 days',
                                        algorithm => 'seasonal_naive');

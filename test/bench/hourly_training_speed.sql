@@ -20,11 +20,10 @@ SELECT 's' || s AS series, ts,
   FROM generate_series(1, 1000) s,
        generate_series(timestamptz '2026-08-01', timestamptz '2026-10-29 23:00', interval '1 hour') ts;
 ANALYZE bench_h1000;
-\set QUIET off
-\timing on
-SELECT count(*) AS rows_scanned FROM bench_h1000;
-SELECT count(*) AS periods_read FROM (SELECT series::text, date_trunc('hour', ts::timestamp),
-       sum(v::numeric)::float8 FROM bench_h1000 GROUP BY 1, 2) x;
+\set tbl bench_h1000
+\set tcol ts
+\set unit hour
+\ir scan_and_read.psql
 SELECT rows_used, round(training_ms) AS training_ms, metrics->>'frequency' AS frequency,
        metrics->'chosen' AS chosen, round((metrics->>'mase')::numeric, 3) AS backtest_mase
   FROM insight.train_forecaster('bench_h1000', 'bench_h1000', 'ts', 'v', 'series', horizon => 24);
