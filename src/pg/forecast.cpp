@@ -125,14 +125,16 @@ std::string wall_clock_sql(const SeriesSpec& spec) {
   return "(" + insight::pg::quoted(spec.time_column) + ")::pg_catalog.timestamp";
 }
 
-// The rows a query over the source reads: only only_group's when given (its text as $1, in
-// `args`). `where` is the condition without it, or empty.
+// The rows a query over the source reads: only only_group's when given (its text appended to
+// `args`, numbered after the parameters `where` already uses). `where` is the condition
+// without it, or empty.
 std::string rows_sql(const SeriesSpec& spec, const std::string& where,
                      std::vector<insight::pg::SpiArg>& args) {
   std::string cond = where;
   if (spec.only_group) {
-    cond += (cond.empty() ? "" : " AND ") + group_sql(spec) + " OPERATOR(pg_catalog.=) $1";
     args.push_back(insight::pg::spi_text_arg(*spec.only_group));
+    cond += (cond.empty() ? "" : " AND ") + group_sql(spec) + " OPERATOR(pg_catalog.=) $" +
+            std::to_string(args.size());
   }
   return " FROM " + spec.source.qualified + (cond.empty() ? "" : " WHERE " + cond);
 }

@@ -124,7 +124,7 @@ Explanation explain_recursive(const SeriesStart& next, std::vector<double> histo
                 {"calendar", std::vector<double>(n)},
                 {"lags", std::vector<double>(n)},
                 {"rolling", std::vector<double>(n)}};
-  std::vector<double> held(n, 0.0);
+  std::vector<double> value(n);
   // Shapley weights of a coalition of 0, 1 or 2 other groups (of 3).
   constexpr double kWeight[3] = {1.0 / 3, 1.0 / 6, 1.0 / 3};
   for (size_t h = 0; h < n; ++h) {
@@ -144,12 +144,10 @@ Explanation explain_recursive(const SeriesStart& next, std::vector<double> histo
       }
       e[1 + g].values[h] = phi;
     }
-    const double value = bound(f[7], h);
-    held[h] = value - f[7];
-    history.push_back(value);
+    value[h] = bound(f[7], h);
+    history.push_back(value[h]);
   }
-  if (std::any_of(held.begin(), held.end(), [](double d) { return d != 0; }))
-    e.push_back(Component{"adjustment", std::move(held)});
+  add_adjustment(e, value);
   return e;
 }
 
