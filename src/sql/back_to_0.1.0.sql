@@ -174,6 +174,9 @@ SELECT insight._back_to_0_1_0('insight._detect(text, text, text, interval, times
         $p$(  IF NOT EXISTS \(SELECT FROM insight\.deployments)$p$, $r$  v_from := coalesce(p_until, now()) - p_since;
 \1$r$,
         $p$  v_until := coalesce\(p_until, now\(\)\);\n.*?\n  END IF;\n(  v_sql := format)$p$, $r$\1$r$,
+        $p$, model_id,\n +features, top_features\)$p$, ', model_id, features)',
+        $p$''ts'',\n +insight\.top_features\(\$5, f, 3\)\n$p$, $r$''ts''
+$r$,
         $p$(          flagged AS \()$p$, $r$          f AS (SELECT * FROM insight.%I($1, $2, $3, $4)),
           s AS (SELECT f.%I AS entity_id, f.ts, insight.anomaly_score($5, f) AS score, f FROM f),
 \1$r$,
@@ -231,11 +234,22 @@ SELECT insight._back_to_0_1_0('insight.schedule_retraining(text, text, text)', A
   E'schedule,\n +CASE promote .* END;', $then$schedule, format('SELECT insight.retrain(%L)', name);$then$]);
 
 -- The detectors' features spelt the deviation out instead of calling insight._deviation, had
--- no peak_dev (nor errors_dev for links), and the link features read their baseline twice.
--- The training views over them go and come back with them.
+-- no peak_dev (nor errors_dev for links), read no watch's keys, and the link features read
+-- their baseline twice: 0.1.0's definitions, as released. The training views over them go
+-- and come back with them.
 DROP VIEW insight.link_anomaly_features, insight.site_anomaly_features, insight.network_anomaly_features;
-SELECT insight._back_to_0_1_0('insight._link_features(timestamptz, timestamptz, timestamptz, text)',
-  ARRAY[E', errors_dev double precision, peak_dev double precision\\)', ')', 'AS \$function\$.*\$function\$', $then$AS $function$
+DROP FUNCTION insight._link_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]),
+  insight._site_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]),
+  insight._network_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]),
+  insight._link_baseline(timestamptz, timestamptz, text), insight._site_baseline(timestamptz, timestamptz, text),
+  insight._network_baseline(timestamptz, timestamptz, text);
+CREATE FUNCTION insight._link_features(p_from timestamptz, p_until timestamptz,
+    p_baseline_from timestamptz, p_link text)
+RETURNS TABLE(link_id text, ts timestamptz, throughput_mbps float8, utilization float8,
+    errors float8, discards float8, uptime_pct float8, ib_packet_loss_pct float8,
+    ob_packet_loss_pct float8, throughput_hour_dev float8, ib_esno_dev float8, ob_esno_dev float8,
+    latency_dev float8, jitter_dev float8)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   WITH h AS (
     SELECT m.link_id, extract(hour FROM m.ts AT TIME ZONE 'UTC') AS hour,
            avg(m.throughput_mbps) AS t_avg, stddev_pop(m.throughput_mbps) AS t_sd
@@ -264,25 +278,64 @@ SELECT insight._back_to_0_1_0('insight._link_features(timestamptz, timestamptz, 
     JOIN h ON h.link_id = m.link_id AND h.hour = extract(hour FROM m.ts AT TIME ZONE 'UTC')
    WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
      AND (p_link IS NULL OR m.link_id = p_link)
-$function$$then$]);
-SELECT insight._back_to_0_1_0(f, ARRAY[
-    $p$, peak_dev double precision\)$p$, ')',
-    $p$\),\n  d AS \(\n    SELECT$p$, $r$)
-  SELECT$r$,
-    $p$\n           (m\.\w+,|insight\._deviation)$p$, $r$
-         \1$r$,
-    $p$\) AS \w+_dev(,?)\n$p$, $r$)\1
-$r$,
-    $p$\n      FROM (insight\.\w+_metrics m JOIN b)$p$, $r$
-    FROM \1$r$,
-    $p$\n     WHERE (\(p_from IS NULL OR \(m\.ts >= p_from )$p$, $r$
-   WHERE \1$r$,
-    $p$\n       AND (\(p_\w+ IS NULL OR m\.\w+ = p_\w+\))\)\n  SELECT d\.\*.*FROM d\n$p$, $r$
-     AND \1
-$r$,
-    'insight\._deviation\(([^,]+), ([^,]+), ([^)]+)\)', '(\1 - \2) / greatest(\3, 1e-3 + 0.01 * abs(\2))'])
-  FROM unnest(ARRAY['insight._site_features(timestamptz, timestamptz, timestamptz, text)',
-                    'insight._network_features(timestamptz, timestamptz, timestamptz, text)']::regprocedure[]) f;
+$$;
+CREATE FUNCTION insight._site_features(p_from timestamptz, p_until timestamptz,
+    p_baseline_from timestamptz, p_site text)
+RETURNS TABLE(site_id text, ts timestamptz, response_time_ms float8, error_rate float8,
+    uptime_pct float8, cpu_pct float8, memory_pct float8, response_time_dev float8,
+    error_rate_dev float8, cpu_dev float8, memory_dev float8)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  WITH b AS (
+    SELECT m.site_id,
+           avg(m.response_time_ms) AS r_avg, stddev_pop(m.response_time_ms) AS r_sd,
+           avg(m.error_rate) AS e_avg, stddev_pop(m.error_rate) AS e_sd,
+           avg(m.cpu_pct) AS c_avg, stddev_pop(m.cpu_pct) AS c_sd,
+           avg(m.memory_pct) AS m_avg, stddev_pop(m.memory_pct) AS m_sd
+      FROM insight.site_metrics m
+     WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
+       AND (p_site IS NULL OR m.site_id = p_site)
+     GROUP BY m.site_id)
+  SELECT m.site_id, m.ts, m.response_time_ms, m.error_rate, m.uptime_pct, m.cpu_pct, m.memory_pct,
+         (m.response_time_ms - b.r_avg) / greatest(b.r_sd, 1e-3 + 0.01 * abs(b.r_avg)),
+         (m.error_rate - b.e_avg) / greatest(b.e_sd, 1e-3 + 0.01 * abs(b.e_avg)),
+         (m.cpu_pct - b.c_avg) / greatest(b.c_sd, 1e-3 + 0.01 * abs(b.c_avg)),
+         (m.memory_pct - b.m_avg) / greatest(b.m_sd, 1e-3 + 0.01 * abs(b.m_avg))
+    FROM insight.site_metrics m JOIN b ON b.site_id = m.site_id
+   WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+     AND (p_site IS NULL OR m.site_id = p_site)
+$$;
+CREATE FUNCTION insight._network_features(p_from timestamptz, p_until timestamptz,
+    p_baseline_from timestamptz, p_network text)
+RETURNS TABLE(network_id text, ts timestamptz, bandwidth_mbps float8, packet_loss_pct float8,
+    latency_ms float8, error_rate float8, connections float8, bandwidth_dev float8,
+    packet_loss_dev float8, latency_dev float8, error_rate_dev float8, connections_dev float8)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  WITH b AS (
+    SELECT m.network_id,
+           avg(m.bandwidth_mbps) AS b_avg, stddev_pop(m.bandwidth_mbps) AS b_sd,
+           avg(m.packet_loss_pct) AS p_avg, stddev_pop(m.packet_loss_pct) AS p_sd,
+           avg(m.latency_ms) AS l_avg, stddev_pop(m.latency_ms) AS l_sd,
+           avg(m.error_rate) AS e_avg, stddev_pop(m.error_rate) AS e_sd,
+           avg(m.connections) AS c_avg, stddev_pop(m.connections) AS c_sd
+      FROM insight.network_metrics m
+     WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
+       AND (p_network IS NULL OR m.network_id = p_network)
+     GROUP BY m.network_id)
+  SELECT m.network_id, m.ts, m.bandwidth_mbps, m.packet_loss_pct, m.latency_ms, m.error_rate,
+         m.connections,
+         (m.bandwidth_mbps - b.b_avg) / greatest(b.b_sd, 1e-3 + 0.01 * abs(b.b_avg)),
+         (m.packet_loss_pct - b.p_avg) / greatest(b.p_sd, 1e-3 + 0.01 * abs(b.p_avg)),
+         (m.latency_ms - b.l_avg) / greatest(b.l_sd, 1e-3 + 0.01 * abs(b.l_avg)),
+         (m.error_rate - b.e_avg) / greatest(b.e_sd, 1e-3 + 0.01 * abs(b.e_avg)),
+         (m.connections - b.c_avg) / greatest(b.c_sd, 1e-3 + 0.01 * abs(b.c_avg))
+    FROM insight.network_metrics m JOIN b ON b.network_id = m.network_id
+   WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+     AND (p_network IS NULL OR m.network_id = p_network)
+$$;
+GRANT EXECUTE ON FUNCTION insight._link_features(timestamptz, timestamptz, timestamptz, text),
+    insight._site_features(timestamptz, timestamptz, timestamptz, text),
+    insight._network_features(timestamptz, timestamptz, timestamptz, text)
+  TO insight_analyst, insight_admin;
 CREATE VIEW insight.link_anomaly_features AS SELECT * FROM insight._link_features(NULL, NULL, NULL, NULL);
 CREATE VIEW insight.site_anomaly_features AS SELECT * FROM insight._site_features(NULL, NULL, NULL, NULL);
 CREATE VIEW insight.network_anomaly_features AS SELECT * FROM insight._network_features(NULL, NULL, NULL, NULL);
@@ -341,6 +394,16 @@ DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evalua
   insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[]),
   insight.anomaly_score(text, text), insight.is_anomaly(text, text);
 ALTER TABLE insight.training_runs DROP COLUMN promoted;
+-- Live operations (watch_tables.sql, watch.sql).
+DROP FUNCTION insight.watch(text, interval, interval, int, interval), insight.unwatch(text),
+  insight._watch_run(text), insight._watch_root_causes(text, bigint[], timestamptz),
+  insight._watch_triggers(text, bool), insight._cron_every(interval),
+  insight.acknowledge_alert(bigint, text), insight.resolve_alert(bigint, text, text);
+ALTER TABLE insight.anomaly_events DROP COLUMN top_features, DROP COLUMN alert_id;
+DROP TABLE insight.alert_events, insight.alerts, insight.watches, insight.watch_queue,
+  insight.watch_runs, insight.link_baselines, insight.site_baselines, insight.network_baselines;
+DROP FUNCTION insight._alert_event(), insight._watch_queue_link(), insight._watch_queue_site(),
+  insight._watch_queue_network();
 
 -- 0.1.0's objects had no descriptions.
 DO $descriptions$

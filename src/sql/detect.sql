@@ -14,8 +14,13 @@
 -- every row (a third of the baseline's aggregation time on the demo).
 -- (tables.sql has statistics on this expression.)
 -- p_from NULL: every row, baseline over the whole table (the training views). Otherwise the
--- rows of [p_from, p_until), baseline over [p_baseline_from, p_from). Entities (or link hours)
--- with no row in the baseline window have no baseline and are not scored.
+-- rows of [p_from, p_until), baseline over [p_baseline_from, p_from). With p_ids and p_ts
+-- (the watch runs, src/sql/watch.sql), each without repeats: the rows of those entities at
+-- those times, found through the primary key, baseline from the table
+-- insight.<scope>_baselines that the runs keep. Either way the other branch of each
+-- condition is a constant false once the arguments are known, and goes. Entities (or link hours) with no baseline are
+-- not scored. The baseline itself is insight._<scope>_baseline(from, until, entity): the
+-- statistics of each entity's rows of [from, until), or of every row when until is NULL.
 -- No SET search_path here: these SQL functions must stay inlinable, so that the training
 -- views scan in parallel; they run with the caller's rights and qualify every table.
 -- One deviation: (x - mean) / sd, with sd at least 1 % of the mean's size (plus 1e-3), so a
@@ -25,12 +30,10 @@ CREATE OR REPLACE FUNCTION insight._deviation(x float8, mean float8, sd float8) 
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   RETURN (x - mean) / greatest(sd, 1e-3 + 0.01 * abs(mean));
 
-CREATE OR REPLACE FUNCTION insight._link_features(p_from timestamptz, p_until timestamptz,
-    p_baseline_from timestamptz, p_link text)
-RETURNS TABLE(link_id text, ts timestamptz, throughput_mbps float8, utilization float8,
-    errors float8, discards float8, uptime_pct float8, ib_packet_loss_pct float8,
-    ob_packet_loss_pct float8, throughput_hour_dev float8, ib_esno_dev float8, ob_esno_dev float8,
-    latency_dev float8, jitter_dev float8, errors_dev float8, peak_dev float8)
+CREATE OR REPLACE FUNCTION insight._link_baseline(p_from timestamptz, p_until timestamptz, p_link text)
+RETURNS TABLE(link_id text, hour float8, t_avg float8, t_sd float8, i_avg float8, i_sd float8,
+    o_avg float8, o_sd float8, l_avg float8, l_sd float8, j_avg float8, j_sd float8,
+    e_avg float8, e_sd float8)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   -- The baseline is read once: per link and hour of day (count, mean and variance of each
   -- metric); throughput keeps its hour's figures, the other metrics pool their link's hours
@@ -44,7 +47,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
            count(m.jitter_ms)::float8 AS j_n, avg(m.jitter_ms) AS j_avg, var_pop(m.jitter_ms) AS j_var,
            count(m.errors)::float8 AS e_n, avg(m.errors) AS e_avg, var_pop(m.errors) AS e_var
       FROM insight.link_metrics m
-     WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
+     WHERE (p_until IS NULL OR (m.ts >= p_from AND m.ts < p_until))
        AND (p_link IS NULL OR m.link_id = p_link)
      GROUP BY 1, 2),
   s AS (
@@ -54,15 +57,32 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
            sum(h.l_n) OVER w AS l_n, sum(h.l_n * h.l_avg) OVER w AS l_s, sum(h.l_n * (h.l_var + h.l_avg * h.l_avg)) OVER w AS l_q,
            sum(h.j_n) OVER w AS j_n, sum(h.j_n * h.j_avg) OVER w AS j_s, sum(h.j_n * (h.j_var + h.j_avg * h.j_avg)) OVER w AS j_q,
            sum(h.e_n) OVER w AS e_n, sum(h.e_n * h.e_avg) OVER w AS e_s, sum(h.e_n * (h.e_var + h.e_avg * h.e_avg)) OVER w AS e_q
-      FROM h WINDOW w AS (PARTITION BY h.link_id)),
-  b AS (
-    SELECT s.link_id, s.hour, s.t_avg, s.t_sd,
-           s.i_s / nullif(s.i_n, 0) AS i_avg, sqrt(greatest(s.i_q / nullif(s.i_n, 0) - (s.i_s / nullif(s.i_n, 0)) ^ 2, 0)) AS i_sd,
-           s.o_s / nullif(s.o_n, 0) AS o_avg, sqrt(greatest(s.o_q / nullif(s.o_n, 0) - (s.o_s / nullif(s.o_n, 0)) ^ 2, 0)) AS o_sd,
-           s.l_s / nullif(s.l_n, 0) AS l_avg, sqrt(greatest(s.l_q / nullif(s.l_n, 0) - (s.l_s / nullif(s.l_n, 0)) ^ 2, 0)) AS l_sd,
-           s.j_s / nullif(s.j_n, 0) AS j_avg, sqrt(greatest(s.j_q / nullif(s.j_n, 0) - (s.j_s / nullif(s.j_n, 0)) ^ 2, 0)) AS j_sd,
-           s.e_s / nullif(s.e_n, 0) AS e_avg, sqrt(greatest(s.e_q / nullif(s.e_n, 0) - (s.e_s / nullif(s.e_n, 0)) ^ 2, 0)) AS e_sd
-      FROM s),
+      FROM h WINDOW w AS (PARTITION BY h.link_id))
+  SELECT s.link_id, s.hour, s.t_avg, s.t_sd,
+         s.i_s / nullif(s.i_n, 0), sqrt(greatest(s.i_q / nullif(s.i_n, 0) - (s.i_s / nullif(s.i_n, 0)) ^ 2, 0)),
+         s.o_s / nullif(s.o_n, 0), sqrt(greatest(s.o_q / nullif(s.o_n, 0) - (s.o_s / nullif(s.o_n, 0)) ^ 2, 0)),
+         s.l_s / nullif(s.l_n, 0), sqrt(greatest(s.l_q / nullif(s.l_n, 0) - (s.l_s / nullif(s.l_n, 0)) ^ 2, 0)),
+         s.j_s / nullif(s.j_n, 0), sqrt(greatest(s.j_q / nullif(s.j_n, 0) - (s.j_s / nullif(s.j_n, 0)) ^ 2, 0)),
+         s.e_s / nullif(s.e_n, 0), sqrt(greatest(s.e_q / nullif(s.e_n, 0) - (s.e_s / nullif(s.e_n, 0)) ^ 2, 0))
+    FROM s
+$$;
+
+CREATE OR REPLACE FUNCTION insight._link_features(p_from timestamptz, p_until timestamptz,
+    p_baseline_from timestamptz, p_link text, p_ids text[] DEFAULT NULL, p_ts timestamptz[] DEFAULT NULL)
+RETURNS TABLE(link_id text, ts timestamptz, throughput_mbps float8, utilization float8,
+    errors float8, discards float8, uptime_pct float8, ib_packet_loss_pct float8,
+    ob_packet_loss_pct float8, throughput_hour_dev float8, ib_esno_dev float8, ob_esno_dev float8,
+    latency_dev float8, jitter_dev float8, errors_dev float8, peak_dev float8)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  WITH b AS (
+    SELECT * FROM insight._link_baseline(p_baseline_from, p_from, p_link) WHERE p_ids IS NULL
+    UNION ALL
+    SELECT * FROM insight.link_baselines WHERE p_ids IS NOT NULL),
+  r AS (
+    SELECT m.* FROM insight.link_metrics m
+     WHERE (p_ids IS NULL AND (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+            AND (p_link IS NULL OR m.link_id = p_link))
+        OR (p_ids IS NOT NULL AND m.link_id = ANY (p_ids) AND m.ts = ANY (p_ts))),
   d AS (
     SELECT m.link_id, m.ts, m.throughput_mbps, m.utilization, m.errors, m.discards, m.uptime_pct,
            m.ib_packet_loss_pct, m.ob_packet_loss_pct,
@@ -72,62 +92,88 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
            insight._deviation(m.latency_ms, b.l_avg, b.l_sd) AS latency_dev,
            insight._deviation(m.jitter_ms, b.j_avg, b.j_sd) AS jitter_dev,
            insight._deviation(m.errors, b.e_avg, b.e_sd) AS errors_dev
-      FROM insight.link_metrics m
-      JOIN b ON b.link_id = m.link_id AND b.hour = date_part('hour', m.ts AT TIME ZONE interval '0')
-     WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
-       AND (p_link IS NULL OR m.link_id = p_link))
+      FROM r m
+      JOIN b ON b.link_id = m.link_id AND b.hour = date_part('hour', m.ts AT TIME ZONE interval '0'))
   SELECT d.*, greatest(abs(d.throughput_hour_dev), abs(d.ib_esno_dev), abs(d.ob_esno_dev),
                        abs(d.latency_dev), abs(d.jitter_dev), abs(d.errors_dev))
     FROM d
 $$;
 
+CREATE OR REPLACE FUNCTION insight._site_baseline(p_from timestamptz, p_until timestamptz, p_site text)
+RETURNS TABLE(site_id text, r_avg float8, r_sd float8, e_avg float8, e_sd float8, c_avg float8,
+    c_sd float8, m_avg float8, m_sd float8)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT m.site_id,
+         avg(m.response_time_ms), stddev_pop(m.response_time_ms),
+         avg(m.error_rate), stddev_pop(m.error_rate),
+         avg(m.cpu_pct), stddev_pop(m.cpu_pct),
+         avg(m.memory_pct), stddev_pop(m.memory_pct)
+    FROM insight.site_metrics m
+   WHERE (p_until IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+     AND (p_site IS NULL OR m.site_id = p_site)
+   GROUP BY m.site_id
+$$;
+
 CREATE OR REPLACE FUNCTION insight._site_features(p_from timestamptz, p_until timestamptz,
-    p_baseline_from timestamptz, p_site text)
+    p_baseline_from timestamptz, p_site text, p_ids text[] DEFAULT NULL, p_ts timestamptz[] DEFAULT NULL)
 RETURNS TABLE(site_id text, ts timestamptz, response_time_ms float8, error_rate float8,
     uptime_pct float8, cpu_pct float8, memory_pct float8, response_time_dev float8,
     error_rate_dev float8, cpu_dev float8, memory_dev float8, peak_dev float8)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   WITH b AS (
-    SELECT m.site_id,
-           avg(m.response_time_ms) AS r_avg, stddev_pop(m.response_time_ms) AS r_sd,
-           avg(m.error_rate) AS e_avg, stddev_pop(m.error_rate) AS e_sd,
-           avg(m.cpu_pct) AS c_avg, stddev_pop(m.cpu_pct) AS c_sd,
-           avg(m.memory_pct) AS m_avg, stddev_pop(m.memory_pct) AS m_sd
-      FROM insight.site_metrics m
-     WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
-       AND (p_site IS NULL OR m.site_id = p_site)
-     GROUP BY m.site_id),
+    SELECT * FROM insight._site_baseline(p_baseline_from, p_from, p_site) WHERE p_ids IS NULL
+    UNION ALL
+    SELECT * FROM insight.site_baselines WHERE p_ids IS NOT NULL),
+  r AS (
+    SELECT m.* FROM insight.site_metrics m
+     WHERE (p_ids IS NULL AND (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+            AND (p_site IS NULL OR m.site_id = p_site))
+        OR (p_ids IS NOT NULL AND m.site_id = ANY (p_ids) AND m.ts = ANY (p_ts))),
   d AS (
     SELECT m.site_id, m.ts, m.response_time_ms, m.error_rate, m.uptime_pct, m.cpu_pct, m.memory_pct,
            insight._deviation(m.response_time_ms, b.r_avg, b.r_sd) AS response_time_dev,
            insight._deviation(m.error_rate, b.e_avg, b.e_sd) AS error_rate_dev,
            insight._deviation(m.cpu_pct, b.c_avg, b.c_sd) AS cpu_dev,
            insight._deviation(m.memory_pct, b.m_avg, b.m_sd) AS memory_dev
-      FROM insight.site_metrics m JOIN b ON b.site_id = m.site_id
-     WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
-       AND (p_site IS NULL OR m.site_id = p_site))
+      FROM r m JOIN b ON b.site_id = m.site_id)
   SELECT d.*, greatest(abs(d.response_time_dev), abs(d.error_rate_dev), abs(d.cpu_dev), abs(d.memory_dev))
     FROM d
 $$;
 
+CREATE OR REPLACE FUNCTION insight._network_baseline(p_from timestamptz, p_until timestamptz,
+    p_network text)
+RETURNS TABLE(network_id text, b_avg float8, b_sd float8, p_avg float8, p_sd float8,
+    l_avg float8, l_sd float8, e_avg float8, e_sd float8, c_avg float8, c_sd float8)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT m.network_id,
+         avg(m.bandwidth_mbps), stddev_pop(m.bandwidth_mbps),
+         avg(m.packet_loss_pct), stddev_pop(m.packet_loss_pct),
+         avg(m.latency_ms), stddev_pop(m.latency_ms),
+         avg(m.error_rate), stddev_pop(m.error_rate),
+         avg(m.connections), stddev_pop(m.connections)
+    FROM insight.network_metrics m
+   WHERE (p_until IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+     AND (p_network IS NULL OR m.network_id = p_network)
+   GROUP BY m.network_id
+$$;
+
 CREATE OR REPLACE FUNCTION insight._network_features(p_from timestamptz, p_until timestamptz,
-    p_baseline_from timestamptz, p_network text)
+    p_baseline_from timestamptz, p_network text, p_ids text[] DEFAULT NULL,
+    p_ts timestamptz[] DEFAULT NULL)
 RETURNS TABLE(network_id text, ts timestamptz, bandwidth_mbps float8, packet_loss_pct float8,
     latency_ms float8, error_rate float8, connections float8, bandwidth_dev float8,
     packet_loss_dev float8, latency_dev float8, error_rate_dev float8, connections_dev float8,
     peak_dev float8)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   WITH b AS (
-    SELECT m.network_id,
-           avg(m.bandwidth_mbps) AS b_avg, stddev_pop(m.bandwidth_mbps) AS b_sd,
-           avg(m.packet_loss_pct) AS p_avg, stddev_pop(m.packet_loss_pct) AS p_sd,
-           avg(m.latency_ms) AS l_avg, stddev_pop(m.latency_ms) AS l_sd,
-           avg(m.error_rate) AS e_avg, stddev_pop(m.error_rate) AS e_sd,
-           avg(m.connections) AS c_avg, stddev_pop(m.connections) AS c_sd
-      FROM insight.network_metrics m
-     WHERE (p_from IS NULL OR (m.ts >= p_baseline_from AND m.ts < p_from))
-       AND (p_network IS NULL OR m.network_id = p_network)
-     GROUP BY m.network_id),
+    SELECT * FROM insight._network_baseline(p_baseline_from, p_from, p_network) WHERE p_ids IS NULL
+    UNION ALL
+    SELECT * FROM insight.network_baselines WHERE p_ids IS NOT NULL),
+  r AS (
+    SELECT m.* FROM insight.network_metrics m
+     WHERE (p_ids IS NULL AND (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+            AND (p_network IS NULL OR m.network_id = p_network))
+        OR (p_ids IS NOT NULL AND m.network_id = ANY (p_ids) AND m.ts = ANY (p_ts))),
   d AS (
     SELECT m.network_id, m.ts, m.bandwidth_mbps, m.packet_loss_pct, m.latency_ms, m.error_rate,
            m.connections,
@@ -136,9 +182,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
            insight._deviation(m.latency_ms, b.l_avg, b.l_sd) AS latency_dev,
            insight._deviation(m.error_rate, b.e_avg, b.e_sd) AS error_rate_dev,
            insight._deviation(m.connections, b.c_avg, b.c_sd) AS connections_dev
-      FROM insight.network_metrics m JOIN b ON b.network_id = m.network_id
-     WHERE (p_from IS NULL OR (m.ts >= p_from AND m.ts < p_until))
-       AND (p_network IS NULL OR m.network_id = p_network))
+      FROM r m JOIN b ON b.network_id = m.network_id)
   SELECT d.*, greatest(abs(d.bandwidth_dev), abs(d.packet_loss_dev), abs(d.latency_dev),
                        abs(d.error_rate_dev), abs(d.connections_dev))
     FROM d
@@ -246,8 +290,10 @@ BEGIN
     -- A separate text: the INSERT needs its privilege even when it would insert nothing.
     v_sql := v_sql || format(',
           saved AS (
-            INSERT INTO insight.anomaly_events (scope, entity_id, ts, anomaly_score, severity, model_id, features)
-            SELECT %L, entity_id, ts, score, severity, model_id, to_jsonb(f) - %L - ''ts''
+            INSERT INTO insight.anomaly_events (scope, entity_id, ts, anomaly_score, severity, model_id,
+                                                features, top_features)
+            SELECT %L, entity_id, ts, score, severity, model_id, to_jsonb(f) - %L - ''ts'',
+                   insight.top_features($5, f, 3)
               FROM flagged WHERE is_anomaly
             ON CONFLICT DO NOTHING)', p_scope, p_scope || '_id');
   END IF;
@@ -312,18 +358,24 @@ GRANT EXECUTE ON FUNCTION
     insight.detect_site_anomaly(text, interval, timestamptz, interval, bool, bool),
     insight.detect_network_anomaly(text, interval, timestamptz, interval, bool, bool),
     insight._detect(text, text, text, interval, timestamptz, interval, bool, bool, bool),
-    insight._link_features(timestamptz, timestamptz, timestamptz, text),
-    insight._site_features(timestamptz, timestamptz, timestamptz, text),
-    insight._network_features(timestamptz, timestamptz, timestamptz, text)
+    insight._link_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]),
+    insight._site_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]),
+    insight._network_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]),
+    insight._link_baseline(timestamptz, timestamptz, text),
+    insight._site_baseline(timestamptz, timestamptz, text),
+    insight._network_baseline(timestamptz, timestamptz, text)
   TO insight_analyst, insight_admin;
 GRANT SELECT ON insight.link_anomaly_features, insight.site_anomaly_features,
                 insight.network_anomaly_features TO insight_analyst, insight_admin;
 
 -- Descriptions.
 COMMENT ON FUNCTION insight._deviation(float8, float8, float8) IS 'Internal: a value''s deviation from its baseline mean in baseline standard deviations (floored at 1 % of the mean).';
-COMMENT ON FUNCTION insight._link_features(timestamptz, timestamptz, timestamptz, text) IS 'Internal: link telemetry rows of a window with each link''s deviations from its own baseline.';
-COMMENT ON FUNCTION insight._site_features(timestamptz, timestamptz, timestamptz, text) IS 'Internal: site telemetry rows of a window with each site''s deviations from its own baseline.';
-COMMENT ON FUNCTION insight._network_features(timestamptz, timestamptz, timestamptz, text) IS 'Internal: network telemetry rows of a window with each network''s deviations from its own baseline.';
+COMMENT ON FUNCTION insight._link_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]) IS 'Internal: link telemetry rows of a window (or of given keys) with each link''s deviations from its own baseline.';
+COMMENT ON FUNCTION insight._site_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]) IS 'Internal: site telemetry rows of a window (or of given keys) with each site''s deviations from its own baseline.';
+COMMENT ON FUNCTION insight._network_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]) IS 'Internal: network telemetry rows of a window (or of given keys) with each network''s deviations from its own baseline.';
+COMMENT ON FUNCTION insight._link_baseline(timestamptz, timestamptz, text) IS 'Internal: per link and hour of day, the baseline statistics of the link detector over a window.';
+COMMENT ON FUNCTION insight._site_baseline(timestamptz, timestamptz, text) IS 'Internal: per site, the baseline statistics of the site detector over a window.';
+COMMENT ON FUNCTION insight._network_baseline(timestamptz, timestamptz, text) IS 'Internal: per network, the baseline statistics of the network detector over a window.';
 COMMENT ON VIEW insight.link_anomaly_features IS 'Every link_metrics row with the features of the link_anomaly model (baselines over the whole table): its training source.';
 COMMENT ON VIEW insight.site_anomaly_features IS 'Every site_metrics row with the features of the site_anomaly model (baselines over the whole table): its training source.';
 COMMENT ON VIEW insight.network_anomaly_features IS 'Every network_metrics row with the features of the network_anomaly model (baselines over the whole table): its training source.';
