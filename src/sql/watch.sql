@@ -77,8 +77,12 @@ BEGIN
     IF a.status IN ('resolved', 'false_positive') THEN
       RAISE EXCEPTION 'alert % is not open: it was closed as %', NEW.alert_id, a.status
         USING ERRCODE = '42704',
-              DETAIL = format('Resolved at %s.', a.closed_at),
-              HINT = 'Its history is in insight.alert_events.';
+              DETAIL = (SELECT format('%s by %s.', CASE e.event WHEN 'resolved' THEN 'Resolved as fixed'
+                                                                  ELSE 'Marked a false positive' END, e.actor)
+                          FROM insight.alert_events e
+                         WHERE e.alert_id = a.alert_id AND e.event IN ('resolved', 'false_positive')
+                         ORDER BY e.event_id DESC LIMIT 1),
+              HINT = 'Its history (who, when, notes) is in insight.alert_events.';
     END IF;
     UPDATE insight.alerts
        SET status = NEW.event,
@@ -110,14 +114,16 @@ BEGIN
     RAISE EXCEPTION 'every must be between 1 minute and 1 day, got %', every
       USING ERRCODE = '22023', HINT = 'pg_cron starts jobs at most once a minute.';
   END IF;
-  IF minutes = 1 THEN
-    RETURN '* * * * *';
-  ELSIF minutes < 60 AND minutes = trunc(minutes) AND 60 % minutes = 0 THEN
-    RETURN format('*/%s * * * *', minutes);
-  ELSIF minutes = 1440 THEN
-    RETURN '0 0 * * *';
-  ELSIF minutes % 60 = 0 AND 24 % (minutes / 60) = 0 THEN
-    RETURN format('0 */%s * * *', minutes / 60);
+  IF minutes = trunc(minutes) THEN
+    IF minutes = 1 THEN
+      RETURN '* * * * *';
+    ELSIF minutes < 60 AND 60 % minutes = 0 THEN
+      RETURN format('*/%s * * * *', minutes::int);
+    ELSIF minutes = 1440 THEN
+      RETURN '0 0 * * *';
+    ELSIF minutes % 60 = 0 AND 24 % (minutes / 60) = 0 THEN
+      RETURN format('0 */%s * * *', (minutes / 60)::int);
+    END IF;
   END IF;
   RAISE EXCEPTION 'every must divide an hour or a day evenly, got %', every
     USING ERRCODE = '22023',
@@ -133,7 +139,7 @@ $$;
 -- without a flagged row. Returns the job id.
 CREATE OR REPLACE FUNCTION insight.watch(scope text, every interval DEFAULT '1 minute',
     quiet_period interval DEFAULT '1 hour', min_rows int DEFAULT 3,
-    open_window interval DEFAULT '15 minutes')
+    open_window interval DEFAULT '30 minutes')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
