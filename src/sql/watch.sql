@@ -422,18 +422,19 @@ BEGIN
 END
 $$;
 
--- The root cause of the open alerts a run touched, for links and networks (the root-cause
+-- The root cause of the alerts a run touched (open, or closed by it: a run that catches up on
+-- hours of rows may open and close an episode), for links and networks (the root-cause
 -- detectors read link telemetry): each is correlated at most once per five minutes of data.
--- A link alert is correlated over its hub antenna, satellite or network when at least one
--- other open link alert shares it, and over the link itself; a network alert over the
--- network. The alert takes the strongest finding (severity × confidence) that names its link
--- among the affected (a network alert: the network's strongest), with the finding's
--- recommendations as its actions and its evidence; a new or changed pattern is an event.
+-- A link alert is correlated over its hub antenna, satellite or network when another link
+-- alert there overlaps it in time, and over the link itself; a network alert over the
+-- network. The alert takes the strongest finding (severity × confidence) that overlaps it in
+-- time and names its link among the affected (a network alert: the network's strongest),
+-- with the finding's recommendations as its actions and its evidence; a new or changed
+-- pattern is an event.
 CREATE OR REPLACE FUNCTION insight._watch_root_causes(p_scope text, p_alerts bigint[], p_newest timestamptz)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  v_until constant timestamptz := p_newest + interval '1 second';
   v_due bigint[];
   v_best jsonb := '{}';
   c record;
@@ -445,7 +446,7 @@ BEGIN
     RETURN;
   END IF;
   SELECT array_agg(al.alert_id) INTO v_due FROM insight.alerts al
-   WHERE al.alert_id = ANY (p_alerts) AND al.closed_at IS NULL
+   WHERE al.alert_id = ANY (p_alerts)
      AND (al.evidence->>'checked_until' IS NULL
           OR (al.evidence->>'checked_until')::timestamptz <= p_newest - interval '5 minutes');
   IF v_due IS NULL THEN
@@ -453,36 +454,43 @@ BEGIN
   END IF;
   -- The scopes to correlate over, each once, with the due alerts each is for.
   FOR c IN
-    WITH due AS (SELECT al.* FROM insight.alerts al WHERE al.alert_id = ANY (v_due)),
+    WITH due AS (
+      SELECT al.*, least(coalesce(al.closed_at, p_newest), p_newest) AS span_end
+        FROM insight.alerts al WHERE al.alert_id = ANY (v_due)),
     scopes AS (
-      SELECT 'network' AS scope, d.entity_id AS scope_id, d.alert_id, d.entity_id, d.opened_at
+      SELECT 'network' AS scope, d.entity_id AS scope_id, d.alert_id, d.entity_id, d.opened_at,
+             d.last_seen_at, d.span_end
         FROM due d WHERE p_scope = 'network'
       UNION ALL
-      SELECT s.scope, s.scope_id, d.alert_id, d.entity_id, d.opened_at
+      SELECT s.scope, s.scope_id, d.alert_id, d.entity_id, d.opened_at, d.last_seen_at, d.span_end
         FROM due d JOIN insight.links l ON l.link_id = d.entity_id,
              LATERAL (VALUES ('hub_antenna', l.hub_antenna_id), ('satellite', l.satellite_name),
                              ('network', l.network_id), ('link', l.link_id)) s(scope, scope_id)
        WHERE p_scope = 'link' AND s.scope_id IS NOT NULL
          AND (s.scope = 'link' OR EXISTS (
                SELECT FROM insight.alerts o JOIN insight.links ol ON ol.link_id = o.entity_id
-                WHERE o.scope = 'link' AND o.closed_at IS NULL AND o.entity_id <> d.entity_id
+                WHERE o.scope = 'link' AND o.entity_id <> d.entity_id
+                  AND o.opened_at <= d.span_end AND coalesce(o.closed_at, 'infinity') >= d.opened_at
                   AND CASE s.scope WHEN 'hub_antenna' THEN ol.hub_antenna_id
                                    WHEN 'satellite' THEN ol.satellite_name
                                    ELSE ol.network_id END = s.scope_id)))
     SELECT s.scope, s.scope_id, array_agg(s.alert_id) AS alerts, array_agg(s.entity_id) AS entities,
-           min(s.opened_at) AS opened_at
+           array_agg(s.opened_at) AS opened, array_agg(s.last_seen_at) AS last_seen,
+           min(s.opened_at) AS window_start, max(s.span_end) + interval '1 second' AS window_end
       FROM scopes s GROUP BY 1, 2
   LOOP
     -- A detector's failure (a corrupt classifier, say) must not hold the alerts back: it is
     -- a WARNING in the run's log and the alerts go without a root cause this time.
     BEGIN
       FOR f IN
-        SELECT x.alert_id, x.entity_id, r.*
+        SELECT x.alert_id, r.*
           FROM insight._correlate(c.scope, c.scope_id,
-                 least(greatest(ceil(extract(epoch FROM v_until - c.opened_at) / 3600)::int + 1, 2), 24),
-                 v_until, 'root_cause') r,
-               unnest(c.alerts, c.entities) x(alert_id, entity_id)
-         WHERE p_scope = 'network' OR x.entity_id = ANY (r.affected)
+                 least(greatest(ceil(extract(epoch FROM c.window_end - c.window_start) / 3600)::int + 1, 2), 24),
+                 c.window_end, 'root_cause') r,
+               unnest(c.alerts, c.entities, c.opened, c.last_seen) x(alert_id, entity_id, opened_at, last_seen_at)
+         WHERE (p_scope = 'network' OR x.entity_id = ANY (r.affected))
+           AND (r.evidence->>'started_at')::timestamptz <= x.last_seen_at
+           AND (r.evidence->>'ended_at')::timestamptz >= x.opened_at
       LOOP
         IF coalesce((v_best->(f.alert_id::text)->>'score')::float8, -1) < f.severity * f.confidence THEN
           v_best := v_best || jsonb_build_object(f.alert_id::text, jsonb_build_object(
@@ -496,7 +504,7 @@ BEGIN
       RAISE WARNING 'root-cause correlation over % % failed: %', c.scope, c.scope_id, SQLERRM;
     END;
   END LOOP;
-  FOR a IN SELECT * FROM insight.alerts al WHERE al.alert_id = ANY (v_due) LOOP
+  FOR a IN SELECT * FROM insight.alerts al WHERE al.alert_id = ANY (v_due) ORDER BY al.alert_id LOOP
     b := v_best->(a.alert_id::text);
     UPDATE insight.alerts al
        SET pattern_type = coalesce(b->>'pattern_type', al.pattern_type),
