@@ -268,18 +268,19 @@ BEGIN
     INTO v_ids, v_ts, v_queued, v_newest, v_oldest, v_entities, v_times FROM k;
 
   IF v_ids IS NOT NULL THEN
-    -- The baselines: the seven days before the start of the newest row's day (UTC), kept in
-    -- insight.<scope>_baselines and made again when a new day starts; when some entity has no
-    -- baseline there (a new one, or a first day of data), again at most once an hour, up to
-    -- the hour of the newest row.
-    IF w.baseline_until IS NULL OR w.baseline_until < date_bin('1 day', v_newest, origin) THEN
-      v_until := date_bin('1 day', v_newest, origin);
-    ELSIF w.baseline_until < date_bin('1 hour', v_newest, origin) THEN
+    -- The baselines: the seven days before the start of the day (UTC) of the oldest queued
+    -- row, so that no row is scored against a baseline that holds it; kept in
+    -- insight.<scope>_baselines and made again when a later day starts (a late row never
+    -- takes them back). When some entity has no baseline there (a new one, or a first day of
+    -- data), they are made again at most once an hour, up to the hour of the oldest row.
+    IF w.baseline_until IS NULL OR w.baseline_until < date_bin('1 day', v_oldest, origin) THEN
+      v_until := date_bin('1 day', v_oldest, origin);
+    ELSIF w.baseline_until < date_bin('1 hour', v_oldest, origin) THEN
       EXECUTE format('SELECT EXISTS (SELECT FROM unnest($1) i(id) WHERE NOT EXISTS
                         (SELECT FROM insight.%I b WHERE b.%I = i.id))', p_scope || '_baselines', v_id_col)
-        INTO v_missing USING v_ids;
+        INTO v_missing USING v_entities;
       IF v_missing THEN
-        v_until := date_bin('1 hour', v_newest, origin);
+        v_until := date_bin('1 hour', v_oldest, origin);
       END IF;
     END IF;
     IF v_until IS NOT NULL THEN
