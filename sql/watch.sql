@@ -39,6 +39,7 @@ CALL pg_temp.expect_errors(
   $$SELECT insight.watch('link', quiet_period => '0 minutes')$$,
   $$SELECT insight.watch('link', min_rows => 0)$$,
   $$SELECT insight.watch('link', open_window => NULL)$$,
+  $$SELECT insight.watch('link', open_deviation => 0)$$,
   $$SELECT insight.watch('site')$$,
   $$SELECT insight.unwatch('link')$$,
   $$SELECT insight.unwatch('everything')$$,
@@ -102,6 +103,18 @@ SELECT f.kind, count(DISTINCT f.link_id) AS links,
     SELECT count(*) OVER () AS n, al.* FROM insight.alerts al
      WHERE al.entity_id = f.link_id AND al.opened_at < f.ended_at AND al.closed_at > f.started_at) a ON true
  GROUP BY 1 ORDER BY 1;
+-- A link's metric spike (5 to 15 minutes of one metric off): one or two rows, below the
+-- three-row rule; a flagged row with a metric 8 or more standard deviations from the link's
+-- baseline opens an alert at once (the latency spike), rows nearer their baseline (the errors
+-- spike) stay below the rule, and a spike the model does not flag opens nothing.
+SELECT g.scope_id AS link, g.metric, g.ended_at - g.started_at AS lasted,
+       (SELECT count(*) FROM insight.anomaly_events e WHERE e.entity_id = g.scope_id
+           AND e.ts >= g.started_at AND e.ts < g.ended_at) AS flagged,
+       (SELECT count(*) FROM insight.alerts a WHERE a.entity_id = g.scope_id
+           AND a.opened_at < g.ended_at AND a.closed_at > g.started_at) AS alerts
+  FROM insight.demo_ground_truth g
+ WHERE g.kind = 'metric_spike' AND g.scope = 'link' AND g.started_at >= '2026-03-31 00:00+00'
+ ORDER BY g.started_at;
 -- Alerts on links without a fault are few (the detector's 1 % false alarms rarely come three
 -- in half an hour); none on most healthy links.
 SELECT count(*) <= 5 AS few_false_alerts,

@@ -395,7 +395,7 @@ DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evalua
   insight.anomaly_score(text, text), insight.is_anomaly(text, text);
 ALTER TABLE insight.training_runs DROP COLUMN promoted;
 -- Live operations (watch_tables.sql, watch.sql).
-DROP FUNCTION insight.watch(text, interval, interval, int, interval), insight.unwatch(text),
+DROP FUNCTION insight.watch(text, interval, interval, int, interval, float8), insight.unwatch(text),
   insight._watch_run(text), insight._watch_root_causes(text, bigint[], timestamptz),
   insight._watch_triggers(text, bool), insight._cron_every(interval),
   insight.acknowledge_alert(bigint, text), insight.resolve_alert(bigint, text, text);

@@ -134,12 +134,14 @@ $$;
 
 -- Starts (or changes) watching a scope: the queueing triggers, a row in insight.watches and a
 -- pg_cron job insight_watch_<scope> that runs insight._watch_run(scope) every interval as the
--- calling role. Episode rules: an alert opens at a high or critical row, or at min_rows
--- flagged rows within open_window; it closes when the entity has sent quiet_period of data
+-- calling role. Episode rules: an alert opens at a flagged row that is high or critical or
+-- has a metric open_deviation or more standard deviations from the entity's baseline
+-- (peak_dev), or at min_rows flagged rows within open_window; it closes when the entity has
+-- sent quiet_period of data
 -- without a flagged row. Returns the job id.
 CREATE OR REPLACE FUNCTION insight.watch(scope text, every interval DEFAULT '1 minute',
     quiet_period interval DEFAULT '1 hour', min_rows int DEFAULT 3,
-    open_window interval DEFAULT '30 minutes')
+    open_window interval DEFAULT '30 minutes', open_deviation float8 DEFAULT 8)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -166,6 +168,10 @@ BEGIN
   IF min_rows IS NULL OR min_rows < 1 THEN
     RAISE EXCEPTION 'min_rows must be at least 1, got %', min_rows USING ERRCODE = '22023';
   END IF;
+  IF open_deviation IS NULL OR NOT open_deviation > 0 OR open_deviation = 'Infinity' THEN
+    RAISE EXCEPTION 'open_deviation must be a positive number of standard deviations, got %', open_deviation
+      USING ERRCODE = '22023';
+  END IF;
   IF NOT EXISTS (SELECT FROM insight.deployments d WHERE d.name = scope || '_anomaly') THEN
     RAISE EXCEPTION 'model "%" does not exist', scope || '_anomaly'
       USING ERRCODE = '42704',
@@ -173,11 +179,12 @@ BEGIN
             HINT = 'Train the domain models from the standard tables with SELECT insight.train_default_models().';
   END IF;
   PERFORM insight._require_pg_cron();
-  INSERT INTO insight.watches AS w (scope, every, quiet_period, min_rows, open_window)
-    VALUES (scope, every, quiet_period, min_rows, open_window)
+  INSERT INTO insight.watches AS w (scope, every, quiet_period, min_rows, open_window, open_deviation)
+    VALUES (scope, every, quiet_period, min_rows, open_window, open_deviation)
     ON CONFLICT ON CONSTRAINT watches_pkey DO UPDATE
       SET every = excluded.every, quiet_period = excluded.quiet_period,
           min_rows = excluded.min_rows, open_window = excluded.open_window,
+          open_deviation = excluded.open_deviation,
           watched_by = current_user, watched_at = now();
   PERFORM insight._watch_triggers(scope, true);
   EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
@@ -316,11 +323,14 @@ BEGIN
 
     -- Episodes: each entity's unattached flagged rows, oldest first. A row within a quiet
     -- period of the entity's open alert joins it (a row after that closes it first); a late
-    -- row inside an earlier alert's span joins that one; otherwise a high or critical row, or
-    -- the min_rows-th row within open_window, opens an alert with the rows before it in the
-    -- window. Rows that do neither stay unattached (below the rule).
+    -- row inside an earlier alert's span joins that one; otherwise a row that is high or
+    -- critical, or has a metric open_deviation standard deviations or more from the entity's
+    -- baseline (peak_dev), or is the min_rows-th within open_window, opens an alert with the
+    -- rows before it in the window. Rows that do none of these stay unattached (below the
+    -- rule).
     FOR r IN
-      SELECT e.event_id, e.entity_id, e.ts, e.anomaly_score, e.severity, e.top_features
+      SELECT e.event_id, e.entity_id, e.ts, e.anomaly_score, e.severity, e.top_features,
+             (e.features->>'peak_dev')::float8 AS peak_dev
         FROM insight.anomaly_events e
        WHERE e.scope = p_scope AND e.alert_id IS NULL AND e.entity_id = ANY (v_flagged_ids)
          AND e.ts >= v_oldest - w.open_window
@@ -373,10 +383,7 @@ BEGIN
       SELECT count(*), min(e.ts) INTO v_n, v_first FROM insight.anomaly_events e
        WHERE e.scope = p_scope AND e.entity_id = r.entity_id AND e.alert_id IS NULL
          AND e.ts > r.ts - w.open_window AND e.ts <= r.ts;
-      IF r.severity IN ('high', 'critical') OR v_n >= w.min_rows THEN
-        IF r.severity IN ('high', 'critical') AND v_n < w.min_rows THEN
-          v_first := r.ts;
-        END IF;
+      IF r.severity IN ('high', 'critical') OR r.peak_dev >= w.open_deviation OR v_n >= w.min_rows THEN
         INSERT INTO insight.alerts AS al (scope, entity_id, opened_at, last_seen_at, severity, max_score, evidence)
           SELECT p_scope, r.entity_id, v_first, r.ts, e.severity, e.anomaly_score,
                  jsonb_build_object('rows', count(*) OVER (), 'top_features', e.top_features,
@@ -556,7 +563,7 @@ $$;
 -- other admin functions; the runs and the trigger helper are the admins'.
 GRANT EXECUTE ON FUNCTION insight.acknowledge_alert(bigint, text),
     insight.resolve_alert(bigint, text, text),
-    insight.watch(text, interval, interval, int, interval), insight.unwatch(text)
+    insight.watch(text, interval, interval, int, interval, float8), insight.unwatch(text)
   TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._watch_run(text), insight._watch_triggers(text, bool),
     insight._watch_root_causes(text, bigint[], timestamptz), insight._cron_every(interval)
@@ -566,7 +573,7 @@ GRANT EXECUTE ON FUNCTION insight._watch_run(text), insight._watch_triggers(text
 COMMENT ON FUNCTION insight._watch_triggers(text, bool) IS 'Internal: puts the queueing triggers on a scope''s metrics table, or takes them off.';
 COMMENT ON FUNCTION insight._alert_event() IS 'Internal: checks an alert event, applies an operator''s change to the alert and sends the NOTIFY on insight_alerts.';
 COMMENT ON FUNCTION insight._cron_every(interval) IS 'Internal: the pg_cron schedule of an interval that divides an hour or a day.';
-COMMENT ON FUNCTION insight.watch(text, interval, interval, int, interval) IS 'Watches a scope (link, site, network): a pg_cron job scores the rows that arrived since its last run and keeps insight.alerts current; returns the job id. Admin.';
+COMMENT ON FUNCTION insight.watch(text, interval, interval, int, interval, float8) IS 'Watches a scope (link, site, network): a pg_cron job scores the rows that arrived since its last run and keeps insight.alerts current; returns the job id. Admin.';
 COMMENT ON FUNCTION insight.unwatch(text) IS 'Stops watching a scope (its job, triggers and queue; its alerts stay); false when it was not watched. Admin.';
 COMMENT ON FUNCTION insight._watch_run(text) IS 'Internal: one watch run of a scope: scores the queued rows, keeps the alerts, returns what it did.';
 COMMENT ON FUNCTION insight._watch_root_causes(text, bigint[], timestamptz) IS 'Internal: correlates the root cause of the open alerts a watch run touched.';

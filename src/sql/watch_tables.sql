@@ -11,6 +11,7 @@ CREATE TABLE insight.watches (
   quiet_period    interval NOT NULL CHECK (quiet_period > interval '0'),
   min_rows        int NOT NULL CHECK (min_rows >= 1),
   open_window     interval NOT NULL CHECK (open_window > interval '0'),
+  open_deviation  float8 NOT NULL DEFAULT 8 CHECK (open_deviation > 0),
   job_id          bigint,
   watched_by      name NOT NULL DEFAULT current_user,
   watched_at      timestamptz NOT NULL DEFAULT now(),
