@@ -172,15 +172,16 @@ def run_size(admin_dsn, database, links, minutes, faults_per_minute, batches):
         runs = [(float(seconds), queued) for seconds, queued in cur.fetchall()]
         busy = sum(seconds for seconds, _ in runs)
         # The first run with rows makes the day's baselines (once a day); the rest is steady.
-        steady = [seconds for seconds, queued in runs[1:]] if runs else []
+        with_rows = [seconds for seconds, queued in runs if queued > 0]
+        steady = with_rows[1:]
         result["runs"] = {"runs": len(runs), "minutes_of_data": minutes,
                           "rows_queued": sum(q for _, q in runs),
                           "run_seconds_total": round(busy, 2),
-                          "first_run_s": round(runs[0][0], 3) if runs else None,
+                          "first_run_s": round(with_rows[0], 3) if with_rows else None,
                           "steady_median_run_s": round(statistics.median(steady), 3) if steady else None,
                           "longest_run_s": round(max(s for s, _ in runs), 3) if runs else None,
                           "share_of_one_core": round(busy / (minutes * 60), 4),
-                          "steady_share_of_one_core": round(sum(steady) / (minutes * 60), 4)}
+                          "steady_share_of_one_core": round(sum(steady) / (max(len(steady), 1) * 60), 4)}
         cur.execute("SELECT alert_id, entity_id FROM insight.alerts")
         entity = dict(cur.fetchall())
         delays = []
