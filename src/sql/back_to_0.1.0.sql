@@ -394,10 +394,23 @@ DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evalua
   insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[]),
   insight.anomaly_score(text, text), insight.is_anomaly(text, text);
 ALTER TABLE insight.training_runs DROP COLUMN promoted;
+-- unschedule_retraining removed its job itself (insight._cron_unschedule serves unwatch too).
+SELECT insight._back_to_0_1_0('insight.unschedule_retraining(text)', ARRAY[
+  E'\\$function\\$\nBEGIN\n', E'$function$\nDECLARE\n  found bool;\nBEGIN\n',
+  $re$  RETURN insight\._cron_unschedule\('insight_retrain_' \|\| name\);\n$re$,
+  $then$  EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO found
+    USING 'insight_retrain_' || name;
+  IF found THEN
+    EXECUTE 'SELECT cron.unschedule($1::name)' USING 'insight_retrain_' || name;
+  END IF;
+  RETURN found;
+$then$]);
 -- Live operations (watch_tables.sql, watch.sql).
+DROP VIEW insight.alert_labels;
 DROP FUNCTION insight.watch(text, interval, interval, int, interval, float8), insight.unwatch(text),
   insight._watch_run(text), insight._watch_root_causes(text, bigint[], timestamptz),
-  insight._watch_triggers(text, bool), insight._cron_every(interval),
+  insight._watch_triggers(text, bool), insight._cron_every(interval), insight._check_watch_scope(text),
+  insight._cron_unschedule(text),
   insight.acknowledge_alert(bigint, text), insight.resolve_alert(bigint, text, text);
 ALTER TABLE insight.anomaly_events DROP COLUMN top_features, DROP COLUMN alert_id;
 DROP TABLE insight.alert_events, insight.alerts, insight.watches, insight.watch_queue,

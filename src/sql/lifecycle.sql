@@ -375,6 +375,20 @@ BEGIN
 END
 $$;
 
+-- Removes the pg_cron job of that name (after _require_pg_cron); false when there was none.
+CREATE OR REPLACE FUNCTION insight._cron_unschedule(jobname text) RETURNS bool
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  found bool;
+BEGIN
+  EXECUTE 'SELECT EXISTS (SELECT FROM cron.job j WHERE j.jobname = $1)' INTO found USING jobname;
+  IF found THEN
+    EXECUTE 'SELECT cron.unschedule($1::name)' USING jobname;
+  END IF;
+  RETURN found;
+END
+$$;
+
 -- A pg_cron job named insight_retrain_<name> that runs insight.retrain(name, promote) on the
 -- cron schedule, as the calling role; scheduling a name again changes its job. Returns the
 -- job id.
@@ -404,20 +418,13 @@ $$;
 -- Removes name's retraining job; false when it had none.
 CREATE OR REPLACE FUNCTION insight.unschedule_retraining(name text) RETURNS bool
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  found bool;
 BEGIN
   PERFORM insight._require_admin('unschedule_retraining');
   IF name IS NULL THEN
     RAISE EXCEPTION 'name must not be NULL' USING ERRCODE = '22023';
   END IF;
   PERFORM insight._require_pg_cron();
-  EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO found
-    USING 'insight_retrain_' || name;
-  IF found THEN
-    EXECUTE 'SELECT cron.unschedule($1::name)' USING 'insight_retrain_' || name;
-  END IF;
-  RETURN found;
+  RETURN insight._cron_unschedule('insight_retrain_' || name);
 END
 $$;
 
@@ -474,7 +481,7 @@ GRANT EXECUTE ON FUNCTION insight.train_default_models(), insight.retrain(text, 
 GRANT EXECUTE ON FUNCTION insight._record_failed_run(text, timestamptz, text),
     insight._live_training(text, text), insight._validation_metric(text, jsonb),
     insight._check_promote(text, text, text), insight._promote_if_better(bigint),
-    insight._require_pg_cron()
+    insight._require_pg_cron(), insight._cron_unschedule(text)
   TO insight_admin;
 
 -- Descriptions.
@@ -496,6 +503,7 @@ COMMENT ON FUNCTION insight._check_promote(text, text, text) IS 'Internal: 22023
 COMMENT ON FUNCTION insight._promote_if_better(bigint) IS 'Internal: deploys a new version if its validation metric is not worse than the live one''s, and records the decision.';
 COMMENT ON FUNCTION insight.retrain(text, text) IS 'Trains a new version of a model with its live version''s source and options; promote => ''if_better'' deploys it only if not worse. Admin.';
 COMMENT ON FUNCTION insight.retrain_all(text) IS 'Retrains every deployed model trained by pg_insight, one failure not stopping the others. Admin.';
+COMMENT ON FUNCTION insight._cron_unschedule(text) IS 'Internal: removes the pg_cron job of a name; false when there was none.';
 COMMENT ON FUNCTION insight._require_pg_cron() IS 'Internal: 55000 with the set-up steps unless pg_cron is installed in this database.';
 COMMENT ON FUNCTION insight.schedule_retraining(text, text, text) IS 'Schedules retrain(name) with pg_cron (job insight_retrain_<name>); returns the job id. Admin.';
 COMMENT ON FUNCTION insight.unschedule_retraining(text) IS 'Removes a model''s retraining job; false when it had none. Admin.';

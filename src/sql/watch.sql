@@ -90,7 +90,7 @@ BEGIN
      WHERE alert_id = a.alert_id
     RETURNING * INTO a;
   ELSIF NOT pg_has_role(NEW.actor, 'insight_admin', 'MEMBER') THEN
-    RAISE EXCEPTION 'permission denied to record a % event', NEW.event
+    RAISE EXCEPTION 'permission denied to record event "%"', NEW.event
       USING ERRCODE = '42501', HINT = 'The watch runs record opened, severity, root_cause and closed.';
   END IF;
   NEW.severity := a.severity;
@@ -132,13 +132,23 @@ BEGIN
 END
 $$;
 
+-- 22023 unless scope is one that watch() knows.
+CREATE OR REPLACE FUNCTION insight._check_watch_scope(scope text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF scope IS NULL OR scope NOT IN ('link', 'site', 'network', 'sales') THEN
+    RAISE EXCEPTION 'scope must be link, site, network or sales, got %', coalesce(scope, 'NULL')
+      USING ERRCODE = '22023';
+  END IF;
+END
+$$;
+
 -- Starts (or changes) watching a scope: the queueing triggers, a row in insight.watches and a
 -- pg_cron job insight_watch_<scope> that runs insight._watch_run(scope) every interval as the
 -- calling role. Episode rules: an alert opens at a flagged row that is high or critical or
 -- has a metric open_deviation or more standard deviations from the entity's baseline
 -- (peak_dev), or at min_rows flagged rows within open_window; it closes when the entity has
--- sent quiet_period of data
--- without a flagged row. Returns the job id.
+-- sent quiet_period of data without a flagged row. Returns the job id.
 CREATE OR REPLACE FUNCTION insight.watch(scope text, every interval DEFAULT '1 minute',
     quiet_period interval DEFAULT '1 hour', min_rows int DEFAULT 3,
     open_window interval DEFAULT '30 minutes', open_deviation float8 DEFAULT 8)
@@ -149,10 +159,7 @@ DECLARE
   job bigint;
 BEGIN
   PERFORM insight._require_admin('watch');
-  IF scope IS NULL OR scope NOT IN ('link', 'site', 'network', 'sales') THEN
-    RAISE EXCEPTION 'scope must be link, site, network or sales, got %', coalesce(scope, 'NULL')
-      USING ERRCODE = '22023';
-  END IF;
+  PERFORM insight._check_watch_scope(scope);
   IF scope = 'sales' THEN
     RAISE EXCEPTION 'watching sales is not available yet'
       USING ERRCODE = '0A000',
@@ -198,24 +205,15 @@ $$;
 -- scope was not watched.
 CREATE OR REPLACE FUNCTION insight.unwatch(scope text) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  found_job bool;
 BEGIN
   PERFORM insight._require_admin('unwatch');
-  IF scope IS NULL OR scope NOT IN ('link', 'site', 'network', 'sales') THEN
-    RAISE EXCEPTION 'scope must be link, site, network or sales, got %', coalesce(scope, 'NULL')
-      USING ERRCODE = '22023';
-  END IF;
+  PERFORM insight._check_watch_scope(scope);
   PERFORM insight._require_pg_cron();
   DELETE FROM insight.watches w WHERE w.scope = unwatch.scope;
   IF NOT FOUND THEN
     RETURN false;
   END IF;
-  EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO found_job
-    USING 'insight_watch_' || scope;
-  IF found_job THEN
-    EXECUTE 'SELECT cron.unschedule($1::name)' USING 'insight_watch_' || scope;
-  END IF;
+  PERFORM insight._cron_unschedule('insight_watch_' || scope);
   PERFORM insight._watch_triggers(scope, false);
   DELETE FROM insight.watch_queue q WHERE q.scope = unwatch.scope;
   RETURN true;
@@ -384,21 +382,31 @@ BEGIN
        WHERE e.scope = p_scope AND e.entity_id = r.entity_id AND e.alert_id IS NULL
          AND e.ts > r.ts - w.open_window AND e.ts <= r.ts;
       IF r.severity IN ('high', 'critical') OR r.peak_dev >= w.open_deviation OR v_n >= w.min_rows THEN
-        INSERT INTO insight.alerts AS al (scope, entity_id, opened_at, last_seen_at, severity, max_score, evidence)
-          SELECT p_scope, r.entity_id, v_first, r.ts, e.severity, e.anomaly_score,
+        -- Late rows from before the entity's open alert (more than a quiet period before it)
+        -- are an episode of their own, over by then: it is created closed.
+        INSERT INTO insight.alerts AS al (scope, entity_id, opened_at, last_seen_at, closed_at, severity,
+                                          max_score, evidence)
+          SELECT p_scope, r.entity_id, v_first, r.ts,
+                 CASE WHEN a.alert_id IS NOT NULL THEN r.ts + w.quiet_period END, e.severity, e.anomaly_score,
                  jsonb_build_object('rows', count(*) OVER (), 'top_features', e.top_features,
                                     'worst_ts', e.ts, 'model_id', e.model_id)
             FROM insight.anomaly_events e
            WHERE e.scope = p_scope AND e.entity_id = r.entity_id AND e.alert_id IS NULL
              AND e.ts >= v_first AND e.ts <= r.ts
            ORDER BY e.anomaly_score DESC LIMIT 1
-        RETURNING * INTO a;
-        UPDATE insight.anomaly_events e SET alert_id = a.alert_id
+        RETURNING al.alert_id INTO v_old;
+        UPDATE insight.anomaly_events e SET alert_id = v_old
          WHERE e.scope = p_scope AND e.entity_id = r.entity_id AND e.alert_id IS NULL
            AND e.ts >= v_first AND e.ts <= r.ts;
-        INSERT INTO insight.alert_events (alert_id, event) VALUES (a.alert_id, 'opened');
+        INSERT INTO insight.alert_events (alert_id, event) VALUES (v_old, 'opened');
+        IF a.alert_id IS NOT NULL THEN
+          INSERT INTO insight.alert_events (alert_id, event) VALUES (v_old, 'closed');
+        ELSE
+          SELECT * INTO a FROM insight.alerts WHERE alert_id = v_old;
+        END IF;
         v_opened := v_opened + 1;
-        v_touched := array_append(v_touched, a.alert_id);
+        v_touched := array_append(v_touched, v_old);
+        v_old := NULL;
       END IF;
     END LOOP;
 
@@ -558,6 +566,16 @@ BEGIN
 END
 $$;
 
+-- The operators' outcomes as labels of the rows they are about: every flagged row of a
+-- resolved alert, anomaly (resolved as fixed) or not (a false positive), with its features
+-- as the run recorded them. evaluate_anomaly_detector takes them through a view that turns
+-- the features back into columns (docs/operations.md).
+CREATE OR REPLACE VIEW insight.alert_labels AS
+  SELECT e.scope, e.entity_id, e.ts, a.alert_id, a.status AS outcome,
+         a.status = 'resolved' AS is_anomaly, e.anomaly_score, e.model_id, e.features
+    FROM insight.anomaly_events e JOIN insight.alerts a ON a.alert_id = e.alert_id
+   WHERE a.status IN ('resolved', 'false_positive');
+
 -- Privileges (API.md sections 5 and 7): analysts acknowledge and resolve; watch and unwatch
 -- are executable by analysts too and check their caller (insight._require_admin), as the
 -- other admin functions; the runs and the trigger helper are the admins'.
@@ -565,17 +583,21 @@ GRANT EXECUTE ON FUNCTION insight.acknowledge_alert(bigint, text),
     insight.resolve_alert(bigint, text, text),
     insight.watch(text, interval, interval, int, interval, float8), insight.unwatch(text)
   TO insight_analyst, insight_admin;
+GRANT SELECT ON insight.alert_labels TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._watch_run(text), insight._watch_triggers(text, bool),
+    insight._check_watch_scope(text),
     insight._watch_root_causes(text, bigint[], timestamptz), insight._cron_every(interval)
   TO insight_admin;
 
 -- Descriptions.
 COMMENT ON FUNCTION insight._watch_triggers(text, bool) IS 'Internal: puts the queueing triggers on a scope''s metrics table, or takes them off.';
 COMMENT ON FUNCTION insight._alert_event() IS 'Internal: checks an alert event, applies an operator''s change to the alert and sends the NOTIFY on insight_alerts.';
+COMMENT ON FUNCTION insight._check_watch_scope(text) IS 'Internal: 22023 unless the scope is link, site, network or sales.';
 COMMENT ON FUNCTION insight._cron_every(interval) IS 'Internal: the pg_cron schedule of an interval that divides an hour or a day.';
 COMMENT ON FUNCTION insight.watch(text, interval, interval, int, interval, float8) IS 'Watches a scope (link, site, network): a pg_cron job scores the rows that arrived since its last run and keeps insight.alerts current; returns the job id. Admin.';
 COMMENT ON FUNCTION insight.unwatch(text) IS 'Stops watching a scope (its job, triggers and queue; its alerts stay); false when it was not watched. Admin.';
 COMMENT ON FUNCTION insight._watch_run(text) IS 'Internal: one watch run of a scope: scores the queued rows, keeps the alerts, returns what it did.';
 COMMENT ON FUNCTION insight._watch_root_causes(text, bigint[], timestamptz) IS 'Internal: correlates the root cause of the open alerts a watch run touched.';
+COMMENT ON VIEW insight.alert_labels IS 'The flagged rows of resolved alerts, labelled by their outcome: is_anomaly true when fixed, false when a false positive.';
 COMMENT ON FUNCTION insight.acknowledge_alert(bigint, text) IS 'Records that an operator has seen an alert (with a note); the alert stays open.';
 COMMENT ON FUNCTION insight.resolve_alert(bigint, text, text) IS 'Closes an alert as fixed or false_positive (a label for the detectors), with a note.';

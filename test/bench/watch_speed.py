@@ -55,6 +55,10 @@ FEATURES = ["throughput_mbps", "utilization", "errors", "discards", "uptime_pct"
             "ob_esno_dev", "latency_dev", "jitter_dev", "errors_dev", "peak_dev"]
 
 
+def ms(seconds):
+    return "—" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
 def percentile(values, p):
     values = sorted(values)
     if not values:
@@ -102,11 +106,17 @@ def insert_throughput(cur, last, batches):
     return bulk, single, len(rows)
 
 
-def run_size(admin_dsn, database, links, minutes, faults_per_minute, batches):
+def run_size(dsn, links, minutes, faults_per_minute, batches):
     remotes = max(1, links // 4)
-    dsn, versions, _ = bc.create_database(admin_dsn, database, setup=["CREATE EXTENSION pg_cron"])
-    result = {"links": remotes * 4, "versions": versions}
+    result = {"links": remotes * 4}
     with closing(bc.connect(dsn)) as conn, conn.cursor() as cur:
+        # A fresh pg_insight in the same database: pg_cron's launcher stays connected to it
+        # (dropping the database would stop it, and no job would run for the next size).
+        cur.execute("SET client_min_messages = warning")
+        cur.execute("DROP EXTENSION IF EXISTS pg_insight CASCADE")
+        cur.execute("CREATE EXTENSION pg_insight")
+        result["versions"] = {"postgresql": bc.query(cur, "SELECT current_setting('server_version')"),
+                              "pg_insight": bc.query(cur, "SELECT insight.version()")}
         ms, _ = bc.timed(lambda: cur.execute(
             "SELECT insight.load_demo_data(days => 1, step_seconds => 60, remotes_per_network => %s)",
             (remotes,)))
@@ -209,7 +219,14 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
     command, date, host = bc.run_context()
-    results = [run_size(args.dsn, args.database, n, args.minutes, args.faults, args.batches) for n in args.links]
+    dsn, _, _ = bc.create_database(args.dsn, args.database, setup=["CREATE EXTENSION pg_cron"])
+    results = []
+    for n in args.links:
+        results.append(run_size(dsn, n, args.minutes, args.faults, args.batches))
+        if args.json:  # kept as each size finishes
+            with open(args.json, "w") as f:
+                json.dump({"command": command, "date": date, "machine": host, "results": results}, f,
+                          indent=2, default=str)
     print("== watch('link') under a loader: one row per link per minute, "
           f"{args.minutes} minutes, {args.faults} new faulty links a minute")
     print(bc.context_header(command, date, host))
@@ -218,8 +235,7 @@ def main():
          "faults alerted", "other alerts", "delay p50", "delay p99",
          "insert rows/s unwatched → watched (minute batches)", "ratio",
          "single-row INSERTs/s unwatched → watched", "ratio"],
-        [[r["links"], r["runs"]["runs"], f"{r['runs']['first_run_s'] * 1000:.0f} ms",
-          f"{r['runs']['steady_median_run_s'] * 1000:.0f} ms",
+        [[r["links"], r["runs"]["runs"], ms(r["runs"]["first_run_s"]), ms(r["runs"]["steady_median_run_s"]),
           f"{100 * r['runs']['share_of_one_core']:.2f} % ({100 * r['runs']['steady_share_of_one_core']:.2f} %)",
           f"{r['alerts']['faults_alerted']}/{r['alerts']['faults']}", r["alerts"]["other_alerts"],
           f"{r['alerts']['delay_p50_s']} s", f"{r['alerts']['delay_p99_s']} s",
@@ -227,10 +243,6 @@ def main():
           f"{r['insert']['bulk_ratio']:.2f}",
           f"{r['insert']['single_rows_per_s_unwatched']:,} → {r['insert']['single_rows_per_s_watched']:,}",
           f"{r['insert']['single_ratio']:.2f}"] for r in results]))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"command": command, "date": date, "machine": host, "results": results}, f,
-                      indent=2, default=str)
 
 
 if __name__ == "__main__":

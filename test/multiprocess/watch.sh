@@ -133,7 +133,6 @@ check_rows
 #    starts meanwhile and must wait for it, then find nothing.
 q -c "UPDATE insight.link_metrics SET latency_ms = latency_ms WHERE ts > now() - interval '2 hours'" >/dev/null
 queued=$(q -c "SELECT count(*) FROM insight.watch_queue")
-events=$(q -c "SELECT count(*) FROM insight.anomaly_events")
 (qw -c "BEGIN" -c "SELECT insight._watch_run('link')" -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null) &
 first=$!
 for _ in $(seq 1 60); do
@@ -145,7 +144,9 @@ wait "$first"
 [ "$second" = "0" ] || { echo "the overlapping run took $second rows"; exit 1; }
 scored=$(q -c "SELECT sum(scored) FROM (SELECT scored FROM insight.watch_runs ORDER BY run_id DESC LIMIT 2) r")
 [ "$scored" = "$queued" ] || { echo "$queued rows queued, $scored scored by the two runs"; exit 1; }
-[ "$(q -c "SELECT count(*) FROM insight.anomaly_events")" = "$events" ] || { echo "rescoring added events"; exit 1; }
+# Scored again, a row is recorded once per model (its baseline may have moved to a new day).
+dup=$(q -c "SELECT count(*) FROM (SELECT FROM insight.anomaly_events GROUP BY entity_id, ts, model_id HAVING count(*) > 1) d")
+[ "$dup" = "0" ] || { echo "$dup rows recorded twice"; exit 1; }
 check_rows
 
 # 4. unwatch.
