@@ -20,6 +20,10 @@
 --   The admin functions users call check their caller (insight._require_admin) and are
 --   executable by insight_analyst too, so that an analyst learns which GRANT is missing; the
 --   SECURITY DEFINER ones are entries in front of their bodies (insight._deploy, ...).
+--   Live operations (API.md section 7): watch, unwatch, insight.alerts and their events,
+--   acknowledge_alert, resolve_alert; their tables are src/sql/watch_tables.sql, which the
+--   Makefile runs after this part (UPDATE_STATE_0.2.0). The detectors' feature functions read
+--   either a window or a watch run's keys: new signatures, dropped below.
 \echo Use "ALTER EXTENSION pg_insight UPDATE TO '0.3.0'" to load this file. \quit
 
 -- _store_model takes the task and algorithm as arguments now.
@@ -46,8 +50,9 @@ DROP FUNCTION insight.correlate_hub_antenna(text, int, timestamptz, text),
 CREATE TYPE insight.correlation_finding AS (pattern_type text, severity float8,
     confidence float8, root_cause text, affected text[], recommendations text[], evidence jsonb);
 
--- The detectors' feature functions return peak_dev (and errors_dev for links): their result
--- changed, so they and the training views over them are made again.
+-- The detectors' feature functions return peak_dev (and errors_dev for links) and take a
+-- watch run's keys: their result and arguments changed, so they and the training views over
+-- them are made again.
 DROP VIEW insight.link_anomaly_features, insight.site_anomaly_features, insight.network_anomaly_features;
 DROP FUNCTION insight._link_features(timestamptz, timestamptz, timestamptz, text),
   insight._site_features(timestamptz, timestamptz, timestamptz, text),
