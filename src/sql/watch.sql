@@ -55,53 +55,65 @@ BEGIN
 END
 $$;
 
--- Every change of an alert goes through insight.alert_events (the runs' opened, severity,
--- root_cause and closed; acknowledge_alert's and resolve_alert's acknowledged, resolved and
--- false_positive): this trigger, before each insert, checks the alert and the event, makes the
--- operators' change to the alert (one row lock: concurrent resolutions of one alert take
--- turns, and the second finds it resolved), stamps the event with the alert's severity and
--- sends the NOTIFY, which PostgreSQL delivers when the transaction commits. SECURITY DEFINER:
--- analysts may insert events but not update alerts; actor was filled in with the inserting
--- role before this runs.
-CREATE OR REPLACE FUNCTION insight._alert_event() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- Every change of an alert is a row of insight.alert_events and a NOTIFY on insight_alerts
+-- (delivered when the transaction commits), written here and nowhere else: by the watch runs
+-- (opened, severity, root_cause, closed) and by _change_alert (the operators' acknowledged,
+-- resolved, false_positive). The event carries the alert's severity as it now is.
+CREATE OR REPLACE FUNCTION insight._alert_changed(a insight.alerts, event text, note text DEFAULT NULL,
+    actor name DEFAULT current_user) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO insight.alert_events (alert_id, event, severity, note, actor)
+    VALUES (a.alert_id, event, a.severity, note, actor);
+  PERFORM pg_notify('insight_alerts', jsonb_build_object(
+    'alert_id', a.alert_id, 'scope', a.scope, 'entity_id', a.entity_id, 'status', a.status,
+    'severity', a.severity, 'event', event, 'closed_at', a.closed_at)::text);
+END
+$$;
+
+-- An operator's change to an alert (acknowledge_alert and resolve_alert call it with their
+-- caller as actor): under the alert's row lock (two operators resolving one alert take turns,
+-- and the second finds it resolved), the status and, for an outcome, closed_at; then the
+-- event. SECURITY DEFINER: analysts update alerts only through here. The actor must be a role
+-- the session's login may act as, so a direct call cannot sign for someone else.
+CREATE OR REPLACE FUNCTION insight._change_alert(p_alert_id bigint, p_event text, p_note text, p_actor name)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   a insight.alerts;
 BEGIN
-  SELECT * INTO a FROM insight.alerts WHERE alert_id = NEW.alert_id FOR UPDATE;
+  IF p_actor IS NULL OR NOT pg_has_role(session_user, p_actor, 'MEMBER')
+     OR NOT pg_has_role(p_actor, 'insight_analyst', 'MEMBER') THEN
+    RAISE EXCEPTION 'permission denied to change an alert as %', coalesce(p_actor::text, 'NULL')
+      USING ERRCODE = '42501', HINT = 'Call insight.acknowledge_alert or insight.resolve_alert.';
+  END IF;
+  IF p_event IS NULL OR p_event NOT IN ('acknowledged', 'resolved', 'false_positive') THEN
+    RAISE EXCEPTION 'an operator''s event is acknowledged, resolved or false_positive, got %',
+      coalesce(p_event, 'NULL') USING ERRCODE = '22023';
+  END IF;
+  SELECT * INTO a FROM insight.alerts WHERE alert_id = p_alert_id FOR UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'alert % does not exist', NEW.alert_id
+    RAISE EXCEPTION 'alert % does not exist', p_alert_id
       USING ERRCODE = '42704', HINT = 'The alerts are in insight.alerts.';
   END IF;
-  IF NEW.event IN ('acknowledged', 'resolved', 'false_positive') THEN
-    IF a.status IN ('resolved', 'false_positive') THEN
-      RAISE EXCEPTION 'alert % is not open: it was closed as %', NEW.alert_id, a.status
-        USING ERRCODE = '42704',
-              DETAIL = (SELECT format('%s by %s.', CASE e.event WHEN 'resolved' THEN 'Resolved as fixed'
-                                                                  ELSE 'Marked a false positive' END, e.actor)
-                          FROM insight.alert_events e
-                         WHERE e.alert_id = a.alert_id AND e.event IN ('resolved', 'false_positive')
-                         ORDER BY e.event_id DESC LIMIT 1),
-              HINT = 'Its history (who, when, notes) is in insight.alert_events.';
-    END IF;
-    UPDATE insight.alerts
-       SET status = NEW.event,
-           closed_at = CASE WHEN NEW.event = 'acknowledged' THEN closed_at ELSE coalesce(closed_at, now()) END
-     WHERE alert_id = a.alert_id
-    RETURNING * INTO a;
-  ELSIF NOT pg_has_role(NEW.actor, 'insight_admin', 'MEMBER') THEN
-    RAISE EXCEPTION 'permission denied to record event "%"', NEW.event
-      USING ERRCODE = '42501', HINT = 'The watch runs record opened, severity, root_cause and closed.';
+  IF a.status IN ('resolved', 'false_positive') THEN
+    RAISE EXCEPTION 'alert % is not open: it was closed as %', p_alert_id, a.status
+      USING ERRCODE = '42704',
+            DETAIL = (SELECT format('%s by %s.', CASE e.event WHEN 'resolved' THEN 'Resolved as fixed'
+                                                                ELSE 'Marked a false positive' END, e.actor)
+                        FROM insight.alert_events e
+                       WHERE e.alert_id = a.alert_id AND e.event IN ('resolved', 'false_positive')
+                       ORDER BY e.event_id DESC LIMIT 1),
+            HINT = 'Its history (who, when, notes) is in insight.alert_events.';
   END IF;
-  NEW.severity := a.severity;
-  PERFORM pg_notify('insight_alerts', jsonb_build_object(
-    'alert_id', a.alert_id, 'scope', a.scope, 'entity_id', a.entity_id, 'status', a.status,
-    'severity', a.severity, 'event', NEW.event, 'closed_at', a.closed_at)::text);
-  RETURN NEW;
+  UPDATE insight.alerts
+     SET status = p_event,
+         closed_at = CASE WHEN p_event = 'acknowledged' THEN closed_at ELSE coalesce(closed_at, now()) END
+   WHERE alert_id = a.alert_id
+  RETURNING * INTO a;
+  PERFORM insight._alert_changed(a, p_event, p_note, p_actor);
 END
 $$;
-CREATE OR REPLACE TRIGGER alert_event BEFORE INSERT ON insight.alert_events
-  FOR EACH ROW EXECUTE FUNCTION insight._alert_event();
 
 -- The pg_cron schedule of an interval: a minute, or a whole number of minutes that divides an
 -- hour, or of hours that divides a day (pg_cron schedules by the clock, to the minute).
@@ -253,6 +265,8 @@ DECLARE
   v_n bigint;
   v_old bigint;
   v_severity text;
+  v_changed_severity bool;
+  v_late insight.alerts;
   v_missing bool;
   v_summary jsonb;
 BEGIN
@@ -342,7 +356,7 @@ BEGIN
       IF a.alert_id IS NOT NULL AND r.ts > a.last_seen_at + w.quiet_period THEN
         UPDATE insight.alerts SET closed_at = a.last_seen_at + w.quiet_period
          WHERE alert_id = a.alert_id RETURNING * INTO a;
-        INSERT INTO insight.alert_events (alert_id, event) VALUES (a.alert_id, 'closed');
+        PERFORM insight._alert_changed(a, 'closed');
         v_closed := v_closed + 1;
         a := NULL;
       END IF;
@@ -369,11 +383,12 @@ BEGIN
         RETURNING al.severity INTO v_severity;
         IF a.alert_id = v_old THEN
           v_touched := array_append(v_touched, v_old);
-          IF v_severity <> a.severity THEN
-            INSERT INTO insight.alert_events (alert_id, event) VALUES (v_old, 'severity');
+          v_changed_severity := v_severity <> a.severity;
+          SELECT * INTO a FROM insight.alerts WHERE alert_id = v_old;
+          IF v_changed_severity THEN
+            PERFORM insight._alert_changed(a, 'severity');
             v_changed := v_changed + 1;
           END IF;
-          SELECT * INTO a FROM insight.alerts WHERE alert_id = v_old;
         END IF;
         v_old := NULL;
         CONTINUE;
@@ -398,11 +413,13 @@ BEGIN
         UPDATE insight.anomaly_events e SET alert_id = v_old
          WHERE e.scope = p_scope AND e.entity_id = r.entity_id AND e.alert_id IS NULL
            AND e.ts >= v_first AND e.ts <= r.ts;
-        INSERT INTO insight.alert_events (alert_id, event) VALUES (v_old, 'opened');
         IF a.alert_id IS NOT NULL THEN
-          INSERT INTO insight.alert_events (alert_id, event) VALUES (v_old, 'closed');
+          SELECT * INTO v_late FROM insight.alerts WHERE alert_id = v_old;
+          PERFORM insight._alert_changed(v_late, 'opened');
+          PERFORM insight._alert_changed(v_late, 'closed');
         ELSE
           SELECT * INTO a FROM insight.alerts WHERE alert_id = v_old;
+          PERFORM insight._alert_changed(a, 'opened');
         END IF;
         v_opened := v_opened + 1;
         v_touched := array_append(v_touched, v_old);
@@ -419,7 +436,7 @@ BEGIN
          AND k.newest >= al.last_seen_at + w.quiet_period
       RETURNING al.*
     LOOP
-      INSERT INTO insight.alert_events (alert_id, event) VALUES (a.alert_id, 'closed');
+      PERFORM insight._alert_changed(a, 'closed');
       v_closed := v_closed + 1;
     END LOOP;
 
@@ -530,7 +547,8 @@ BEGIN
                       || coalesce(b - 'score' - 'pattern_type' - 'root_cause' - 'actions', '{}')
      WHERE al.alert_id = a.alert_id;
     IF b->>'pattern_type' IS DISTINCT FROM a.pattern_type AND b IS NOT NULL THEN
-      INSERT INTO insight.alert_events (alert_id, event, note) VALUES (a.alert_id, 'root_cause', b->>'root_cause');
+      SELECT * INTO a FROM insight.alerts al WHERE al.alert_id = a.alert_id;
+      PERFORM insight._alert_changed(a, 'root_cause', b->>'root_cause');
     END IF;
   END LOOP;
 END
@@ -543,8 +561,7 @@ BEGIN
   IF alert_id IS NULL THEN
     RAISE EXCEPTION 'alert_id must not be NULL' USING ERRCODE = '22023';
   END IF;
-  INSERT INTO insight.alert_events (alert_id, event, note)
-    VALUES (acknowledge_alert.alert_id, 'acknowledged', note);
+  PERFORM insight._change_alert(acknowledge_alert.alert_id, 'acknowledged', note, current_user);
 END
 $$;
 
@@ -561,8 +578,8 @@ BEGIN
     RAISE EXCEPTION 'outcome must be fixed or false_positive, got %', coalesce(outcome, 'NULL')
       USING ERRCODE = '22023';
   END IF;
-  INSERT INTO insight.alert_events (alert_id, event, note)
-    VALUES (resolve_alert.alert_id, CASE outcome WHEN 'fixed' THEN 'resolved' ELSE 'false_positive' END, note);
+  PERFORM insight._change_alert(resolve_alert.alert_id,
+    CASE outcome WHEN 'fixed' THEN 'resolved' ELSE 'false_positive' END, note, current_user);
 END
 $$;
 
@@ -580,18 +597,20 @@ CREATE OR REPLACE VIEW insight.alert_labels AS
 -- are executable by analysts too and check their caller (insight._require_admin), as the
 -- other admin functions; the runs and the trigger helper are the admins'.
 GRANT EXECUTE ON FUNCTION insight.acknowledge_alert(bigint, text),
-    insight.resolve_alert(bigint, text, text),
+    insight.resolve_alert(bigint, text, text), insight._change_alert(bigint, text, text, name),
     insight.watch(text, interval, interval, int, interval, float8), insight.unwatch(text)
   TO insight_analyst, insight_admin;
 GRANT SELECT ON insight.alert_labels TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._watch_run(text), insight._watch_triggers(text, bool),
+    insight._alert_changed(insight.alerts, text, text, name),
     insight._check_watch_scope(text),
     insight._watch_root_causes(text, bigint[], timestamptz), insight._cron_every(interval)
   TO insight_admin;
 
 -- Descriptions.
 COMMENT ON FUNCTION insight._watch_triggers(text, bool) IS 'Internal: puts the queueing triggers on a scope''s metrics table, or takes them off.';
-COMMENT ON FUNCTION insight._alert_event() IS 'Internal: checks an alert event, applies an operator''s change to the alert and sends the NOTIFY on insight_alerts.';
+COMMENT ON FUNCTION insight._alert_changed(insight.alerts, text, text, name) IS 'Internal: records an alert''s event in insight.alert_events and sends it with NOTIFY on insight_alerts.';
+COMMENT ON FUNCTION insight._change_alert(bigint, text, text, name) IS 'Internal: an operator''s acknowledgement or outcome of an alert, under its row lock (the body of acknowledge_alert and resolve_alert).';
 COMMENT ON FUNCTION insight._check_watch_scope(text) IS 'Internal: 22023 unless the scope is link, site, network or sales.';
 COMMENT ON FUNCTION insight._cron_every(interval) IS 'Internal: the pg_cron schedule of an interval that divides an hour or a day.';
 COMMENT ON FUNCTION insight.watch(text, interval, interval, int, interval, float8) IS 'Watches a scope (link, site, network): a pg_cron job scores the rows that arrived since its last run and keeps insight.alerts current; returns the job id. Admin.';

@@ -90,6 +90,16 @@ opened=$(grep -c '"event": "opened"' "$dir/listen.out" || true)
 alerts=$(q -c "SELECT count(*) FROM insight.alerts")
 [ "$opened" = "$alerts" ] || { echo "$alerts alerts but $opened opened payloads"; exit 1; }
 
+# An analyst logged in as herself acknowledges as herself, and cannot sign for someone else.
+q -c "CREATE ROLE opsanalyst LOGIN IN ROLE insight_analyst" >/dev/null
+some=$(q -c "SELECT min(alert_id) FROM insight.alerts")
+psql_at "$dir" "$port" -d insight_watch -U opsanalyst -X -q -tA -c "SELECT insight.acknowledge_alert($some, 'seen')" >/dev/null
+[ "$(q -c "SELECT actor FROM insight.alert_events WHERE alert_id = $some AND event = 'acknowledged'")" = "opsanalyst" ] ||
+  { echo "the acknowledgement was not recorded as opsanalyst's"; exit 1; }
+err=$(psql_at "$dir" "$port" -d insight_watch -U opsanalyst -X -q -tA -v VERBOSITY=verbose \
+        -c "SELECT insight._change_alert($some, 'resolved', 'not me', 'watcher')" 2>&1 || true)
+echo "$err" | grep -q "42501" || { echo "an analyst signed as another role: $err"; exit 1; }
+
 # Each flagged row is in at most one alert; rows left out are below the opening rule.
 check_rows() {
   local bad
