@@ -21,37 +21,46 @@ listener=
 trap '[ -n "$listener" ] && kill "$listener" 2>/dev/null; cluster_stop "$dir"; rm -rf "$dir"' EXIT
 cluster_start "$dir" "$port" "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'insight_watch'" \
   "cron.use_background_workers = on" "max_worker_processes = 16" "lc_messages = 'C'" >/dev/null
+# The demo's telemetry ends at a fixed time (its values follow the time of day) and the models
+# are trained without parallel workers (whose order of rows would vary the sample): the same
+# rows and models every run, on any machine. The rows are still inserted now, as a loader would.
+end='2026-12-07 12:00+00'
 q() { psql_at "$dir" "$port" -d insight_watch -X -q -tA "$@"; }
 qw() { psql_at "$dir" "$port" -d insight_watch -U watcher -X -q -tA "$@"; }
 psql_at "$dir" "$port" -q -d postgres -c "CREATE DATABASE insight_watch"
 q -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION pg_insight" \
   -c "CREATE ROLE watcher LOGIN IN ROLE insight_admin" -c "GRANT USAGE ON SCHEMA cron TO watcher" \
   -c "SET client_min_messages = warning" \
-  -c "SELECT insight.load_demo_data(days => 4, seed => 5) IS NOT NULL" \
-  -c "CREATE TABLE arriving AS SELECT * FROM insight.link_metrics WHERE ts > now() - interval '24 hours'" \
+  -c "SELECT insight.load_demo_data(days => 4, seed => 5, end_time => '$end') IS NOT NULL" \
+  -c "CREATE TABLE arriving AS SELECT * FROM insight.link_metrics WHERE ts > '$end'::timestamptz - interval '24 hours'" \
   -c "GRANT SELECT ON arriving TO watcher" \
-  -c "DELETE FROM insight.link_metrics WHERE ts > now() - interval '24 hours'" \
+  -c "DELETE FROM insight.link_metrics WHERE ts > '$end'::timestamptz - interval '24 hours'" \
   -c "CREATE TABLE faults AS SELECT g.kind, l AS link_id, g.started_at, g.ended_at
         FROM insight.demo_ground_truth g,
              unnest(CASE WHEN g.scope = 'link' THEN ARRAY[g.scope_id] ELSE g.affected_links END) l
-       WHERE g.ended_at > now() - interval '24 hours' AND g.root_cause IS NOT NULL" >/dev/null
-qw -c "SELECT count(*) FROM insight.train_anomaly_detector('link_anomaly', 'insight.link_anomaly_features',
+       WHERE g.ended_at > '$end'::timestamptz - interval '24 hours' AND g.root_cause IS NOT NULL" >/dev/null
+qw -c "SET max_parallel_workers_per_gather = 0" \
+   -c "SELECT count(*) FROM insight.train_anomaly_detector('link_anomaly', 'insight.link_anomaly_features',
          ARRAY['throughput_mbps', 'utilization', 'errors', 'discards', 'uptime_pct', 'ib_packet_loss_pct',
                'ob_packet_loss_pct', 'throughput_hour_dev', 'ib_esno_dev', 'ob_esno_dev', 'latency_dev',
                'jitter_dev', 'errors_dev', 'peak_dev'], contamination => 0.01)" \
    -c "SELECT count(*) FROM insight.train_root_cause_classifier()" >/dev/null
 [ "$(q -c "SELECT count(DISTINCT kind) FROM faults")" = "4" ] || { echo "the held-back day lacks one of the four root causes"; q -c "SELECT DISTINCT kind FROM faults"; exit 1; }
 
-# 1. Watching under pg_cron. The listener asks again every second until it has seen the
-#    payloads (psql prints what arrived after each command), for at most 200 s.
+# 1. Watching under pg_cron. The listener asks again every second (psql prints what arrived
+#    after each command) until it is stopped, once it has printed a payload for every alert.
 job=$(qw -c "SELECT insight.watch('link')")
 [ "$(qw -c "SELECT insight.watch('link')")" = "$job" ] || { echo "watching again made a second job"; exit 1; }
 command=$(q -c "SELECT command || ' as ' || username || ' ' || schedule FROM cron.job WHERE jobid = $job")
 [ "$command" = "SELECT insight._watch_run('link') as watcher * * * * *" ] || { echo "unexpected job: $command"; exit 1; }
-{ echo "LISTEN insight_alerts;"; for _ in $(seq 1 200); do echo "SELECT pg_sleep(1);"; done; } |
+{ echo "LISTEN insight_alerts;"; for _ in $(seq 1 900); do echo "SELECT pg_sleep(1) AS listening;"; done; } |
   psql_at "$dir" "$port" -d insight_watch -X -q -tA >"$dir/listen.out" 2>&1 &
 listener=$!
-sleep 1
+# Its first pg_sleep runs after LISTEN has taken effect: only then do the rows go in.
+for _ in $(seq 1 120); do
+  [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%AS listening%' AND pid <> pg_backend_pid()")" = "1" ] && break
+  sleep 0.5
+done
 t0=$(date +%s)
 qw -c "INSERT INTO insight.link_metrics SELECT * FROM arriving"
 runs=0
@@ -78,17 +87,20 @@ done
 healthy=$(q -c "SELECT count(*) FROM insight.links l WHERE NOT EXISTS (SELECT FROM faults f WHERE f.link_id = l.link_id)
                   AND NOT EXISTS (SELECT FROM insight.alerts a WHERE a.entity_id = l.link_id)")
 [ "$healthy" -ge 100 ] || { echo "only $healthy healthy links without an alert"; exit 1; }
-for _ in $(seq 1 30); do grep -q '"event": "opened"' "$dir/listen.out" && break; sleep 1; done
-payload=$(grep -m1 -o '{[^}]*"event": "opened"[^}]*}' "$dir/listen.out" || true)
-[ -n "$payload" ] || { echo "the listener received no payload:"; cat "$dir/listen.out"; exit 1; }
-for key in alert_id scope entity_id status severity; do
-  echo "$payload" | grep -q "\"$key\":" || { echo "payload without $key: $payload"; exit 1; }
+alerts=$(q -c "SELECT count(*) FROM insight.alerts")
+opened=0
+for _ in $(seq 1 120); do
+  opened=$(grep -c '"event": "opened"' "$dir/listen.out" || true)
+  [ "$opened" -ge "$alerts" ] && break
+  sleep 1
 done
 kill "$listener" 2>/dev/null || true
 listener=
-opened=$(grep -c '"event": "opened"' "$dir/listen.out" || true)
-alerts=$(q -c "SELECT count(*) FROM insight.alerts")
-[ "$opened" = "$alerts" ] || { echo "$alerts alerts but $opened opened payloads"; exit 1; }
+[ "$opened" = "$alerts" ] || { echo "$alerts alerts but $opened opened payloads:"; head -5 "$dir/listen.out"; exit 1; }
+payload=$(grep -m1 -o '{[^}]*"event": "opened"[^}]*}' "$dir/listen.out" || true)
+for key in alert_id scope entity_id status severity; do
+  echo "$payload" | grep -q "\"$key\":" || { echo "payload without $key: $payload"; exit 1; }
+done
 
 # An analyst logged in as herself acknowledges as herself, and cannot sign for someone else.
 q -c "CREATE ROLE opsanalyst LOGIN IN ROLE insight_analyst" >/dev/null
@@ -117,7 +129,7 @@ check_rows
 #    committing; its backend is killed.
 q -c "SELECT cron.alter_job($job, active := false)" >/dev/null
 q -c "DELETE FROM insight.anomaly_events" -c "DELETE FROM insight.alert_events" -c "DELETE FROM insight.alerts" \
-  -c "UPDATE insight.link_metrics SET latency_ms = latency_ms WHERE ts > now() - interval '24 hours'" >/dev/null
+  -c "UPDATE insight.link_metrics SET latency_ms = latency_ms WHERE ts > '$end'::timestamptz - interval '24 hours'" >/dev/null
 queued=$(q -c "SELECT count(*) FROM insight.watch_queue")
 (qw -c "BEGIN" -c "SELECT insight._watch_run('link')" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 || true) &
 victim=
@@ -139,18 +151,31 @@ recovered=$(q -c "SELECT count(*) FROM insight.alerts")
 [ "$recovered" = "$alerts" ] || { echo "$alerts alerts before, $recovered after recovery"; exit 1; }
 check_rows
 
-# 3. Two overlapping runs: the first holds its transaction open after scoring, the second
-#    starts meanwhile and must wait for it, then find nothing.
-q -c "UPDATE insight.link_metrics SET latency_ms = latency_ms WHERE ts > now() - interval '2 hours'" >/dev/null
+# 3. Two overlapping runs: the first holds its transaction open after scoring until the
+#    second is seen waiting for it (whatever the machine's speed), then commits; the second
+#    must then find nothing.
+q -c "UPDATE insight.link_metrics SET latency_ms = latency_ms WHERE ts > '$end'::timestamptz - interval '2 hours'" >/dev/null
 queued=$(q -c "SELECT count(*) FROM insight.watch_queue")
-(qw -c "BEGIN" -c "SELECT insight._watch_run('link')" -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null) &
+(qw -c "BEGIN" -c "SELECT insight._watch_run('link')" \
+    -c "DO \$\$ BEGIN
+          FOR i IN 1 .. 1200 LOOP  -- at most 120 s; a fresh view of the other backends each time
+            PERFORM pg_stat_clear_snapshot();
+            EXIT WHEN EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+                                 AND query LIKE '%_watch_run%' AND pid <> pg_backend_pid());
+            PERFORM pg_sleep(0.1);
+          END LOOP;
+          IF NOT EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+                            AND query LIKE '%_watch_run%' AND pid <> pg_backend_pid()) THEN
+            RAISE EXCEPTION 'the second run never waited for this one';
+          END IF;
+        END \$\$" -c "COMMIT" >/dev/null) &
 first=$!
-for _ in $(seq 1 60); do
-  [ -n "$(q -c "SELECT pid FROM pg_stat_activity WHERE usename = 'watcher' AND query LIKE '%pg_sleep(3)%'")" ] && break
-  sleep 0.2
+for _ in $(seq 1 240); do
+  [ -n "$(q -c "SELECT pid FROM pg_stat_activity WHERE usename = 'watcher' AND query LIKE '%never waited%'")" ] && break
+  sleep 0.5
 done
 second=$(qw -c "SELECT insight._watch_run('link')->>'queued'")
-wait "$first"
+wait "$first" || { echo "the two runs did not overlap"; exit 1; }
 [ "$second" = "0" ] || { echo "the overlapping run took $second rows"; exit 1; }
 scored=$(q -c "SELECT sum(scored) FROM (SELECT scored FROM insight.watch_runs ORDER BY run_id DESC LIMIT 2) r")
 [ "$scored" = "$queued" ] || { echo "$queued rows queued, $scored scored by the two runs"; exit 1; }
