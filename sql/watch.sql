@@ -290,7 +290,37 @@ GRANT SELECT ON wat_labelled TO wat_analyst;
 SET ROLE wat_analyst;
 SELECT metric, value FROM insight.evaluate_anomaly_detector('link_anomaly', 'wat_labelled', 'is_anomaly')
  WHERE metric IN ('rows', 'anomalies');
+-- The next retraining chooses its threshold with the labels: every link alert resolved as the
+-- ground truth says, link_anomaly retrained, its threshold rises from the contamination's to a
+-- labelled false positive's score (within the cap), and fewer labelled false-positive rows
+-- lie above it, while the fixed faults' rows stay flagged.
 RESET ROLE;
+SELECT count(insight.resolve_alert(al.alert_id,
+         CASE WHEN EXISTS (SELECT FROM wat_faults f WHERE f.link_id = al.entity_id AND al.opened_at < f.ended_at
+                             AND coalesce(al.closed_at, 'infinity') > f.started_at)
+              THEN 'fixed' ELSE 'false_positive' END)) > 0 AS resolved
+  FROM insight.alerts al WHERE al.scope = 'link' AND al.status IN ('open', 'acknowledged');
+SET ROLE wat_admin;
+SET max_parallel_workers_per_gather = 0;
+SELECT name, version > 1 AS new_version FROM insight.retrain('link_anomaly');
+RESET max_parallel_workers_per_gather;
+RESET ROLE;
+SELECT (metrics->>'threshold')::float8 AS threshold, (metrics->>'threshold_contamination')::float8 AS contamination,
+       (metrics->>'threshold_cap')::float8 AS cap, metrics->'labels' AS labels
+  FROM insight.models WHERE name = 'link_anomaly' ORDER BY version DESC LIMIT 1 \gset
+SELECT :threshold > :contamination AS raised, :threshold <= :cap AS within_cap,
+       (:'labels'::jsonb->>'false_positive_rows')::int =
+         (SELECT count(*) FROM insight.alert_labels WHERE scope = 'link' AND NOT is_anomaly) AS every_false_positive_row,
+       (:'labels'::jsonb->>'fault_rows')::int =
+         (SELECT count(*) FROM insight.alert_labels WHERE scope = 'link' AND is_anomaly) AS every_fault_row,
+       EXISTS (SELECT FROM wat_labelled w WHERE NOT w.is_anomaly
+                  AND insight.anomaly_score('link_anomaly', w) = :threshold) AS at_a_false_positive;
+SELECT count(*) FILTER (WHERE s > :contamination) AS false_positive_rows_above_contamination,
+       count(*) FILTER (WHERE s > :threshold) AS above_labelled_threshold,
+       count(*) FILTER (WHERE s > :threshold) = (:'labels'::jsonb->>'false_positive_rows_above')::int AS as_recorded
+  FROM (SELECT insight.anomaly_score('link_anomaly', w) AS s FROM wat_labelled w WHERE NOT w.is_anomaly) x;
+SELECT avg((s > :threshold)::int) >= 0.9 AS fault_rows_still_flagged
+  FROM (SELECT insight.anomaly_score('link_anomaly', w) AS s FROM wat_labelled w WHERE w.is_anomaly) x;
 SET ROLE wat_nobody;
 CALL pg_temp.expect_errors(
   $$SELECT count(*) FROM insight.alerts$$,

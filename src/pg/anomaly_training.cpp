@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/anomaly/anomaly_model.hpp"
+#include "core/anomaly/labels.hpp"
 #include "core/anomaly/metrics.hpp"
 #include "core/anomaly/options.hpp"
 #include "core/common/error.hpp"
@@ -31,7 +32,8 @@ class AnomalyTraining final : public insight::pg::TrainingWith<insight::anomaly:
   using TrainingWith::TrainingWith;
   std::vector<std::string> columns() const override { return o_.features; }
 
-  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
+  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source,
+                                    const std::string& name) override {
     const auto& m = o_.model;
     std::string array = "ARRAY[";
     for (size_t i = 0; i < o_.features.size(); ++i) {
@@ -61,9 +63,53 @@ class AnomalyTraining final : public insight::pg::TrainingWith<insight::anomaly:
     insight::Payload payload = insight::decode_payload(bytes.data(), bytes.size());
     payload.meta["features"] = o_.features;
     payload.meta["source"] = source.qualified;
+    use_labels(payload, name);
     const nlohmann::json& metrics = payload.meta["metrics"];
     return insight::pg::TrainedVersion(payload, o_.features, metrics.at("rows_seen").get<int64_t>(),
                                        metrics.at("rows_skipped").get<int64_t>(), metrics);
+  }
+
+ private:
+  // The operators' labels of the earlier versions of `name` (insight.alert_labels: the rows of
+  // alerts resolved as fixed or as false positives, with the features they were scored on)
+  // choose the threshold (core/anomaly/labels.hpp). Rows lacking one of this version's
+  // features are left out; an installation older than the alerts has none.
+  void use_labels(insight::Payload& payload, const std::string& name) const {
+    const size_t d = o_.features.size();
+    std::string sql =
+        "SELECT l.is_anomaly, 1.0::pg_catalog.float8 / pg_catalog.count(*) OVER (PARTITION BY "
+        "l.alert_id)";
+    for (size_t i = 1; i <= d; ++i) {
+      const std::string key = "l.features OPERATOR(pg_catalog.->) ($2)[" + std::to_string(i) + "]";
+      sql += ", CASE WHEN pg_catalog.jsonb_typeof(" + key + ") = 'number' THEN (" + key +
+             ")::pg_catalog.text::pg_catalog.float8 END";
+    }
+    sql +=
+        " FROM insight.alert_labels l JOIN insight.models m ON m.model_id = l.model_id"
+        " WHERE m.name = $1";
+    std::vector<double> rows;
+    std::vector<bool> labels;
+    std::vector<double> weights;
+    insight::pg::spi_connect();
+    insight::pg::spi_exec(
+        "SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = 'insight' "
+        "AND c.relname = 'alert_labels'",
+        {}, true);
+    if (SPI_processed > 0) {
+      insight::pg::spi_stream(
+          sql.c_str(),
+          {insight::pg::spi_text_arg(name), insight::pg::spi_text_array_arg(o_.features)},
+          [&](const Datum* v, const bool* n, int) {
+            for (size_t j = 0; j < d + 2; ++j)
+              if (n[j]) return;
+            labels.push_back(DatumGetBool(v[0]));
+            weights.push_back(DatumGetFloat8(v[1]));
+            for (size_t j = 0; j < d; ++j) rows.push_back(DatumGetFloat8(v[j + 2]));
+          });
+    }
+    insight::pg::spi_finish();
+    if (!labels.empty()) insight::anomaly::apply_labels(payload, rows, labels, weights);
   }
 };
 

@@ -4,8 +4,8 @@
 // detection of detect_series_anomalies.
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,9 +92,9 @@ bool is_date_or_time(Oid type) {
 void check_time_column(const SeriesSpec& spec, const std::string& of = "") {
   const Oid type = insight::pg::column_type(spec.source, spec.time_column, "time_column");
   if (!is_date_or_time(type))
-    throw InvalidParameter("time column \"" + spec.time_column + "\"" + of +
-                               " is not a date or time",
-                           "time_column must be of type date, timestamp or timestamptz.");
+    throw InvalidParameter(
+        "time column \"" + spec.time_column + "\"" + of + " is not a date or time",
+        "time_column must be of type date, timestamp or timestamptz.");
 }
 
 // The mean of each regressor per group and period, as float8 (", avg(...), ..."): numeric or
@@ -150,9 +150,9 @@ insight::forecast::TimeFacts time_facts(const SeriesSpec& spec) {
   const std::string sql =
       "SELECT pg_catalog.count(*), pg_catalog.bool_and(pg_catalog.date_trunc('hour', " + x +
       ") OPERATOR(pg_catalog.=) " + x + "), pg_catalog.bit_or(1 OPERATOR(pg_catalog.<<) " +
-      date_part("hour") + "), pg_catalog.bit_or(1 OPERATOR(pg_catalog.<<) " +
-      date_part("isodow") + "), pg_catalog.bit_or(1::pg_catalog.int8 OPERATOR(pg_catalog.<<) " +
-      date_part("day") + "), pg_catalog.bool_and(pg_catalog.date_part('day', " + x +
+      date_part("hour") + "), pg_catalog.bit_or(1 OPERATOR(pg_catalog.<<) " + date_part("isodow") +
+      "), pg_catalog.bit_or(1::pg_catalog.int8 OPERATOR(pg_catalog.<<) " + date_part("day") +
+      "), pg_catalog.bool_and(pg_catalog.date_part('day', " + x +
       " OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval) OPERATOR(pg_catalog.=) 1)" +
       rows_sql(spec, insight::pg::quoted(spec.time_column) + " IS NOT NULL", args);
   insight::forecast::TimeFacts facts;
@@ -225,11 +225,10 @@ BuiltSeries build_series(const SeriesSpec& spec) {
   // The sum is exact (numeric): float8 partial sums of parallel workers would be added in
   // whatever order they finish, and the same data must give the same model, bit for bit.
   std::vector<insight::pg::SpiArg> args;
-  const std::string sql = "SELECT " + group_sql(spec) + ", " +
-                          period_start_sql(out.frequency, spec) + ", pg_catalog.sum(" + v +
-                          "::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + v +
-                          "), pg_catalog.count(*)" + regressors +
-                          rows_sql(spec, "", args) + " GROUP BY 1, 2";
+  const std::string sql =
+      "SELECT " + group_sql(spec) + ", " + period_start_sql(out.frequency, spec) +
+      ", pg_catalog.sum(" + v + "::pg_catalog.numeric)::pg_catalog.float8, pg_catalog.count(" + v +
+      "), pg_catalog.count(*)" + regressors + rows_sql(spec, "", args) + " GROUP BY 1, 2";
   const int64_t now = guard([] {
     return static_cast<int64_t>(DatumGetTimestamp(DirectFunctionCall1(
         timestamptz_timestamp, TimestampTzGetDatum(GetCurrentStatementStartTimestamp()))));
@@ -275,8 +274,8 @@ InvalidParameter no_rows(const SeriesSpec& spec, const BuiltSeries& built) {
     return InvalidParameter(
         "relation " + spec.source.qualified + " has no rows of a complete " + noun,
         std::to_string(built.rows_incomplete) + " rows fall on " +
-            (noun == "day" ? std::string("today") : "the current " + noun) +
-            " or later; only " + noun + "s that have ended are used.",
+            (noun == "day" ? std::string("today") : "the current " + noun) + " or later; only " +
+            noun + "s that have ended are used.",
         "Train once a " + noun + " has ended.");
   return InvalidParameter("relation " + spec.source.qualified + " has no rows with both \"" +
                           spec.time_column + "\" and \"" + spec.value_column + "\" set");
@@ -295,21 +294,23 @@ insight::forecast::HolidayCalendar read_holidays(const std::string& relation,
                             true);
   });
   if (relid == InvalidOid)
-    throw insight::UndefinedTable("holidays relation " + insight::echo(relation) +
-                                  " does not exist",
-                                  "", "holidays names a relation of (day date, name text) rows.");
+    throw insight::UndefinedTable(
+        "holidays relation " + insight::echo(relation) + " does not exist", "",
+        "holidays names a relation of (day date, name text) rows.");
   const insight::pg::SourceRelation source = insight::pg::source_relation(relid);
   const Oid day_type = insight::pg::column_type(source, "day", "holidays' day column");
   insight::pg::column_type(source, "name", "holidays' name column");
   if (!is_date_or_time(day_type))
-    throw InvalidParameter("holidays relation " + source.qualified + " has a day column that is not a date",
-                           "holidays must have columns day (date) and name (text).");
+    throw InvalidParameter(
+        "holidays relation " + source.qualified + " has a day column that is not a date",
+        "holidays must have columns day (date) and name (text).");
   insight::pg::check_select(source, {"day", "name"});
   qualified = source.qualified;
   std::vector<std::pair<int64_t, std::string>> rows;
   const std::string sql =
       "SELECT (day)::pg_catalog.date OPERATOR(pg_catalog.-) '1970-01-01'::pg_catalog.date, "
-      "(name)::pg_catalog.text FROM " + source.qualified + " WHERE day IS NOT NULL AND name IS NOT NULL";
+      "(name)::pg_catalog.text FROM " +
+      source.qualified + " WHERE day IS NOT NULL AND name IS NOT NULL";
   insight::pg::spi_stream(sql.c_str(), {}, [&](const Datum* col, const bool*, int) {
     rows.emplace_back(DatumGetInt32(col[0]), std::string(insight::pg::text_view(col[1])));
   });
@@ -350,7 +351,8 @@ class ForecastTraining final
   using TrainingWith::TrainingWith;
   std::vector<std::string> columns() const override { return series_columns(series_spec({}, o_)); }
 
-  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
+  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source,
+                                    const std::string& /*name*/) override {
     const SeriesSpec spec = series_spec(source, o_);
     insight::forecast::TrainOptions options = o_.model;
     options.threads = insight::pg::training_threads();
@@ -459,23 +461,23 @@ std::map<std::string, std::vector<double>> future_regressors(
   std::string list;
   for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
   if (!call.regressors_source)
-    throw InvalidParameter("model \"" + call.name + "\" needs the future values of its regressors (" +
-                               list + ")",
-                           "",
-                           "Pass regressors_source => a relation with the training source's time"
-                           " and group columns and " + list + " for the periods forecast.");
+    throw InvalidParameter(
+        "model \"" + call.name + "\" needs the future values of its regressors (" + list + ")", "",
+        "Pass regressors_source => a relation with the training source's time"
+        " and group columns and " +
+            list + " for the periods forecast.");
   if (!model.meta().contains("params"))
-    throw insight::CorruptPayload("model \"" + call.name + "\" has regressors but no training options");
+    throw insight::CorruptPayload("model \"" + call.name +
+                                  "\" has regressors but no training options");
   const auto o = insight::forecast::ForecasterOptions::from_json(model.meta()["params"]);
-  SeriesSpec spec{*call.regressors_source, o.time_column, "", o.group_column, std::nullopt,
+  SeriesSpec spec{*call.regressors_source,  o.time_column, "", o.group_column, std::nullopt,
                   model.frequency().name(), names};
   std::vector<std::string> columns{spec.time_column};
   if (spec.group_column) columns.push_back(*spec.group_column);
   columns.insert(columns.end(), names.begin(), names.end());
   insight::pg::check_select(spec.source, columns);
   check_time_column(spec, " of regressors_source");
-  if (spec.group_column)
-    insight::pg::column_type(spec.source, *spec.group_column, "group_column");
+  if (spec.group_column) insight::pg::column_type(spec.source, *spec.group_column, "group_column");
   const std::string means = regressor_means_sql(spec, "regressors_source");
   const Frequency& f = model.frequency();
   const int64_t next = model.series().front().next_period();
@@ -510,16 +512,16 @@ std::map<std::string, std::vector<double>> future_regressors(
       if (!std::isnan(values[i]) && insight::forecast::series_value_ok(values[i])) continue;
       const auto step = static_cast<int64_t>(i / names.size());
       const Datum start = period_timestamptz(f, next + step);
-      const std::string when = guard(
-          [start] { return DatumGetCString(DirectFunctionCall1(timestamptz_out, start)); });
+      const std::string when =
+          guard([start] { return DatumGetCString(DirectFunctionCall1(timestamptz_out, start)); });
       throw InvalidParameter(
           "regressors_source has no value of \"" + names[i % names.size()] + "\"" +
               (model.grouped() ? " for group " + insight::echo(key) : std::string()) + " at " +
               when,
-          std::isnan(values[i]) ? "Forecasts need every regressor in each of the " +
-                                      std::to_string(call.horizon) + " " + f.period_noun() +
-                                      "s forecast."
-                                : "Its value is not finite or beyond ±1e15.",
+          std::isnan(values[i])
+              ? "Forecasts need every regressor in each of the " + std::to_string(call.horizon) +
+                    " " + f.period_noun() + "s forecast."
+              : "Its value is not finite or beyond ±1e15.",
           "");
     }
   return out;
@@ -580,8 +582,8 @@ INSIGHT_FUNCTION(insight_forecast) {
   ForecastCall call = forecast_call(fcinfo, 4);
   call.confidence = insight::pg::float8_arg(fcinfo, 3, "confidence");
   insight::forecast::check_confidence(call.confidence);
-  const bool reconcile = PG_NARGS() > 5 && !insight::pg::arg_is_null(fcinfo, 5) &&
-                         PG_GETARG_BOOL(5);
+  const bool reconcile =
+      PG_NARGS() > 5 && !insight::pg::arg_is_null(fcinfo, 5) && PG_GETARG_BOOL(5);
   auto put = [](const auto& model, const auto& s, const auto& points, auto& sink) {
     for (const auto& p : points) {
       Datum v[5] = {model.grouped() ? insight::pg::text_datum(s.key) : static_cast<Datum>(0),
@@ -719,8 +721,8 @@ int window_periods(double days, const Frequency& f) {
                                        static_cast<double>(f.nominal_seconds()) -
                                    1e-9);
   if (periods > 366)
-    throw InvalidParameter("since covers " + insight::format_number(periods) + " " + f.period_noun() +
-                               "s; at most 366 can be judged",
+    throw InvalidParameter("since covers " + insight::format_number(periods) + " " +
+                               f.period_noun() + "s; at most 366 can be judged",
                            "", "Use a shorter since, or a coarser frequency.");
   return std::max(1, static_cast<int>(periods));
 }
@@ -749,7 +751,8 @@ INSIGHT_FUNCTION(insight_detect_series) {
   options.threads = insight::pg::training_threads();
   if (!insight::pg::arg_is_null(fcinfo, 7))
     spec.only_group = insight::pg::text_arg(fcinfo, 7, "only_group");
-  options.learner = insight::forecast::learner_option(insight::pg::text_arg(fcinfo, 8, "algorithm"));
+  options.learner =
+      insight::forecast::learner_option(insight::pg::text_arg(fcinfo, 8, "algorithm"));
 
   insight::pg::check_select(source, series_columns(spec));
   const BuiltSeries built = build_series(spec);
@@ -772,8 +775,8 @@ INSIGHT_FUNCTION(insight_detect_series) {
       ereport(NOTICE,
               (errmsg("%zu of %zu series had fewer than %zu %ss before their last %d and were "
                       "not judged",
-                      judged.skipped, judged.skipped + judged.series.size(), needed,
-                      noun.c_str(), options.window)));
+                      judged.skipped, judged.skipped + judged.series.size(), needed, noun.c_str(),
+                      options.window)));
       return 0;
     });
   }

@@ -147,7 +147,8 @@ class RecommendTraining final
   using TrainingWith::TrainingWith;
   std::vector<std::string> columns() const override { return interaction_columns(spec({})); }
 
-  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
+  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source,
+                                    const std::string& /*name*/) override {
     const InteractionSpec spec = this->spec(source);
     insight::recommend::TrainOptions o = o_.model;
     o.threads = insight::pg::training_threads();

@@ -241,8 +241,9 @@ void require_entity(rc::ScopeKind scope, const std::string& id, const rc::Topolo
       entity(scope).exists_sql, {insight::pg::spi_text_arg(id)},
       [&](const Datum* v, const bool* n, int) { exists = !n[0] && DatumGetBool(v[0]); });
   if (!exists) {
-    throw UndefinedObject(std::string(entity(scope).noun) + " " + insight::echo(id) + " does not exist", "",
-                          std::string("Known ids are in ") + entity(scope).table + ".");
+    throw UndefinedObject(
+        std::string(entity(scope).noun) + " " + insight::echo(id) + " does not exist", "",
+        std::string("Known ids are in ") + entity(scope).table + ".");
   }
 }
 
@@ -376,7 +377,8 @@ class RootCauseTraining final : public insight::pg::TrainingWith<rc::ClassifierT
     return {"scope", "scope_id", "started_at", "ended_at", "root_cause"};
   }
 
-  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source) override {
+  insight::pg::TrainedVersion train(const insight::pg::SourceRelation& source,
+                                    const std::string& /*name*/) override {
     for (const auto& c : columns()) insight::pg::column_type(source, c, "an incidents column");
     insight::pg::spi_connect();
     // Incidents with a root cause; NULL or unknown values are counted and skipped.

@@ -21,7 +21,7 @@ Datum train(FunctionCallInfo fcinfo, const std::string& task, int name_arg, int 
   const std::unique_ptr<TaskTraining> training =
       TaskRegistry<TaskTraining>::make(task, options, "training");
   check_select(source, training->columns());
-  TrainedVersion trained = training->train(source);
+  TrainedVersion trained = training->train(source, name);
 
   StoreRequest request;
   request.name = name;

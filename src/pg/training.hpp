@@ -54,8 +54,9 @@ class TaskTraining {
   virtual std::vector<std::string> columns() const = 0;
   // The options as written back, stored in models.params: what retrain replays.
   virtual nlohmann::json params() const = 0;
-  // Reads the source (as the caller) and trains.
-  virtual TrainedVersion train(const SourceRelation& source) = 0;
+  // Reads the source (as the caller) and trains the version of model `name` (which the
+  // anomaly task needs for its earlier versions' labels).
+  virtual TrainedVersion train(const SourceRelation& source, const std::string& name) = 0;
 };
 
 // A TaskTraining whose options are its task's options type (src/core/<area>/options.hpp:

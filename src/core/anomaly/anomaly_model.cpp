@@ -124,6 +124,9 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
                },
                check);
   const double threshold = quantile_linear(scores, 1.0 - options.contamination);
+  // The highest threshold the operators' labels may choose (labels.hpp): half the
+  // contamination stays flagged.
+  const double threshold_cap = quantile_linear(scores, 1.0 - options.contamination / 2);
 
   Payload p;
   p.algorithm = Algorithm::IsolationForest;
@@ -142,6 +145,7 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
         {"rows_skipped", sample.skipped()},
         {"rows_sampled", n},
         {"threshold", threshold},
+        {"threshold_cap", threshold_cap},
         {"score_p50", quantile_linear(scores, 0.5)},
         {"score_p99", quantile_linear(scores, 0.99)},
         {"score_max", *std::max_element(scores.begin(), scores.end())}}},
