@@ -301,3 +301,85 @@ TEST(Reservoir, MergeRefusesDifferentSizes) {
 
 }  // namespace
 }  // namespace insight::anomaly
+
+namespace insight::anomaly {
+namespace {
+
+using Walk = IsolationForest::Walk;
+
+// Every walk gives the same score, bit for bit: forests of few and many features (the AVX2
+// walk keeps up to 16 features' ranks in registers and gathers them beyond), tree counts that
+// do and do not fill its 16-tree steps, and depths up to the ranked form's limit; rows from
+// the training cloud, far outside it, and on its training values.
+TEST(IsolationForestWalks, EveryWalkGivesTheSameScore) {
+  struct Case {
+    size_t d;
+    int trees, sample;
+  };
+  for (const Case c : {Case{1, 1, 2}, Case{3, 7, 16}, Case{5, 100, 256}, Case{14, 130, 256},
+                       Case{16, 33, 64}, Case{20, 50, 1024}, Case{40, 17, 128}}) {
+    const size_t n = 3000;
+    auto rows = gaussian_rows(n, c.d, 100 + c.d);
+    for (size_t i = 0; i < n; i += 97) rows[i * c.d] += 8.0;  // some outliers
+    const auto forest =
+        IsolationForest::fit(rows.data(), n, c.d, ForestParams{c.trees, c.sample, 3});
+    ASSERT_EQ(forest.ranked(), IsolationForest::cpu_has_avx2()) << "d " << c.d;
+    std::vector<double> probe = gaussian_rows(500, c.d, 7);
+    for (size_t i = 0; i < 500; i += 5) probe[i * c.d + (i % c.d)] *= 50.0;
+    for (const auto* set : {&rows, &probe}) {
+      for (size_t i = 0; i < set->size() / c.d; ++i) {
+        const double* x = &(*set)[i * c.d];
+        const double nodes = forest.score(x, Walk::Nodes);
+        EXPECT_EQ(forest.score(x, Walk::Ranked), nodes) << "d " << c.d << " row " << i;
+        EXPECT_EQ(forest.score(x), nodes);
+      }
+    }
+  }
+}
+
+// A value equal to a split's threshold goes right (x < t is false), in every walk: a forest
+// written by hand with one split at 0.5, scored at 0.5 and its neighbours.
+TEST(IsolationForestWalks, ThresholdTiesGoRight) {
+  BinaryWriter w;
+  w.u64(2);    // features
+  w.u32(4);    // sample size
+  w.f64(1.0);  // normaliser
+  w.u64(1);    // trees
+  w.u32(0);    // root
+  w.u64(5);    // nodes: split on feature 1 at 0.5; left leaf 1; right: split feature 0 at -2
+  auto node = [&](double value, int32_t feature, int32_t left) {
+    w.f64(value);
+    w.u32(static_cast<uint32_t>(feature));
+    w.u32(static_cast<uint32_t>(left));
+  };
+  node(0.5, 1, 1);
+  node(1.0, -1, 0);
+  node(-2.0, 0, 3);
+  node(2.0, -1, 0);
+  node(3.0, -1, 0);
+  const auto bytes = w.take();
+  BinaryReader r(bytes.data(), bytes.size());
+  const auto forest = IsolationForest::deserialize(r);
+  ASSERT_EQ(forest.ranked(), IsolationForest::cpu_has_avx2());
+  auto path = [&](double x0, double x1, Walk walk) {
+    const double x[2] = {x0, x1};
+    return -std::log2(forest.score(x, walk));  // the path length (normaliser 1)
+  };
+  for (Walk walk : {Walk::Nodes, Walk::Ranked}) {
+    EXPECT_DOUBLE_EQ(path(0, std::nextafter(0.5, 0.0), walk), 1.0);
+    EXPECT_DOUBLE_EQ(path(0, 0.5, walk), 3.0);     // tie: right, then x0 = 0 ≥ -2: right
+    EXPECT_DOUBLE_EQ(path(-2.0, 0.5, walk), 3.0);  // tie at the second split too
+    EXPECT_DOUBLE_EQ(path(-2.5, 0.7, walk), 2.0);
+  }
+}
+
+// Forests deeper than the ranked form's limit keep the node walk.
+TEST(IsolationForestWalks, DeepForestsWalkTheNodes) {
+  auto rows = gaussian_rows(5000, 2, 11);
+  const auto forest = IsolationForest::fit(rows.data(), 5000, 2, ForestParams{5, 4096, 1});
+  EXPECT_FALSE(forest.ranked());
+  EXPECT_EQ(forest.score(rows.data()), forest.score(rows.data(), Walk::Nodes));
+}
+
+}  // namespace
+}  // namespace insight::anomaly

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "core/common/error.hpp"
 #include "core/common/random.hpp"
@@ -150,6 +153,7 @@ void IsolationForest::prepare() {
       depth[static_cast<size_t>(n.left) + 1] = depth[i] + 1;
     }
   }
+  prepare_ranked();
 }
 
 double IsolationForest::path_length(size_t tree, const double* x) const noexcept {
@@ -162,10 +166,213 @@ double IsolationForest::path_length(size_t tree, const double* x) const noexcept
   return nodes[i].value;
 }
 
-double IsolationForest::score(const double* x) const noexcept {
-  // The branch-free walk relies on x[0] < +inf at every leaf: refuse anything not finite.
+bool IsolationForest::cpu_has_avx2() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+#else
+  return false;
+#endif
+}
+
+double IsolationForest::score(const double* x, Walk walk) const noexcept {
+  // The branch-free walks rely on finite values (x[0] < +inf at every leaf of walk_, ranks
+  // of ordered values): refuse anything not finite.
   for (size_t j = 0; j < n_features_; ++j)
     if (!std::isfinite(x[j])) return std::numeric_limits<double>::quiet_NaN();
+  if (walk == Walk::Nodes || ranked_.empty()) return walk_nodes(x);
+  int32_t small[64];
+  std::vector<int32_t> large;
+  int32_t* ranks = small;
+  if (n_features_ > 64) {
+    large.resize(n_features_);
+    ranks = large.data();
+  }
+  ranks_of(x, ranks);
+  const double total = walk_ranked_avx2(ranks);
+  return std::exp2(-(total / static_cast<double>(roots_.size())) / normaliser_);
+}
+
+void IsolationForest::prepare_ranked() {
+  cuts_.clear();
+  ranked_.clear();
+  ranked_leaf_.clear();
+  if (max_depth_ > kRankedDepth || !cpu_has_avx2()) return;
+  cuts_.assign(n_features_, {});
+  for (const Node& n : nodes_)
+    if (n.feature >= 0) cuts_[static_cast<size_t>(n.feature)].push_back(n.value);
+  for (auto& c : cuts_) {
+    std::sort(c.begin(), c.end());
+    c.erase(std::unique(c.begin(), c.end()), c.end());
+    if (c.size() >= kPassThrough) {  // ranks would reach the pass-through mark
+      cuts_.clear();
+      return;
+    }
+  }
+  const size_t inner = (size_t{1} << max_depth_) - 1, leaves = inner + 1;
+  ranked_.assign(roots_.size() * inner, kPassThrough);
+  ranked_leaf_.assign(roots_.size() * leaves, 0.0);
+  struct Task {
+    int32_t node;
+    size_t at;  // implicit position
+    int depth;
+  };
+  std::vector<Task> stack;
+  for (size_t t = 0; t < roots_.size(); ++t) {
+    uint32_t* tree = &ranked_[t * inner];
+    double* leaf = &ranked_leaf_[t * leaves];
+    stack.push_back({roots_[t], 0, 0});
+    while (!stack.empty()) {
+      const Task task = stack.back();
+      stack.pop_back();
+      const Node& n = nodes_[static_cast<size_t>(task.node)];
+      if (n.feature < 0) {
+        // Pass-through nodes down the left to the last level (their right sides are never
+        // reached and stay pass-through).
+        size_t at = task.at;
+        for (int d = task.depth; d < max_depth_; ++d) at = 2 * at + 1;
+        leaf[at - inner] = n.value;
+        continue;
+      }
+      const auto& c = cuts_[static_cast<size_t>(n.feature)];
+      const auto rank =
+          static_cast<uint32_t>(std::lower_bound(c.begin(), c.end(), n.value) - c.begin());
+      tree[task.at] = static_cast<uint32_t>(n.feature) << 16 | rank;
+      stack.push_back({n.left, 2 * task.at + 1, task.depth + 1});
+      stack.push_back({n.left + 1, 2 * task.at + 2, task.depth + 1});
+    }
+  }
+}
+
+// The number of the feature's thresholds ≤ x: branch-free binary searches, up to 16 features
+// stepping together so that their loads overlap (how many steps each takes depends on its
+// thresholds' count alone, so the loop's branches are the same for every row).
+void IsolationForest::ranks_of(const double* x, int32_t* ranks) const noexcept {
+  constexpr size_t kGroup = 16;
+  for (size_t first = 0; first < n_features_; first += kGroup) {
+    const size_t count = std::min(kGroup, n_features_ - first);
+    const double* b[kGroup];
+    size_t n[kGroup];
+    for (size_t k = 0; k < count; ++k) {
+      b[k] = cuts_[first + k].data();
+      n[k] = cuts_[first + k].size();
+    }
+    for (bool more = true; more;) {
+      more = false;
+      for (size_t k = 0; k < count; ++k) {
+        if (n[k] <= 1) continue;
+        const size_t half = n[k] / 2;
+        b[k] = b[k][half] <= x[first + k] ? b[k] + half : b[k];
+        n[k] -= half;
+        more = true;
+      }
+    }
+    for (size_t k = 0; k < count; ++k) {
+      const std::vector<double>& c = cuts_[first + k];
+      ranks[first + k] =
+          c.empty() ? 0 : static_cast<int32_t>(b[k] - c.data()) + (*b[k] <= x[first + k] ? 1 : 0);
+    }
+  }
+}
+
+// The path lengths of every tree's leaf (leaf[t]: its position on the last level), added in
+// tree order as walk_nodes adds them, so that every walk gives the same sum.
+double IsolationForest::sum_leaves(const int32_t* leaf) const noexcept {
+  const size_t leaves = size_t{1} << max_depth_;
+  double total = 0.0;
+  for (size_t t = 0; t < roots_.size(); ++t)
+    total += ranked_leaf_[t * leaves + static_cast<size_t>(leaf[t])];
+  return total;
+}
+
+namespace {
+// A buffer of one int32 per tree: on the stack for up to 256 trees.
+struct LeafBuffer {
+  explicit LeafBuffer(size_t trees) {
+    if (trees > 256) large.resize(trees);
+  }
+  int32_t* data() { return large.empty() ? small : large.data(); }
+  int32_t small[256];
+  std::vector<int32_t> large;
+};
+}  // namespace
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+namespace {
+// One step of eight trees: gather each lane's node, pick its feature's rank from the row's
+// ranks (held in two registers for up to 16 features, gathered beyond), step left or right.
+struct RankedStep {
+  const int* nodes;
+  const int32_t* ranks;
+  bool in_registers;
+  __m256i lo, hi;
+};
+
+__attribute__((target("avx2"))) inline __m256i ranked_step(const RankedStep& s, __m256i base,
+                                                           __m256i at) {
+  const __m256i n = _mm256_i32gather_epi32(s.nodes, _mm256_add_epi32(base, at), 4);
+  const __m256i feature = _mm256_srli_epi32(n, 16);
+  __m256i rank;
+  if (s.in_registers) {
+    const __m256i a = _mm256_permutevar8x32_epi32(s.lo, feature);
+    const __m256i b = _mm256_permutevar8x32_epi32(s.hi, feature);
+    rank = _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi32(feature, _mm256_set1_epi32(7)));
+  } else {
+    rank = _mm256_i32gather_epi32(s.ranks, feature, 4);
+  }
+  const __m256i right = _mm256_cmpgt_epi32(rank, _mm256_and_si256(n, _mm256_set1_epi32(0xFFFF)));
+  // 2 at + 1, + 1 more to the right (right is -1 there, 0 elsewhere).
+  return _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(at, at), _mm256_set1_epi32(1)), right);
+}
+}  // namespace
+
+// Eight trees a step in each AVX2 register.
+__attribute__((target("avx2"))) double IsolationForest::walk_ranked_avx2(
+    const int32_t* ranks) const noexcept {
+  const size_t trees = roots_.size();
+  const auto inner = static_cast<int32_t>((size_t{1} << max_depth_) - 1);
+  LeafBuffer buffer(trees);
+  int32_t* leaf = buffer.data();
+  int32_t padded[16] = {};
+  RankedStep s{reinterpret_cast<const int*>(ranked_.data()), ranks, n_features_ <= 16, {}, {}};
+  if (s.in_registers) std::copy(ranks, ranks + n_features_, padded);
+  s.lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(padded));
+  s.hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(padded + 8));
+  const __m256i vinner = _mm256_set1_epi32(inner);
+  // Up to kBlock registers of eight trees step together: their gathers are independent, so
+  // they overlap instead of each waiting on the last. The last register's lanes past the
+  // last tree walk the last tree again (their leaves are not kept).
+  constexpr size_t kBlock = 16;
+  int32_t tail[8];
+  for (size_t t = 0; t < trees;) {
+    const size_t vectors = std::min(kBlock, (trees - t + 7) / 8);
+    __m256i base[kBlock], at[kBlock];
+    for (size_t v = 0; v < vectors; ++v) {
+      int32_t first[8];
+      for (size_t k = 0; k < 8; ++k)
+        first[k] = static_cast<int32_t>(std::min(t + 8 * v + k, trees - 1)) * inner;
+      base[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first));
+      at[v] = _mm256_setzero_si256();
+    }
+    for (int d = 0; d < max_depth_; ++d)
+      for (size_t v = 0; v < vectors; ++v) at[v] = ranked_step(s, base[v], at[v]);
+    for (size_t v = 0; v < vectors; ++v) {
+      const size_t first = t + 8 * v, lanes = std::min<size_t>(8, trees - first);
+      int32_t* out = lanes == 8 ? leaf + first : tail;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_sub_epi32(at[v], vinner));
+      if (lanes < 8) std::copy(tail, tail + lanes, leaf + first);
+    }
+    t += std::min(trees - t, 8 * vectors);
+  }
+  return sum_leaves(leaf);
+}
+#else
+double IsolationForest::walk_ranked_avx2(const int32_t*) const noexcept {
+  return 0;
+}  // never called
+#endif
+
+double IsolationForest::walk_nodes(const double* x) const noexcept {
   constexpr size_t kLanes = 16;  // trees walked at once
   const Node* walk = walk_.data();
   const size_t trees = roots_.size();
@@ -183,8 +390,7 @@ double IsolationForest::score(const double* x) const noexcept {
     for (size_t k = 0; k < kLanes; ++k) total += leaf_path_[static_cast<size_t>(at[k])];
   }
   for (; t < trees; ++t) total += path_length(t, x);
-  const double mean = total / static_cast<double>(trees);
-  return std::exp2(-mean / normaliser_);
+  return std::exp2(-(total / static_cast<double>(trees)) / normaliser_);
 }
 
 double IsolationForest::score_explained(const double* x, double* contributions) const noexcept {
@@ -275,9 +481,12 @@ void IsolationForest::validate() const {
 }
 
 size_t IsolationForest::memory_bytes() const {
+  size_t cuts = cuts_.capacity() * sizeof(std::vector<double>);
+  for (const auto& c : cuts_) cuts += c.capacity() * sizeof(double);
   return sizeof(*this) + roots_.capacity() * sizeof(int32_t) +
          (nodes_.capacity() + walk_.capacity()) * sizeof(Node) +
-         leaf_path_.capacity() * sizeof(double);
+         leaf_path_.capacity() * sizeof(double) + cuts + ranked_.capacity() * sizeof(uint32_t) +
+         ranked_leaf_.capacity() * sizeof(double);
 }
 
 }  // namespace insight::anomaly

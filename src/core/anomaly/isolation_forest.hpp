@@ -34,8 +34,16 @@ class IsolationForest {
   size_t n_features() const { return n_features_; }
   int n_trees() const { return static_cast<int>(roots_.size()); }
 
+  // How score() walks the trees: Ranked (below, ranked_) where the forest and the CPU allow
+  // it, else Nodes. Both give the same score, bit for bit; choosing is for tests and
+  // benchmarks.
+  enum class Walk { Auto, Nodes, Ranked };
   // NaN when x holds NaN or infinity (callers check their input first).
-  double score(const double* x) const noexcept;
+  double score(const double* x) const noexcept { return score(x, Walk::Auto); }
+  double score(const double* x, Walk walk) const noexcept;
+  // Whether the ranked walk applies: a forest of depth ≤ kRankedDepth on a CPU with AVX2.
+  bool ranked() const { return !ranked_.empty(); }
+  static bool cpu_has_avx2();
   // Score, and each feature's share of the isolation of x (sums to 1): every split on x's
   // path in a tree credits its feature with 1 / (that tree's path length), so features that
   // isolate x in few steps dominate.
@@ -55,9 +63,16 @@ class IsolationForest {
   };
   static_assert(sizeof(Node) == 16, "Node must stay compact");
 
-  // Builds walk_ and leaf_path_ from nodes_ (after fit and after deserialize).
+  // Builds walk_ and leaf_path_, and the ranked form, from nodes_ (after fit and after
+  // deserialize).
   void prepare();
+  void prepare_ranked();
   double path_length(size_t tree, const double* x) const noexcept;
+  double walk_nodes(const double* x) const noexcept;
+  // The ranked walk: x's ranks among each feature's thresholds, then every tree's leaf.
+  void ranks_of(const double* x, int32_t* ranks) const noexcept;
+  double walk_ranked_avx2(const int32_t* ranks) const noexcept;
+  double sum_leaves(const int32_t* leaf) const noexcept;
   void validate() const;
 
   size_t n_features_ = 0;
@@ -71,6 +86,20 @@ class IsolationForest {
   std::vector<Node> walk_;
   std::vector<double> leaf_path_;  // path length of leaf i, by node index
   int max_depth_ = 0;
+  // The ranked form, for forests of depth at most kRankedDepth (sample_size ≤ 1024): x < t
+  // holds exactly when fewer of the feature's thresholds than t's rank are ≤ x, so a row is
+  // first turned into its features' ranks (a binary search each) and the trees compare small
+  // integers. Each tree is complete to max_depth_ in implicit order (the children of node i
+  // are 2i + 1 and 2i + 2), a node one 32-bit word: feature << 16 | its threshold's rank, or
+  // kPassThrough (always left) below a leaf that ends early, whose path length sits at the
+  // leftmost position of the last level. 100 trees of depth 8 take 300 KB instead of
+  // walk_'s 800 KB, and eight trees step at once in one AVX2 register (built only on CPUs
+  // that have AVX2: without it, stepping one tree at a time, this form is no faster).
+  static constexpr int kRankedDepth = 10;
+  static constexpr uint32_t kPassThrough = 0xFFFF;
+  std::vector<std::vector<double>> cuts_;  // per feature: its thresholds, sorted, distinct
+  std::vector<uint32_t> ranked_;           // per tree: 2^max_depth_ - 1 nodes
+  std::vector<double> ranked_leaf_;        // per tree: 2^max_depth_ path lengths
 };
 
 }  // namespace insight::anomaly
