@@ -100,18 +100,32 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION insight._site_baseline(p_from timestamptz, p_until timestamptz, p_site text)
-RETURNS TABLE(site_id text, r_avg float8, r_sd float8, e_avg float8, e_sd float8, c_avg float8,
-    c_sd float8, m_avg float8, m_sd float8)
+RETURNS TABLE(site_id text, hour float8, r_avg float8, r_sd float8, e_avg float8, e_sd float8,
+    c_avg float8, c_sd float8, m_avg float8, m_sd float8)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT m.site_id,
-         avg(m.response_time_ms), stddev_pop(m.response_time_ms),
-         avg(m.error_rate), stddev_pop(m.error_rate),
-         avg(m.cpu_pct), stddev_pop(m.cpu_pct),
-         avg(m.memory_pct), stddev_pop(m.memory_pct)
-    FROM insight.site_metrics m
-   WHERE (p_until IS NULL OR (m.ts >= p_from AND m.ts < p_until))
-     AND (p_site IS NULL OR m.site_id = p_site)
-   GROUP BY m.site_id
+  -- Per site and hour of day, as the link baseline: response time and CPU follow the day's
+  -- load, so they keep their hour's figures (against a whole-day baseline every quiet night
+  -- and busy afternoon deviates); error rate and memory pool the site's hours.
+  WITH h AS (
+    SELECT m.site_id, date_part('hour', m.ts AT TIME ZONE interval '0') AS hour,
+           avg(m.response_time_ms) AS r_avg, stddev_pop(m.response_time_ms) AS r_sd,
+           avg(m.cpu_pct) AS c_avg, stddev_pop(m.cpu_pct) AS c_sd,
+           count(m.error_rate)::float8 AS e_n, avg(m.error_rate) AS e_avg, var_pop(m.error_rate) AS e_var,
+           count(m.memory_pct)::float8 AS m_n, avg(m.memory_pct) AS m_avg, var_pop(m.memory_pct) AS m_var
+      FROM insight.site_metrics m
+     WHERE (p_until IS NULL OR (m.ts >= p_from AND m.ts < p_until))
+       AND (p_site IS NULL OR m.site_id = p_site)
+     GROUP BY 1, 2),
+  s AS (
+    SELECT h.site_id, h.hour, h.r_avg, h.r_sd, h.c_avg, h.c_sd,
+           sum(h.e_n) OVER w AS e_n, sum(h.e_n * h.e_avg) OVER w AS e_s, sum(h.e_n * (h.e_var + h.e_avg * h.e_avg)) OVER w AS e_q,
+           sum(h.m_n) OVER w AS m_n, sum(h.m_n * h.m_avg) OVER w AS m_s, sum(h.m_n * (h.m_var + h.m_avg * h.m_avg)) OVER w AS m_q
+      FROM h WINDOW w AS (PARTITION BY h.site_id))
+  SELECT s.site_id, s.hour, s.r_avg, s.r_sd,
+         s.e_s / nullif(s.e_n, 0), sqrt(greatest(s.e_q / nullif(s.e_n, 0) - (s.e_s / nullif(s.e_n, 0)) ^ 2, 0)),
+         s.c_avg, s.c_sd,
+         s.m_s / nullif(s.m_n, 0), sqrt(greatest(s.m_q / nullif(s.m_n, 0) - (s.m_s / nullif(s.m_n, 0)) ^ 2, 0))
+    FROM s
 $$;
 
 CREATE OR REPLACE FUNCTION insight._site_features(p_from timestamptz, p_until timestamptz,
@@ -135,7 +149,8 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
            insight._deviation(m.error_rate, b.e_avg, b.e_sd) AS error_rate_dev,
            insight._deviation(m.cpu_pct, b.c_avg, b.c_sd) AS cpu_dev,
            insight._deviation(m.memory_pct, b.m_avg, b.m_sd) AS memory_dev
-      FROM r m JOIN b ON b.site_id = m.site_id)
+      FROM r m
+      JOIN b ON b.site_id = m.site_id AND b.hour = date_part('hour', m.ts AT TIME ZONE interval '0'))
   SELECT d.*, greatest(abs(d.response_time_dev), abs(d.error_rate_dev), abs(d.cpu_dev), abs(d.memory_dev))
     FROM d
 $$;
@@ -374,7 +389,7 @@ COMMENT ON FUNCTION insight._link_features(timestamptz, timestamptz, timestamptz
 COMMENT ON FUNCTION insight._site_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]) IS 'Internal: site telemetry rows of a window (or of given keys) with each site''s deviations from its own baseline.';
 COMMENT ON FUNCTION insight._network_features(timestamptz, timestamptz, timestamptz, text, text[], timestamptz[]) IS 'Internal: network telemetry rows of a window (or of given keys) with each network''s deviations from its own baseline.';
 COMMENT ON FUNCTION insight._link_baseline(timestamptz, timestamptz, text) IS 'Internal: per link and hour of day, the baseline statistics of the link detector over a window.';
-COMMENT ON FUNCTION insight._site_baseline(timestamptz, timestamptz, text) IS 'Internal: per site, the baseline statistics of the site detector over a window.';
+COMMENT ON FUNCTION insight._site_baseline(timestamptz, timestamptz, text) IS 'Internal: per site and hour of day, the baseline statistics of the site detector over a window.';
 COMMENT ON FUNCTION insight._network_baseline(timestamptz, timestamptz, text) IS 'Internal: per network, the baseline statistics of the network detector over a window.';
 COMMENT ON VIEW insight.link_anomaly_features IS 'Every link_metrics row with the features of the link_anomaly model (baselines over the whole table): its training source.';
 COMMENT ON VIEW insight.site_anomaly_features IS 'Every site_metrics row with the features of the site_anomaly model (baselines over the whole table): its training source.';

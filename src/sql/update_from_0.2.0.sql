@@ -15,7 +15,7 @@
 --   The demo generator is one function, _demo_rows(NULL::insight.<table>, ...), instead of
 --   one per table; the correlate_* functions return one composite type.
 --   The install script is built from per-area sources (src/sql/).
---   Detection reads the link baseline once, with statistics on the hour of day; the
+--   Detection reads the link and site baselines once, with statistics on the hour of day; the
 --   detectors' features have peak_dev, the largest absolute deviation of an entity's metrics.
 --   The admin functions users call check their caller (insight._require_admin) and are
 --   executable by insight_analyst too, so that an analyst learns which GRANT is missing; the

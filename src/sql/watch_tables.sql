@@ -56,8 +56,9 @@ CREATE TABLE insight.link_baselines (
   PRIMARY KEY (link_id, hour)
 );
 CREATE TABLE insight.site_baselines (
-  site_id text PRIMARY KEY, r_avg float8, r_sd float8, e_avg float8, e_sd float8, c_avg float8,
-  c_sd float8, m_avg float8, m_sd float8
+  site_id text NOT NULL, hour float8 NOT NULL, r_avg float8, r_sd float8, e_avg float8,
+  e_sd float8, c_avg float8, c_sd float8, m_avg float8, m_sd float8,
+  PRIMARY KEY (site_id, hour)
 );
 CREATE TABLE insight.network_baselines (
   network_id text PRIMARY KEY, b_avg float8, b_sd float8, p_avg float8, p_sd float8,
@@ -144,7 +145,7 @@ COMMENT ON TABLE insight.watches IS 'The watched scopes (watch()): pg_cron job, 
 COMMENT ON TABLE insight.watch_queue IS 'Keys of the telemetry rows written since their scope''s last watch run; each run takes its scope''s rows in the transaction that writes their alerts.';
 COMMENT ON TABLE insight.watch_runs IS 'One row per watch run: rows queued, scored and flagged, alerts opened, changed and closed, and its time.';
 COMMENT ON TABLE insight.link_baselines IS 'Per link and hour of day, the baseline the link watch scores against (refreshed by the runs).';
-COMMENT ON TABLE insight.site_baselines IS 'Per site, the baseline the site watch scores against (refreshed by the runs).';
+COMMENT ON TABLE insight.site_baselines IS 'Per site and hour of day, the baseline the site watch scores against (refreshed by the runs).';
 COMMENT ON TABLE insight.network_baselines IS 'Per network, the baseline the network watch scores against (refreshed by the runs).';
 COMMENT ON TABLE insight.alerts IS 'Alerts (API.md section 7): episodes of an entity''s flagged rows, with severity, status, root cause, actions and evidence.';
 COMMENT ON TABLE insight.alert_events IS 'Every change of an alert (opened, severity, root_cause, closed, acknowledged, resolved, false_positive): who, when and a note.';
