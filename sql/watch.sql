@@ -252,6 +252,44 @@ SELECT a.scope, count(*) > 0 AS alerts, count(*) FILTER (WHERE EXISTS (
   FROM insight.alerts a WHERE a.scope IN ('network', 'site') GROUP BY 1 ORDER BY 1;
 RESET ROLE;
 
+-- Sales: the shop's days. The demo's last week of transactions arrives at once; the shop's
+-- history is moved so that it ends yesterday (the series detector judges days that have
+-- ended, up to a year back; moving the whole series changes none of its figures). Each day
+-- is judged once; a day that has not ended stays queued; the injected checkout outage is a
+-- revenue_drop alert with its numbers and actions, closed when the next day is normal.
+SELECT date_bin('1 day', now(), '2000-01-01 00:00+00') - timestamptz '2026-04-01 00:00+00' AS shift \gset
+UPDATE insight.transactions SET ts = ts + :'shift';
+CREATE TABLE wat_sales AS SELECT * FROM insight.transactions WHERE ts >= timestamptz '2026-03-25 00:00+00' + :'shift';
+DELETE FROM insight.transactions WHERE ts >= timestamptz '2026-03-25 00:00+00' + :'shift';
+GRANT SELECT ON wat_sales TO wat_admin;
+SET ROLE wat_admin;
+INSERT INTO insight.watches (scope, every, quiet_period, min_rows, open_window)
+  VALUES ('sales', '1 hour', '1 hour', 3, '30 minutes');
+SELECT insight._watch_triggers('sales', true);
+INSERT INTO insight.transactions SELECT * FROM wat_sales;
+INSERT INTO insight.transactions (user_id, product_id, ts, quantity, total_amount)
+  SELECT user_id, product_id, now() + interval '1 day', quantity, total_amount FROM wat_sales LIMIT 1;
+SELECT (r->>'queued')::int AS days_queued, (r->>'scored')::int AS days_judged, (r->>'flagged')::int AS anomalous,
+       (r->>'opened')::int AS opened
+  FROM insight._watch_run('sales') r;
+SELECT count(*) AS days_still_queued FROM insight.watch_queue WHERE scope = 'sales';
+SELECT (opened_at - :'shift'::interval)::date AS day, closed_at - opened_at AS lasted, severity, pattern_type,
+       root_cause LIKE 'The shop''s revenue on % was % against % expected (% to % at 99 %): % transactions by % buyers.' AS explained,
+       cardinality(actions) AS actions
+  FROM insight.alerts WHERE scope = 'sales' ORDER BY opened_at;
+SELECT kind, scope, started_at::date AS day FROM insight.demo_ground_truth
+ WHERE scope IN ('shop', 'category') AND started_at >= '2026-03-25' ORDER BY started_at;
+-- Judged once: the same days again add nothing.
+UPDATE insight.transactions SET quantity = quantity WHERE ts >= timestamptz '2026-03-29 00:00+00' + :'shift'
+   AND ts < timestamptz '2026-03-30 00:00+00' + :'shift';
+SELECT (r->>'scored')::int AS judged_again, (r->>'flagged')::int AS new_events, (r->>'opened')::int AS opened
+  FROM insight._watch_run('sales') r;
+SELECT insight._watch_triggers('sales', false);
+RESET ROLE;
+DELETE FROM insight.transactions WHERE ts >= now();
+DELETE FROM insight.watches WHERE scope = 'sales';
+DELETE FROM insight.watch_queue WHERE scope = 'sales';
+
 -- Operators: analysts acknowledge and resolve; the history keeps who, when and the note.
 SELECT min(alert_id) AS fp_alert FROM insight.alerts al
  WHERE al.scope = 'link' AND NOT EXISTS (SELECT FROM wat_faults f WHERE f.link_id = al.entity_id) \gset
@@ -337,6 +375,6 @@ DELETE FROM insight.watches;
 RESET ROLE;
 DELETE FROM insight.link_metrics WHERE ts >= '2026-04-01 00:00+00';
 DROP VIEW wat_labelled;
-DROP TABLE wat_arriving, wat_arriving_sites, wat_arriving_networks;
+DROP TABLE wat_arriving, wat_arriving_sites, wat_arriving_networks, wat_sales;
 DROP OWNED BY wat_admin, wat_analyst, wat_nobody;
 DROP ROLE wat_admin, wat_analyst, wat_nobody;

@@ -409,14 +409,19 @@ $then$]);
 DROP VIEW insight.alert_labels;
 DROP FUNCTION insight.watch(text, interval, interval, int, interval, float8), insight.unwatch(text),
   insight._watch_run(text), insight._watch_root_causes(text, bigint[], timestamptz),
+  insight._watch_sales_causes(bigint[]),
   insight._watch_triggers(text, bool), insight._cron_every(interval), insight._check_watch_scope(text),
   insight._cron_unschedule(text),
   insight.acknowledge_alert(bigint, text), insight.resolve_alert(bigint, text, text),
   insight._alert_changed(insight.alerts, text, text, name), insight._change_alert(bigint, text, text, name);
-ALTER TABLE insight.anomaly_events DROP COLUMN top_features, DROP COLUMN alert_id;
+DELETE FROM insight.anomaly_events WHERE scope = 'sales';
+ALTER TABLE insight.anomaly_events DROP COLUMN top_features, DROP COLUMN alert_id,
+  DROP CONSTRAINT anomaly_events_scope_check,
+  ADD CONSTRAINT anomaly_events_scope_check CHECK (scope IN ('link', 'site', 'network'));
 DROP TABLE insight.alert_events, insight.alerts, insight.watches, insight.watch_queue,
   insight.watch_runs, insight.link_baselines, insight.site_baselines, insight.network_baselines;
-DROP FUNCTION insight._watch_queue_link(), insight._watch_queue_site(), insight._watch_queue_network();
+DROP FUNCTION insight._watch_queue_link(), insight._watch_queue_site(), insight._watch_queue_network(),
+  insight._watch_queue_sales();
 
 -- 0.1.0's objects had no descriptions.
 DO $descriptions$

@@ -34,13 +34,26 @@ $$$f$, '_watch_queue_' || scope, scope, scope || '_id');
 END
 $enqueue$;
 
--- Puts the queueing triggers on insight.<scope>_metrics (on => true; a trigger that is there
--- already is kept) or takes them off. SECURITY DEFINER (creating a trigger needs the table's
--- owner); executable by insight_admin only.
+-- The shop's sales: a statement's transactions queue the UTC days they fall on, once each
+-- (entity shop); a run scores the days that have ended.
+CREATE OR REPLACE FUNCTION insight._watch_queue_sales() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO insight.watch_queue (scope, entity_id, ts)
+    SELECT DISTINCT 'sales', 'shop', date_bin('1 day', n.ts, '2000-01-01 00:00+00') FROM new_rows n;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION insight._watch_queue_sales() IS 'Internal: the trigger function that queues the days of new insight.transactions rows for the sales watch runs.';
+
+-- Puts the queueing triggers on insight.<scope>_metrics (insight.transactions for sales; on
+-- => true; a trigger that is there already is kept) or takes them off. SECURITY DEFINER
+-- (creating a trigger needs the table's owner); executable by insight_admin only.
 CREATE OR REPLACE FUNCTION insight._watch_triggers(scope text, "on" bool) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  tbl constant regclass := format('insight.%I', scope || '_metrics')::regclass;
+  tbl constant regclass := CASE WHEN scope = 'sales' THEN 'insight.transactions'::regclass
+                                ELSE format('insight.%I', scope || '_metrics')::regclass END;
   event text;
 BEGIN
   FOREACH event IN ARRAY ARRAY['insert', 'update'] LOOP
@@ -172,11 +185,6 @@ DECLARE
 BEGIN
   PERFORM insight._require_admin('watch');
   PERFORM insight._check_watch_scope(scope);
-  IF scope = 'sales' THEN
-    RAISE EXCEPTION 'watching sales is not available yet'
-      USING ERRCODE = '0A000',
-            HINT = 'insight.detect_sales_anomaly() scores the shop''s days when asked; docs/operations.md says what watching covers.';
-  END IF;
   v_schedule := insight._cron_every(every);
   IF quiet_period IS NULL OR quiet_period <= interval '0' THEN
     RAISE EXCEPTION 'quiet_period must be a positive interval, got %', quiet_period USING ERRCODE = '22023';
@@ -191,7 +199,7 @@ BEGIN
     RAISE EXCEPTION 'open_deviation must be a positive number of standard deviations, got %', open_deviation
       USING ERRCODE = '22023';
   END IF;
-  IF NOT EXISTS (SELECT FROM insight.deployments d WHERE d.name = scope || '_anomaly') THEN
+  IF scope <> 'sales' AND NOT EXISTS (SELECT FROM insight.deployments d WHERE d.name = scope || '_anomaly') THEN
     RAISE EXCEPTION 'model "%" does not exist', scope || '_anomaly'
       USING ERRCODE = '42704',
             DETAIL = format('Watching %ss scores their rows with the live version of model %s_anomaly.', scope, scope),
@@ -236,7 +244,7 @@ $$;
 -- catch up at once): scores the queued rows, keeps the alerts, returns what it did as jsonb
 -- (the row it adds to insight.watch_runs).
 CREATE OR REPLACE FUNCTION insight._watch_run(p_scope text) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp SET jit = off SET TimeZone = 'UTC' AS $$
 DECLARE
   origin constant timestamptz := '2000-01-01 00:00+00';
   t0 constant timestamptz := clock_timestamp();
@@ -269,6 +277,8 @@ DECLARE
   v_late insight.alerts;
   v_missing bool;
   v_summary jsonb;
+  v_today timestamptz;
+  v_quiet interval;
 BEGIN
   PERFORM insight._require_admin('watch');
   SELECT * INTO w FROM insight.watches WHERE scope = p_scope FOR UPDATE;
@@ -286,7 +296,55 @@ BEGIN
          array(SELECT DISTINCT q.entity_id FROM q), array(SELECT DISTINCT q.ts FROM q)
     INTO v_ids, v_ts, v_queued, v_newest, v_oldest, v_entities, v_times FROM k;
 
-  IF v_ids IS NOT NULL THEN
+  -- Sales: a day is judged once it has ended (as detect_series_anomalies counts complete
+  -- days); the days still going on go back to the queue, days over a year old are dropped.
+  -- A day's anomaly is one row a day, so its episodes join days less than a quiet period apart,
+  -- the period being at least a day.
+  v_quiet := w.quiet_period;
+  IF p_scope = 'sales' AND v_ids IS NOT NULL THEN
+    v_today := date_bin('1 day', now(), origin);
+    v_quiet := greatest(w.quiet_period, interval '1 day');
+    INSERT INTO insight.watch_queue (scope, entity_id, ts)
+      SELECT p_scope, k.id, k.ts FROM unnest(v_ids, v_ts) k(id, ts) WHERE k.ts >= v_today;
+    SELECT array_agg(k.id), array_agg(k.ts), max(k.ts), min(k.ts)
+      INTO v_ids, v_ts, v_newest, v_oldest
+      FROM unnest(v_ids, v_ts) k(id, ts) WHERE k.ts < v_today AND k.ts >= v_today - interval '366 days';
+  END IF;
+
+  IF v_ids IS NOT NULL AND p_scope = 'sales' THEN
+    -- The shop's daily revenue judged by the series detector (theta, 99 %): every queued day
+    -- from the oldest to yesterday is in its window; the anomalous queued days are events.
+    BEGIN
+      WITH j AS (
+        SELECT x.* FROM insight._detect_series('insight.transactions', 'ts', 'total_amount', NULL,
+                          v_today - v_oldest, 'day', 0.99, NULL, 'theta') x
+         WHERE x.ts = ANY (v_ts)),
+      d AS (
+        SELECT date_bin('1 day', t.ts, origin) AS day, count(*) AS n, count(DISTINCT t.user_id) AS users
+          FROM insight.transactions t WHERE t.ts >= v_oldest AND t.ts < v_newest + interval '1 day'
+         GROUP BY 1),
+      saved AS (
+        INSERT INTO insight.anomaly_events (scope, entity_id, ts, anomaly_score, severity, features,
+                                            top_features)
+        SELECT p_scope, 'shop', j.ts, j.anomaly_score,
+               CASE WHEN j.anomaly_score >= 2 THEN 'critical' ELSE 'high' END,
+               jsonb_build_object('revenue', j.value, 'expected', j.expected, 'lower_bound', j.lower_bound,
+                                  'upper_bound', j.upper_bound, 'transactions', coalesce(d.n, 0),
+                                  'unique_users', coalesce(d.users, 0)),
+               ARRAY[CASE WHEN j.value < j.expected THEN 'revenue_drop' ELSE 'revenue_spike' END]
+          FROM j LEFT JOIN d ON d.day = j.ts
+         WHERE j.is_anomaly
+           AND NOT EXISTS (SELECT FROM insight.anomaly_events e
+                            WHERE e.scope = p_scope AND e.entity_id = 'shop' AND e.ts = j.ts)
+        RETURNING entity_id)
+      SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM saved),
+             (SELECT array_agg(DISTINCT entity_id) FROM saved)
+        INTO v_scored, v_flagged, v_flagged_ids;
+    EXCEPTION WHEN invalid_parameter_value THEN
+      -- Too little history to judge the days (a new shop): they are not judged.
+      RAISE WARNING 'sales days from % to % not judged: %', v_oldest::date, v_newest::date, SQLERRM;
+    END;
+  ELSIF v_ids IS NOT NULL THEN
     -- The baselines: the seven days before the start of the day (UTC) of the oldest queued
     -- row, so that no row is scored against a baseline that holds it; kept in
     -- insight.<scope>_baselines and made again when a later day starts (a late row never
@@ -332,6 +390,9 @@ BEGIN
               (SELECT array_agg(DISTINCT entity_id) FROM saved)',
       v_id_col, '_' || p_scope || '_features')
       INTO v_scored, v_flagged, v_flagged_ids USING v_ids, v_ts, v_model, p_scope, v_entities, v_times;
+  END IF;
+
+  IF v_ids IS NOT NULL THEN
 
     -- Episodes: each entity's unattached flagged rows, oldest first. A row within a quiet
     -- period of the entity's open alert joins it (a row after that closes it first); a late
@@ -353,14 +414,14 @@ BEGIN
         SELECT * INTO a FROM insight.alerts al
          WHERE al.scope = p_scope AND al.entity_id = r.entity_id AND al.closed_at IS NULL FOR UPDATE;
       END IF;
-      IF a.alert_id IS NOT NULL AND r.ts > a.last_seen_at + w.quiet_period THEN
-        UPDATE insight.alerts SET closed_at = a.last_seen_at + w.quiet_period
+      IF a.alert_id IS NOT NULL AND r.ts > a.last_seen_at + v_quiet THEN
+        UPDATE insight.alerts SET closed_at = a.last_seen_at + v_quiet
          WHERE alert_id = a.alert_id RETURNING * INTO a;
         PERFORM insight._alert_changed(a, 'closed');
         v_closed := v_closed + 1;
         a := NULL;
       END IF;
-      IF a.alert_id IS NOT NULL AND r.ts >= a.opened_at - w.quiet_period THEN
+      IF a.alert_id IS NOT NULL AND r.ts >= a.opened_at - v_quiet THEN
         v_old := a.alert_id;
       ELSE
         -- A late row inside an alert closed before (or resolved).
@@ -402,7 +463,7 @@ BEGIN
         INSERT INTO insight.alerts AS al (scope, entity_id, opened_at, last_seen_at, closed_at, severity,
                                           max_score, evidence)
           SELECT p_scope, r.entity_id, v_first, r.ts,
-                 CASE WHEN a.alert_id IS NOT NULL THEN r.ts + w.quiet_period END, e.severity, e.anomaly_score,
+                 CASE WHEN a.alert_id IS NOT NULL THEN r.ts + v_quiet END, e.severity, e.anomaly_score,
                  jsonb_build_object('rows', count(*) OVER (), 'top_features', e.top_features,
                                     'worst_ts', e.ts, 'model_id', e.model_id)
             FROM insight.anomaly_events e
@@ -430,10 +491,10 @@ BEGIN
     -- Close the open alerts of the entities that have now sent a quiet period of data
     -- without a flagged row.
     FOR a IN
-      UPDATE insight.alerts al SET closed_at = al.last_seen_at + w.quiet_period
+      UPDATE insight.alerts al SET closed_at = al.last_seen_at + v_quiet
         FROM (SELECT k.id, max(k.ts) AS newest FROM unnest(v_ids, v_ts) k(id, ts) GROUP BY k.id) k
        WHERE al.scope = p_scope AND al.closed_at IS NULL AND al.entity_id = k.id
-         AND k.newest >= al.last_seen_at + w.quiet_period
+         AND k.newest >= al.last_seen_at + v_quiet
       RETURNING al.*
     LOOP
       PERFORM insight._alert_changed(a, 'closed');
@@ -475,7 +536,10 @@ DECLARE
   b jsonb;
   a insight.alerts;
 BEGIN
-  IF p_scope NOT IN ('link', 'network') THEN
+  IF p_scope = 'sales' THEN
+    PERFORM insight._watch_sales_causes(p_alerts);
+    RETURN;
+  ELSIF p_scope NOT IN ('link', 'network') THEN
     RETURN;
   END IF;
   SELECT array_agg(al.alert_id) INTO v_due FROM insight.alerts al
@@ -554,6 +618,47 @@ BEGIN
 END
 $$;
 
+-- The shop's sales alerts: a drop or a spike of the day's revenue, said with the numbers of
+-- its worst day, and what to check first. A new or changed pattern is an event.
+CREATE OR REPLACE FUNCTION insight._watch_sales_causes(p_alerts bigint[]) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  a insight.alerts;
+  e insight.anomaly_events;
+  f jsonb;
+  v_pattern text;
+BEGIN
+  FOR a IN SELECT * FROM insight.alerts al WHERE al.alert_id = ANY (p_alerts) ORDER BY al.alert_id LOOP
+    SELECT * INTO e FROM insight.anomaly_events ev WHERE ev.alert_id = a.alert_id
+     ORDER BY ev.anomaly_score DESC, ev.ts LIMIT 1;
+    CONTINUE WHEN NOT FOUND;
+    f := e.features;
+    v_pattern := e.top_features[1];
+    UPDATE insight.alerts al
+       SET pattern_type = v_pattern,
+           root_cause = format('The shop''s revenue on %s was %s against %s expected (%s to %s at 99 %%): %s transactions by %s buyers.',
+                               to_char(e.ts, 'YYYY-MM-DD'), round((f->>'revenue')::numeric, 2),
+                               round((f->>'expected')::numeric, 2), round((f->>'lower_bound')::numeric, 2),
+                               round((f->>'upper_bound')::numeric, 2), f->>'transactions', f->>'unique_users'),
+           actions = CASE v_pattern
+             WHEN 'revenue_drop' THEN ARRAY[
+               'Check checkout, payment and site errors of the day',
+               'Check stock-outs and prices of the best-selling products',
+               'Compare with the calendar: a holiday, or a competitor''s promotion']
+             ELSE ARRAY[
+               'Look for duplicate, test or automated orders (many orders from few buyers)',
+               'Confirm the promotion or campaign that explains it',
+               'Check stock for the demand that follows'] END,
+           evidence = al.evidence || jsonb_build_object('worst_day', e.ts) || f
+     WHERE al.alert_id = a.alert_id;
+    IF v_pattern IS DISTINCT FROM a.pattern_type THEN
+      SELECT * INTO a FROM insight.alerts al WHERE al.alert_id = a.alert_id;
+      PERFORM insight._alert_changed(a, 'root_cause', a.root_cause);
+    END IF;
+  END LOOP;
+END
+$$;
+
 -- An operator's acknowledgement: the alert stays open, its history says who saw it.
 CREATE OR REPLACE FUNCTION insight.acknowledge_alert(alert_id bigint, note text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -604,7 +709,8 @@ GRANT SELECT ON insight.alert_labels TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._watch_run(text), insight._watch_triggers(text, bool),
     insight._alert_changed(insight.alerts, text, text, name),
     insight._check_watch_scope(text),
-    insight._watch_root_causes(text, bigint[], timestamptz), insight._cron_every(interval)
+    insight._watch_root_causes(text, bigint[], timestamptz), insight._watch_sales_causes(bigint[]),
+    insight._cron_every(interval)
   TO insight_admin;
 
 -- Descriptions.
@@ -613,10 +719,11 @@ COMMENT ON FUNCTION insight._alert_changed(insight.alerts, text, text, name) IS 
 COMMENT ON FUNCTION insight._change_alert(bigint, text, text, name) IS 'Internal: an operator''s acknowledgement or outcome of an alert, under its row lock (the body of acknowledge_alert and resolve_alert).';
 COMMENT ON FUNCTION insight._check_watch_scope(text) IS 'Internal: 22023 unless the scope is link, site, network or sales.';
 COMMENT ON FUNCTION insight._cron_every(interval) IS 'Internal: the pg_cron schedule of an interval that divides an hour or a day.';
-COMMENT ON FUNCTION insight.watch(text, interval, interval, int, interval, float8) IS 'Watches a scope (link, site, network): a pg_cron job scores the rows that arrived since its last run and keeps insight.alerts current; returns the job id. Admin.';
+COMMENT ON FUNCTION insight.watch(text, interval, interval, int, interval, float8) IS 'Watches a scope (link, site, network, sales): a pg_cron job scores the rows that arrived since its last run and keeps insight.alerts current; returns the job id. Admin.';
 COMMENT ON FUNCTION insight.unwatch(text) IS 'Stops watching a scope (its job, triggers and queue; its alerts stay); false when it was not watched. Admin.';
 COMMENT ON FUNCTION insight._watch_run(text) IS 'Internal: one watch run of a scope: scores the queued rows, keeps the alerts, returns what it did.';
 COMMENT ON FUNCTION insight._watch_root_causes(text, bigint[], timestamptz) IS 'Internal: correlates the root cause of the open alerts a watch run touched.';
+COMMENT ON FUNCTION insight._watch_sales_causes(bigint[]) IS 'Internal: the pattern (revenue_drop or revenue_spike), cause and actions of the sales alerts a watch run touched.';
 COMMENT ON VIEW insight.alert_labels IS 'The flagged rows of resolved alerts, labelled by their outcome: is_anomaly true when fixed, false when a false positive.';
 COMMENT ON FUNCTION insight.acknowledge_alert(bigint, text) IS 'Records that an operator has seen an alert (with a note); the alert stays open.';
 COMMENT ON FUNCTION insight.resolve_alert(bigint, text, text) IS 'Closes an alert as fixed or false_positive (a label for the detectors), with a note.';

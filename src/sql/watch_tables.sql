@@ -6,7 +6,7 @@
 -- One row per watched scope: its pg_cron job, its episode rules and the window of the
 -- baselines its runs score against (insight.<scope>_baselines).
 CREATE TABLE insight.watches (
-  scope           text PRIMARY KEY CHECK (scope IN ('link', 'site', 'network')),
+  scope           text PRIMARY KEY CHECK (scope IN ('link', 'site', 'network', 'sales')),
   every           interval NOT NULL,
   quiet_period    interval NOT NULL CHECK (quiet_period > interval '0'),
   min_rows        int NOT NULL CHECK (min_rows >= 1),
@@ -107,9 +107,12 @@ CREATE TABLE insight.alert_events (
 CREATE INDEX alert_events_alert_idx ON insight.alert_events (alert_id, event_id);
 
 -- The flagged rows of an alert are its anomaly events; their top features are kept with them.
+-- The shop's days (scope sales: entity shop, ts the UTC day) are events too.
 ALTER TABLE insight.anomaly_events
   ADD COLUMN top_features text[],
-  ADD COLUMN alert_id bigint REFERENCES insight.alerts ON DELETE SET NULL;
+  ADD COLUMN alert_id bigint REFERENCES insight.alerts ON DELETE SET NULL,
+  DROP CONSTRAINT anomaly_events_scope_check,
+  ADD CONSTRAINT anomaly_events_scope_check CHECK (scope IN ('link', 'site', 'network', 'sales'));
 CREATE INDEX anomaly_events_alert_idx ON insight.anomaly_events (alert_id);
 -- The flagged rows no alert has taken yet, which the next runs may open one with.
 CREATE INDEX anomaly_events_pending_idx ON insight.anomaly_events (scope, entity_id, ts) WHERE alert_id IS NULL;
