@@ -10,7 +10,7 @@
 #      them, and every flagged row is in exactly one alert;
 #   3. two runs forced to overlap: the second waits for the first and finds nothing left, so
 #      nothing is scored twice;
-#   4. unwatch removes the job and the triggers.
+#   4. unwatch removes the job and the triggers; the sales scope schedules and unwatches too.
 set -euo pipefail
 source scripts/lib.sh
 
@@ -190,4 +190,14 @@ check_rows
 [ "$(q -c "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'insight.link_metrics'::regclass AND NOT tgisinternal")" = "0" ] ||
   { echo "triggers still there"; exit 1; }
 [ "$(qw -c "SELECT insight.unwatch('link')")" = "f" ] || { echo "second unwatch should say false"; exit 1; }
+# The sales scope schedules its job and puts its triggers on insight.transactions (no model
+# needed); unwatch takes them off.
+[ "$(qw -c "SELECT insight.watch('sales', '1 hour') > 0")" = "t" ] || { echo "watch('sales') failed"; exit 1; }
+[ "$(q -c "SELECT schedule FROM cron.job WHERE jobname = 'insight_watch_sales'")" = "0 */1 * * *" ] ||
+  { echo "sales job not scheduled hourly"; exit 1; }
+[ "$(q -c "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'insight.transactions'::regclass AND NOT tgisinternal")" = "2" ] ||
+  { echo "sales triggers missing"; exit 1; }
+[ "$(qw -c "SELECT insight.unwatch('sales')")" = "t" ] || { echo "unwatch('sales') failed"; exit 1; }
+[ "$(q -c "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'insight.transactions'::regclass AND NOT tgisinternal")" = "0" ] ||
+  { echo "sales triggers still there"; exit 1; }
 echo "# watch: $(echo "$report" | awk '{printf "%s %s/%s, ", $1, $4, $2}')in $runs run(s), ${delay} s from insert to alerts; kill -9 and overlap: nothing lost or doubled"
