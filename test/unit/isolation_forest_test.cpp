@@ -373,6 +373,47 @@ TEST(IsolationForestWalks, ThresholdTiesGoRight) {
   }
 }
 
+// A forest of many one-leaf trees and a single deep one would be mostly pass-through nodes in
+// the ranked form: it keeps the node walk (a payload cannot make the ranked form balloon).
+TEST(IsolationForestWalks, LopsidedForestsWalkTheNodes) {
+  auto rows = gaussian_rows(2000, 2, 12);
+  const auto deep = IsolationForest::fit(rows.data(), 2000, 2, ForestParams{1, 1024, 1});
+  BinaryWriter w;
+  deep.serialize(w);
+  auto bytes = w.take();
+  // Rebuild the payload with 5,000 extra trees that are a single leaf each.
+  BinaryReader r(bytes.data(), bytes.size());
+  const uint64_t d = r.u64();
+  const uint32_t sample = r.u32();
+  const double norm = r.f64();
+  r.u64();  // one tree
+  const uint32_t root = r.u32();
+  const uint64_t n = r.u64();
+  BinaryWriter out;
+  out.u64(d);
+  out.u32(sample);
+  out.f64(norm);
+  out.u64(5001);
+  out.u32(root);
+  for (uint32_t t = 0; t < 5000; ++t) out.u32(static_cast<uint32_t>(n) + t);
+  out.u64(n + 5000);
+  for (uint64_t i = 0; i < n; ++i) {
+    out.f64(r.f64());
+    out.u32(r.u32());
+    out.u32(r.u32());
+  }
+  for (int t = 0; t < 5000; ++t) {
+    out.f64(1.0);
+    out.u32(static_cast<uint32_t>(-1));
+    out.u32(0);
+  }
+  const auto lopsided_bytes = out.take();
+  BinaryReader in(lopsided_bytes.data(), lopsided_bytes.size());
+  const auto lopsided = IsolationForest::deserialize(in);
+  EXPECT_FALSE(lopsided.ranked());
+  EXPECT_GT(lopsided.score(rows.data()), 0.0);
+}
+
 // Forests deeper than the ranked form's limit keep the node walk.
 TEST(IsolationForestWalks, DeepForestsWalkTheNodes) {
   auto rows = gaussian_rows(5000, 2, 11);

@@ -210,6 +210,13 @@ void IsolationForest::prepare_ranked() {
     }
   }
   const size_t inner = (size_t{1} << max_depth_) - 1, leaves = inner + 1;
+  // Trees much shallower than the deepest would be mostly pass-through: the ranked form may
+  // take at most four times the nodes' own memory (a payload cannot make it balloon).
+  const size_t bytes = roots_.size() * (inner * sizeof(uint32_t) + leaves * sizeof(double));
+  if (bytes > std::max<size_t>(4 * nodes_.size() * sizeof(Node), 1u << 20)) {
+    cuts_.clear();
+    return;
+  }
   ranked_.assign(roots_.size() * inner, kPassThrough);
   ranked_leaf_.assign(roots_.size() * leaves, 0.0);
   struct Task {
