@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 200 trainings stopped by statement_timeout in one backend, 50 of each train_* function in
+# 120 trainings stopped by statement_timeout in one backend, 30 of each train_* function in
 # turn (anomaly detector, forecaster, recommender, root-cause classifier): every one fails with
 # 57014, nothing reaches the catalog, and the backend's resident memory does not grow with
 # them (C++ objects of a cancelled training are freed; nothing leaks per cancel). Reports, per
@@ -14,7 +14,7 @@
 # warms (buffers, caches, allocator pools); a cold first run alone can be several times slower
 # than the warm ones, which then finish before a quarter of it.
 set -euo pipefail
-rounds=50
+rounds=30
 psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 CREATE TABLE rss_purchases AS
   SELECT 'c' || c AS customer, 'p' || ((c * 7 + k * 13) % 2000) AS item
