@@ -5,7 +5,7 @@
 -------------------------------------------------------------------------------------------
 -- How a row travels: the triggers watch() puts on insight.<scope>_metrics append the keys of
 -- every row a statement inserts or updates to insight.watch_queue, in the writer's
--- transaction. A run (insight._watch_run, started by pg_cron) takes its scope's keys from the
+-- transaction (for sales, the days of the rows of insight.transactions). A run (insight._watch_run, started by pg_cron) takes its scope's keys from the
 -- queue with DELETE ... RETURNING, scores those rows with the live model against the kept
 -- baselines, records the flagged ones in insight.anomaly_events, folds them into episodes
 -- (insight.alerts), correlates the root cause, and commits all of it at once: a run that
