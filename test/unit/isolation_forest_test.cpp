@@ -331,6 +331,7 @@ TEST(IsolationForestWalks, EveryWalkGivesTheSameScore) {
         const double* x = &(*set)[i * c.d];
         const double nodes = forest.score(x, Walk::Nodes);
         EXPECT_EQ(forest.score(x, Walk::Ranked), nodes) << "d " << c.d << " row " << i;
+        EXPECT_EQ(forest.score(x, Walk::RankedAvx2), nodes) << "d " << c.d << " row " << i;
         EXPECT_EQ(forest.score(x), nodes);
       }
     }
@@ -365,7 +366,7 @@ TEST(IsolationForestWalks, ThresholdTiesGoRight) {
     const double x[2] = {x0, x1};
     return -std::log2(forest.score(x, walk));  // the path length (normaliser 1)
   };
-  for (Walk walk : {Walk::Nodes, Walk::Ranked}) {
+  for (Walk walk : {Walk::Nodes, Walk::Ranked, Walk::RankedAvx2}) {
     EXPECT_DOUBLE_EQ(path(0, std::nextafter(0.5, 0.0), walk), 1.0);
     EXPECT_DOUBLE_EQ(path(0, 0.5, walk), 3.0);     // tie: right, then x0 = 0 ≥ -2: right
     EXPECT_DOUBLE_EQ(path(-2.0, 0.5, walk), 3.0);  // tie at the second split too

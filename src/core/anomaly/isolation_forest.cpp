@@ -175,6 +175,15 @@ bool IsolationForest::cpu_has_avx2() {
 #endif
 }
 
+bool IsolationForest::cpu_has_avx512() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return has;
+#else
+  return false;
+#endif
+}
+
 double IsolationForest::score(const double* x, Walk walk) const noexcept {
   // The branch-free walks rely on finite values (x[0] < +inf at every leaf of walk_, ranks
   // of ordered values): refuse anything not finite.
@@ -189,7 +198,8 @@ double IsolationForest::score(const double* x, Walk walk) const noexcept {
     ranks = large.data();
   }
   ranks_of(x, ranks);
-  const double total = walk_ranked_avx2(ranks);
+  const double total = walk == Walk::RankedAvx2 || !cpu_has_avx512() ? walk_ranked_avx2(ranks)
+                                                                     : walk_ranked_avx512(ranks);
   return std::exp2(-(total / static_cast<double>(roots_.size())) / normaliser_);
 }
 
@@ -373,6 +383,79 @@ __attribute__((target("avx2"))) double IsolationForest::walk_ranked_avx2(
   }
   return sum_leaves(leaf);
 }
+// Sixteen trees a register with AVX-512: the row's ranks of up to 16 features sit in one
+// register (gathered beyond), the step to the right child is a masked add. (GCC 12's own
+// AVX-512 headers trip -Wmaybe-uninitialized on their undefined-value placeholders.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+namespace {
+// leaf[t] for every tree t (its position on the last level); nodes as in ranked_.
+template <bool InRegister>
+__attribute__((target("avx512f"))) void ranked_leaves_avx512(const int* nodes, const int32_t* ranks,
+                                                             __m512i row, size_t trees,
+                                                             int32_t inner, int depth,
+                                                             int32_t* leaf) {
+  const __m512i one = _mm512_set1_epi32(1), low16 = _mm512_set1_epi32(0xFFFF);
+  const __m512i vinner = _mm512_set1_epi32(inner);
+  constexpr size_t kBlock = 8;  // registers stepping together, their gathers overlapping
+  int32_t tail[16];
+  for (size_t t = 0; t < trees;) {
+    const size_t vectors = std::min(kBlock, (trees - t + 15) / 16);
+    __m512i base[kBlock], at[kBlock];
+    for (size_t v = 0; v < vectors; ++v) {
+      int32_t first[16];
+      for (size_t k = 0; k < 16; ++k)
+        first[k] = static_cast<int32_t>(std::min(t + 16 * v + k, trees - 1)) * inner;
+      base[v] = _mm512_loadu_si512(first);
+      at[v] = _mm512_setzero_si512();
+    }
+    for (int d = 0; d < depth; ++d) {
+      for (size_t v = 0; v < vectors; ++v) {
+        const __m512i n = _mm512_i32gather_epi32(_mm512_add_epi32(base[v], at[v]), nodes, 4);
+        const __m512i feature = _mm512_srli_epi32(n, 16);
+        __m512i rank;
+        if constexpr (InRegister)
+          rank = _mm512_permutexvar_epi32(feature, row);
+        else
+          rank = _mm512_i32gather_epi32(feature, ranks, 4);
+        const __mmask16 right = _mm512_cmpgt_epi32_mask(rank, _mm512_and_si512(n, low16));
+        const __m512i left = _mm512_add_epi32(_mm512_add_epi32(at[v], at[v]), one);
+        at[v] = _mm512_mask_add_epi32(left, right, left, one);
+      }
+    }
+    for (size_t v = 0; v < vectors; ++v) {
+      const size_t first = t + 16 * v, lanes = std::min<size_t>(16, trees - first);
+      int32_t* out = lanes == 16 ? leaf + first : tail;
+      _mm512_storeu_si512(out, _mm512_sub_epi32(at[v], vinner));
+      if (lanes < 16) std::copy(tail, tail + lanes, leaf + first);
+    }
+    t += std::min(trees - t, 16 * vectors);
+  }
+}
+}  // namespace
+
+__attribute__((target("avx512f"))) double IsolationForest::walk_ranked_avx512(
+    const int32_t* ranks) const noexcept {
+  const size_t trees = roots_.size();
+  const auto inner = static_cast<int32_t>((size_t{1} << max_depth_) - 1);
+  LeafBuffer buffer(trees);
+  const int* nodes = reinterpret_cast<const int*>(ranked_.data());
+  if (n_features_ <= 16) {
+    int32_t padded[16] = {};
+    std::copy(ranks, ranks + n_features_, padded);
+    ranked_leaves_avx512<true>(nodes, ranks, _mm512_loadu_si512(padded), trees, inner, max_depth_,
+                               buffer.data());
+  } else {
+    ranked_leaves_avx512<false>(nodes, ranks, _mm512_setzero_si512(), trees, inner, max_depth_,
+                                buffer.data());
+  }
+  return sum_leaves(buffer.data());
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #else
 double IsolationForest::walk_ranked_avx2(const int32_t*) const noexcept {
   return 0;

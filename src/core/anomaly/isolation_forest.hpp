@@ -35,15 +35,17 @@ class IsolationForest {
   int n_trees() const { return static_cast<int>(roots_.size()); }
 
   // How score() walks the trees: Ranked (below, ranked_) where the forest and the CPU allow
-  // it, else Nodes. Both give the same score, bit for bit; choosing is for tests and
+  // it — sixteen trees a register with AVX-512, eight with AVX2 (RankedAvx2 forces the
+  // latter) — else Nodes. All give the same score, bit for bit; choosing is for tests and
   // benchmarks.
-  enum class Walk { Auto, Nodes, Ranked };
+  enum class Walk { Auto, Nodes, Ranked, RankedAvx2 };
   // NaN when x holds NaN or infinity (callers check their input first).
   double score(const double* x) const noexcept { return score(x, Walk::Auto); }
   double score(const double* x, Walk walk) const noexcept;
   // Whether the ranked walk applies: a forest of depth ≤ kRankedDepth on a CPU with AVX2.
   bool ranked() const { return !ranked_.empty(); }
   static bool cpu_has_avx2();
+  static bool cpu_has_avx512();
   // Score, and each feature's share of the isolation of x (sums to 1): every split on x's
   // path in a tree credits its feature with 1 / (that tree's path length), so features that
   // isolate x in few steps dominate.
@@ -72,6 +74,7 @@ class IsolationForest {
   // The ranked walk: x's ranks among each feature's thresholds, then every tree's leaf.
   void ranks_of(const double* x, int32_t* ranks) const noexcept;
   double walk_ranked_avx2(const int32_t* ranks) const noexcept;
+  double walk_ranked_avx512(const int32_t* ranks) const noexcept;
   double sum_leaves(const int32_t* leaf) const noexcept;
   void validate() const;
 
