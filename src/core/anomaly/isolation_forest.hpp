@@ -96,8 +96,9 @@ class IsolationForest {
   // are 2i + 1 and 2i + 2), a node one 32-bit word: feature << 16 | its threshold's rank, or
   // kPassThrough (always left) below a leaf that ends early, whose path length sits at the
   // leftmost position of the last level. 100 trees of depth 8 take 300 KB instead of
-  // walk_'s 800 KB, and eight trees step at once in one AVX2 register (built only on CPUs
-  // that have AVX2: without it, stepping one tree at a time, this form is no faster).
+  // walk_'s 800 KB, and sixteen trees step at once in one AVX-512 register, or eight in an
+  // AVX2 one (built only on CPUs that have AVX2: without it, stepping one tree at a time, this
+  // form is no faster).
   static constexpr int kRankedDepth = 10;
   static constexpr uint32_t kPassThrough = 0xFFFF;
   std::vector<std::vector<double>> cuts_;  // per feature: its thresholds, sorted, distinct
