@@ -184,19 +184,40 @@ bool IsolationForest::cpu_has_avx512() {
 #endif
 }
 
+namespace {
+// n int32 values: on the stack up to N, on the heap beyond (a row's ranks, a forest's leaves).
+template <size_t N>
+struct Int32Buffer {
+  explicit Int32Buffer(size_t n) {
+    if (n > N) large.resize(n);
+  }
+  int32_t* data() { return large.empty() ? small : large.data(); }
+  int32_t small[N];
+  std::vector<int32_t> large;
+};
+using LeafBuffer = Int32Buffer<256>;
+
+// The ranked walks' registers, one lane a tree. lane_offsets: where the `width` trees from
+// `first` start in ranked_ (lanes past the last tree walk the last tree again); keep_leaves:
+// the leaves of those that exist, from the lanes' final node positions.
+void lane_offsets(size_t first, size_t width, size_t trees, int32_t inner, int32_t* out) {
+  for (size_t k = 0; k < width; ++k)
+    out[k] = static_cast<int32_t>(std::min(first + k, trees - 1)) * inner;
+}
+void keep_leaves(const int32_t* at, size_t first, size_t width, size_t trees, int32_t inner,
+                 int32_t* leaf) {
+  for (size_t k = 0; k < std::min(width, trees - first); ++k) leaf[first + k] = at[k] - inner;
+}
+}  // namespace
+
 double IsolationForest::score(const double* x, Walk walk) const noexcept {
   // The branch-free walks rely on finite values (x[0] < +inf at every leaf of walk_, ranks
   // of ordered values): refuse anything not finite.
   for (size_t j = 0; j < n_features_; ++j)
     if (!std::isfinite(x[j])) return std::numeric_limits<double>::quiet_NaN();
   if (walk == Walk::Nodes || ranked_.empty()) return walk_nodes(x);
-  int32_t small[64];
-  std::vector<int32_t> large;
-  int32_t* ranks = small;
-  if (n_features_ > 64) {
-    large.resize(n_features_);
-    ranks = large.data();
-  }
+  Int32Buffer<64> buffer(n_features_);
+  int32_t* ranks = buffer.data();
   ranks_of(x, ranks);
   const double total = walk == Walk::RankedAvx2 || !cpu_has_avx512() ? walk_ranked_avx2(ranks)
                                                                      : walk_ranked_avx512(ranks);
@@ -302,18 +323,6 @@ double IsolationForest::sum_leaves(const int32_t* leaf) const noexcept {
   return total;
 }
 
-namespace {
-// A buffer of one int32 per tree: on the stack for up to 256 trees.
-struct LeafBuffer {
-  explicit LeafBuffer(size_t trees) {
-    if (trees > 256) large.resize(trees);
-  }
-  int32_t* data() { return large.empty() ? small : large.data(); }
-  int32_t small[256];
-  std::vector<int32_t> large;
-};
-}  // namespace
-
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 namespace {
 // One step of eight trees: gather each lane's node, pick its feature's rank from the row's
@@ -355,31 +364,24 @@ __attribute__((target("avx2"))) double IsolationForest::walk_ranked_avx2(
   if (s.in_registers) std::copy(ranks, ranks + n_features_, padded);
   s.lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(padded));
   s.hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(padded + 8));
-  const __m256i vinner = _mm256_set1_epi32(inner);
   // Up to kBlock registers of eight trees step together: their gathers are independent, so
-  // they overlap instead of each waiting on the last. The last register's lanes past the
-  // last tree walk the last tree again (their leaves are not kept).
-  constexpr size_t kBlock = 16;
-  int32_t tail[8];
-  for (size_t t = 0; t < trees;) {
-    const size_t vectors = std::min(kBlock, (trees - t + 7) / 8);
+  // they overlap instead of each waiting on the last.
+  constexpr size_t kBlock = 16, kWidth = 8;
+  int32_t lanes[kWidth];
+  for (size_t t = 0; t < trees; t += kBlock * kWidth) {
+    const size_t vectors = std::min(kBlock, (trees - t + kWidth - 1) / kWidth);
     __m256i base[kBlock], at[kBlock];
     for (size_t v = 0; v < vectors; ++v) {
-      int32_t first[8];
-      for (size_t k = 0; k < 8; ++k)
-        first[k] = static_cast<int32_t>(std::min(t + 8 * v + k, trees - 1)) * inner;
-      base[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first));
+      lane_offsets(t + kWidth * v, kWidth, trees, inner, lanes);
+      base[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes));
       at[v] = _mm256_setzero_si256();
     }
     for (int d = 0; d < max_depth_; ++d)
       for (size_t v = 0; v < vectors; ++v) at[v] = ranked_step(s, base[v], at[v]);
     for (size_t v = 0; v < vectors; ++v) {
-      const size_t first = t + 8 * v, lanes = std::min<size_t>(8, trees - first);
-      int32_t* out = lanes == 8 ? leaf + first : tail;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_sub_epi32(at[v], vinner));
-      if (lanes < 8) std::copy(tail, tail + lanes, leaf + first);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes), at[v]);
+      keep_leaves(lanes, t + kWidth * v, kWidth, trees, inner, leaf);
     }
-    t += std::min(trees - t, 8 * vectors);
   }
   return sum_leaves(leaf);
 }
@@ -398,17 +400,14 @@ __attribute__((target("avx512f"))) void ranked_leaves_avx512(const int* nodes, c
                                                              int32_t inner, int depth,
                                                              int32_t* leaf) {
   const __m512i one = _mm512_set1_epi32(1), low16 = _mm512_set1_epi32(0xFFFF);
-  const __m512i vinner = _mm512_set1_epi32(inner);
-  constexpr size_t kBlock = 8;  // registers stepping together, their gathers overlapping
-  int32_t tail[16];
-  for (size_t t = 0; t < trees;) {
-    const size_t vectors = std::min(kBlock, (trees - t + 15) / 16);
+  constexpr size_t kBlock = 8, kWidth = 16;  // registers stepping together, gathers overlapping
+  int32_t lanes[kWidth];
+  for (size_t t = 0; t < trees; t += kBlock * kWidth) {
+    const size_t vectors = std::min(kBlock, (trees - t + kWidth - 1) / kWidth);
     __m512i base[kBlock], at[kBlock];
     for (size_t v = 0; v < vectors; ++v) {
-      int32_t first[16];
-      for (size_t k = 0; k < 16; ++k)
-        first[k] = static_cast<int32_t>(std::min(t + 16 * v + k, trees - 1)) * inner;
-      base[v] = _mm512_loadu_si512(first);
+      lane_offsets(t + kWidth * v, kWidth, trees, inner, lanes);
+      base[v] = _mm512_loadu_si512(lanes);
       at[v] = _mm512_setzero_si512();
     }
     for (int d = 0; d < depth; ++d) {
@@ -426,12 +425,9 @@ __attribute__((target("avx512f"))) void ranked_leaves_avx512(const int* nodes, c
       }
     }
     for (size_t v = 0; v < vectors; ++v) {
-      const size_t first = t + 16 * v, lanes = std::min<size_t>(16, trees - first);
-      int32_t* out = lanes == 16 ? leaf + first : tail;
-      _mm512_storeu_si512(out, _mm512_sub_epi32(at[v], vinner));
-      if (lanes < 16) std::copy(tail, tail + lanes, leaf + first);
+      _mm512_storeu_si512(lanes, at[v]);
+      keep_leaves(lanes, t + kWidth * v, kWidth, trees, inner, leaf);
     }
-    t += std::min(trees - t, 16 * vectors);
   }
 }
 }  // namespace
@@ -457,9 +453,9 @@ __attribute__((target("avx512f"))) double IsolationForest::walk_ranked_avx512(
 #pragma GCC diagnostic pop
 #endif
 #else
-double IsolationForest::walk_ranked_avx2(const int32_t*) const noexcept {
-  return 0;
-}  // never called
+// Never called: ranked_ is built only on CPUs with AVX2.
+double IsolationForest::walk_ranked_avx2(const int32_t*) const noexcept { return 0; }
+double IsolationForest::walk_ranked_avx512(const int32_t*) const noexcept { return 0; }
 #endif
 
 double IsolationForest::walk_nodes(const double* x) const noexcept {
