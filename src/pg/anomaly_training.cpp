@@ -91,12 +91,12 @@ class AnomalyTraining final : public insight::pg::TrainingWith<insight::anomaly:
     std::vector<bool> labels;
     std::vector<double> weights;
     insight::pg::spi_connect();
-    insight::pg::spi_exec(
+    const uint64_t has_labels = insight::pg::spi_exec(
         "SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
         "ON n.oid = c.relnamespace WHERE n.nspname = 'insight' "
         "AND c.relname = 'alert_labels'",
         {}, true);
-    if (SPI_processed > 0) {
+    if (has_labels > 0) {
       insight::pg::spi_stream(
           sql.c_str(),
           {insight::pg::spi_text_arg(name), insight::pg::spi_text_array_arg(o_.features)},
