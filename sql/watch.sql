@@ -263,8 +263,12 @@ CREATE TABLE wat_sales AS SELECT * FROM insight.transactions WHERE ts >= timesta
 DELETE FROM insight.transactions WHERE ts >= timestamptz '2026-03-25 00:00+00' + :'shift';
 GRANT SELECT ON wat_sales TO wat_admin;
 SET ROLE wat_admin;
+-- A sales day is one row a day: its quiet period is at least a day (watch() raises a shorter one).
+CALL pg_temp.expect_errors(
+  $$INSERT INTO insight.watches (scope, every, quiet_period, min_rows, open_window, watched_at)
+      VALUES ('sales', '1 hour', '1 hour', 3, '30 minutes', '2026-04-01 00:00+00')$$);
 INSERT INTO insight.watches (scope, every, quiet_period, min_rows, open_window)
-  VALUES ('sales', '1 hour', '1 hour', 3, '30 minutes');
+  VALUES ('sales', '1 hour', '1 day', 3, '30 minutes');
 SELECT insight._watch_triggers('sales', true);
 INSERT INTO insight.transactions SELECT * FROM wat_sales;
 INSERT INTO insight.transactions (user_id, product_id, ts, quantity, total_amount)

@@ -189,6 +189,11 @@ BEGIN
   IF quiet_period IS NULL OR quiet_period <= interval '0' THEN
     RAISE EXCEPTION 'quiet_period must be a positive interval, got %', quiet_period USING ERRCODE = '22023';
   END IF;
+  -- A sales day is one flagged row a day: its episodes join days less than a quiet period
+  -- apart, so the period is at least a day (insight.watches checks it).
+  IF scope = 'sales' THEN
+    quiet_period := greatest(quiet_period, interval '1 day');
+  END IF;
   IF open_window IS NULL OR open_window <= interval '0' THEN
     RAISE EXCEPTION 'open_window must be a positive interval, got %', open_window USING ERRCODE = '22023';
   END IF;
@@ -278,7 +283,6 @@ DECLARE
   v_missing bool;
   v_summary jsonb;
   v_today timestamptz;
-  v_quiet interval;
 BEGIN
   PERFORM insight._require_admin('watch');
   SELECT * INTO w FROM insight.watches WHERE scope = p_scope FOR UPDATE;
@@ -290,25 +294,24 @@ BEGIN
   -- extension's table): they come back here.
   PERFORM insight._watch_triggers(p_scope, true);
 
-  WITH q AS (DELETE FROM insight.watch_queue q WHERE q.scope = p_scope RETURNING q.entity_id, q.ts),
+  -- Sales: a day is judged once it has ended (as detect_series_anomalies counts complete
+  -- days), so only ended days are taken; the day still going on stays queued.
+  IF p_scope = 'sales' THEN
+    v_today := date_bin('1 day', now(), origin);
+  END IF;
+  WITH q AS (DELETE FROM insight.watch_queue q
+              WHERE q.scope = p_scope AND (v_today IS NULL OR q.ts < v_today)
+              RETURNING q.entity_id, q.ts),
   k AS (SELECT DISTINCT q.entity_id, q.ts FROM q)
   SELECT array_agg(k.entity_id), array_agg(k.ts), (SELECT count(*) FROM q), max(k.ts), min(k.ts),
          array(SELECT DISTINCT q.entity_id FROM q), array(SELECT DISTINCT q.ts FROM q)
     INTO v_ids, v_ts, v_queued, v_newest, v_oldest, v_entities, v_times FROM k;
 
-  -- Sales: a day is judged once it has ended (as detect_series_anomalies counts complete
-  -- days); the days still going on go back to the queue, days over a year old are dropped.
-  -- A day's anomaly is one row a day, so its episodes join days less than a quiet period apart,
-  -- the period being at least a day.
-  v_quiet := w.quiet_period;
+  -- Sales days over a year old are beyond the series detector's window: dropped.
   IF p_scope = 'sales' AND v_ids IS NOT NULL THEN
-    v_today := date_bin('1 day', now(), origin);
-    v_quiet := greatest(w.quiet_period, interval '1 day');
-    INSERT INTO insight.watch_queue (scope, entity_id, ts)
-      SELECT p_scope, k.id, k.ts FROM unnest(v_ids, v_ts) k(id, ts) WHERE k.ts >= v_today;
     SELECT array_agg(k.id), array_agg(k.ts), max(k.ts), min(k.ts)
       INTO v_ids, v_ts, v_newest, v_oldest
-      FROM unnest(v_ids, v_ts) k(id, ts) WHERE k.ts < v_today AND k.ts >= v_today - interval '366 days';
+      FROM unnest(v_ids, v_ts) k(id, ts) WHERE k.ts >= v_today - interval '366 days';
   END IF;
 
   IF v_ids IS NOT NULL AND p_scope = 'sales' THEN
@@ -414,14 +417,14 @@ BEGIN
         SELECT * INTO a FROM insight.alerts al
          WHERE al.scope = p_scope AND al.entity_id = r.entity_id AND al.closed_at IS NULL FOR UPDATE;
       END IF;
-      IF a.alert_id IS NOT NULL AND r.ts > a.last_seen_at + v_quiet THEN
-        UPDATE insight.alerts SET closed_at = a.last_seen_at + v_quiet
+      IF a.alert_id IS NOT NULL AND r.ts > a.last_seen_at + w.quiet_period THEN
+        UPDATE insight.alerts SET closed_at = a.last_seen_at + w.quiet_period
          WHERE alert_id = a.alert_id RETURNING * INTO a;
         PERFORM insight._alert_changed(a, 'closed');
         v_closed := v_closed + 1;
         a := NULL;
       END IF;
-      IF a.alert_id IS NOT NULL AND r.ts >= a.opened_at - v_quiet THEN
+      IF a.alert_id IS NOT NULL AND r.ts >= a.opened_at - w.quiet_period THEN
         v_old := a.alert_id;
       ELSE
         -- A late row inside an alert closed before (or resolved).
@@ -463,7 +466,7 @@ BEGIN
         INSERT INTO insight.alerts AS al (scope, entity_id, opened_at, last_seen_at, closed_at, severity,
                                           max_score, evidence)
           SELECT p_scope, r.entity_id, v_first, r.ts,
-                 CASE WHEN a.alert_id IS NOT NULL THEN r.ts + v_quiet END, e.severity, e.anomaly_score,
+                 CASE WHEN a.alert_id IS NOT NULL THEN r.ts + w.quiet_period END, e.severity, e.anomaly_score,
                  jsonb_build_object('rows', count(*) OVER (), 'top_features', e.top_features,
                                     'worst_ts', e.ts, 'model_id', e.model_id)
             FROM insight.anomaly_events e
@@ -491,10 +494,10 @@ BEGIN
     -- Close the open alerts of the entities that have now sent a quiet period of data
     -- without a flagged row.
     FOR a IN
-      UPDATE insight.alerts al SET closed_at = al.last_seen_at + v_quiet
+      UPDATE insight.alerts al SET closed_at = al.last_seen_at + w.quiet_period
         FROM (SELECT k.id, max(k.ts) AS newest FROM unnest(v_ids, v_ts) k(id, ts) GROUP BY k.id) k
        WHERE al.scope = p_scope AND al.closed_at IS NULL AND al.entity_id = k.id
-         AND k.newest >= al.last_seen_at + v_quiet
+         AND k.newest >= al.last_seen_at + w.quiet_period
       RETURNING al.*
     LOOP
       PERFORM insight._alert_changed(a, 'closed');

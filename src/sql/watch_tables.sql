@@ -16,7 +16,9 @@ CREATE TABLE insight.watches (
   watched_by      name NOT NULL DEFAULT current_user,
   watched_at      timestamptz NOT NULL DEFAULT now(),
   baseline_from   timestamptz,
-  baseline_until  timestamptz
+  baseline_until  timestamptz,
+  -- A sales day is one row a day: its quiet period is at least a day (watch() sees to it).
+  CHECK (scope <> 'sales' OR quiet_period >= interval '1 day')
 );
 
 -- The keys of the telemetry rows inserted or updated since their scope's last run, appended
