@@ -22,7 +22,7 @@ namespace insight::pg::anomaly {
 RowValues row_values(FunctionCallInfo fcinfo, int n) {
   if (insight::pg::arg_is_null(fcinfo, n)) return {};
   Datum d = PG_GETARG_DATUM(n);
-  ArrayType* a = guard([d] { return DatumGetArrayTypeP(d); });
+  auto* a = reinterpret_cast<ArrayType*>(insight::pg::detoasted(d));
   if (ARR_NDIM(a) != 1) {
     if (ARR_NDIM(a) == 0) throw InvalidParameter("features must not be an empty array");
     throw InvalidParameter("features must be a one-dimensional array");

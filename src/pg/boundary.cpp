@@ -10,12 +10,13 @@ namespace insight::pg {
 namespace {
 
 // Everything needed to raise an error, held as plain bytes so that filling it in a catch
-// block can neither allocate nor fail.
+// block can neither allocate nor fail. Left uninitialised until capture() fills it: every
+// SQL call makes one, and zeroing its 5 KB cost more than some functions' whole work.
 struct PendingError {
-  char sqlstate[6] = "XX000";
-  char message[2048] = "";
-  char detail[2048] = "";
-  char hint[1024] = "";
+  char sqlstate[6];
+  char message[2048];
+  char detail[2048];
+  char hint[1024];
 };
 
 void copy_text(char* dst, size_t cap, const char* src) noexcept {
@@ -66,14 +67,15 @@ void check_interrupts() {
 }
 
 Datum call_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
-  PendingError pending;
+  PendingError pending;  // NOLINT(cppcoreguidelines-pro-type-member-init): filled by capture()
   Datum result = static_cast<Datum>(0);
   bool ok = false;
   try {
     result = body(fcinfo);
     ok = true;
-  } catch (const PgError&) {
-    // re-thrown below from PostgreSQL's own error state
+  } catch (const PgError& e) {
+    // re-thrown below from PostgreSQL's own error state (this only if it were not pending)
+    capture(pending, unpack_sql_state(e.sqlerrcode()), e.what(), "", "");
   } catch (const insight::Error& e) {
     capture(pending, e.sqlstate(), e.what(), e.detail().c_str(), e.hint().c_str());
   } catch (const std::bad_alloc&) {

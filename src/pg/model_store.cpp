@@ -40,13 +40,13 @@ struct StatementTag {
   uint64 completions;
 };
 
+// Reads of backend state that cannot raise an error (GetCurrentCommandId(false) only
+// returns the counter): no guard on this per-row path.
 StatementTag current_statement_tag() {
   StatementTag t{};
-  guard([&t] {
-    t.lxid = MyProc->lxid;
-    t.command_id = GetCurrentCommandId(false);
-    t.completions = ActiveSnapshotSet() ? GetActiveSnapshot()->snapXactCompletionCount : 0;
-  });
+  t.lxid = MyProc->lxid;
+  t.command_id = GetCurrentCommandId(false);
+  t.completions = ActiveSnapshotSet() ? GetActiveSnapshot()->snapXactCompletionCount : 0;
   return t;
 }
 
@@ -116,8 +116,9 @@ ModelRef resolve_model_version(const std::string& name, int32_t version) {
   spi_finish();
   if (n != 1) {
     require_model(name);
-    throw UndefinedObject("model " + insight::echo(name) + " has no version " + std::to_string(version), "",
-                          "insight.models lists the versions of every model.");
+    throw UndefinedObject(
+        "model " + insight::echo(name) + " has no version " + std::to_string(version), "",
+        "insight.models lists the versions of every model.");
   }
   return ref;
 }
@@ -153,7 +154,7 @@ LiveModelSlot* live_model_slot(FunctionCallInfo fcinfo) {
 
 ModelRef resolve_live_model_cached(LiveModelSlot* slot, Datum name_datum) {
   // Compare the name without converting it: no allocation per row on the hot path.
-  const text* t = guard([name_datum] { return DatumGetTextPP(name_datum); });
+  const text* t = detoasted_packed(name_datum);
   const char* name_data = VARDATA_ANY(t);
   const size_t name_len = VARSIZE_ANY_EXHDR(t);
   const StatementTag tag = current_statement_tag();

@@ -39,6 +39,21 @@ std::string jsonb_arg_text(FunctionCallInfo fcinfo, int n);
 // holds numerics) is 22023.
 nlohmann::json options_arg(FunctionCallInfo fcinfo, int n);
 
+// A varlena Datum in plain form (PG_DETOAST_DATUM): through guard() only when PostgreSQL has
+// work to do (compressed, external or short-header values); a plain one, as every row an
+// executor builds, costs no guard on the scoring paths' per-row calls.
+inline struct varlena* detoasted(Datum d) {
+  auto* p = reinterpret_cast<struct varlena*>(DatumGetPointer(d));
+  if (!VARATT_IS_EXTENDED(p)) return p;
+  return guard([p] { return pg_detoast_datum(p); });
+}
+// PG_DETOAST_DATUM_PACKED likewise: a short header is fine (read with VARDATA_ANY).
+inline struct varlena* detoasted_packed(Datum d) {
+  auto* p = reinterpret_cast<struct varlena*>(DatumGetPointer(d));
+  if (!VARATT_IS_COMPRESSED(p) && !VARATT_IS_EXTERNAL(p)) return p;
+  return guard([p] { return pg_detoast_datum_packed(p); });
+}
+
 // ---- memory contexts ----
 // Runs fn(arg) when cxt is reset or deleted — at the end of the query, or on error or cancel.
 // How C++ objects placed in PostgreSQL memory get their destructors run. fn must not throw.

@@ -36,18 +36,20 @@ CREATE OR REPLACE AGGREGATE insight._isolation_forest_train(float8[], int, int, 
   COMBINEFUNC = insight._if_combinefn, SERIALFUNC = insight._if_serialfn,
   DESERIALFUNC = insight._if_deserialfn, PARALLEL = SAFE);
 
--- COST: a score walks every tree (about 1 µs per row), far more than an operator; a realistic
--- cost lets the planner parallelise scans that score every row (CREATE TABLE AS, INSERT).
+-- COST, in cpu_operator_cost units: a score (every tree walked) takes about 0.5 µs, as long as
+-- reading 5-7 rows in a scan, whose cost is about 0.02 a row: about 50 units (the row forms bind
+-- columns by name, a fifth more). Higher, a million rows would pass jit_above_cost, and JIT
+-- compiles for ~50 ms in every process without speeding up an opaque C call (docs/benchmarks.md).
 CREATE OR REPLACE FUNCTION insight.anomaly_score(model bytea, features float8[]) RETURNS float8
-  AS 'MODULE_PATHNAME', 'insight_anomaly_score_bytes' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
+  AS 'MODULE_PATHNAME', 'insight_anomaly_score_bytes' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 50;
 CREATE OR REPLACE FUNCTION insight.anomaly_score(name text, features float8[]) RETURNS float8
-  AS 'MODULE_PATHNAME', 'insight_anomaly_score_named' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
+  AS 'MODULE_PATHNAME', 'insight_anomaly_score_named' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 50;
 CREATE OR REPLACE FUNCTION insight.anomaly_score(name text, r anyelement) RETURNS float8
-  AS 'MODULE_PATHNAME', 'insight_anomaly_score_row' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
+  AS 'MODULE_PATHNAME', 'insight_anomaly_score_row' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 60;
 CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, r anyelement) RETURNS boolean
-  AS 'MODULE_PATHNAME', 'insight_is_anomaly_row' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
+  AS 'MODULE_PATHNAME', 'insight_is_anomaly_row' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 60;
 CREATE OR REPLACE FUNCTION insight.is_anomaly(name text, features float8[]) RETURNS boolean
-  AS 'MODULE_PATHNAME', 'insight_is_anomaly_named' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
+  AS 'MODULE_PATHNAME', 'insight_is_anomaly_named' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 50;
 
 -- Literal arrays (ARRAY[1.5, 2] is numeric[], ARRAY[1, 2] int[]), integer columns and untyped
 -- array literals ('{1.5, 2}') matched float8[] and the anyelement row form equally well:

@@ -423,6 +423,13 @@ DROP TABLE insight.alert_events, insight.alerts, insight.watches, insight.watch_
 DROP FUNCTION insight._watch_queue_link(), insight._watch_queue_site(), insight._watch_queue_network(),
   insight._watch_queue_sales();
 
+-- 0.1.0 declared every scoring function at COST 100 (0.3.0 measured 50-60: docs/benchmarks.md).
+ALTER FUNCTION insight.anomaly_score(bytea, float8[]) COST 100;
+ALTER FUNCTION insight.anomaly_score(text, float8[]) COST 100;
+ALTER FUNCTION insight.anomaly_score(text, anyelement) COST 100;
+ALTER FUNCTION insight.is_anomaly(text, anyelement) COST 100;
+ALTER FUNCTION insight.is_anomaly(text, float8[]) COST 100;
+
 -- 0.1.0's objects had no descriptions.
 DO $descriptions$
 DECLARE

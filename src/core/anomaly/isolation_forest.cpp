@@ -185,7 +185,15 @@ bool IsolationForest::cpu_has_avx512() {
 }
 
 namespace {
-// n int32 values: on the stack up to N, on the heap beyond (a row's ranks, a forest's leaves).
+// Path lengths are added in one order by every walk, so that all give the same score bit
+// for bit: tree t into accumulator t mod 8 (in tree order), then the eight pairwise — eight
+// short chains of dependent additions instead of one of a hundred.
+constexpr size_t kAccumulators = 8;
+double reduce_accumulators(const double* a) noexcept {
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+// n int32 values: on the stack up to N, on the heap beyond (a row's ranks).
 template <size_t N>
 struct Int32Buffer {
   explicit Int32Buffer(size_t n) {
@@ -195,18 +203,21 @@ struct Int32Buffer {
   int32_t small[N];
   std::vector<int32_t> large;
 };
-using LeafBuffer = Int32Buffer<256>;
 
-// The ranked walks' registers, one lane a tree. lane_offsets: where the `width` trees from
-// `first` start in ranked_ (lanes past the last tree walk the last tree again); keep_leaves:
-// the leaves of those that exist, from the lanes' final node positions.
-void lane_offsets(size_t first, size_t width, size_t trees, int32_t inner, int32_t* out) {
-  for (size_t k = 0; k < width; ++k)
-    out[k] = static_cast<int32_t>(std::min(first + k, trees - 1)) * inner;
-}
-void keep_leaves(const int32_t* at, size_t first, size_t width, size_t trees, int32_t inner,
-                 int32_t* leaf) {
-  for (size_t k = 0; k < std::min(width, trees - first); ++k) leaf[first + k] = at[k] - inner;
+// The ranked walks' registers, one lane a tree: for the `width` trees from `first`, where
+// each starts in ranked_ (node) and where its leaves' path lengths start in ranked_leaf_, less
+// the last level's first position (leaf), and whether it exists (keep: -1, else 0; lanes
+// past the last tree walk the last tree again and add nothing).
+struct Lanes {
+  int32_t node[16], leaf[16], keep[16];
+};
+void lanes_of(size_t first, size_t width, size_t trees, int32_t inner, Lanes& l) {
+  for (size_t k = 0; k < width; ++k) {
+    const auto t = static_cast<int32_t>(std::min(first + k, trees - 1));
+    l.node[k] = t * inner;
+    l.leaf[k] = t * (inner + 1) - inner;
+    l.keep[k] = first + k < trees ? -1 : 0;
+  }
 }
 }  // namespace
 
@@ -221,7 +232,11 @@ double IsolationForest::score(const double* x, Walk walk) const noexcept {
   ranks_of(x, ranks);
   const double total = walk == Walk::RankedAvx2 || !cpu_has_avx512() ? walk_ranked_avx2(ranks)
                                                                      : walk_ranked_avx512(ranks);
-  return std::exp2(-(total / static_cast<double>(roots_.size())) / normaliser_);
+  return to_score(total);
+}
+
+double IsolationForest::to_score(double total_path_length) const noexcept {
+  return std::exp2(-(total_path_length / static_cast<double>(roots_.size())) / normaliser_);
 }
 
 void IsolationForest::prepare_ranked() {
@@ -280,6 +295,17 @@ void IsolationForest::prepare_ranked() {
       stack.push_back({n.left + 1, 2 * task.at + 2, task.depth + 1});
     }
   }
+  // The top levels again, sixteen trees side by side (the last group repeats its last tree).
+  ranked_top_.clear();
+  if (max_depth_ < kTopLevels) return;
+  const size_t groups = (roots_.size() + kTopWidth - 1) / kTopWidth;
+  ranked_top_.resize(groups * kTopNodes * kTopWidth);
+  for (size_t g = 0; g < groups; ++g)
+    for (size_t k = 0; k < kTopNodes; ++k)
+      for (size_t lane = 0; lane < kTopWidth; ++lane) {
+        const size_t t = std::min(g * kTopWidth + lane, roots_.size() - 1);
+        ranked_top_[(g * kTopNodes + k) * kTopWidth + lane] = ranked_[t * inner + k];
+      }
 }
 
 // The number of the feature's thresholds ≤ x: branch-free binary searches, up to 16 features
@@ -313,16 +339,6 @@ void IsolationForest::ranks_of(const double* x, int32_t* ranks) const noexcept {
   }
 }
 
-// The path lengths of every tree's leaf (leaf[t]: its position on the last level), added in
-// tree order as walk_nodes adds them, so that every walk gives the same sum.
-double IsolationForest::sum_leaves(const int32_t* leaf) const noexcept {
-  const size_t leaves = size_t{1} << max_depth_;
-  double total = 0.0;
-  for (size_t t = 0; t < roots_.size(); ++t)
-    total += ranked_leaf_[t * leaves + static_cast<size_t>(leaf[t])];
-  return total;
-}
-
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 namespace {
 // One step of eight trees: gather each lane's node, pick its feature's rank from the row's
@@ -352,13 +368,12 @@ __attribute__((target("avx2"))) inline __m256i ranked_step(const RankedStep& s, 
 }
 }  // namespace
 
-// Eight trees a step in each AVX2 register.
+// Eight trees a step in each AVX2 register; at the last level each register's eight path
+// lengths are gathered into the accumulators (trees 8v ... 8v + 3 into 0-3, the rest 4-7).
 __attribute__((target("avx2"))) double IsolationForest::walk_ranked_avx2(
     const int32_t* ranks) const noexcept {
   const size_t trees = roots_.size();
   const auto inner = static_cast<int32_t>((size_t{1} << max_depth_) - 1);
-  LeafBuffer buffer(trees);
-  int32_t* leaf = buffer.data();
   int32_t padded[16] = {};
   RankedStep s{reinterpret_cast<const int*>(ranked_.data()), ranks, n_features_ <= 16, {}, {}};
   if (s.in_registers) std::copy(ranks, ranks + n_features_, padded);
@@ -367,23 +382,41 @@ __attribute__((target("avx2"))) double IsolationForest::walk_ranked_avx2(
   // Up to kBlock registers of eight trees step together: their gathers are independent, so
   // they overlap instead of each waiting on the last.
   constexpr size_t kBlock = 16, kWidth = 8;
-  int32_t lanes[kWidth];
+  __m256d acc_lo = _mm256_setzero_pd(), acc_hi = _mm256_setzero_pd();
+  Lanes lanes;
   for (size_t t = 0; t < trees; t += kBlock * kWidth) {
     const size_t vectors = std::min(kBlock, (trees - t + kWidth - 1) / kWidth);
     __m256i base[kBlock], at[kBlock];
     for (size_t v = 0; v < vectors; ++v) {
-      lane_offsets(t + kWidth * v, kWidth, trees, inner, lanes);
-      base[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes));
+      lanes_of(t + kWidth * v, kWidth, trees, inner, lanes);
+      base[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes.node));
       at[v] = _mm256_setzero_si256();
     }
     for (int d = 0; d < max_depth_; ++d)
       for (size_t v = 0; v < vectors; ++v) at[v] = ranked_step(s, base[v], at[v]);
     for (size_t v = 0; v < vectors; ++v) {
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes), at[v]);
-      keep_leaves(lanes, t + kWidth * v, kWidth, trees, inner, leaf);
+      lanes_of(t + kWidth * v, kWidth, trees, inner, lanes);
+      const __m256i leaf =
+          _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes.leaf)), at[v]);
+      const __m256i keep = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes.keep));
+      const __m128i leaf_lo = _mm256_castsi256_si128(leaf);
+      const __m128i leaf_hi = _mm256_extracti128_si256(leaf, 1);
+      const __m256d keep_lo =
+          _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(keep)));
+      const __m256d keep_hi =
+          _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(keep, 1)));
+      acc_lo = _mm256_add_pd(
+          acc_lo,
+          _mm256_mask_i32gather_pd(_mm256_setzero_pd(), ranked_leaf_.data(), leaf_lo, keep_lo, 8));
+      acc_hi = _mm256_add_pd(
+          acc_hi,
+          _mm256_mask_i32gather_pd(_mm256_setzero_pd(), ranked_leaf_.data(), leaf_hi, keep_hi, 8));
     }
   }
-  return sum_leaves(leaf);
+  double a[kAccumulators];
+  _mm256_storeu_pd(a, acc_lo);
+  _mm256_storeu_pd(a + 4, acc_hi);
+  return reduce_accumulators(a);
 }
 // Sixteen trees a register with AVX-512: the row's ranks of up to 16 features sit in one
 // register (gathered beyond), the step to the right child is a masked add. (GCC 12's own
@@ -393,24 +426,80 @@ __attribute__((target("avx2"))) double IsolationForest::walk_ranked_avx2(
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 namespace {
-// leaf[t] for every tree t (its position on the last level); nodes as in ranked_.
+// The levels top_levels_avx512 walks (IsolationForest::kTopLevels) and a group of sixteen
+// trees' share of ranked_top_.
+constexpr int kTopLevelsWalked = 4;
+constexpr size_t kTopInts = ((1 << kTopLevelsWalked) - 1) * 16;
+
 template <bool InRegister>
-__attribute__((target("avx512f"))) void ranked_leaves_avx512(const int* nodes, const int32_t* ranks,
-                                                             __m512i row, size_t trees,
-                                                             int32_t inner, int depth,
-                                                             int32_t* leaf) {
+__attribute__((target("avx512f"))) inline __m512i rank_avx512(__m512i feature, __m512i row,
+                                                              const int32_t* ranks) {
+  if constexpr (InRegister) return _mm512_permutexvar_epi32(feature, row);
+  return _mm512_i32gather_epi32(feature, ranks, 4);
+}
+// Whether each lane's row goes right at node n (the row's rank of n's feature above n's).
+template <bool InRegister>
+__attribute__((target("avx512f"))) inline __mmask16 right_avx512(__m512i n, __m512i row,
+                                                                 const int32_t* ranks) {
+  return _mm512_cmpgt_epi32_mask(rank_avx512<InRegister>(_mm512_srli_epi32(n, 16), row, ranks),
+                                 _mm512_and_si512(n, _mm512_set1_epi32(0xFFFF)));
+}
+
+// The first kTopLevels levels of sixteen trees from `top` (their nodes, each sixteen trees
+// side by side): plain loads and blends instead of dependent gathers. A lane's node on level
+// d is one of 2^d, numbered by its turns so far (right = 1, the first turn the highest bit):
+// blending the candidates pairwise by the last turn, then by the turn before, picks it.
+// Returns each lane's implicit position on the next level.
+template <bool InRegister>
+__attribute__((target("avx512f"))) inline __m512i top_levels_avx512(const int* top, __m512i row,
+                                                                    const int32_t* ranks) {
+  auto node = [top](int k) __attribute__((target("avx512f"))) {
+    return _mm512_loadu_si512(top + 16 * k);
+  };
+  const __mmask16 b0 = right_avx512<InRegister>(node(0), row, ranks);
+  const __mmask16 b1 =
+      right_avx512<InRegister>(_mm512_mask_blend_epi32(b0, node(1), node(2)), row, ranks);
+  const __mmask16 b2 = right_avx512<InRegister>(
+      _mm512_mask_blend_epi32(b0, _mm512_mask_blend_epi32(b1, node(3), node(4)),
+                              _mm512_mask_blend_epi32(b1, node(5), node(6))),
+      row, ranks);
+  __m512i l3[4];  // level 3's candidate under each (b0, b1)
+  for (int i = 0; i < 4; ++i) l3[i] = _mm512_mask_blend_epi32(b2, node(7 + 2 * i), node(8 + 2 * i));
+  const __mmask16 b3 = right_avx512<InRegister>(
+      _mm512_mask_blend_epi32(b0, _mm512_mask_blend_epi32(b1, l3[0], l3[1]),
+                              _mm512_mask_blend_epi32(b1, l3[2], l3[3])),
+      row, ranks);
+  // 15 + 8 b0 + 4 b1 + 2 b2 + b3
+  __m512i at = _mm512_set1_epi32(15);
+  at = _mm512_mask_add_epi32(at, b0, at, _mm512_set1_epi32(8));
+  at = _mm512_mask_add_epi32(at, b1, at, _mm512_set1_epi32(4));
+  at = _mm512_mask_add_epi32(at, b2, at, _mm512_set1_epi32(2));
+  return _mm512_mask_add_epi32(at, b3, at, _mm512_set1_epi32(1));
+}
+
+// The sum of every tree's path length, in the accumulators' order: each register's sixteen
+// leaves are gathered eight at a time (trees 16v ... 16v + 7, then the next eight).
+template <bool InRegister>
+__attribute__((target("avx512f"))) double ranked_walk_avx512(const int* nodes, const int* top,
+                                                             const double* leaves,
+                                                             const int32_t* ranks, __m512i row,
+                                                             size_t trees, int32_t inner,
+                                                             int depth) {
   const __m512i one = _mm512_set1_epi32(1), low16 = _mm512_set1_epi32(0xFFFF);
   constexpr size_t kBlock = 8, kWidth = 16;  // registers stepping together, gathers overlapping
-  int32_t lanes[kWidth];
+  __m512d acc = _mm512_setzero_pd();
+  Lanes lanes;
   for (size_t t = 0; t < trees; t += kBlock * kWidth) {
     const size_t vectors = std::min(kBlock, (trees - t + kWidth - 1) / kWidth);
     __m512i base[kBlock], at[kBlock];
     for (size_t v = 0; v < vectors; ++v) {
-      lane_offsets(t + kWidth * v, kWidth, trees, inner, lanes);
-      base[v] = _mm512_loadu_si512(lanes);
-      at[v] = _mm512_setzero_si512();
+      lanes_of(t + kWidth * v, kWidth, trees, inner, lanes);
+      base[v] = _mm512_loadu_si512(lanes.node);
+      at[v] = top == nullptr
+                  ? _mm512_setzero_si512()
+                  : top_levels_avx512<InRegister>(top + (t / kWidth + v) * kTopInts, row, ranks);
     }
-    for (int d = 0; d < depth; ++d) {
+    for (int d = top == nullptr ? 0 : kTopLevelsWalked; d < depth; ++d) {
       for (size_t v = 0; v < vectors; ++v) {
         const __m512i n = _mm512_i32gather_epi32(_mm512_add_epi32(base[v], at[v]), nodes, 4);
         const __m512i feature = _mm512_srli_epi32(n, 16);
@@ -425,29 +514,40 @@ __attribute__((target("avx512f"))) void ranked_leaves_avx512(const int* nodes, c
       }
     }
     for (size_t v = 0; v < vectors; ++v) {
-      _mm512_storeu_si512(lanes, at[v]);
-      keep_leaves(lanes, t + kWidth * v, kWidth, trees, inner, leaf);
+      lanes_of(t + kWidth * v, kWidth, trees, inner, lanes);
+      const __m512i leaf = _mm512_add_epi32(_mm512_loadu_si512(lanes.leaf), at[v]);
+      const __mmask16 keep =
+          _mm512_cmpneq_epi32_mask(_mm512_loadu_si512(lanes.keep), _mm512_setzero_si512());
+      const auto keep_lo = static_cast<__mmask8>(keep), keep_hi = static_cast<__mmask8>(keep >> 8);
+      const __m512d lo = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), keep_lo,
+                                                  _mm512_castsi512_si256(leaf), leaves, 8);
+      acc = _mm512_mask_add_pd(acc, keep_lo, acc, lo);
+      const __m512d hi = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), keep_hi,
+                                                  _mm512_extracti64x4_epi64(leaf, 1), leaves, 8);
+      acc = _mm512_mask_add_pd(acc, keep_hi, acc, hi);
     }
   }
+  double a[kAccumulators];
+  _mm512_storeu_pd(a, acc);
+  return reduce_accumulators(a);
 }
 }  // namespace
 
 __attribute__((target("avx512f"))) double IsolationForest::walk_ranked_avx512(
     const int32_t* ranks) const noexcept {
+  static_assert(kTopLevels == kTopLevelsWalked && kTopWidth == 16, "ranked_top_'s layout");
   const size_t trees = roots_.size();
   const auto inner = static_cast<int32_t>((size_t{1} << max_depth_) - 1);
-  LeafBuffer buffer(trees);
   const int* nodes = reinterpret_cast<const int*>(ranked_.data());
+  const int* top = ranked_top_.empty() ? nullptr : reinterpret_cast<const int*>(ranked_top_.data());
   if (n_features_ <= 16) {
     int32_t padded[16] = {};
     std::copy(ranks, ranks + n_features_, padded);
-    ranked_leaves_avx512<true>(nodes, ranks, _mm512_loadu_si512(padded), trees, inner, max_depth_,
-                               buffer.data());
-  } else {
-    ranked_leaves_avx512<false>(nodes, ranks, _mm512_setzero_si512(), trees, inner, max_depth_,
-                                buffer.data());
+    return ranked_walk_avx512<true>(nodes, top, ranked_leaf_.data(), ranks,
+                                    _mm512_loadu_si512(padded), trees, inner, max_depth_);
   }
-  return sum_leaves(buffer.data());
+  return ranked_walk_avx512<false>(nodes, top, ranked_leaf_.data(), ranks, _mm512_setzero_si512(),
+                                   trees, inner, max_depth_);
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -460,9 +560,10 @@ double IsolationForest::walk_ranked_avx512(const int32_t*) const noexcept { retu
 
 double IsolationForest::walk_nodes(const double* x) const noexcept {
   constexpr size_t kLanes = 16;  // trees walked at once
+  static_assert(kLanes % kAccumulators == 0, "tree t + k goes to accumulator k mod 8");
   const Node* walk = walk_.data();
   const size_t trees = roots_.size();
-  double total = 0.0;
+  double acc[kAccumulators] = {};
   size_t t = 0;
   for (; t + kLanes <= trees; t += kLanes) {
     int32_t at[kLanes];
@@ -473,19 +574,20 @@ double IsolationForest::walk_nodes(const double* x) const noexcept {
         at[k] = n.left + (x[n.feature] < n.value ? 0 : 1);
       }
     }
-    for (size_t k = 0; k < kLanes; ++k) total += leaf_path_[static_cast<size_t>(at[k])];
+    for (size_t k = 0; k < kLanes; ++k)
+      acc[k % kAccumulators] += leaf_path_[static_cast<size_t>(at[k])];
   }
-  for (; t < trees; ++t) total += path_length(t, x);
-  return std::exp2(-(total / static_cast<double>(trees)) / normaliser_);
+  for (; t < trees; ++t) acc[t % kAccumulators] += path_length(t, x);
+  return to_score(reduce_accumulators(acc));
 }
 
 double IsolationForest::score_explained(const double* x, double* contributions) const noexcept {
   std::fill(contributions, contributions + n_features_, 0.0);
   const Node* nodes = nodes_.data();
-  double total = 0.0;
+  double acc[kAccumulators] = {};
   for (size_t t = 0; t < roots_.size(); ++t) {
     const double h = path_length(t, x);
-    total += h;
+    acc[t % kAccumulators] += h;
     const double credit = 1.0 / std::max(h, 1.0);
     int32_t i = roots_[t];
     while (nodes[i].feature >= 0) {
@@ -498,7 +600,7 @@ double IsolationForest::score_explained(const double* x, double* contributions) 
   for (size_t f = 0; f < n_features_; ++f) sum += contributions[f];
   if (sum > 0)
     for (size_t f = 0; f < n_features_; ++f) contributions[f] /= sum;
-  return std::exp2(-(total / static_cast<double>(roots_.size())) / normaliser_);
+  return to_score(reduce_accumulators(acc));
 }
 
 void IsolationForest::serialize(BinaryWriter& w) const {
@@ -571,7 +673,8 @@ size_t IsolationForest::memory_bytes() const {
   for (const auto& c : cuts_) cuts += c.capacity() * sizeof(double);
   return sizeof(*this) + roots_.capacity() * sizeof(int32_t) +
          (nodes_.capacity() + walk_.capacity()) * sizeof(Node) +
-         leaf_path_.capacity() * sizeof(double) + cuts + ranked_.capacity() * sizeof(uint32_t) +
+         leaf_path_.capacity() * sizeof(double) + cuts +
+         (ranked_.capacity() + ranked_top_.capacity()) * sizeof(uint32_t) +
          ranked_leaf_.capacity() * sizeof(double);
 }
 

@@ -36,8 +36,8 @@ class IsolationForest {
 
   // How score() walks the trees: Ranked (below, ranked_) where the forest and the CPU allow
   // it — sixteen trees a register with AVX-512, eight with AVX2 (RankedAvx2 forces the
-  // latter) — else Nodes. All give the same score, bit for bit; choosing is for tests and
-  // benchmarks.
+  // latter) — else Nodes. All give the same score, bit for bit (they add the trees' path
+  // lengths in one order); choosing is for tests and benchmarks.
   enum class Walk { Auto, Nodes, Ranked, RankedAvx2 };
   // NaN when x holds NaN or infinity (callers check their input first).
   double score(const double* x) const noexcept { return score(x, Walk::Auto); }
@@ -70,12 +70,13 @@ class IsolationForest {
   void prepare();
   void prepare_ranked();
   double path_length(size_t tree, const double* x) const noexcept;
+  // The score of a sum of the trees' path lengths.
+  double to_score(double total_path_length) const noexcept;
   double walk_nodes(const double* x) const noexcept;
   // The ranked walk: x's ranks among each feature's thresholds, then every tree's leaf.
   void ranks_of(const double* x, int32_t* ranks) const noexcept;
   double walk_ranked_avx2(const int32_t* ranks) const noexcept;
   double walk_ranked_avx512(const int32_t* ranks) const noexcept;
-  double sum_leaves(const int32_t* leaf) const noexcept;
   void validate() const;
 
   size_t n_features_ = 0;
@@ -104,6 +105,12 @@ class IsolationForest {
   std::vector<std::vector<double>> cuts_;  // per feature: its thresholds, sorted, distinct
   std::vector<uint32_t> ranked_;           // per tree: 2^max_depth_ - 1 nodes
   std::vector<double> ranked_leaf_;        // per tree: 2^max_depth_ path lengths
+  // The first kTopLevels levels of ranked_ (kTopNodes nodes) again, kTopWidth trees side by
+  // side: the AVX-512 walk reads them with plain loads and blends instead of gathers (when
+  // max_depth_ ≥ kTopLevels).
+  static constexpr int kTopLevels = 4;
+  static constexpr size_t kTopNodes = (size_t{1} << kTopLevels) - 1, kTopWidth = 16;
+  std::vector<uint32_t> ranked_top_;  // per group of kTopWidth trees: kTopNodes × kTopWidth
 };
 
 }  // namespace insight::anomaly
