@@ -132,15 +132,7 @@ IsolationForest IsolationForest::fit(const double* rows, size_t n_rows, size_t n
 }
 
 void IsolationForest::prepare() {
-  walk_ = nodes_;
-  leaf_path_.assign(nodes_.size(), 0.0);
   max_depth_ = 0;
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i].feature < 0) {
-      leaf_path_[i] = nodes_[i].value;
-      walk_[i] = Node{std::numeric_limits<double>::infinity(), 0, static_cast<int32_t>(i)};
-    }
-  }
   // Depth of the deepest leaf: the number of steps every walk takes. Children come after
   // their parent and have exactly one (validate()), so one pass in index order is enough.
   std::vector<int> depth(nodes_.size(), 0);
@@ -154,6 +146,19 @@ void IsolationForest::prepare() {
     }
   }
   prepare_ranked();
+  // The self-looping copy only where scoring walks the nodes: the ranked form replaces it
+  // (Walk::Nodes then walks nodes_ tree by tree), and a model loads faster without it.
+  walk_.clear();
+  leaf_path_.clear();
+  if (!ranked_.empty()) return;
+  walk_ = nodes_;
+  leaf_path_.assign(nodes_.size(), 0.0);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].feature < 0) {
+      leaf_path_[i] = nodes_[i].value;
+      walk_[i] = Node{std::numeric_limits<double>::infinity(), 0, static_cast<int32_t>(i)};
+    }
+  }
 }
 
 double IsolationForest::path_length(size_t tree, const double* x) const noexcept {
@@ -565,7 +570,7 @@ double IsolationForest::walk_nodes(const double* x) const noexcept {
   const size_t trees = roots_.size();
   double acc[kAccumulators] = {};
   size_t t = 0;
-  for (; t + kLanes <= trees; t += kLanes) {
+  for (; !walk_.empty() && t + kLanes <= trees; t += kLanes) {
     int32_t at[kLanes];
     for (size_t k = 0; k < kLanes; ++k) at[k] = roots_[t + k];
     for (int step = 0; step < max_depth_; ++step) {

@@ -65,7 +65,7 @@ class IsolationForest {
   };
   static_assert(sizeof(Node) == 16, "Node must stay compact");
 
-  // Builds walk_ and leaf_path_, and the ranked form, from nodes_ (after fit and after
+  // Builds the ranked form, or else walk_ and leaf_path_, from nodes_ (after fit and after
   // deserialize).
   void prepare();
   void prepare_ranked();
@@ -87,6 +87,7 @@ class IsolationForest {
   // For scoring: the same trees with every leaf turned into a self-loop (feature 0, threshold
   // +inf, left = itself), so a walk is exactly max_depth_ branch-free steps and several trees
   // can be walked at once — their memory loads overlap instead of waiting on each other.
+  // Built only for forests without the ranked form (below).
   std::vector<Node> walk_;
   std::vector<double> leaf_path_;  // path length of leaf i, by node index
   int max_depth_ = 0;
