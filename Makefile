@@ -108,9 +108,10 @@ dist:
 deps:
 	@scripts/install-deps
 
+# The unit tests only (make bench builds the micro-benchmarks itself).
 unit:
 	cmake -S . -B $(CORE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build $(CORE_BUILD) -j2
+	cmake --build $(CORE_BUILD) -j2 --target insight_unit_tests
 	ctest --test-dir $(CORE_BUILD) --output-on-failure -j2
 
 FUZZ_SECONDS ?= 30

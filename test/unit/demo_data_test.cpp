@@ -542,7 +542,9 @@ TEST(DemoData, SalesAnomaliesAreLabelledAndMoveTheirDay) {
     EXPECT_EQ(f.scope, "shop");
     EXPECT_EQ(f.ended_at - f.started_at, kDay);
     EXPECT_EQ(f.started_at % kDay, 0);
-    if (i > 0) EXPECT_NE(f.kind, events[i - 1]->kind) << "drops and spikes alternate";
+    if (i > 0) {
+      EXPECT_NE(f.kind, events[i - 1]->kind) << "drops and spikes alternate";
+    }
     for (const Fault* p : promos)
       EXPECT_TRUE(p->ended_at <= f.started_at - kDay || p->started_at >= f.ended_at + kDay)
           << f.kind << " beside a promotion";
