@@ -346,6 +346,11 @@ void IsolationForest::ranks_of(const double* x, int32_t* ranks) const noexcept {
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 namespace {
+// The levels the walks take from ranked_top_ (IsolationForest::kTopLevels) and a group of
+// sixteen trees' share of it.
+constexpr int kTopLevelsWalked = 4;
+constexpr size_t kTopInts = ((1 << kTopLevelsWalked) - 1) * 16;
+
 // One step of eight trees: gather each lane's node, pick its feature's rank from the row's
 // ranks (held in two registers for up to 16 features, gathered beyond), step left or right.
 struct RankedStep {
@@ -355,9 +360,8 @@ struct RankedStep {
   __m256i lo, hi;
 };
 
-__attribute__((target("avx2"))) inline __m256i ranked_step(const RankedStep& s, __m256i base,
-                                                           __m256i at) {
-  const __m256i n = _mm256_i32gather_epi32(s.nodes, _mm256_add_epi32(base, at), 4);
+// Whether each lane's row goes right at node n: -1 there, 0 elsewhere.
+__attribute__((target("avx2"))) inline __m256i ranked_right(const RankedStep& s, __m256i n) {
   const __m256i feature = _mm256_srli_epi32(n, 16);
   __m256i rank;
   if (s.in_registers) {
@@ -367,9 +371,38 @@ __attribute__((target("avx2"))) inline __m256i ranked_step(const RankedStep& s, 
   } else {
     rank = _mm256_i32gather_epi32(s.ranks, feature, 4);
   }
-  const __m256i right = _mm256_cmpgt_epi32(rank, _mm256_and_si256(n, _mm256_set1_epi32(0xFFFF)));
+  return _mm256_cmpgt_epi32(rank, _mm256_and_si256(n, _mm256_set1_epi32(0xFFFF)));
+}
+
+__attribute__((target("avx2"))) inline __m256i ranked_step(const RankedStep& s, __m256i base,
+                                                           __m256i at) {
+  const __m256i n = _mm256_i32gather_epi32(s.nodes, _mm256_add_epi32(base, at), 4);
   // 2 at + 1, + 1 more to the right (right is -1 there, 0 elsewhere).
-  return _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(at, at), _mm256_set1_epi32(1)), right);
+  return _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(at, at), _mm256_set1_epi32(1)),
+                          ranked_right(s, n));
+}
+
+// As top_levels_avx512 below, for eight trees: `top` points at their half of a group's nodes.
+__attribute__((target("avx2"))) inline __m256i top_levels_avx2(const RankedStep& s,
+                                                               const int* top) {
+  auto node = [top](int k) __attribute__((target("avx2"))) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(top + 16 * k));
+  };
+  const __m256i b0 = ranked_right(s, node(0));
+  const __m256i b1 = ranked_right(s, _mm256_blendv_epi8(node(1), node(2), b0));
+  const __m256i b2 =
+      ranked_right(s, _mm256_blendv_epi8(_mm256_blendv_epi8(node(3), node(4), b1),
+                                         _mm256_blendv_epi8(node(5), node(6), b1), b0));
+  __m256i l3[4];  // level 3's candidate under each (b0, b1)
+  for (int i = 0; i < 4; ++i) l3[i] = _mm256_blendv_epi8(node(7 + 2 * i), node(8 + 2 * i), b2);
+  const __m256i b3 = ranked_right(s, _mm256_blendv_epi8(_mm256_blendv_epi8(l3[0], l3[1], b1),
+                                                        _mm256_blendv_epi8(l3[2], l3[3], b1), b0));
+  // 15 + 8 b0 + 4 b1 + 2 b2 + b3 (each -1 or 0)
+  __m256i at = _mm256_set1_epi32(15);
+  at = _mm256_add_epi32(at, _mm256_and_si256(b0, _mm256_set1_epi32(8)));
+  at = _mm256_add_epi32(at, _mm256_and_si256(b1, _mm256_set1_epi32(4)));
+  at = _mm256_add_epi32(at, _mm256_and_si256(b2, _mm256_set1_epi32(2)));
+  return _mm256_sub_epi32(at, b3);
 }
 }  // namespace
 
@@ -384,6 +417,7 @@ __attribute__((target("avx2"))) double IsolationForest::walk_ranked_avx2(
   if (s.in_registers) std::copy(ranks, ranks + n_features_, padded);
   s.lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(padded));
   s.hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(padded + 8));
+  const int* top = ranked_top_.empty() ? nullptr : reinterpret_cast<const int*>(ranked_top_.data());
   // Up to kBlock registers of eight trees step together: their gathers are independent, so
   // they overlap instead of each waiting on the last.
   constexpr size_t kBlock = 16, kWidth = 8;
@@ -395,9 +429,13 @@ __attribute__((target("avx2"))) double IsolationForest::walk_ranked_avx2(
     for (size_t v = 0; v < vectors; ++v) {
       lanes_of(t + kWidth * v, kWidth, trees, inner, lanes);
       base[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes.node));
-      at[v] = _mm256_setzero_si256();
+      // Trees t + 8v ...: half (t + 8v) / 8 mod 2 of group (t + 8v) / 16.
+      const size_t first = t + kWidth * v;
+      at[v] = top == nullptr
+                  ? _mm256_setzero_si256()
+                  : top_levels_avx2(s, top + first / 16 * kTopInts + (first / kWidth % 2) * kWidth);
     }
-    for (int d = 0; d < max_depth_; ++d)
+    for (int d = top == nullptr ? 0 : kTopLevelsWalked; d < max_depth_; ++d)
       for (size_t v = 0; v < vectors; ++v) at[v] = ranked_step(s, base[v], at[v]);
     for (size_t v = 0; v < vectors; ++v) {
       lanes_of(t + kWidth * v, kWidth, trees, inner, lanes);
@@ -431,10 +469,6 @@ __attribute__((target("avx2"))) double IsolationForest::walk_ranked_avx2(
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 namespace {
-// The levels top_levels_avx512 walks (IsolationForest::kTopLevels) and a group of sixteen
-// trees' share of ranked_top_.
-constexpr int kTopLevelsWalked = 4;
-constexpr size_t kTopInts = ((1 << kTopLevelsWalked) - 1) * 16;
 
 template <bool InRegister>
 __attribute__((target("avx512f"))) inline __m512i rank_avx512(__m512i feature, __m512i row,

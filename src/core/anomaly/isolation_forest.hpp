@@ -107,7 +107,7 @@ class IsolationForest {
   std::vector<uint32_t> ranked_;           // per tree: 2^max_depth_ - 1 nodes
   std::vector<double> ranked_leaf_;        // per tree: 2^max_depth_ path lengths
   // The first kTopLevels levels of ranked_ (kTopNodes nodes) again, kTopWidth trees side by
-  // side: the AVX-512 walk reads them with plain loads and blends instead of gathers (when
+  // side: the ranked walks read them with plain loads and blends instead of gathers (when
   // max_depth_ ≥ kTopLevels).
   static constexpr int kTopLevels = 4;
   static constexpr size_t kTopNodes = (size_t{1} << kTopLevels) - 1, kTopWidth = 16;
