@@ -171,23 +171,26 @@ double IsolationForest::path_length(size_t tree, const double* x) const noexcept
   return nodes[i].value;
 }
 
-bool IsolationForest::cpu_has_avx2() {
+namespace {
+// What the CPU can do, asked once.
+struct CpuFeatures {
+  bool avx2 = false, avx512 = false;
+};
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures features = [] {
+    CpuFeatures f;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool has = __builtin_cpu_supports("avx2");
-  return has;
-#else
-  return false;
+    f.avx2 = __builtin_cpu_supports("avx2");
+    f.avx512 = __builtin_cpu_supports("avx512f");
 #endif
+    return f;
+  }();
+  return features;
 }
+}  // namespace
 
-bool IsolationForest::cpu_has_avx512() {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
-#else
-  return false;
-#endif
-}
+bool IsolationForest::cpu_has_avx2() { return cpu_features().avx2; }
+bool IsolationForest::cpu_has_avx512() { return cpu_features().avx512; }
 
 namespace {
 // Path lengths are added in one order by every walk, so that all give the same score bit
@@ -248,6 +251,7 @@ void IsolationForest::prepare_ranked() {
   cuts_.clear();
   ranked_.clear();
   ranked_leaf_.clear();
+  ranked_top_.clear();
   if (max_depth_ > kRankedDepth || !cpu_has_avx2()) return;
   cuts_.assign(n_features_, {});
   for (const Node& n : nodes_)
@@ -301,7 +305,6 @@ void IsolationForest::prepare_ranked() {
     }
   }
   // The top levels again, sixteen trees side by side (the last group repeats its last tree).
-  ranked_top_.clear();
   if (max_depth_ < kTopLevels) return;
   const size_t groups = (roots_.size() + kTopWidth - 1) / kTopWidth;
   ranked_top_.resize(groups * kTopNodes * kTopWidth);
@@ -524,7 +527,7 @@ __attribute__((target("avx512f"))) double ranked_walk_avx512(const int* nodes, c
                                                              const int32_t* ranks, __m512i row,
                                                              size_t trees, int32_t inner,
                                                              int depth) {
-  const __m512i one = _mm512_set1_epi32(1), low16 = _mm512_set1_epi32(0xFFFF);
+  const __m512i one = _mm512_set1_epi32(1);
   constexpr size_t kBlock = 8, kWidth = 16;  // registers stepping together, gathers overlapping
   __m512d acc = _mm512_setzero_pd();
   Lanes lanes;
@@ -541,13 +544,7 @@ __attribute__((target("avx512f"))) double ranked_walk_avx512(const int* nodes, c
     for (int d = top == nullptr ? 0 : kTopLevelsWalked; d < depth; ++d) {
       for (size_t v = 0; v < vectors; ++v) {
         const __m512i n = _mm512_i32gather_epi32(_mm512_add_epi32(base[v], at[v]), nodes, 4);
-        const __m512i feature = _mm512_srli_epi32(n, 16);
-        __m512i rank;
-        if constexpr (InRegister)
-          rank = _mm512_permutexvar_epi32(feature, row);
-        else
-          rank = _mm512_i32gather_epi32(feature, ranks, 4);
-        const __mmask16 right = _mm512_cmpgt_epi32_mask(rank, _mm512_and_si512(n, low16));
+        const __mmask16 right = right_avx512<InRegister>(n, row, ranks);
         const __m512i left = _mm512_add_epi32(_mm512_add_epi32(at[v], at[v]), one);
         at[v] = _mm512_mask_add_epi32(left, right, left, one);
       }
