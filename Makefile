@@ -24,7 +24,7 @@ OBJS = $(patsubst %.cpp,%.o,$(wildcard src/pg/*.cpp))
 # and the privileges again; sql/upgrade.sql proves it creates the released objects.
 SQL_STATE = $(addprefix src/sql/,schema.sql tables.sql catalog_tables.sql types.sql watch_tables.sql)
 SQL_CODE = $(addprefix src/sql/,catalog.sql lifecycle.sql anomaly.sql detect.sql forecast.sql \
-	recommend.sql rootcause.sql watch.sql demo.sql privileges.sql)
+	recommend.sql rootcause.sql watch.sql monitoring.sql demo.sql privileges.sql)
 INSTALL_SQL = sql_built/pg_insight--$(EXTENSION_VERSION).sql
 UPDATE_SQL = $(patsubst src/sql/update_from_%.sql,sql_built/pg_insight--%--$(EXTENSION_VERSION).sql,\
 	$(wildcard src/sql/update_from_*.sql))

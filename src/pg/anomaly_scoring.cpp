@@ -15,6 +15,7 @@
 #include "pg/anomaly.hpp"
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
+#include "pg/usage.hpp"
 #include "pg/values.hpp"
 
 namespace insight::pg::anomaly {
@@ -77,21 +78,30 @@ void check_arity(const AnomalyModel& m, size_t got) {
 // fn_extra of anomaly_score(bytea, float8[]): the model decoded from the last payload seen,
 // recognised again by the argument's address, size and leading bytes (which include the
 // payload's CRC), so a constant model is decoded once per query, not once per row.
+// Its usage is counted under the payload's CRC (the view finds the catalog version, if any,
+// whose payload has it).
 struct BytesModelSlot {
   const void* raw;
   size_t raw_size;
   unsigned char head[64];
   insight::pg::HeldModel* held;
+  insight::usage::Key usage_key;
+  insight::usage::Tally* usage;
 };
 
-const AnomalyModel& model_from_bytes(FunctionCallInfo fcinfo, int argno) {
+BytesModelSlot* bytes_slot(FunctionCallInfo fcinfo) {
+  return insight::pg::call_site_state<BytesModelSlot>(fcinfo,
+                                                      [](BytesModelSlot& s, MemoryContext cxt) {
+                                                        s.held = insight::pg::new_held_model(cxt);
+                                                        s.usage = insight::pg::new_usage_tally(cxt);
+                                                      });
+}
+
+const AnomalyModel& model_from_bytes(FunctionCallInfo fcinfo, BytesModelSlot* slot, int argno) {
   Datum raw = PG_GETARG_DATUM(argno);
   const auto* rawp = reinterpret_cast<const unsigned char*>(DatumGetPointer(raw));
   const size_t raw_size = VARSIZE_ANY(rawp);
   const size_t head = std::min<size_t>(raw_size, sizeof(BytesModelSlot::head));
-  auto* slot = insight::pg::call_site_state<BytesModelSlot>(
-      fcinfo,
-      [](BytesModelSlot& s, MemoryContext cxt) { s.held = insight::pg::new_held_model(cxt); });
   if (slot->held->ptr != nullptr && slot->raw == rawp && slot->raw_size == raw_size &&
       std::memcmp(slot->head, rawp, head) == 0)
     return static_cast<const AnomalyModel&>(**slot->held->ptr);
@@ -102,6 +112,8 @@ const AnomalyModel& model_from_bytes(FunctionCallInfo fcinfo, int argno) {
   slot->raw = rawp;
   slot->raw_size = raw_size;
   std::memcpy(slot->head, rawp, head);
+  slot->usage_key =
+      insight::pg::payload_usage_key(insight::payload_header_crc(bytes.data, bytes.size));
   return static_cast<const AnomalyModel&>(held);
 }
 
@@ -109,12 +121,16 @@ const AnomalyModel& model_from_bytes(FunctionCallInfo fcinfo, int argno) {
 
 // anomaly_score(model bytea, features float8[]) → float8
 INSIGHT_FUNCTION(insight_anomaly_score_bytes) {
-  const AnomalyModel& model = model_from_bytes(fcinfo, 0);
+  BytesModelSlot* slot = bytes_slot(fcinfo);
+  const insight::pg::UsageTimer timer = insight::pg::usage_start(*slot->usage);
+  const AnomalyModel& model = model_from_bytes(fcinfo, slot, 0);
   const RowValues row = row_values(fcinfo, 1);
   if (row.data == nullptr) PG_RETURN_NULL();
   check_arity(model, row.size);
   check_finite(row.data, row.size);
-  PG_RETURN_FLOAT8(model.score(row.data));
+  const double score = model.score(row.data);
+  insight::pg::usage_done(*slot->usage, timer, slot->usage_key, 1);
+  PG_RETURN_FLOAT8(score);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -157,13 +173,21 @@ struct RowBinding {
 struct NamedScoringSlot {
   insight::pg::LiveModelSlot live;
   RowBinding binding;
+  insight::usage::Tally* usage;
 };
 
 NamedScoringSlot* named_slot(FunctionCallInfo fcinfo) {
   return insight::pg::call_site_state<NamedScoringSlot>(
       fcinfo, [](NamedScoringSlot& slot, MemoryContext cxt) {
         insight::pg::init_live_model_slot(slot.live, cxt);
+        slot.usage = insight::pg::new_usage_tally(cxt);
       });
+}
+
+// One scored row of the slot's live model.
+void scored(NamedScoringSlot* slot, insight::pg::UsageTimer timer) {
+  insight::pg::usage_done(*slot->usage, timer,
+                          insight::pg::model_usage_key(slot->live.ref.model_id), 1);
 }
 
 std::string model_name(FunctionCallInfo fcinfo) { return insight::pg::text_arg(fcinfo, 0, "name"); }
@@ -272,17 +296,20 @@ const double* named_row_features(FunctionCallInfo fcinfo, NamedScoringSlot* slot
 // Score of a row for anomaly_score / is_anomaly (name, r anyelement); false when NULL.
 bool score_named_row(FunctionCallInfo fcinfo, double& score, double& threshold) {
   NamedScoringSlot* slot = named_slot(fcinfo);
+  const insight::pg::UsageTimer timer = insight::pg::usage_start(*slot->usage);
   const AnomalyModel& model = named_model(fcinfo, slot);
   const double* x = named_row_features(fcinfo, slot, model);
   if (x == nullptr) return false;
   score = model.score(x);
   threshold = model.threshold();
+  scored(slot, timer);
   return true;
 }
 
 // The k features with the largest share of the isolation of a row, most first.
 std::vector<std::string> top_features_of_row(FunctionCallInfo fcinfo, int k) {
   NamedScoringSlot* slot = named_slot(fcinfo);
+  const insight::pg::UsageTimer timer = insight::pg::usage_start(*slot->usage);
   const AnomalyModel& model = named_model(fcinfo, slot);
   const double* x = named_row_features(fcinfo, slot, model);
   if (x == nullptr) return {};
@@ -296,17 +323,21 @@ std::vector<std::string> top_features_of_row(FunctionCallInfo fcinfo, int k) {
                     [&](size_t a, size_t b) { return contributions[a] > contributions[b]; });
   std::vector<std::string> out;
   for (size_t i = 0; i < keep; ++i) out.push_back(model.feature_names()[order[i]]);
+  scored(slot, timer);
   return out;
 }
 
 bool score_named_array(FunctionCallInfo fcinfo, double& score, double& threshold) {
-  const AnomalyModel& model = named_model(fcinfo, named_slot(fcinfo));
+  NamedScoringSlot* slot = named_slot(fcinfo);
+  const insight::pg::UsageTimer timer = insight::pg::usage_start(*slot->usage);
+  const AnomalyModel& model = named_model(fcinfo, slot);
   const RowValues row = row_values(fcinfo, 1);
   if (row.data == nullptr) return false;
   check_arity(model, row.size);
   check_finite(row.data, row.size);
   score = model.score(row.data);
   threshold = model.threshold();
+  scored(slot, timer);
   return true;
 }
 

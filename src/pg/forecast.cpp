@@ -28,6 +28,7 @@
 #include "pg/source.hpp"
 #include "pg/stream.hpp"
 #include "pg/training.hpp"
+#include "pg/usage.hpp"
 #include "pg/values.hpp"
 
 namespace {
@@ -534,6 +535,7 @@ std::map<std::string, std::vector<double>> future_regressors(
 template <class Emit, class EmitReconciled>
 void each_series(FunctionCallInfo fcinfo, const ForecastCall& call, bool reconcile, Emit&& emit,
                  EmitReconciled&& emit_reconciled) {
+  const insight::pg::UsageTimer timer = insight::pg::usage_start_always();
   const insight::pg::ModelRef ref = insight::pg::resolve_live_model(call.name);
   const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
   const auto& model = insight::pg::model_as<insight::forecast::ForecastModel>(
@@ -558,6 +560,7 @@ void each_series(FunctionCallInfo fcinfo, const ForecastCall& call, bool reconci
     insight::pg::RowSink sink(fcinfo);
     for (const auto* s : wanted)
       emit_reconciled(model, *s, points[static_cast<size_t>(s - model.series().data())], sink);
+    insight::pg::usage_record(timer, insight::pg::model_usage_key(ref.model_id), sink.rows());
     return;
   }
   const auto regressors = future_regressors(model, call, wanted);
@@ -567,6 +570,7 @@ void each_series(FunctionCallInfo fcinfo, const ForecastCall& call, bool reconci
     const auto it = regressors.find(s->key);
     emit(model, *s, it == regressors.end() ? kNone : it->second, sink);
   }
+  insight::pg::usage_record(timer, insight::pg::model_usage_key(ref.model_id), sink.rows());
 }
 
 template <class Emit>

@@ -71,6 +71,8 @@ ModelCache& backend_model_cache() {
   return *cache_instance;
 }
 
+Oid catalog_relid() { return cached_catalog_relid; }
+
 uint64_t catalog_name_lookups() { return name_lookups; }
 
 std::optional<ModelRef> find_live_model(const std::string& name) {

@@ -79,6 +79,9 @@ const M& model_as(const Model& m, const std::string& name, const char* kind, con
 ModelPtr load_model_by_id(int64_t model_id);
 
 ModelCache& backend_model_cache();
+// The OID of the insight.models table the cached model_ids belong to (InvalidOid before the
+// first catalog lookup of this backend).
+Oid catalog_relid();
 uint64_t catalog_name_lookups();
 
 // GUC insight.model_cache_size (kB) and its hook.

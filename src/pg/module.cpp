@@ -1,6 +1,7 @@
 // Module entry: _PG_init only initialises each subsystem.
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
+#include "pg/usage.hpp"
 
 #include "pg/values.hpp"
 
@@ -17,6 +18,7 @@ void _PG_init(void) {
   insight::pg::init_model_store();
   insight::pg::init_training();
   insight::pg::init_rootcause();
+  insight::pg::init_usage();
   MarkGUCPrefixReserved("insight");
 }
 

@@ -21,6 +21,7 @@
 #include "pg/source.hpp"
 #include "pg/stream.hpp"
 #include "pg/training.hpp"
+#include "pg/usage.hpp"
 #include "pg/values.hpp"
 
 namespace {
@@ -219,8 +220,9 @@ INSIGHT_FUNCTION(insight_recommend) {
   if (insight::pg::arg_is_null(fcinfo, 0)) throw InvalidParameter("name must not be NULL");
   const size_t k = k_arg(fcinfo, 2);
   const bool exclude_seen = insight::pg::arg_is_null(fcinfo, 3) || PG_GETARG_BOOL(3);
-  const insight::Model& m =
-      insight::pg::live_model(insight::pg::live_model_slot(fcinfo), PG_GETARG_DATUM(0));
+  const insight::pg::UsageTimer timer = insight::pg::usage_start_always();
+  insight::pg::LiveModelSlot* slot = insight::pg::live_model_slot(fcinfo);
+  const insight::Model& m = insight::pg::live_model(slot, PG_GETARG_DATUM(0));
   const auto& model = as_recommender(m, insight::pg::text_arg(fcinfo, 0, "name"));
   std::optional<uint32_t> user;
   if (!insight::pg::arg_is_null(fcinfo, 1))
@@ -236,6 +238,7 @@ INSIGHT_FUNCTION(insight_recommend) {
     bool nulls[3] = {false, false, false};
     sink.put(v, nulls);
   }
+  insight::pg::usage_record(timer, insight::pg::model_usage_key(slot->ref.model_id), sink.rows());
   return static_cast<Datum>(0);
 }
 
@@ -244,8 +247,9 @@ INSIGHT_FUNCTION(insight_similar_items) {
   if (insight::pg::arg_is_null(fcinfo, 0)) throw InvalidParameter("name must not be NULL");
   const std::string item = insight::pg::text_arg(fcinfo, 1, "item_id");
   const size_t k = k_arg(fcinfo, 2);
-  const insight::Model& m =
-      insight::pg::live_model(insight::pg::live_model_slot(fcinfo), PG_GETARG_DATUM(0));
+  const insight::pg::UsageTimer timer = insight::pg::usage_start_always();
+  insight::pg::LiveModelSlot* slot = insight::pg::live_model_slot(fcinfo);
+  const insight::Model& m = insight::pg::live_model(slot, PG_GETARG_DATUM(0));
   const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
   const auto& model = as_recommender(m, name);
   insight::pg::RowSink sink(fcinfo);
@@ -257,13 +261,14 @@ INSIGHT_FUNCTION(insight_similar_items) {
                                "retrain to include new items.")));
       return 0;
     });
-    return static_cast<Datum>(0);
+  } else {
+    for (const auto& s : model.similar(*index, k)) {
+      Datum v[2] = {insight::pg::text_datum(model.items()[s.item]), Float8GetDatum(s.score)};
+      bool nulls[2] = {false, false};
+      sink.put(v, nulls);
+    }
   }
-  for (const auto& s : model.similar(*index, k)) {
-    Datum v[2] = {insight::pg::text_datum(model.items()[s.item]), Float8GetDatum(s.score)};
-    bool nulls[2] = {false, false};
-    sink.put(v, nulls);
-  }
+  insight::pg::usage_record(timer, insight::pg::model_usage_key(slot->ref.model_id), sink.rows());
   return static_cast<Datum>(0);
 }
 

@@ -23,6 +23,7 @@
 #include "pg/source.hpp"
 #include "pg/stream.hpp"
 #include "pg/training.hpp"
+#include "pg/usage.hpp"
 #include "pg/values.hpp"
 
 #include "pg/pg_prelude.hpp"
@@ -278,11 +279,15 @@ int hours_arg(FunctionCallInfo fcinfo, int n) {
 constexpr const char* kDefaultClassifier = "root_cause";
 
 // The live classifier `name`; nullptr for the default name with no deployed version. Any other
-// name must have one: 42704 (a misspelt name is not silently the detectors alone).
-std::shared_ptr<const insight::Model> optional_classifier(const std::string& name) {
+// name must have one: 42704 (a misspelt name is not silently the detectors alone). model_id
+// is set to the classifier's.
+std::shared_ptr<const insight::Model> optional_classifier(const std::string& name,
+                                                          int64_t& model_id) {
   std::optional<insight::pg::ModelRef> ref = insight::pg::find_live_model(name);
   if (!ref && name != kDefaultClassifier) ref = insight::pg::resolve_live_model(name);
-  return ref ? insight::pg::load_model_by_id(ref->model_id) : nullptr;
+  if (!ref) return nullptr;
+  model_id = ref->model_id;
+  return insight::pg::load_model_by_id(ref->model_id);
 }
 
 }  // namespace
@@ -308,12 +313,14 @@ INSIGHT_FUNCTION(insight_correlate) {
   const TimestampTz until = insight::pg::arg_is_null(fcinfo, 3)
                                 ? guard([] { return GetCurrentTransactionStartTimestamp(); })
                                 : PG_GETARG_TIMESTAMPTZ(3);
+  const insight::pg::UsageTimer timer = insight::pg::usage_start_always();
   std::string classifier_name;
   std::shared_ptr<const insight::Model> model;
+  int64_t classifier_id = 0;
   const rc::RootCauseModel* classifier = nullptr;
   if (!insight::pg::arg_is_null(fcinfo, 4)) {
     classifier_name = insight::pg::text_arg(fcinfo, 4, "classifier");
-    model = optional_classifier(classifier_name);
+    model = optional_classifier(classifier_name, classifier_id);
     if (model) {
       classifier = &insight::pg::model_as<rc::RootCauseModel>(
           *model, classifier_name, "a root-cause classifier",
@@ -363,6 +370,9 @@ INSIGHT_FUNCTION(insight_correlate) {
     bool nulls[7] = {false, false, false, false, false, false, false};
     sink.put(v, nulls);
   }
+  // The classifier's use: one call, the findings it ranked.
+  if (classifier != nullptr)
+    insight::pg::usage_record(timer, insight::pg::model_usage_key(classifier_id), sink.rows());
   return static_cast<Datum>(0);
 }
 

@@ -163,6 +163,7 @@ void RowSink::put(Datum* values, bool* nulls) {
   Tuplestorestate* store = store_;
   TupleDesc desc = desc_;
   guard([=] { tuplestore_putvalues(store, desc, values, nulls); });
+  ++rows_;
 }
 
 namespace {

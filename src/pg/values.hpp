@@ -91,7 +91,8 @@ class RowSink {
   explicit RowSink(FunctionCallInfo fcinfo);
   // values and nulls hold one entry per result column.
   void put(Datum* values, bool* nulls);
-  int columns() const;  // of the result rows
+  int columns() const;                     // of the result rows
+  uint64_t rows() const { return rows_; }  // put so far
   // Rows (metric text, value float8), each after `leading` text columns (e.g. the algorithm).
   void put_metrics(const std::vector<std::pair<const char*, double>>& metrics,
                    const std::vector<std::string>& leading = {});
@@ -99,6 +100,7 @@ class RowSink {
  private:
   Tuplestorestate* store_;
   TupleDesc desc_;
+  uint64_t rows_ = 0;
 };
 
 // ---- SPI ----

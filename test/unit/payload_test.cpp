@@ -65,6 +65,20 @@ TEST(Payload, RoundTrip) {
   EXPECT_NO_THROW(r.expect_end());
 }
 
+// The header's CRC is the checksum of the rest: a payload with a different body has another.
+TEST(Payload, HeaderCrcIsTheRecordedChecksum) {
+  Payload p = sample_payload();
+  const auto bytes = encode_payload(p);
+  const uint32_t crc = payload_header_crc(bytes.data(), bytes.size());
+  uint32_t expected = crc32c(bytes.data(), 28);
+  expected = crc32c(bytes.data() + kPayloadHeaderSize, bytes.size() - kPayloadHeaderSize, expected);
+  EXPECT_EQ(crc, expected);
+  p.body.push_back(1);
+  const auto other = encode_payload(p);
+  EXPECT_NE(payload_header_crc(other.data(), other.size()), crc);
+  EXPECT_EQ(payload_header_crc(bytes.data(), 31), 0u);
+}
+
 TEST(Payload, EveryTruncationIsRejected) {
   const auto bytes = encode_payload(sample_payload());
   for (size_t n = 0; n < bytes.size(); ++n) {

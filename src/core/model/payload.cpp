@@ -93,6 +93,13 @@ std::vector<uint8_t> encode_payload(const Payload& payload) {
   return out;
 }
 
+uint32_t payload_header_crc(const uint8_t* data, size_t size) {
+  if (size < kPayloadHeaderSize) return 0;
+  uint32_t crc = 0;
+  for (int i = 0; i < 4; ++i) crc |= static_cast<uint32_t>(data[kChecksumOffset + i]) << (8 * i);
+  return crc;
+}
+
 Payload decode_payload(const uint8_t* data, size_t size) {
   if (data == nullptr || size < kPayloadHeaderSize)
     corrupt("too short", std::to_string(size) + " bytes, a payload has at least " +

@@ -44,6 +44,9 @@ constexpr int kMaxPayloadJsonDepth = 64;
 // than kMaxPayloadJsonDepth deep, too large) and for an oversized body.
 std::vector<uint8_t> encode_payload(const Payload& payload);
 Payload decode_payload(const uint8_t* data, size_t size);
+// The CRC-32C a payload's header records (bytes 28..31; 0 for fewer than 32 bytes): what
+// identifies a payload scored as bytes in insight.model_usage.
+uint32_t payload_header_crc(const uint8_t* data, size_t size);
 
 // Parses user-supplied metadata text for a new payload: InvalidParameter (22023) unless it is a
 // JSON object nested at most kMaxPayloadJsonDepth deep.

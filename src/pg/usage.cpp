@@ -1,0 +1,241 @@
+// Model usage counters in shared memory (usage.hpp), their file across restarts, and
+// insight._model_usage(), which the view insight.model_usage reads.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "core/model/usage.hpp"
+
+#include "pg/model_store.hpp"
+#include "pg/usage.hpp"
+#include "pg/values.hpp"
+
+namespace insight::pg {
+
+bool usage_counting = false;
+
+namespace {
+
+using insight::usage::Counts;
+using insight::usage::Key;
+using insight::usage::Tally;
+using insight::usage::UsageTable;
+
+constexpr const char* kShmemName = "pg_insight usage";
+constexpr const char* kTrancheName = "pg_insight usage";
+// Beside PostgreSQL's own statistics file, kept across restarts.
+constexpr const char* kFile = "pg_stat/pg_insight_usage.stat";
+constexpr const char* kFileTemp = "pg_stat/pg_insight_usage.stat.tmp";
+
+bool track_usage = true;  // GUC insight.track_usage
+int max_tracked = 5000;   // GUC insight.max_tracked_models
+
+// Set in the postmaster by the startup hook and inherited by every backend it forks.
+std::optional<UsageTable> table;
+LWLock* lock = nullptr;
+
+shmem_request_hook_type prev_shmem_request = nullptr;
+shmem_startup_hook_type prev_shmem_startup = nullptr;
+
+void update_counting() { usage_counting = track_usage && table.has_value(); }
+
+void assign_track_usage(bool newval, void*) noexcept {
+  track_usage = newval;
+  update_counting();
+}
+
+void shmem_request() {
+  if (prev_shmem_request != nullptr) prev_shmem_request();
+  RequestAddinShmemSpace(UsageTable::bytes_for(static_cast<size_t>(max_tracked)));
+  RequestNamedLWLockTranche(kTrancheName, 1);
+}
+
+// Reads the file a previous server left (postmaster, before any backend exists). A missing
+// file is a first start; a damaged one is reported and ignored whole.
+void load_file() {
+  FILE* f = std::fopen(kFile, "rb");
+  if (f == nullptr) return;
+  std::vector<uint8_t> bytes;
+  bool read_ok = true;
+  try {
+    uint8_t buffer[65536];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0)
+      bytes.insert(bytes.end(), buffer, buffer + n);
+    read_ok = std::ferror(f) == 0;
+  } catch (...) {
+    read_ok = false;
+  }
+  std::fclose(f);
+  const bool loaded = read_ok && table->load(bytes.data(), bytes.size());
+  if (!loaded)
+    ereport(LOG, (errmsg("pg_insight: ignoring damaged model usage file \"%s\"", kFile),
+                  errdetail("Model usage counts start from zero.")));
+}
+
+void report_write_error(const char* why) {
+  ereport(LOG, (errmsg("pg_insight: could not write model usage file \"%s\": %s", kFileTemp, why),
+                errdetail("The model usage counts since the server started will start from the "
+                          "previous file's at the next start.")));
+}
+
+// Writes the counts (postmaster, at shutdown and before a crash restart re-creates shared
+// memory; no backend is running then). The table holds plain integers only, so even one a
+// killed backend left half-updated is read safely; write to a temporary file, then rename.
+void save_file(int, Datum) {
+  if (!table) return;
+  std::vector<uint8_t> image;
+  try {
+    image = table->save();
+  } catch (...) {
+    return;
+  }
+  FILE* f = std::fopen(kFileTemp, "wb");
+  if (f == nullptr) {
+    report_write_error(strerror(errno));
+    return;
+  }
+  const bool ok = std::fwrite(image.data(), 1, image.size(), f) == image.size() &&
+                  std::fflush(f) == 0 && pg_fsync(fileno(f)) == 0;
+  if (std::fclose(f) != 0 || !ok) {
+    report_write_error(strerror(errno));
+    unlink(kFileTemp);
+    return;
+  }
+  (void)durable_rename(kFileTemp, kFile, LOG);
+}
+
+void shmem_startup() {
+  if (prev_shmem_startup != nullptr) prev_shmem_startup();
+  const size_t n = static_cast<size_t>(max_tracked);
+  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+  bool found = false;
+  void* memory = ShmemInitStruct(kShmemName, UsageTable::bytes_for(n), &found);
+  lock = &(GetNamedLWLockTranche(kTrancheName))->lock;
+  table.emplace(memory, n);
+  if (!found) {
+    table->format();
+    if (!IsUnderPostmaster) load_file();
+  }
+  LWLockRelease(AddinShmemInitLock);
+  update_counting();
+  // Only the postmaster saves, on its way out and before each crash restart.
+  if (!IsUnderPostmaster) on_shmem_exit(save_file, 0);
+}
+
+void flush_at_reset(void* arg) { flush_usage(*static_cast<Tally*>(arg)); }
+
+}  // namespace
+
+Tally* new_usage_tally(MemoryContext cxt) {
+  auto* tally =
+      static_cast<Tally*>(guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(Tally)); }));
+  on_context_reset(cxt, flush_at_reset, tally);
+  return tally;
+}
+
+// Called from memory context reset callbacks too (the end of a query, an error): it must not
+// raise. A shared lock to add to an existing entry; the exclusive one only to create one.
+void flush_usage(Tally& tally) {
+  if (tally.empty()) return;
+  if (!table || lock == nullptr) {
+    tally.take(0);
+    return;
+  }
+  const Counts c = tally.take(GetCurrentTimestamp());
+  LWLockAcquire(lock, LW_SHARED);
+  const bool added = table->add(tally.key, c);
+  LWLockRelease(lock);
+  if (added) return;
+  LWLockAcquire(lock, LW_EXCLUSIVE);
+  table->insert(tally.key, c);
+  LWLockRelease(lock);
+}
+
+void usage_record(UsageTimer timer, const usage::Key& key, uint64_t rows) {
+  if (!usage_counting) return;
+  Tally tally{};
+  tally.key = key;
+  tally.add(rows, timer.start != 0, timer.start != 0 ? usage::now_nanos() - timer.start : 0);
+  flush_usage(tally);
+}
+
+usage::Key model_usage_key(int64_t model_id) {
+  return Key{MyDatabaseId, catalog_relid(), model_id};
+}
+
+usage::Key payload_usage_key(uint32_t crc) { return Key{MyDatabaseId, 0, usage::payload_key(crc)}; }
+
+void init_usage() {
+  DefineCustomBoolVariable("insight.track_usage",
+                           "Counts calls, rows and time of every model in insight.model_usage.",
+                           "Needs pg_insight in shared_preload_libraries.", &track_usage, true,
+                           PGC_SUSET, 0, nullptr, assign_track_usage, nullptr);
+  DefineCustomIntVariable(
+      "insight.max_tracked_models",
+      "Model versions insight.model_usage counts at most; the least recently used make room.",
+      nullptr, &max_tracked, 5000, 100, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+  if (!process_shared_preload_libraries_in_progress) return;
+  prev_shmem_request = shmem_request_hook;
+  shmem_request_hook = shmem_request;
+  prev_shmem_startup = shmem_startup_hook;
+  shmem_startup_hook = shmem_startup;
+}
+
+}  // namespace insight::pg
+
+// insight._model_usage(catalog regclass)
+//   → TABLE(model_id bigint, payload_crc bytea, calls bigint, rows_scored bigint,
+//           total_ms float8, last_used timestamptz)
+// This database's counts: catalog models of the extension whose insight.models is `catalog`,
+// and payloads (model_id NULL, payload_crc the 4 bytes at offset 28 of the payload).
+INSIGHT_FUNCTION(insight_model_usage) {
+  using insight::pg::guard;
+  const Oid catalog = PG_GETARG_OID(0);
+  if (!insight::pg::table) {
+    guard([] {
+      ereport(NOTICE,
+              (errmsg("model usage is not counted: pg_insight is not in shared_preload_libraries"),
+               errhint("Add pg_insight to shared_preload_libraries in postgresql.conf and restart "
+                       "the server; insight.track_usage turns counting on and off.")));
+    });
+  } else if (!insight::pg::track_usage) {
+    guard([] {
+      ereport(NOTICE, (errmsg("model usage counting is off (insight.track_usage = off)"),
+                       errhint("SET insight.track_usage = on (a superuser), or set it in "
+                               "postgresql.conf, to count again.")));
+    });
+  }
+  std::vector<insight::usage::Entry> entries;
+  if (insight::pg::table) {
+    LWLock* lock = insight::pg::lock;
+    guard([lock] { LWLockAcquire(lock, LW_SHARED); });
+    try {
+      entries = insight::pg::table->snapshot();
+    } catch (...) {
+      LWLockRelease(lock);
+      throw;
+    }
+    LWLockRelease(lock);
+  }
+  insight::pg::RowSink sink(fcinfo);
+  for (const auto& e : entries) {
+    if (e.key.database != MyDatabaseId) continue;
+    const bool payload = insight::usage::is_payload_key(e.key.model);
+    if (!payload && e.key.catalog != catalog) continue;
+    uint8_t crc[4];
+    const uint32_t c = payload ? insight::usage::payload_crc(e.key.model) : 0;
+    for (int i = 0; i < 4; ++i) crc[i] = static_cast<uint8_t>(c >> (8 * i));
+    Datum v[6] = {Int64GetDatum(e.key.model),
+                  payload ? insight::pg::bytea_datum(crc, 4) : static_cast<Datum>(0),
+                  Int64GetDatum(static_cast<int64_t>(e.counts.calls)),
+                  Int64GetDatum(static_cast<int64_t>(e.counts.rows)),
+                  Float8GetDatum(static_cast<double>(e.counts.nanos) / 1e6),
+                  TimestampTzGetDatum(e.counts.last_used)};
+    bool nulls[6] = {payload, !payload, false, false, false, e.counts.last_used == 0};
+    sink.put(v, nulls);
+  }
+  return static_cast<Datum>(0);
+}

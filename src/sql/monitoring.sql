@@ -1,0 +1,37 @@
+-------------------------------------------------------------------------------------------
+-- 8. Model monitoring (API.md section 8): usage
+-------------------------------------------------------------------------------------------
+-- This database's counts from shared memory (src/pg/usage.cpp): catalog models of the
+-- extension whose insight.models is `catalog`, and payloads scored as bytes (model_id NULL,
+-- payload_crc the checksum bytes 29..32 of the payload). A NOTICE says when nothing is counted.
+CREATE OR REPLACE FUNCTION insight._model_usage(catalog regclass)
+  RETURNS TABLE(model_id bigint, payload_crc bytea, calls bigint, rows_scored bigint,
+                total_ms float8, last_used timestamptz)
+  AS 'MODULE_PATHNAME', 'insight_model_usage' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+-- Per model version: a payload scored as bytes is counted under the catalog version whose
+-- payload it is (the first by model_id when several are byte-identical), else under a row with
+-- name and version NULL. Dropped versions are not shown.
+CREATE OR REPLACE VIEW insight.model_usage AS
+  WITH u AS (SELECT * FROM insight._model_usage('insight.models'::regclass)),
+  named AS (
+    SELECT m.name, m.version, u.calls, u.rows_scored, u.total_ms, u.last_used
+      FROM u JOIN insight.models m ON m.model_id = u.model_id
+     WHERE u.payload_crc IS NULL
+    UNION ALL
+    SELECT p.name, p.version, u.calls, u.rows_scored, u.total_ms, u.last_used
+      FROM u LEFT JOIN LATERAL (
+             SELECT m.name, m.version FROM insight.models m
+              WHERE substring(m.payload FROM 29 FOR 4) = u.payload_crc
+              ORDER BY m.model_id LIMIT 1) p ON true
+     WHERE u.payload_crc IS NOT NULL)
+  SELECT name, version, sum(calls)::bigint AS calls, sum(rows_scored)::bigint AS rows_scored,
+         sum(total_ms) / nullif(sum(calls), 0) AS mean_ms, max(last_used) AS last_used
+    FROM named
+   GROUP BY name, version;
+
+GRANT SELECT ON insight.model_usage TO insight_analyst, insight_admin;
+GRANT EXECUTE ON FUNCTION insight._model_usage(regclass) TO insight_analyst, insight_admin;
+
+COMMENT ON FUNCTION insight._model_usage(regclass) IS 'Internal: this database''s model usage counts from shared memory (insight.model_usage reads it); a NOTICE when counting is off.';
+COMMENT ON VIEW insight.model_usage IS 'Per model version: calls, rows scored, mean time per call and last use, by every scoring path (needs pg_insight in shared_preload_libraries).';
