@@ -169,15 +169,18 @@ usage::Key model_usage_key(int64_t model_id) {
 usage::Key payload_usage_key(uint32_t crc) { return Key{MyDatabaseId, 0, usage::payload_key(crc)}; }
 
 void init_usage() {
-  DefineCustomBoolVariable("insight.track_usage",
-                           "Counts calls, rows and time of every model in insight.model_usage.",
-                           "Needs pg_insight in shared_preload_libraries.", &track_usage, true,
-                           PGC_SUSET, 0, nullptr, assign_track_usage, nullptr);
+  DefineCustomBoolVariable(
+      "insight.track_usage", "Counts calls, rows and time of every model in insight.model_usage.",
+      "Needs pg_insight in shared_preload_libraries.", &track_usage, true, PGC_SUSET, 0, nullptr,
+      assign_track_usage, nullptr);
+  // Shared memory is sized once, at postmaster start: a library loaded later (not preloaded)
+  // may not define a PGC_POSTMASTER setting at all (PostgreSQL refuses it with FATAL).
+  if (!process_shared_preload_libraries_in_progress) return;
   DefineCustomIntVariable(
       "insight.max_tracked_models",
       "Model versions insight.model_usage counts at most; the least recently used make room.",
-      nullptr, &max_tracked, 5000, 100, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
-  if (!process_shared_preload_libraries_in_progress) return;
+      "Takes effect at server start; needs pg_insight in shared_preload_libraries.", &max_tracked,
+      5000, 100, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   prev_shmem_request = shmem_request_hook;
   shmem_request_hook = shmem_request;
   prev_shmem_startup = shmem_startup_hook;
