@@ -1,5 +1,5 @@
 // Model usage counters in shared memory (usage.hpp), their file across restarts, and
-// insight._model_usage(), which the view insight.model_usage reads.
+// insight._usage_counts(), which the view insight.model_usage reads.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -110,6 +110,9 @@ void save_file(int, Datum) {
 void shmem_startup() {
   if (prev_shmem_startup != nullptr) prev_shmem_startup();
   const size_t n = static_cast<size_t>(max_tracked);
+  // The tick clock's rate, measured once here and inherited by every backend (a 10 ms spin at
+  // server start).
+  insight::calibrate_ticks();
   LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
   bool found = false;
   void* memory = ShmemInitStruct(kShmemName, UsageTable::bytes_for(n), &found);
@@ -141,10 +144,10 @@ Tally* new_usage_tally(MemoryContext cxt) {
 void flush_usage(Tally& tally) {
   if (tally.empty()) return;
   if (!table || lock == nullptr) {
-    tally.take(0);
+    tally.take(0, 1.0);
     return;
   }
-  const Counts c = tally.take(GetCurrentTimestamp());
+  const Counts c = tally.take(GetCurrentTimestamp(), insight::nanos_per_tick());
   LWLockAcquire(lock, LW_SHARED);
   const bool added = table->add(tally.key, c);
   LWLockRelease(lock);
@@ -158,7 +161,7 @@ void usage_record(UsageTimer timer, const usage::Key& key, uint64_t rows) {
   if (!usage_counting) return;
   Tally tally{};
   tally.key = key;
-  tally.add(rows, timer.start != 0, timer.start != 0 ? usage::now_nanos() - timer.start : 0);
+  tally.add(rows, timer.start != 0, timer.start != 0 ? insight::ticks() - timer.start : 0);
   flush_usage(tally);
 }
 
@@ -169,10 +172,10 @@ usage::Key model_usage_key(int64_t model_id) {
 usage::Key payload_usage_key(uint32_t crc) { return Key{MyDatabaseId, 0, usage::payload_key(crc)}; }
 
 void init_usage() {
-  DefineCustomBoolVariable(
-      "insight.track_usage", "Counts calls, rows and time of every model in insight.model_usage.",
-      "Needs pg_insight in shared_preload_libraries.", &track_usage, true, PGC_SUSET, 0, nullptr,
-      assign_track_usage, nullptr);
+  DefineCustomBoolVariable("insight.track_usage",
+                           "Counts calls, rows and time of every model in insight.model_usage.",
+                           "Needs pg_insight in shared_preload_libraries.", &track_usage, true,
+                           PGC_SUSET, 0, nullptr, assign_track_usage, nullptr);
   // Shared memory is sized once, at postmaster start: a library loaded later (not preloaded)
   // may not define a PGC_POSTMASTER setting at all (PostgreSQL refuses it with FATAL).
   if (!process_shared_preload_libraries_in_progress) return;
@@ -189,12 +192,12 @@ void init_usage() {
 
 }  // namespace insight::pg
 
-// insight._model_usage(catalog regclass)
+// insight._usage_counts(catalog regclass)
 //   → TABLE(model_id bigint, payload_crc bytea, calls bigint, rows_scored bigint,
 //           total_ms float8, last_used timestamptz)
 // This database's counts: catalog models of the extension whose insight.models is `catalog`,
 // and payloads (model_id NULL, payload_crc the 4 bytes at offset 28 of the payload).
-INSIGHT_FUNCTION(insight_model_usage) {
+INSIGHT_FUNCTION(insight_usage_counts) {
   using insight::pg::guard;
   const Oid catalog = PG_GETARG_OID(0);
   if (!insight::pg::table) {

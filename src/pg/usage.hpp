@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "core/common/tick_clock.hpp"
 #include "core/model/usage.hpp"
 
 #include "pg/boundary.hpp"
@@ -21,7 +22,7 @@ namespace insight::pg {
 extern bool usage_counting;
 
 struct UsageTimer {
-  uint64_t start;  // 0: not timed
+  uint64_t start;  // insight::ticks(); 0: not timed
 };
 
 // A zeroed tally in cxt whose counts are flushed when cxt is reset or deleted.
@@ -32,10 +33,10 @@ void flush_usage(usage::Tally& tally);
 // Per-row scoring: times one call in Tally::kSampleEvery.
 inline UsageTimer usage_start(const usage::Tally& tally) {
   if (!usage_counting || !tally.sample_next()) return {0};
-  return {usage::now_nanos()};
+  return {insight::ticks()};
 }
 // Set-returning functions: every call timed.
-inline UsageTimer usage_start_always() { return {usage_counting ? usage::now_nanos() : 0}; }
+inline UsageTimer usage_start_always() { return {usage_counting ? insight::ticks() : 0}; }
 
 // The key of a catalog model (by model_id) in this database's extension, and of a payload
 // scored as bytes (by its CRC).
@@ -50,7 +51,7 @@ inline void usage_done(usage::Tally& tally, UsageTimer timer, const usage::Key& 
     if (!tally.empty()) flush_usage(tally);
     tally.key = key;
   }
-  tally.add(rows, timer.start != 0, timer.start != 0 ? usage::now_nanos() - timer.start : 0);
+  tally.add(rows, timer.start != 0, timer.start != 0 ? insight::ticks() - timer.start : 0);
   if (tally.calls >= usage::Tally::kFlushCalls) flush_usage(tally);
 }
 

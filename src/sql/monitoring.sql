@@ -1,19 +1,21 @@
 -------------------------------------------------------------------------------------------
 -- 8. Model monitoring (API.md section 8): usage
 -------------------------------------------------------------------------------------------
+-- (Not named _model_usage: that is the name of the view's array type, and a call with a
+-- literal argument would parse as a cast to it.)
 -- This database's counts from shared memory (src/pg/usage.cpp): catalog models of the
 -- extension whose insight.models is `catalog`, and payloads scored as bytes (model_id NULL,
 -- payload_crc the checksum bytes 29..32 of the payload). A NOTICE says when nothing is counted.
-CREATE OR REPLACE FUNCTION insight._model_usage(catalog regclass)
+CREATE OR REPLACE FUNCTION insight._usage_counts(catalog regclass)
   RETURNS TABLE(model_id bigint, payload_crc bytea, calls bigint, rows_scored bigint,
                 total_ms float8, last_used timestamptz)
-  AS 'MODULE_PATHNAME', 'insight_model_usage' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+  AS 'MODULE_PATHNAME', 'insight_usage_counts' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 
 -- Per model version: a payload scored as bytes is counted under the catalog version whose
 -- payload it is (the first by model_id when several are byte-identical), else under a row with
 -- name and version NULL. Dropped versions are not shown.
 CREATE OR REPLACE VIEW insight.model_usage AS
-  WITH u AS (SELECT * FROM insight._model_usage('insight.models'::regclass)),
+  WITH u AS (SELECT * FROM insight._usage_counts('insight.models'::regclass)),
   named AS (
     SELECT m.name, m.version, u.calls, u.rows_scored, u.total_ms, u.last_used
       FROM u JOIN insight.models m ON m.model_id = u.model_id
@@ -31,7 +33,7 @@ CREATE OR REPLACE VIEW insight.model_usage AS
    GROUP BY name, version;
 
 GRANT SELECT ON insight.model_usage TO insight_analyst, insight_admin;
-GRANT EXECUTE ON FUNCTION insight._model_usage(regclass) TO insight_analyst, insight_admin;
+GRANT EXECUTE ON FUNCTION insight._usage_counts(regclass) TO insight_analyst, insight_admin;
 
-COMMENT ON FUNCTION insight._model_usage(regclass) IS 'Internal: this database''s model usage counts from shared memory (insight.model_usage reads it); a NOTICE when counting is off.';
+COMMENT ON FUNCTION insight._usage_counts(regclass) IS 'Internal: this database''s model usage counts from shared memory (insight.model_usage reads it); a NOTICE when counting is off.';
 COMMENT ON VIEW insight.model_usage IS 'Per model version: calls, rows scored, mean time per call and last use, by every scoring path (needs pg_insight in shared_preload_libraries).';

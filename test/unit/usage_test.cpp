@@ -1,8 +1,11 @@
 #include "core/model/usage.hpp"
 
+#include "core/common/tick_clock.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <random>
 #include <shared_mutex>
@@ -159,7 +162,7 @@ TEST(Tally, KeepsTheFirstCallExactAndScalesTheSampledOthers) {
     tally.add(1, timed, timed ? (i == 0 ? 5000000 : 1000) : 0);
   }
   EXPECT_EQ(tally.timed_calls, 10u);  // the second call, then 64, 128, ... 576
-  const Counts c = tally.take(99);
+  const Counts c = tally.take(99, 1.0);
   EXPECT_EQ(c.calls, 640u);
   EXPECT_EQ(c.rows, 640u);
   EXPECT_EQ(c.nanos, 5000000u + 639u * 1000u);
@@ -169,12 +172,15 @@ TEST(Tally, KeepsTheFirstCallExactAndScalesTheSampledOthers) {
   tally.add(5, true, 7);
   tally.add(3, true, 8);
   tally.add(1, true, 9);
-  const Counts exact = tally.take(100);
+  const Counts exact = tally.take(100, 1.0);
   EXPECT_EQ(exact.nanos, 24u);
+  // Ticks are converted at the clock's rate.
+  tally.add(1, true, 1000);
+  EXPECT_EQ(tally.take(102, 0.5).nanos, 500u);
   EXPECT_EQ(exact.rows, 9u);
   // No call timed (counting turned on mid-statement): no time, the calls still counted.
   tally.add(1, false, 0);
-  EXPECT_EQ(tally.take(101).nanos, 0u);
+  EXPECT_EQ(tally.take(101, 1.0).nanos, 0u);
 }
 
 // Concurrent adders under a shared lock and inserters under an exclusive one, as the
@@ -208,6 +214,21 @@ TEST(UsageTable, ConcurrentAddsLoseNothing) {
   EXPECT_EQ(t.table.size(), static_cast<size_t>(kModels));
   EXPECT_EQ(calls, static_cast<uint64_t>(kThreads) * kPerThread);
   EXPECT_EQ(rows, 2u * kThreads * kPerThread);
+}
+
+// The tick clock, once calibrated, measures what steady_clock measures: a 20 ms sleep.
+TEST(TickClock, AgreesWithSteadyClock) {
+  calibrate_ticks();
+  EXPECT_TRUE(ticks_calibrated());
+  const auto n0 = std::chrono::steady_clock::now();
+  const uint64_t t0 = ticks();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const uint64_t t1 = ticks();
+  const double steady_ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - n0).count();
+  const double tick_ns = static_cast<double>(t1 - t0) * nanos_per_tick();
+  EXPECT_NEAR(tick_ns / steady_ns, 1.0, 0.02);
+  EXPECT_GT(nanos_per_tick(), 0.0);
 }
 
 }  // namespace

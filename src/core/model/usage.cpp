@@ -13,18 +13,18 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free &&
                   std::atomic<int64_t>::is_always_lock_free,
               "usage counters live in memory shared by processes: they must be lock-free");
 
-Counts Tally::take(int64_t now) {
+Counts Tally::take(int64_t now, double nanos_per_tick) {
   Counts c;
   c.calls = calls;
   c.rows = rows;
   const uint64_t others = calls - (first_timed ? 1 : 0);
-  c.nanos = first_timed ? first_nanos : 0;
+  double ticks = first_timed ? static_cast<double>(first_ticks) : 0.0;
   if (timed_calls == others)  // every call timed (set-returning functions): the exact sum
-    c.nanos += timed_nanos;
+    ticks += static_cast<double>(timed_ticks);
   else if (timed_calls > 0)
-    c.nanos +=
-        static_cast<uint64_t>(static_cast<double>(timed_nanos) / static_cast<double>(timed_calls) *
-                              static_cast<double>(others));
+    ticks += static_cast<double>(timed_ticks) / static_cast<double>(timed_calls) *
+             static_cast<double>(others);
+  c.nanos = static_cast<uint64_t>(ticks * nanos_per_tick);
   c.last_used = now;
   *this = Tally{key, 0, 0, 0, false, 0, 0};
   return c;

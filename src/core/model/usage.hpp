@@ -15,7 +15,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -49,13 +48,6 @@ struct Entry {
   Counts counts;
 };
 
-// Monotonic nanoseconds, for timing calls.
-inline uint64_t now_nanos() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
-
 // One call site's counts since its last flush. Plain data: it lives zeroed in PostgreSQL
 // memory. Per-row scoring times the first two calls and one in kSampleEvery after them; the
 // first call's time (which includes finding and loading the model) is kept exact, and the mean
@@ -67,28 +59,29 @@ struct Tally {
   Key key;
   uint64_t calls;
   uint64_t rows;
-  uint64_t first_nanos;  // the first call's, when timed
+  uint64_t first_ticks;  // the first call's time, when timed (insight::ticks())
   bool first_timed;
   uint64_t timed_calls;  // timed calls after the first
-  uint64_t timed_nanos;
+  uint64_t timed_ticks;
 
   // Whether the next call should be timed.
   bool sample_next() const { return calls < 2 || calls % kSampleEvery == 0; }
-  // Adds one call; nanos is its time when it was timed.
-  void add(uint64_t rows_scored, bool timed, uint64_t nanos) {
+  // Adds one call; ticks is its time when it was timed.
+  void add(uint64_t rows_scored, bool timed, uint64_t ticks) {
     if (timed && calls == 0) {
       first_timed = true;
-      first_nanos = nanos;
+      first_ticks = ticks;
     } else if (timed) {
       ++timed_calls;
-      timed_nanos += nanos;
+      timed_ticks += ticks;
     }
     ++calls;
     rows += rows_scored;
   }
   bool empty() const { return calls == 0; }
-  // The counts to add to the table (time estimated from the timed calls), and a fresh tally.
-  Counts take(int64_t now);
+  // The counts to add to the table (time estimated from the timed calls, converted at
+  // nanos_per_tick), and a fresh tally.
+  Counts take(int64_t now, double nanos_per_tick);
 };
 
 class UsageTable {
