@@ -99,13 +99,70 @@ SELECT count(*) FROM insight.similar_items('use_r', 'no such item', 2);
 SELECT name, version, calls, rows_scored, mean_ms > 0 AS timed FROM insight.model_usage
  WHERE name IN ('use_f', 'use_r') ORDER BY name;
 
+-- Drift: a detector trained on seven days of demo telemetry (raw link metrics) against the
+-- three days after them, as they are, then with the inbound Es/No of one link in five (by a
+-- hash of its id) recalibrated by +3 dB (five standard deviations of that metric).
+SELECT insight.load_demo_data(days => 10, seed => 5, end_time => '2026-04-01 00:00+00', replace => true) IS NOT NULL AS loaded;
+CREATE VIEW drift_train AS SELECT * FROM insight.link_metrics WHERE ts < '2026-03-29';
+CREATE VIEW drift_recent AS SELECT * FROM insight.link_metrics WHERE ts >= '2026-03-29';
+CREATE VIEW drift_shifted AS
+  SELECT link_id, ts, ib_esno_db + CASE WHEN abs(hashtext(link_id)) % 5 = 0 THEN 3 ELSE 0 END AS ib_esno_db,
+         ob_esno_db, latency_ms, jitter_ms, throughput_mbps, utilization
+    FROM drift_recent;
+SELECT version FROM insight.train_anomaly_detector('drift_m', 'drift_train',
+  ARRAY['ib_esno_db', 'ob_esno_db', 'latency_ms', 'jitter_ms', 'throughput_mbps', 'utilization']);
+-- One psi and one out_of_range row per feature, the scores' psi, and the rows compared.
+SELECT statistic, count(*), min(threshold) AS threshold FROM insight.model_drift('drift_m', 'drift_recent', NULL)
+ GROUP BY statistic ORDER BY statistic;
+SELECT value AS rows FROM insight.model_drift('drift_m', 'drift_recent', NULL) WHERE statistic = 'rows';
+-- Unshifted: nothing drifted, every statistic far below its threshold.
+SELECT count(*) FILTER (WHERE drifted) AS drifted, bool_and(value < threshold / 4) AS far_below
+  FROM insight.model_drift('drift_m', 'drift_recent', NULL) WHERE statistic <> 'rows';
+-- Shifted: exactly the recalibrated feature, by both statistics.
+SELECT feature, statistic, drifted FROM insight.model_drift('drift_m', 'drift_shifted', NULL)
+ WHERE drifted ORDER BY feature, statistic;
+SELECT round(value::numeric, 2) AS out_of_range FROM insight.model_drift('drift_m', 'drift_shifted', NULL)
+ WHERE feature = 'ib_esno_db' AND statistic = 'out_of_range';
+
+-- `since` applies to the time column the model was trained with (ts), counted back from now();
+-- the default source is the model's own. Its rows are a minute apart, the newest a minute old.
+CREATE TABLE drift_live AS
+  SELECT now() - (g + 1) * interval '1 minute' AS ts, 10 + (g % 7)::float8 AS x FROM generate_series(0, 2999) g;
+SELECT version FROM insight.train_anomaly_detector('drift_live_m', 'drift_live', ARRAY['x']);
+SELECT value AS rows_last_hour FROM insight.model_drift('drift_live_m', since => '1 hour')
+ WHERE statistic = 'rows';
+SELECT value AS rows_all FROM insight.model_drift('drift_live_m', since => NULL) WHERE statistic = 'rows';
+-- Below 500 rows there is a value but no verdict.
+SELECT feature, statistic, value IS NOT NULL AS has_value, drifted
+  FROM insight.model_drift('drift_live_m', since => '1 hour') ORDER BY feature, statistic;
+-- No rows at all: neither.
+SELECT feature, statistic, value, drifted FROM insight.model_drift('drift_live_m', since => '30 seconds')
+ ORDER BY feature, statistic;
+
+-- Bad input. A payload as pg_insight 0.2.0 wrote it (no profile), imported.
+SELECT version FROM insight.import_model('drift_old', '\x5047494e5347485401000a0000000000a9010000ec00000000000000646b7b607b22636f6e74616d696e6174696f6e223a302e30352c226665617475726573223a5b2278225d2c226d657472696373223a7b22726f77735f73616d706c6564223a382c22726f77735f7365656e223a382c22726f77735f736b6970706564223a302c2273636f72655f6d6178223a302e353730333437393730363637313031392c2273636f72655f703530223a302e34333236323232373839313333343430342c2273636f72655f703939223a302e353730333437393730363637313031392c227468726573686f6c64223a302e353730333437393730363637313031392c227468726573686f6c645f636170223a302e353730333437393730363637313031397d2c226e5f6665617475726573223a312c226e5f7472656573223a322c2273616d706c655f73697a65223a342c227363616c6572223a7b22697172223a5b332e355d2c226d656469616e223a5b332e355d7d2c2273656564223a34322c22736f75726365223a227075626c69632e706f696e7473222c227374616e64617264697a65223a747275652c227468726573686f6c64223a302e353730333437393730363637313031397d01000000000000000400000030bcc9f161a0fd3f020000000000000000000000050000000c00000000000000545e404c6943e1bf0000000001000000000000000000f03fffffffff0000000094e45b804c3f9d3f00000000030000000000000000000040ffffffff000000000000000000000840ffffffff00000000c0ae293bd4e6c43f0000000006000000c0758fe7ab90eabf000000000a000000409da941e7a9dd3f00000000080000000000000000000040ffffffff000000000000000000000040ffffffff000000000000000000000040ffffffff000000000000000000000040ffffffff00000000'::bytea);
+CREATE TABLE drift_no_features AS SELECT 1::float8 AS y, now() AS ts;
+CALL pg_temp.expect_errors(
+  $$SELECT * FROM insight.model_drift('no_such_model')$$,
+  $$SELECT * FROM insight.model_drift('drift_m', 'drift_no_features')$$,
+  $$SELECT * FROM insight.model_drift('drift_old', 'drift_live')$$,
+  $$SELECT * FROM insight.model_drift('use_f')$$,
+  $$SELECT * FROM insight.model_drift(NULL)$$);
+
 -- Analysts read the view; a role without the extension's grants cannot.
 CREATE ROLE use_analyst NOLOGIN IN ROLE insight_analyst;
 CREATE ROLE use_nobody NOLOGIN;
 GRANT USAGE ON SCHEMA insight TO use_nobody;
 SET ROLE use_analyst;
 SELECT count(*) > 0 AS sees FROM insight.model_usage;
+-- model_drift reads the source with the caller's own privileges.
+CALL pg_temp.expect_errors($$SELECT * FROM insight.model_drift('drift_m', 'drift_recent', NULL)$$);
 RESET ROLE;
+GRANT SELECT ON drift_recent TO use_analyst;
+SET ROLE use_analyst;
+SELECT count(*) FILTER (WHERE drifted) AS drifted FROM insight.model_drift('drift_m', 'drift_recent', NULL);
+RESET ROLE;
+REVOKE SELECT ON drift_recent FROM use_analyst;
 SET ROLE use_nobody;
 CALL pg_temp.expect_errors('SELECT count(*) FROM insight.model_usage');
 RESET ROLE;

@@ -63,6 +63,9 @@ class AnomalyTraining final : public insight::pg::TrainingWith<insight::anomaly:
     insight::Payload payload = insight::decode_payload(bytes.data(), bytes.size());
     payload.meta["features"] = o_.features;
     payload.meta["source"] = source.qualified;
+    const std::string time_column = insight::pg::time_column_of(source);
+    if (payload.meta.contains("profile") && !time_column.empty())
+      payload.meta["profile"]["time_column"] = time_column;
     use_labels(payload, name);
     const nlohmann::json& metrics = payload.meta["metrics"];
     return insight::pg::TrainedVersion(payload, o_.features, metrics.at("rows_seen").get<int64_t>(),

@@ -51,7 +51,8 @@ void check_select(const SourceRelation& s, const std::vector<std::string>& colum
           "permission denied for table " + s.qualified,
           "Reading column \"" + c + "\" needs the SELECT privilege.",
           "pg_insight reads source relations with your own privileges: the table's owner can "
-          "GRANT SELECT ON " + s.qualified + " TO " + role + ".");
+          "GRANT SELECT ON " +
+              s.qualified + " TO " + role + ".");
     }
   }
 }
@@ -74,6 +75,29 @@ Oid column_type(const SourceRelation& s, const std::string& column, const char* 
 std::string quoted(const std::string& identifier) {
   const char* id = identifier.c_str();
   return guard([id] { return quote_identifier(id); });
+}
+
+std::string time_column_of(const SourceRelation& s) {
+  const Oid relid = s.relid;
+  const TupleDesc desc = guard([relid] {
+    TupleDesc cached = lookup_rowtype_tupdesc(get_rel_type_id(relid), -1);
+    TupleDesc copy = CreateTupleDescCopy(cached);
+    ReleaseTupleDesc(cached);
+    return copy;
+  });
+  std::vector<std::string> times;
+  for (int k = 0; k < desc->natts; ++k) {
+    const Form_pg_attribute att = TupleDescAttr(desc, k);
+    if (att->attisdropped) continue;
+    const Oid type = att->atttypid;
+    const Oid base = guard([type] { return getBaseType(type); });
+    if (base == TIMESTAMPTZOID || base == TIMESTAMPOID || base == DATEOID)
+      times.emplace_back(NameStr(att->attname));
+  }
+  if (times.size() == 1) return times[0];
+  for (const auto& t : times)
+    if (t == "ts") return t;
+  return "";
 }
 
 const char* const kNumericTypes = "double precision, real, smallint, integer, bigint or numeric";

@@ -29,6 +29,9 @@ void check_select(const SourceRelation& s, const std::vector<std::string>& colum
 // named it ("a feature", "time_column").
 Oid column_type(const SourceRelation& s, const std::string& column, const char* role);
 std::string quoted(const std::string& identifier);
+// The relation's time column: its only timestamptz, timestamp or date column, or the one of
+// them named "ts"; empty when there is none, or several and none is named "ts".
+std::string time_column_of(const SourceRelation& s);
 
 extern const char* const kNumericTypes;  // for messages
 bool is_numeric_type(Oid base);

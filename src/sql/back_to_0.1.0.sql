@@ -407,7 +407,7 @@ SELECT insight._back_to_0_1_0('insight.unschedule_retraining(text)', ARRAY[
 $then$]);
 -- Model monitoring (monitoring.sql).
 DROP VIEW insight.model_usage;
-DROP FUNCTION insight._usage_counts(regclass);
+DROP FUNCTION insight._usage_counts(regclass), insight.model_drift(text, regclass, interval);
 -- Live operations (watch_tables.sql, watch.sql).
 DROP VIEW insight.alert_labels;
 DROP FUNCTION insight.watch(text, interval, interval, int, interval, float8), insight.unwatch(text),

@@ -1,5 +1,5 @@
 -------------------------------------------------------------------------------------------
--- 8. Model monitoring (API.md section 8): usage
+-- 8. Model monitoring (API.md section 8): usage and drift
 -------------------------------------------------------------------------------------------
 -- (Not named _model_usage: that is the name of the view's array type, and a call with a
 -- literal argument would parse as a cast to it.)
@@ -32,8 +32,18 @@ CREATE OR REPLACE VIEW insight.model_usage AS
     FROM named
    GROUP BY name, version;
 
+-- Drift (API.md section 8): the live model's training profile against recent rows of source
+-- (its own by default); `since` filters on the time column the model was trained with, where
+-- source has it. STABLE: reads the catalog and source through the statement's snapshot.
+CREATE OR REPLACE FUNCTION insight.model_drift(name text, source regclass DEFAULT NULL,
+    since interval DEFAULT '24 hours')
+  RETURNS TABLE(feature text, statistic text, value float8, threshold float8, drifted boolean)
+  AS 'MODULE_PATHNAME', 'insight_model_drift' LANGUAGE C STABLE PARALLEL RESTRICTED;
+
 GRANT SELECT ON insight.model_usage TO insight_analyst, insight_admin;
+GRANT EXECUTE ON FUNCTION insight.model_drift(text, regclass, interval) TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._usage_counts(regclass) TO insight_analyst, insight_admin;
 
 COMMENT ON FUNCTION insight._usage_counts(regclass) IS 'Internal: this database''s model usage counts from shared memory (insight.model_usage reads it); a NOTICE when counting is off.';
+COMMENT ON FUNCTION insight.model_drift(text, regclass, interval) IS 'Per feature of the live model, recent rows of source against its training profile: population stability index, share outside the training range, and the anomaly scores'' shift, each with its threshold and a drifted flag.';
 COMMENT ON VIEW insight.model_usage IS 'Per model version: calls, rows scored, mean time per call and last use, by every scoring path (needs pg_insight in shared_preload_libraries).';

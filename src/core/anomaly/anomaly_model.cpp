@@ -9,6 +9,7 @@
 #include "core/common/parallel.hpp"
 #include "core/common/stats.hpp"
 #include "core/model/loader_registry.hpp"
+#include "core/model/profile.hpp"
 
 namespace insight::anomaly {
 namespace {
@@ -59,6 +60,9 @@ AnomalyModel::AnomalyModel(nlohmann::json meta, IsolationForest forest, RobustSc
   if (f != this->meta().end() && f->is_array() && f->size() == names_.size())
     for (size_t i = 0; i < names_.size(); ++i)
       if ((*f)[i].is_string()) names_[i] = (*f)[i].get<std::string>();
+  // Checked here, at load, so that a damaged profile is a corrupt payload like any other.
+  if (this->meta().contains("profile"))
+    profile_ = profile::AnomalyProfile::from_json(this->meta()["profile"], forest_.n_features());
 }
 
 double AnomalyModel::score(const double* x, double* contributions) const {
@@ -82,6 +86,19 @@ double AnomalyModel::score(const double* x, double* contributions) const {
 size_t AnomalyModel::memory_bytes() const {
   return sizeof(*this) + forest_.memory_bytes() + json_memory_bytes(meta()) +
          (scaler_.median.capacity() + scaler_.scale.capacity()) * sizeof(double);
+}
+
+profile::AnomalyProfile training_profile(const Reservoir& sample,
+                                         const std::vector<double>& scores) {
+  profile::AnomalyProfile p;
+  const size_t n = sample.size(), d = sample.dimension();
+  std::vector<double> column(n);
+  for (size_t j = 0; j < d; ++j) {
+    for (size_t i = 0; i < n; ++i) column[i] = sample.row(i)[j];
+    p.features.push_back(profile::Distribution::of(column));
+  }
+  p.scores = profile::Distribution::of(scores);
+  return p;
 }
 
 Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& options,
@@ -151,6 +168,7 @@ Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& optio
         {"score_max", *std::max_element(scores.begin(), scores.end())}}},
   };
   if (options.standardize) p.meta["scaler"] = {{"median", scaler.median}, {"iqr", scaler.scale}};
+  p.meta["profile"] = training_profile(sample, scores).to_json();
   BinaryWriter w;
   forest.serialize(w);
   p.body = w.take();

@@ -5,12 +5,14 @@
 // the binary body.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/anomaly/isolation_forest.hpp"
 #include "core/anomaly/reservoir.hpp"
 #include "core/model/model.hpp"
+#include "core/model/profile.hpp"
 
 namespace insight::anomaly {
 
@@ -39,6 +41,9 @@ class AnomalyModel final : public Model {
   double threshold() const { return threshold_; }
   // Feature names from the metadata (empty strings when trained without names).
   const std::vector<std::string>& feature_names() const { return names_; }
+  // The training profile (insight.model_drift); none for payloads of pg_insight 0.2.0 and
+  // earlier. CorruptPayload at construction when the metadata holds a malformed one.
+  const std::optional<profile::AnomalyProfile>& profile() const { return profile_; }
 
   // x has n_features() finite values. contributions (optional) receives each feature's share
   // of the isolation (sums to 1).
@@ -50,6 +55,7 @@ class AnomalyModel final : public Model {
   RobustScaler scaler_;
   double threshold_;
   std::vector<std::string> names_;
+  std::optional<profile::AnomalyProfile> profile_;
 };
 
 // Trains on the reservoir's rows and returns the payload. Throws InvalidParameter for bad
@@ -57,6 +63,11 @@ class AnomalyModel final : public Model {
 Payload train_anomaly_payload(const Reservoir& sample, const TrainOptions& options,
                               const std::vector<std::string>& feature_names,
                               const InterruptCheck& check = {});
+
+// The training profile (core/model/profile.hpp) of a reservoir's rows and their scores; the
+// pg layer adds the source's time column.
+profile::AnomalyProfile training_profile(const Reservoir& sample,
+                                         const std::vector<double>& scores);
 
 // Loader for load_model(); CorruptPayload for anything inconsistent.
 ModelPtr load_anomaly_model(Payload&& payload);

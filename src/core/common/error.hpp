@@ -3,9 +3,9 @@
 // has been unwound. The core never sees PostgreSQL headers, so SQLSTATEs are plain text.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <stdexcept>
-#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -45,6 +45,10 @@ INSIGHT_ERROR_CLASS(UndefinedTable, "42P01")
 INSIGHT_ERROR_CLASS(UndefinedObject, "42704")
 // 42501 insufficient_privilege.
 INSIGHT_ERROR_CLASS(InsufficientPrivilege, "42501")
+// 0A000 feature_not_supported: a request this version does not serve yet.
+INSIGHT_ERROR_CLASS(FeatureNotSupported, "0A000")
+// 55000 object_not_in_prerequisite_state: a model that lacks what is asked of it (a profile).
+INSIGHT_ERROR_CLASS(ObjectNotInPrerequisiteState, "55000")
 // XX001 data_corrupted: a model payload that is truncated, flipped or foreign.
 INSIGHT_ERROR_CLASS(CorruptPayload, "XX001")
 // XX000 internal_error: a violated invariant (an Eigen or dlib assertion, a bug).
