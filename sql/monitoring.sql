@@ -149,6 +149,28 @@ CALL pg_temp.expect_errors(
   $$SELECT * FROM insight.model_drift('use_f')$$,
   $$SELECT * FROM insight.model_drift(NULL)$$);
 
+-- Retraining on evidence: drift_live_m's own source, the last day, as it was trained: no drift,
+-- so no new version, and the decision is a 'skipped' run with its figures.
+SELECT version FROM insight.retrain_on_evidence('drift_live_m', 'drift', since => '1 day');
+SELECT status, message, evidence->>'when' AS "when", jsonb_array_length(evidence->'statistics') AS statistics,
+       (SELECT max(version) FROM insight.models WHERE name = 'drift_live_m') AS versions
+  FROM insight.training_runs WHERE name = 'drift_live_m' ORDER BY run_id DESC LIMIT 1;
+-- The last day's x recalibrated: a new version, whose run says why.
+UPDATE drift_live SET x = x + 100 WHERE ts > now() - interval '1 day';
+SELECT version FROM insight.retrain_on_evidence('drift_live_m', 'drift', since => '1 day');
+SELECT status, message, (evidence->>'version')::bigint < model_id AS judged_the_previous_version,
+       (SELECT count(*) FROM jsonb_array_elements(evidence->'statistics') e WHERE (e->>'drifted')::bool) AS drifted
+  FROM insight.training_runs WHERE name = 'drift_live_m' ORDER BY run_id DESC LIMIT 1;
+-- 'always' retrains without looking.
+SELECT version FROM insight.retrain_on_evidence('drift_live_m', 'always');
+CALL pg_temp.expect_errors(
+  $$SELECT insight.retrain_on_evidence('drift_live_m', 'accuracy')$$,
+  $$SELECT insight.retrain_on_evidence('drift_live_m', 'sometimes')$$,
+  $$SELECT insight.retrain_on_evidence('use_f', 'drift')$$,
+  $$SELECT insight.retrain_on_evidence('drift_old', 'drift')$$,
+  $$SELECT insight.schedule_retraining('drift_live_m', '0 * * * *', 'always', 'accuracy')$$,
+  $$SELECT insight.schedule_retraining('drift_live_m', '0 * * * *', "when" => 'drift')$$);
+
 -- Analysts read the view; a role without the extension's grants cannot.
 CREATE ROLE use_analyst NOLOGIN IN ROLE insight_analyst;
 CREATE ROLE use_nobody NOLOGIN;

@@ -227,11 +227,13 @@ SELECT insight._back_to_0_1_0('insight.retrain_all(text)', ARRAY[
   'promote text DEFAULT ''always''::text', '',
   E'  PERFORM insight._check_promote\\(promote, NULL, NULL\\);\n', '',
   'insight.retrain\(n, promote\)', 'insight.retrain(n)']);
-SELECT insight._back_to_0_1_0('insight.schedule_retraining(text, text, text)', ARRAY[
+SELECT insight._back_to_0_1_0('insight.schedule_retraining(text, text, text, text)', ARRAY[
   ', promote text DEFAULT ''always''::text', '',
+  ', "when" text DEFAULT ''always''::text', '',
   E'  m record;\n', '',
   E'SELECT \\* INTO m FROM (insight._live_training\\(name, ''schedule''\\));\n  PERFORM insight._check_promote\\(promote, name, m.task\\);', 'PERFORM \1;',
-  E'schedule,\n +CASE promote .* END;', $then$schedule, format('SELECT insight.retrain(%L)', name);$then$]);
+  E'  PERFORM insight._check_when\\("when", name\\);\n', '',
+  E'schedule,\n +CASE WHEN .* END;', $then$schedule, format('SELECT insight.retrain(%L)', name);$then$]);
 
 -- The detectors' features spelt the deviation out instead of calling insight._deviation, had
 -- no peak_dev (nor errors_dev for links), read no watch's keys, and the link features read
@@ -393,7 +395,9 @@ DROP FUNCTION insight._train(text, text, regclass, jsonb, bool), insight._evalua
   insight.anomaly_score(text, bigint[]), insight.is_anomaly(text, numeric[]),
   insight.is_anomaly(text, int[]), insight.is_anomaly(text, bigint[]),
   insight.anomaly_score(text, text), insight.is_anomaly(text, text);
-ALTER TABLE insight.training_runs DROP COLUMN promoted;
+ALTER TABLE insight.training_runs DROP COLUMN promoted, DROP COLUMN evidence,
+  DROP CONSTRAINT training_runs_status_check,
+  ADD CONSTRAINT training_runs_status_check CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled'));
 -- unschedule_retraining removed its job itself (insight._cron_unschedule serves unwatch too).
 SELECT insight._back_to_0_1_0('insight.unschedule_retraining(text)', ARRAY[
   E'\\$function\\$\nBEGIN\n', E'$function$\nDECLARE\n  found bool;\nBEGIN\n',
@@ -407,7 +411,9 @@ SELECT insight._back_to_0_1_0('insight.unschedule_retraining(text)', ARRAY[
 $then$]);
 -- Model monitoring (monitoring.sql).
 DROP VIEW insight.model_usage;
-DROP FUNCTION insight._usage_counts(regclass), insight.model_drift(text, regclass, interval);
+DROP FUNCTION insight._usage_counts(regclass), insight.model_drift(text, regclass, interval),
+  insight.retrain_on_evidence(text, text, text, interval), insight._check_when(text, text),
+  insight._record_decision(text, timestamptz, text, jsonb, bigint);
 -- Live operations (watch_tables.sql, watch.sql).
 DROP VIEW insight.alert_labels;
 DROP FUNCTION insight.watch(text, interval, interval, int, interval, float8), insight.unwatch(text),

@@ -82,13 +82,16 @@ CREATE TABLE insight.training_runs (
   name        text NOT NULL,
   started_at  timestamptz NOT NULL,
   finished_at timestamptz,
-  status      text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
+  status      text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled', 'skipped')),
   rows        bigint,
   message     text,
   model_id    bigint,
   -- true: the run's version was deployed by the promote-if-better policy; false: it was
   -- kept, not deployed; NULL: no policy applied (deployment as the call's deploy option said).
-  promoted    bool
+  promoted    bool,
+  -- retrain_on_evidence: the figures its decision was made on (model_drift's statistics);
+  -- status 'skipped' is a decision not to retrain.
+  evidence    jsonb
 );
 ALTER SEQUENCE insight.training_runs_run_id_seq OWNED BY insight.training_runs.run_id;
 CREATE INDEX training_runs_name_idx ON insight.training_runs (name, started_at DESC);

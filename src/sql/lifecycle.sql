@@ -390,10 +390,12 @@ END
 $$;
 
 -- A pg_cron job named insight_retrain_<name> that runs insight.retrain(name, promote) on the
--- cron schedule, as the calling role; scheduling a name again changes its job. Returns the
--- job id.
+-- cron schedule, as the calling role; with "when" => 'drift' it runs
+-- insight.retrain_on_evidence(name, 'drift', promote) instead, which retrains only when the
+-- live version has drifted. Scheduling a name again changes its job. Returns the job id.
+-- ("when" is an SQL keyword: name it in double quotes, "when" => 'drift', or pass it fourth.)
 CREATE OR REPLACE FUNCTION insight.schedule_retraining(name text, schedule text DEFAULT '0 3 * * *',
-    promote text DEFAULT 'always')
+    promote text DEFAULT 'always', "when" text DEFAULT 'always')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -406,12 +408,122 @@ BEGIN
   END IF;
   SELECT * INTO m FROM insight._live_training(name, 'schedule');
   PERFORM insight._check_promote(promote, name, m.task);
+  PERFORM insight._check_when("when", name);
   PERFORM insight._require_pg_cron();
   EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
     USING 'insight_retrain_' || name, schedule,
-          CASE promote WHEN 'always' THEN format('SELECT insight.retrain(%L)', name)
-                       ELSE format('SELECT insight.retrain(%L, promote => %L)', name, promote) END;
+          CASE WHEN "when" <> 'always'
+               THEN format('SELECT insight.retrain_on_evidence(%L, %L, %L)', name, "when", promote)
+               WHEN promote = 'always' THEN format('SELECT insight.retrain(%L)', name)
+               ELSE format('SELECT insight.retrain(%L, promote => %L)', name, promote) END;
   RETURN job;
+END
+$$;
+
+-- 22023 unless "when" is 'always', 'drift' or 'accuracy'; 0A000 for 'accuracy' (live accuracy
+-- is not measured yet); for 'drift', what model_drift raises for a model it cannot judge
+-- (55000 without a profile, 0A000 for forecasters and recommenders).
+CREATE OR REPLACE FUNCTION insight._check_when("when" text, name text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF "when" IS NULL OR "when" NOT IN ('always', 'drift', 'accuracy') THEN
+    RAISE EXCEPTION 'when must be ''always'', ''drift'' or ''accuracy'', not %',
+                    coalesce(quote_literal("when"), 'NULL')
+      USING ERRCODE = '22023';
+  END IF;
+  IF "when" = 'accuracy' THEN
+    RAISE EXCEPTION 'retraining on live accuracy is not available in this version'
+      USING ERRCODE = '0A000',
+            DETAIL = 'Live accuracy (forecasts scored against the actuals that arrive later) is not measured yet.',
+            HINT = 'Use "when" => ''drift'' for anomaly detectors, or ''always''.';
+  END IF;
+  IF "when" = 'drift' THEN
+    -- The model must be one model_drift can judge; no rows are read (since => 0).
+    PERFORM FROM insight.model_drift(name, NULL, interval '0') LIMIT 1;
+  END IF;
+END
+$$;
+
+-- Records one decision of retrain_on_evidence in insight.training_runs (admins cannot write
+-- the catalog themselves): a 'skipped' run of its own, or the evidence on the run that
+-- retrained (run_id). Returns the run's id.
+CREATE OR REPLACE FUNCTION insight._record_decision(p_name text, p_started_at timestamptz,
+    p_message text, p_evidence jsonb, p_run_id bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  id bigint := p_run_id;
+BEGIN
+  IF id IS NULL THEN
+    INSERT INTO insight.training_runs (name, started_at, finished_at, status, message, evidence)
+    VALUES (p_name, p_started_at, clock_timestamp(), 'skipped', left(p_message, 2000), p_evidence)
+    RETURNING run_id INTO id;
+  ELSE
+    UPDATE insight.training_runs
+       SET evidence = p_evidence,
+           message = left(concat_ws('; ', p_message, message), 2000)
+     WHERE run_id = id AND name = p_name;
+  END IF;
+  RETURN id;
+END
+$$;
+
+-- Retrains name (as insight.retrain(name, promote)) only when the evidence says so:
+-- 'drift' — insight.model_drift of the live version over its own source for the last `since`
+-- flags a feature or the scores; 'always' — unconditionally. Every decision is a row of
+-- insight.training_runs whose evidence holds every statistic and whose message names the
+-- drifted ones: a 'skipped' run when nothing drifted (or too few rows came for a verdict),
+-- else the new version's own run. A failed retraining is recorded as a failed run and a
+-- WARNING, like retrain_all's. Returns the new version's result, or a row of NULLs when none
+-- was trained.
+CREATE OR REPLACE FUNCTION insight.retrain_on_evidence(name text, "when" text DEFAULT 'drift',
+    promote text DEFAULT 'always', since interval DEFAULT '24 hours')
+RETURNS insight.training_result
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  started timestamptz := clock_timestamp();
+  m record;
+  evidence jsonb;
+  drifted text;
+  message text;
+  run bigint;
+  r insight.training_result;
+BEGIN
+  PERFORM insight._require_admin('retrain_on_evidence');
+  SELECT * INTO m FROM insight._live_training(name, 're-run');
+  PERFORM insight._check_promote(promote, name, m.task);
+  PERFORM insight._check_when("when", name);
+  IF "when" = 'drift' THEN
+    SELECT jsonb_build_object('when', "when", 'since', since::text, 'version', insight.live_model_id(name),
+                              'statistics', jsonb_agg(to_jsonb(d) ORDER BY d.feature NULLS FIRST, d.statistic)),
+           string_agg(format('%s %s %s > %s', d.feature, d.statistic, round(d.value::numeric, 4), d.threshold),
+                      ', ' ORDER BY d.feature, d.statistic) FILTER (WHERE d.drifted),
+           'no drift over ' || (max(d.value) FILTER (WHERE d.statistic = 'rows'))::bigint || ' rows since ' || since::text ||
+             CASE WHEN max(d.value) FILTER (WHERE d.statistic = 'rows') < max(d.threshold) FILTER (WHERE d.statistic = 'rows')
+                  THEN ' (too few for a verdict)' ELSE '' END
+      INTO evidence, drifted, message
+      FROM insight.model_drift(name, NULL, since) d;
+    IF drifted IS NULL THEN
+      PERFORM insight._record_decision(name, started, message, evidence);
+      RETURN r;
+    END IF;
+    message := 'retrained on drift: ' || drifted;
+  ELSE
+    evidence := jsonb_build_object('when', "when");
+    message := 'retrained: when => always';
+  END IF;
+  BEGIN
+    r := insight.retrain(name, promote);
+  EXCEPTION WHEN OTHERS THEN  -- not query_canceled: a cancel stops the call itself
+    run := insight._record_failed_run(name, started, SQLERRM);
+    PERFORM insight._record_decision(name, started, message, evidence, run);
+    RAISE WARNING 'retraining model "%" failed: %', name, SQLERRM;
+    RETURN NULL::insight.training_result;
+  END;
+  SELECT t.run_id INTO run FROM insight.training_runs t WHERE t.model_id = r.model_id
+   ORDER BY t.run_id DESC LIMIT 1;
+  PERFORM insight._record_decision(name, started, message, evidence, run);
+  RETURN r;
 END
 $$;
 
@@ -475,13 +587,14 @@ SELECT insight._admin_entry(body, entry) FROM (VALUES
     ('insight._import_model(text, bytea, bool)', 'import_model')) v(body, entry);
 GRANT EXECUTE ON FUNCTION insight.export_model(text, int) TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight.train_default_models(), insight.retrain(text, text),
-    insight.retrain_all(text), insight.schedule_retraining(text, text, text),
-    insight.unschedule_retraining(text)
+    insight.retrain_all(text), insight.schedule_retraining(text, text, text, text),
+    insight.unschedule_retraining(text), insight.retrain_on_evidence(text, text, text, interval)
   TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._record_failed_run(text, timestamptz, text),
     insight._live_training(text, text), insight._validation_metric(text, jsonb),
     insight._check_promote(text, text, text), insight._promote_if_better(bigint),
-    insight._require_pg_cron(), insight._cron_unschedule(text)
+    insight._require_pg_cron(), insight._cron_unschedule(text), insight._check_when(text, text),
+    insight._record_decision(text, timestamptz, text, jsonb, bigint)
   TO insight_admin;
 
 -- Descriptions.
@@ -505,6 +618,9 @@ COMMENT ON FUNCTION insight.retrain(text, text) IS 'Trains a new version of a mo
 COMMENT ON FUNCTION insight.retrain_all(text) IS 'Retrains every deployed model trained by pg_insight, one failure not stopping the others. Admin.';
 COMMENT ON FUNCTION insight._cron_unschedule(text) IS 'Internal: removes the pg_cron job of a name; false when there was none.';
 COMMENT ON FUNCTION insight._require_pg_cron() IS 'Internal: 55000 with the set-up steps unless pg_cron is installed in this database.';
-COMMENT ON FUNCTION insight.schedule_retraining(text, text, text) IS 'Schedules retrain(name) with pg_cron (job insight_retrain_<name>); returns the job id. Admin.';
+COMMENT ON FUNCTION insight.schedule_retraining(text, text, text, text) IS 'Schedules retrain(name) with pg_cron (job insight_retrain_<name>), or with "when" => ''drift'' retrain_on_evidence; returns the job id. Admin.';
+COMMENT ON FUNCTION insight.retrain_on_evidence(text, text, text, interval) IS 'Retrains a model only when the evidence says so (''drift'': model_drift flags the live version); records every decision with its figures in training_runs. Admin.';
+COMMENT ON FUNCTION insight._check_when(text, text) IS 'Internal: 22023 unless when is always, drift or accuracy; 0A000 for accuracy; a drift check needs a model model_drift can judge.';
+COMMENT ON FUNCTION insight._record_decision(text, timestamptz, text, jsonb, bigint) IS 'Internal: records a retrain_on_evidence decision (a skipped run, or the evidence on the run that retrained).';
 COMMENT ON FUNCTION insight.unschedule_retraining(text) IS 'Removes a model''s retraining job; false when it had none. Admin.';
 COMMENT ON FUNCTION insight.train_default_models() IS 'Trains every model the domain functions use, from the standard tables. Admin.';

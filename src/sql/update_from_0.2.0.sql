@@ -83,3 +83,11 @@ REVOKE EXECUTE ON FUNCTION
     insight.train_default_models(), insight.retrain(text, text), insight.retrain_all(text),
     insight.schedule_retraining(text, text, text), insight.unschedule_retraining(text)
   FROM insight_admin;
+
+-- Model monitoring: schedule_retraining takes "when" (a new signature), and a decision not to
+-- retrain is a run too ('skipped'), with the figures it was made on (evidence).
+DROP FUNCTION insight.schedule_retraining(text, text, text);
+ALTER TABLE insight.training_runs ADD COLUMN evidence jsonb,
+  DROP CONSTRAINT training_runs_status_check,
+  ADD CONSTRAINT training_runs_status_check
+    CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled', 'skipped'));

@@ -15,8 +15,10 @@
 //                 change, 0.2 (kPsiThreshold) a large one by the usual credit-scoring
 //                 convention; without any change its expectation is about (bins - 1) / recent
 //                 rows, so a verdict needs kMinRows rows;
-//   out_of_range  the share of recent values below the training minimum or above its maximum
-//                 (threshold kOutOfRangeThreshold).
+//   out_of_range  the share of recent values below the training minimum or above its maximum;
+//                 drifted above kOutOfRangeThreshold, 5 %: the share an anomaly detector calls
+//                 anomalous by default. An incident of a few hours puts about 1 % of three days
+//                 of demo telemetry out of range, which is what detectors are for, not drift.
 #pragma once
 
 #include <cstddef>
@@ -30,7 +32,7 @@ namespace insight::profile {
 constexpr int kBins = 10;
 constexpr double kShareFloor = 1e-4;
 constexpr double kPsiThreshold = 0.2;
-constexpr double kOutOfRangeThreshold = 0.01;
+constexpr double kOutOfRangeThreshold = 0.05;
 constexpr uint64_t kMinRows = 500;
 
 struct Distribution {
