@@ -29,6 +29,14 @@ again=$(q -c "SELECT insight.schedule_retraining('cron_model', '* * * * *')")
 command=$(q -c "SELECT command FROM cron.job WHERE jobid = $job")
 [ "$command" = "SELECT insight.retrain('cron_model')" ] || { echo "unexpected job command: $command"; exit 1; }
 
+# Beside it, a detector retrained on evidence ("when" => 'drift'): two days of one sample a
+# minute, the newest a minute old; its own source and the last 24 hours are what the job checks.
+q -c "CREATE TABLE tele AS SELECT now() - (g + 1) * interval '1 minute' AS ts, 10 + (g % 7)::float8 AS x FROM generate_series(0, 2879) g" \
+  -c "SELECT insight.train_anomaly_detector('cron_drift', 'tele', ARRAY['x'])" >/dev/null
+drift_job=$(q -c "SELECT insight.schedule_retraining('cron_drift', '* * * * *', \"when\" => 'drift')")
+command=$(q -c "SELECT command FROM cron.job WHERE jobid = $drift_job")
+[ "$command" = "SELECT insight.retrain_on_evidence('cron_drift', 'drift', 'always')" ] || { echo "unexpected drift job command: $command"; exit 1; }
+
 # pg_cron starts jobs at the top of each minute: wait up to 150 s for a run.
 t0=$(date +%s)
 version=1
@@ -43,6 +51,31 @@ runs=$(q -c "SELECT count(*) FROM insight.training_runs WHERE name = 'cron_model
 [ "$live" -ge 2 ] && [ "$runs" -ge 2 ] || { echo "new version not live or not recorded (live $live, runs $runs)"; exit 1; }
 cron_ok=$(q -c "SELECT count(*) FROM cron.job_run_details WHERE jobid = $job AND status = 'succeeded'")
 [ "$cron_ok" -ge 1 ] || { echo "pg_cron recorded no successful run"; exit 1; }
+
+# On stable data the drift job decides not to retrain, and says so in training_runs.
+skipped=0
+for _ in $(seq 1 90); do
+  skipped=$(q -c "SELECT count(*) FROM insight.training_runs WHERE name = 'cron_drift' AND status = 'skipped'")
+  [ "$skipped" -ge 1 ] && break
+  sleep 1
+done
+[ "$skipped" -ge 1 ] || { echo "the drift job recorded no decision"; q -c "SELECT * FROM cron.job_run_details WHERE jobid = $drift_job"; exit 1; }
+[ "$(q -c "SELECT max(version) FROM insight.models WHERE name = 'cron_drift'")" = "1" ] || { echo "retrained on stable data"; exit 1; }
+message=$(q -c "SELECT message FROM insight.training_runs WHERE name = 'cron_drift' AND status = 'skipped' LIMIT 1")
+echo "$message" | grep -q "^no drift over 1439 rows" || { echo "unexpected decision: $message"; exit 1; }
+# The last day recalibrated: the next run retrains, and its run says why.
+q -c "UPDATE tele SET x = x + 100 WHERE ts > now() - interval '1 day'" >/dev/null
+drifted=1
+for _ in $(seq 1 90); do
+  drifted=$(q -c "SELECT max(version) FROM insight.models WHERE name = 'cron_drift'")
+  [ "$drifted" -ge 2 ] && break
+  sleep 1
+done
+[ "$drifted" -ge 2 ] || { echo "no retraining after the shift"; q -c "SELECT * FROM cron.job_run_details WHERE jobid = $drift_job"; exit 1; }
+message=$(q -c "SELECT message FROM insight.training_runs t JOIN insight.models m USING (model_id) WHERE m.name = 'cron_drift' AND m.version = 2")
+echo "$message" | grep -q "^retrained on drift: .*x psi" || { echo "unexpected retraining message: $message"; exit 1; }
+[ "$(q -c "SELECT insight.unschedule_retraining('cron_drift')")" = "t" ] || { echo "unschedule failed"; exit 1; }
+echo "# \"when\" => 'drift': no retraining on stable data ($skipped skipped runs), version 2 after the shift"
 
 # promote => 'if_better' goes into the job's command.
 q -c "CREATE TABLE sales AS SELECT now() - d * interval '1 day' AS sold_at, (100 + d % 7)::float8 AS amount FROM generate_series(1, 60) d" \
