@@ -141,17 +141,18 @@ def main():
           + ", ".join(f"{k} {v}" for k, v in settings.items()) + "\n")
     per_seed = accuracy(cur, args.seeds) if args.seeds > 0 else []
     summary = summarise(per_seed)
-    rows = []
-    for method, label in (("pg_insight", "model_drift (psi > 0.2 or out_of_range > 5 %)"),
-                          ("ks", "KS test, p < 0.01 (scipy ks_2samp)")):
-        s = summary[method]
-        rows.append([label, f"{s['false_alarms']} of {s['feature_checks']}",
-                     f"{s['detected']} of {s['seeds']}", f"{s['exact']} of {s['seeds']}"])
-    print(markdown_table(["method", "features flagged that did not drift",
-                          "ib_esno_db recalibration found", "seeds judged exactly right"], rows))
-    print(f"\n({args.seeds} demo seeds; per seed 6 unshifted features and 5 untouched ones beside "
-          "the recalibrated one.)\n")
-    sys.stdout.flush()
+    if per_seed:
+        rows = []
+        for method, label in (("pg_insight", "model_drift (psi > 0.2 or out_of_range > 5 %)"),
+                              ("ks", "KS test, p < 0.01 (scipy ks_2samp)")):
+            s = summary[method]
+            rows.append([label, f"{s['false_alarms']} of {s['feature_checks']}",
+                         f"{s['detected']} of {s['seeds']}", f"{s['exact']} of {s['seeds']}"])
+        print(markdown_table(["method", "features flagged that did not drift",
+                              "ib_esno_db recalibration found", "seeds judged exactly right"], rows))
+        print(f"\n({args.seeds} demo seeds; per seed 6 unshifted features and 5 untouched ones "
+              "beside the recalibrated one.)\n")
+        sys.stdout.flush()
 
     table, times = speed(cur, args.rows, args.runs)
     med = {k: statistics.median(v) for k, v in times.items()}

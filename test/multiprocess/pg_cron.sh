@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scheduled retraining with real pg_cron: a cluster of its own with
 # shared_preload_libraries = 'pg_cron', a retrain scheduled every minute, and a new deployed
-# version and a training_runs row seen to appear; then the job is removed. Also: scheduling
+# version and a training_runs row seen to appear; then the job is removed. Beside it a job with
+# "when" => 'drift' that skips on stable data and retrains after a shift. Also: scheduling
 # where pg_cron is not installed fails with 55000 and the set-up steps.
 set -euo pipefail
 source scripts/lib.sh
