@@ -20,6 +20,17 @@ trap 'cluster_stop "$dir"; rm -rf "$dir"' EXIT
 cluster_start "$dir" "$port" "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'insight_cron'" \
   "cron.use_background_workers = on" "max_worker_processes = 16" "lc_messages = 'C'" >/dev/null
 q() { psql_at "$dir" "$port" -d insight_cron -X -q -tA "$@"; }
+# poll SECONDS MIN SQL: runs SQL (a count or a version) once a second until it gives at least
+# MIN, or SECONDS have passed; prints the last value. pg_cron starts jobs at the top of a minute.
+poll() {
+  local value=0
+  for _ in $(seq 1 "$1"); do
+    value=$(q -c "$3")
+    [ "${value:-0}" -ge "$2" ] && break
+    sleep 1
+  done
+  echo "${value:-0}"
+}
 psql_at "$dir" "$port" -q -d postgres -c "CREATE DATABASE insight_cron"
 q -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION pg_insight" \
   -c "CREATE TABLE points AS SELECT g::float8 AS x, (g % 17)::float8 AS y FROM generate_series(1, 400) g" \
@@ -40,12 +51,7 @@ command=$(q -c "SELECT command FROM cron.job WHERE jobid = $drift_job")
 
 # pg_cron starts jobs at the top of each minute: wait up to 150 s for a run.
 t0=$(date +%s)
-version=1
-for _ in $(seq 1 150); do
-  version=$(q -c "SELECT max(version) FROM insight.models WHERE name = 'cron_model'")
-  [ "$version" -ge 2 ] && break
-  sleep 1
-done
+version=$(poll 150 2 "SELECT max(version) FROM insight.models WHERE name = 'cron_model'")
 [ "$version" -ge 2 ] || { echo "no new version after 150 s"; q -c "SELECT * FROM cron.job_run_details"; exit 1; }
 live=$(q -c "SELECT version FROM insight.models WHERE model_id = insight.live_model_id('cron_model')")
 runs=$(q -c "SELECT count(*) FROM insight.training_runs WHERE name = 'cron_model' AND status = 'succeeded'")
@@ -54,24 +60,14 @@ cron_ok=$(q -c "SELECT count(*) FROM cron.job_run_details WHERE jobid = $job AND
 [ "$cron_ok" -ge 1 ] || { echo "pg_cron recorded no successful run"; exit 1; }
 
 # On stable data the drift job decides not to retrain, and says so in training_runs.
-skipped=0
-for _ in $(seq 1 90); do
-  skipped=$(q -c "SELECT count(*) FROM insight.training_runs WHERE name = 'cron_drift' AND status = 'skipped'")
-  [ "$skipped" -ge 1 ] && break
-  sleep 1
-done
+skipped=$(poll 90 1 "SELECT count(*) FROM insight.training_runs WHERE name = 'cron_drift' AND status = 'skipped'")
 [ "$skipped" -ge 1 ] || { echo "the drift job recorded no decision"; q -c "SELECT * FROM cron.job_run_details WHERE jobid = $drift_job"; exit 1; }
 [ "$(q -c "SELECT max(version) FROM insight.models WHERE name = 'cron_drift'")" = "1" ] || { echo "retrained on stable data"; exit 1; }
 message=$(q -c "SELECT message FROM insight.training_runs WHERE name = 'cron_drift' AND status = 'skipped' LIMIT 1")
 echo "$message" | grep -q "^no drift over 1439 rows" || { echo "unexpected decision: $message"; exit 1; }
 # The last day recalibrated: the next run retrains, and its run says why.
 q -c "UPDATE tele SET x = x + 100 WHERE ts > now() - interval '1 day'" >/dev/null
-drifted=1
-for _ in $(seq 1 90); do
-  drifted=$(q -c "SELECT max(version) FROM insight.models WHERE name = 'cron_drift'")
-  [ "$drifted" -ge 2 ] && break
-  sleep 1
-done
+drifted=$(poll 90 2 "SELECT max(version) FROM insight.models WHERE name = 'cron_drift'")
 [ "$drifted" -ge 2 ] || { echo "no retraining after the shift"; q -c "SELECT * FROM cron.job_run_details WHERE jobid = $drift_job"; exit 1; }
 message=$(q -c "SELECT message FROM insight.training_runs t JOIN insight.models m USING (model_id) WHERE m.name = 'cron_drift' AND m.version = 2")
 echo "$message" | grep -q "^retrained on drift: .*x psi" || { echo "unexpected retraining message: $message"; exit 1; }
