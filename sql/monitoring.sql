@@ -147,7 +147,9 @@ CALL pg_temp.expect_errors(
   $$SELECT * FROM insight.model_drift('drift_m', 'drift_no_features')$$,
   $$SELECT * FROM insight.model_drift('drift_old', 'drift_live')$$,
   $$SELECT * FROM insight.model_drift('use_f')$$,
-  $$SELECT * FROM insight.model_drift(NULL)$$);
+  $$SELECT * FROM insight.model_drift(NULL)$$,
+  $$SELECT * FROM insight.model_drift('drift_m', since => '-1 hour')$$,
+  $$SELECT * FROM insight.model_drift('drift_m', 'drift_recent', '0')$$);
 
 -- Retraining on evidence: drift_live_m's own source, the last day, as it was trained: no drift,
 -- so no new version, and the decision is a 'skipped' run with its figures.

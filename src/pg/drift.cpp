@@ -80,16 +80,47 @@ void put(insight::pg::RowSink& sink, const profile::DriftRow& r) {
   sink.put(v, nulls);
 }
 
-void anomaly_drift(FunctionCallInfo fcinfo, const insight::anomaly::AnomalyModel& model,
-                   const std::string& name, int32_t version) {
+// The live version of `name` as model_drift judges it: an anomaly detector with a training
+// profile and feature names; 55000 or 0A000 otherwise.
+const insight::anomaly::AnomalyModel& judged_model(const insight::Model& m, const std::string& name,
+                                                   int32_t version) {
+  if (m.algorithm() == insight::Algorithm::External)
+    no_profile(name, version,
+               "It was registered (insight.register_model), not trained by pg_insight.");
+  if (m.algorithm() != insight::Algorithm::IsolationForest)
+    throw insight::FeatureNotSupported(
+        "insight.model_drift does not judge " + std::string(insight::task_name(m.task())) +
+            " models in this version",
+        "It judges anomaly detectors; model \"" + name + "\" has task " +
+            std::string(insight::task_name(m.task())) + " and algorithm " +
+            std::string(insight::algorithm_name(m.algorithm())) + ".");
+  const auto& model = static_cast<const insight::anomaly::AnomalyModel&>(m);
   if (!model.profile()) no_profile(name, version, "It was trained by pg_insight 0.2.0 or earlier.");
-  const profile::AnomalyProfile& prof = *model.profile();
-  const std::vector<std::string>& features = model.feature_names();
-  if (features.empty() || features[0].empty())
+  if (model.feature_names().empty() || model.feature_names()[0].empty())
     no_profile(
         name, version,
         "It was trained from arrays (insight.isolation_forest_fit) and has no feature names.");
+  return model;
+}
 
+// 22023 unless the `since` argument (n) is NULL or a positive interval.
+void check_since(FunctionCallInfo fcinfo, int n) {
+  if (insight::pg::arg_is_null(fcinfo, n)) return;
+  const Interval* since = guard([fcinfo, n] { return PG_GETARG_INTERVAL_P(n); });
+  const double usecs = (static_cast<double>(since->month) * DAYS_PER_MONTH + since->day) *
+                           static_cast<double>(USECS_PER_DAY) +
+                       static_cast<double>(since->time);
+  if (usecs > 0) return;
+  const std::string text = guard([since] {
+    return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(since)));
+  });
+  throw InvalidParameter("since must be a positive interval, or NULL for every row", "got " + text);
+}
+
+void anomaly_drift(FunctionCallInfo fcinfo, const insight::anomaly::AnomalyModel& model,
+                   const std::string& name) {
+  const profile::AnomalyProfile& prof = *model.profile();
+  const std::vector<std::string>& features = model.feature_names();
   const insight::pg::SourceRelation source = drift_source(fcinfo, model, name);
   require_features(source, features, name);
   std::vector<std::string> read = features;
@@ -157,20 +188,18 @@ void anomaly_drift(FunctionCallInfo fcinfo, const insight::anomaly::AnomalyModel
 //   → TABLE(feature text, statistic text, value float8, threshold float8, drifted boolean)
 INSIGHT_FUNCTION(insight_model_drift) {
   const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
+  check_since(fcinfo, 2);
   const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
   const insight::ModelPtr held = insight::pg::load_model_by_id(ref.model_id);
-  if (held->algorithm() == insight::Algorithm::IsolationForest) {
-    anomaly_drift(fcinfo, static_cast<const insight::anomaly::AnomalyModel&>(*held), name,
-                  ref.version);
-    return static_cast<Datum>(0);
-  }
-  if (held->algorithm() == insight::Algorithm::External)
-    no_profile(name, ref.version,
-               "It was registered (insight.register_model), not trained by pg_insight.");
-  throw insight::FeatureNotSupported(
-      "insight.model_drift does not judge " + std::string(insight::task_name(held->task())) +
-          " models in this version",
-      "It judges anomaly detectors; model \"" + name + "\" has task " +
-          std::string(insight::task_name(held->task())) + " and algorithm " +
-          std::string(insight::algorithm_name(held->algorithm())) + ".");
+  anomaly_drift(fcinfo, judged_model(*held, name, ref.version), name);
+  return static_cast<Datum>(0);
+}
+
+// _require_profile(name text) → void: what model_drift raises for the live version of `name`
+// when it cannot judge it, without reading any row (schedule_retraining's check).
+INSIGHT_FUNCTION(insight_require_profile) {
+  const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
+  const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
+  judged_model(*insight::pg::load_model_by_id(ref.model_id), name, ref.version);
+  PG_RETURN_VOID();
 }

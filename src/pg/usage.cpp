@@ -52,55 +52,60 @@ void shmem_request() {
   RequestNamedLWLockTranche(kTrancheName, 1);
 }
 
-// Reads the file a previous server left (postmaster, before any backend exists). A missing
-// file is a first start; a damaged one is reported and ignored whole.
-void load_file() {
+// Reads the file a previous server left into the table (postmaster, before any backend
+// exists): false for a damaged one, which changes nothing; true for none (a first start).
+bool read_file() noexcept {
   FILE* f = std::fopen(kFile, "rb");
-  if (f == nullptr) return;
-  std::vector<uint8_t> bytes;
-  bool read_ok = true;
+  if (f == nullptr) return true;
+  bool ok = false;
   try {
+    std::vector<uint8_t> bytes;
     uint8_t buffer[65536];
     size_t n;
     while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0)
       bytes.insert(bytes.end(), buffer, buffer + n);
-    read_ok = std::ferror(f) == 0;
+    ok = std::ferror(f) == 0 && table->load(bytes.data(), bytes.size());
   } catch (...) {
-    read_ok = false;
+    ok = false;
   }
   std::fclose(f);
-  const bool loaded = read_ok && table->load(bytes.data(), bytes.size());
-  if (!loaded)
+  return ok;
+}
+
+// Writes the table to the temporary file and syncs it: 0, or the errno of what failed.
+int write_temp_file() noexcept {
+  try {
+    const std::vector<uint8_t> image = table->save();
+    FILE* f = std::fopen(kFileTemp, "wb");
+    if (f == nullptr) return errno;
+    const bool ok = std::fwrite(image.data(), 1, image.size(), f) == image.size() &&
+                    std::fflush(f) == 0 && pg_fsync(fileno(f)) == 0;
+    const int err = ok ? 0 : (errno != 0 ? errno : EIO);
+    if (std::fclose(f) != 0 && err == 0) return errno != 0 ? errno : EIO;
+    return err;
+  } catch (...) {
+    return ENOMEM;
+  }
+}
+
+// The functions below report with ereport and hold no C++ object: an error report may not
+// leave one behind (docs/architecture.md, "The boundary").
+void load_file() {
+  if (!read_file())
     ereport(LOG, (errmsg("pg_insight: ignoring damaged model usage file \"%s\"", kFile),
                   errdetail("Model usage counts start from zero.")));
 }
 
-void report_write_error(const char* why) {
-  ereport(LOG, (errmsg("pg_insight: could not write model usage file \"%s\": %s", kFileTemp, why),
-                errdetail("The model usage counts since the server started will start from the "
-                          "previous file's at the next start.")));
-}
-
 // Writes the counts (postmaster, at shutdown and before a crash restart re-creates shared
 // memory; no backend is running then). The table holds plain integers only, so even one a
-// killed backend left half-updated is read safely; write to a temporary file, then rename.
+// killed backend left half-updated is read safely; written to a temporary file, then renamed.
 void save_file(int, Datum) {
   if (!table) return;
-  std::vector<uint8_t> image;
-  try {
-    image = table->save();
-  } catch (...) {
-    return;
-  }
-  FILE* f = std::fopen(kFileTemp, "wb");
-  if (f == nullptr) {
-    report_write_error(strerror(errno));
-    return;
-  }
-  const bool ok = std::fwrite(image.data(), 1, image.size(), f) == image.size() &&
-                  std::fflush(f) == 0 && pg_fsync(fileno(f)) == 0;
-  if (std::fclose(f) != 0 || !ok) {
-    report_write_error(strerror(errno));
+  const int err = write_temp_file();
+  if (err != 0) {
+    ereport(LOG, (errmsg("pg_insight: could not write model usage file \"%s\": %s", kFileTemp,
+                         strerror(err)),
+                  errdetail("The next start counts from the previous file's counts.")));
     unlink(kFileTemp);
     return;
   }

@@ -412,6 +412,7 @@ $then$]);
 -- Model monitoring (monitoring.sql).
 DROP VIEW insight.model_usage;
 DROP FUNCTION insight._usage_counts(regclass), insight.model_drift(text, regclass, interval),
+  insight._require_profile(text),
   insight.retrain_on_evidence(text, text, text, interval), insight._check_when(text, text),
   insight._record_decision(text, timestamptz, text, jsonb, bigint);
 -- Live operations (watch_tables.sql, watch.sql).

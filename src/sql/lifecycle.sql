@@ -438,8 +438,7 @@ BEGIN
             HINT = 'Use "when" => ''drift'' for anomaly detectors, or ''always''.';
   END IF;
   IF "when" = 'drift' THEN
-    -- The model must be one model_drift can judge; no rows are read (since => 0).
-    PERFORM FROM insight.model_drift(name, NULL, interval '0') LIMIT 1;
+    PERFORM insight._require_profile(name);  -- the model must be one model_drift can judge
   END IF;
 END
 $$;
