@@ -171,6 +171,7 @@ CALL pg_temp.expect_errors(
   $$SELECT insight.retrain_on_evidence('use_f', 'drift')$$,
   $$SELECT insight.retrain_on_evidence('drift_old', 'drift')$$,
   $$SELECT insight.schedule_retraining('drift_live_m', '0 * * * *', 'always', 'accuracy')$$,
+  $$SELECT insight.schedule_retraining('drift_live_m', '0 * * * *', "when" => 'drift', since => '0')$$,
   $$SELECT insight.schedule_retraining('drift_live_m', '0 * * * *', "when" => 'drift')$$);
 
 -- Analysts read the view; a role without the extension's grants cannot.

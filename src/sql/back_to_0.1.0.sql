@@ -227,9 +227,11 @@ SELECT insight._back_to_0_1_0('insight.retrain_all(text)', ARRAY[
   'promote text DEFAULT ''always''::text', '',
   E'  PERFORM insight._check_promote\\(promote, NULL, NULL\\);\n', '',
   'insight.retrain\(n, promote\)', 'insight.retrain(n)']);
-SELECT insight._back_to_0_1_0('insight.schedule_retraining(text, text, text, text)', ARRAY[
+SELECT insight._back_to_0_1_0('insight.schedule_retraining(text, text, text, text, interval)', ARRAY[
   ', promote text DEFAULT ''always''::text', '',
   ', "when" text DEFAULT ''always''::text', '',
+  ', since interval DEFAULT ''[^'']*''::interval', '',
+  E'  IF "when" = ''drift'' AND .*?END IF;\n', '',
   E'  m record;\n', '',
   E'SELECT \\* INTO m FROM (insight._live_training\\(name, ''schedule''\\));\n  PERFORM insight._check_promote\\(promote, name, m.task\\);', 'PERFORM \1;',
   E'  PERFORM insight._check_when\\("when", name\\);\n', '',

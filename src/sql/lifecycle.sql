@@ -391,11 +391,12 @@ $$;
 
 -- A pg_cron job named insight_retrain_<name> that runs insight.retrain(name, promote) on the
 -- cron schedule, as the calling role; with "when" => 'drift' it runs
--- insight.retrain_on_evidence(name, 'drift', promote) instead, which retrains only when the
--- live version has drifted. Scheduling a name again changes its job. Returns the job id.
--- ("when" is an SQL keyword: name it in double quotes, "when" => 'drift', or pass it fourth.)
+-- insight.retrain_on_evidence(name, 'drift', promote, since) instead, which retrains only when
+-- the live version has drifted over the last `since`. Scheduling a name again changes its job.
+-- Returns the job id. ("when" is an SQL keyword: name it in double quotes, "when" => 'drift',
+-- or pass it fourth.)
 CREATE OR REPLACE FUNCTION insight.schedule_retraining(name text, schedule text DEFAULT '0 3 * * *',
-    promote text DEFAULT 'always', "when" text DEFAULT 'always')
+    promote text DEFAULT 'always', "when" text DEFAULT 'always', since interval DEFAULT '24 hours')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -409,11 +410,15 @@ BEGIN
   SELECT * INTO m FROM insight._live_training(name, 'schedule');
   PERFORM insight._check_promote(promote, name, m.task);
   PERFORM insight._check_when("when", name);
+  IF "when" = 'drift' AND (since IS NULL OR since <= interval '0') THEN
+    RAISE EXCEPTION 'since must be a positive interval' USING ERRCODE = '22023';
+  END IF;
   PERFORM insight._require_pg_cron();
   EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
     USING 'insight_retrain_' || name, schedule,
           CASE WHEN "when" <> 'always'
-               THEN format('SELECT insight.retrain_on_evidence(%L, %L, %L)', name, "when", promote)
+               THEN format('SELECT insight.retrain_on_evidence(%L, %L, %L, %L)', name, "when",
+                           promote, since)
                WHEN promote = 'always' THEN format('SELECT insight.retrain(%L)', name)
                ELSE format('SELECT insight.retrain(%L, promote => %L)', name, promote) END;
   RETURN job;
@@ -586,7 +591,7 @@ SELECT insight._admin_entry(body, entry) FROM (VALUES
     ('insight._import_model(text, bytea, bool)', 'import_model')) v(body, entry);
 GRANT EXECUTE ON FUNCTION insight.export_model(text, int) TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight.train_default_models(), insight.retrain(text, text),
-    insight.retrain_all(text), insight.schedule_retraining(text, text, text, text),
+    insight.retrain_all(text), insight.schedule_retraining(text, text, text, text, interval),
     insight.unschedule_retraining(text), insight.retrain_on_evidence(text, text, text, interval)
   TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._record_failed_run(text, timestamptz, text),
@@ -617,7 +622,7 @@ COMMENT ON FUNCTION insight.retrain(text, text) IS 'Trains a new version of a mo
 COMMENT ON FUNCTION insight.retrain_all(text) IS 'Retrains every deployed model trained by pg_insight, one failure not stopping the others. Admin.';
 COMMENT ON FUNCTION insight._cron_unschedule(text) IS 'Internal: removes the pg_cron job of a name; false when there was none.';
 COMMENT ON FUNCTION insight._require_pg_cron() IS 'Internal: 55000 with the set-up steps unless pg_cron is installed in this database.';
-COMMENT ON FUNCTION insight.schedule_retraining(text, text, text, text) IS 'Schedules retrain(name) with pg_cron (job insight_retrain_<name>), or with "when" => ''drift'' retrain_on_evidence; returns the job id. Admin.';
+COMMENT ON FUNCTION insight.schedule_retraining(text, text, text, text, interval) IS 'Schedules retrain(name) with pg_cron (job insight_retrain_<name>), or with "when" => ''drift'' retrain_on_evidence; returns the job id. Admin.';
 COMMENT ON FUNCTION insight.retrain_on_evidence(text, text, text, interval) IS 'Retrains a model only when the evidence says so (''drift'': model_drift flags the live version); records every decision with its figures in training_runs. Admin.';
 COMMENT ON FUNCTION insight._check_when(text, text) IS 'Internal: 22023 unless when is always, drift or accuracy; 0A000 for accuracy; a drift check needs a model model_drift can judge.';
 COMMENT ON FUNCTION insight._record_decision(text, timestamptz, text, jsonb, bigint) IS 'Internal: records a retrain_on_evidence decision (a skipped run, or the evidence on the run that retrained).';

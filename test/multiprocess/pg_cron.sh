@@ -47,7 +47,7 @@ q -c "CREATE TABLE tele AS SELECT now() - (g + 1) * interval '1 minute' AS ts, 1
   -c "SELECT insight.train_anomaly_detector('cron_drift', 'tele', ARRAY['x'])" >/dev/null
 drift_job=$(q -c "SELECT insight.schedule_retraining('cron_drift', '* * * * *', \"when\" => 'drift')")
 command=$(q -c "SELECT command FROM cron.job WHERE jobid = $drift_job")
-[ "$command" = "SELECT insight.retrain_on_evidence('cron_drift', 'drift', 'always')" ] || { echo "unexpected drift job command: $command"; exit 1; }
+[ "$command" = "SELECT insight.retrain_on_evidence('cron_drift', 'drift', 'always', '24:00:00')" ] || { echo "unexpected drift job command: $command"; exit 1; }
 
 # pg_cron starts jobs at the top of each minute: wait up to 150 s for a run.
 t0=$(date +%s)
