@@ -160,7 +160,7 @@ SELECT status, message, evidence->>'when' AS "when", jsonb_array_length(evidence
 -- The last day's x recalibrated: a new version, whose run says why.
 UPDATE drift_live SET x = x + 100 WHERE ts > now() - interval '1 day';
 SELECT version FROM insight.retrain_on_evidence('drift_live_m', 'drift', since => '1 day');
-SELECT status, message, (evidence->>'version')::bigint < model_id AS judged_the_previous_version,
+SELECT status, message, (evidence->>'model_id')::bigint < model_id AS judged_the_previous_version,
        (SELECT count(*) FROM jsonb_array_elements(evidence->'statistics') e WHERE (e->>'drifted')::bool) AS drifted
   FROM insight.training_runs WHERE name = 'drift_live_m' ORDER BY run_id DESC LIMIT 1;
 -- 'always' retrains without looking.

@@ -498,7 +498,7 @@ BEGIN
   PERFORM insight._check_promote(promote, name, m.task);
   PERFORM insight._check_when("when", name);
   IF "when" = 'drift' THEN
-    SELECT jsonb_build_object('when', "when", 'since', since::text, 'version', insight.live_model_id(name),
+    SELECT jsonb_build_object('when', "when", 'since', since::text, 'model_id', insight.live_model_id(name),
                               'statistics', jsonb_agg(to_jsonb(d) ORDER BY d.feature NULLS FIRST, d.statistic)),
            string_agg(format('%s %s %s > %s', d.feature, d.statistic, round(d.value::numeric, 4), d.threshold),
                       ', ' ORDER BY d.feature, d.statistic) FILTER (WHERE d.drifted),
