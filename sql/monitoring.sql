@@ -126,6 +126,9 @@ SELECT round(value::numeric, 2) AS out_of_range FROM insight.model_drift('drift_
 
 -- `since` applies to the time column the model was trained with (ts), counted back from now();
 -- the default source is the model's own. Its rows are a minute apart, the newest a minute old.
+-- One transaction, so that now() is the same for the table and every check: the counts below
+-- do not depend on how long the statements take.
+BEGIN;
 CREATE TABLE drift_live AS
   SELECT now() - (g + 1) * interval '1 minute' AS ts, 10 + (g % 7)::float8 AS x FROM generate_series(0, 2999) g;
 SELECT version FROM insight.train_anomaly_detector('drift_live_m', 'drift_live', ARRAY['x']);
@@ -165,6 +168,7 @@ SELECT status, message, (evidence->>'model_id')::bigint < model_id AS judged_the
   FROM insight.training_runs WHERE name = 'drift_live_m' ORDER BY run_id DESC LIMIT 1;
 -- 'always' retrains without looking.
 SELECT version FROM insight.retrain_on_evidence('drift_live_m', 'always');
+COMMIT;
 CALL pg_temp.expect_errors(
   $$SELECT insight.retrain_on_evidence('drift_live_m', 'accuracy')$$,
   $$SELECT insight.retrain_on_evidence('drift_live_m', 'sometimes')$$,

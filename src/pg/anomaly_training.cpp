@@ -38,10 +38,7 @@ class AnomalyTraining final : public insight::pg::TrainingWith<insight::anomaly:
     std::string array = "ARRAY[";
     for (size_t i = 0; i < o_.features.size(); ++i) {
       const std::string& f = o_.features[i];
-      const Oid type = column_type(source, f, "a feature");
-      if (!is_numeric_type(type))
-        throw InvalidParameter("feature column \"" + f + "\" is not numeric",
-                               std::string("Features must be ") + insight::pg::kNumericTypes + ".");
+      insight::pg::numeric_column(source, f, "a feature", "feature", "Features");
       array += (i ? ", " : "") + quoted(f) + "::pg_catalog.float8";
     }
     array += "]";
@@ -142,8 +139,7 @@ INSIGHT_FUNCTION(insight_evaluate_anomaly_detector) {
                            "\" must be boolean or numeric (1 = anomaly)");
   std::string sql = "SELECT ";
   for (const auto& f : features) {
-    if (!is_numeric_type(column_type(source, f, "a feature of the model")))
-      throw InvalidParameter("feature column \"" + f + "\" is not numeric");
+    insight::pg::numeric_column(source, f, "a feature of the model", "feature", "Features");
     sql += quoted(f) + "::pg_catalog.float8, ";
   }
   sql += label_type == BOOLOID ? quoted(label) + "::pg_catalog.int4"

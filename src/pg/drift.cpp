@@ -10,7 +10,6 @@
 #include "core/common/error.hpp"
 #include "core/model/profile.hpp"
 
-#include "pg/anomaly.hpp"
 #include "pg/model_store.hpp"
 #include "pg/source.hpp"
 #include "pg/stream.hpp"
@@ -47,15 +46,14 @@ insight::pg::SourceRelation drift_source(FunctionCallInfo fcinfo, const insight:
   return insight::pg::source_relation(relid);
 }
 
-// 42703 naming every feature the source lacks.
+// 42703 naming every feature the source lacks; 22023 for one that is not numeric.
 void require_features(const insight::pg::SourceRelation& source,
                       const std::vector<std::string>& features, const std::string& name) {
-  std::string missing;
+  std::string missing, all;
   for (const auto& f : features) {
+    all += (all.empty() ? "" : ", ") + f;
     try {
-      if (!insight::pg::is_numeric_type(insight::pg::column_type(source, f, "a feature")))
-        throw InvalidParameter("column \"" + f + "\" of " + source.qualified + " is not numeric",
-                               std::string("Features must be ") + insight::pg::kNumericTypes + ".");
+      insight::pg::numeric_column(source, f, "a feature", "feature", "Features");
     } catch (const insight::UndefinedColumn&) {
       missing += (missing.empty() ? "" : ", ") + f;
     }
@@ -63,13 +61,7 @@ void require_features(const insight::pg::SourceRelation& source,
   if (!missing.empty())
     throw insight::UndefinedColumn(
         source.qualified + " lacks features of model \"" + name + "\": " + missing,
-        "The model was trained on the features " +
-            [&features] {
-              std::string all;
-              for (const auto& f : features) all += (all.empty() ? "" : ", ") + f;
-              return all;
-            }() +
-            ".",
+        "The model was trained on the features " + all + ".",
         "Compare rows that have every feature the model was trained on.");
 }
 
@@ -106,15 +98,10 @@ const insight::anomaly::AnomalyModel& judged_model(const insight::Model& m, cons
 // 22023 unless the `since` argument (n) is NULL or a positive interval.
 void check_since(FunctionCallInfo fcinfo, int n) {
   if (insight::pg::arg_is_null(fcinfo, n)) return;
-  const Interval* since = guard([fcinfo, n] { return PG_GETARG_INTERVAL_P(n); });
-  const double usecs = (static_cast<double>(since->month) * DAYS_PER_MONTH + since->day) *
-                           static_cast<double>(USECS_PER_DAY) +
-                       static_cast<double>(since->time);
-  if (usecs > 0) return;
-  const std::string text = guard([since] {
-    return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(since)));
-  });
-  throw InvalidParameter("since must be a positive interval, or NULL for every row", "got " + text);
+  const Interval* since = insight::pg::interval_arg(fcinfo, n);
+  if (insight::pg::interval_days(since) > 0) return;
+  throw InvalidParameter("since must be a positive interval, or NULL for every row",
+                         "got " + insight::pg::interval_text(since));
 }
 
 void anomaly_drift(FunctionCallInfo fcinfo, const insight::anomaly::AnomalyModel& model,
@@ -195,10 +182,11 @@ INSIGHT_FUNCTION(insight_model_drift) {
   return static_cast<Datum>(0);
 }
 
-// _require_profile(name text) → void: what model_drift raises for the live version of `name`
-// when it cannot judge it, without reading any row (schedule_retraining's check).
+// _require_profile(name text, since interval) → void: what model_drift(name, since => since)
+// raises before it reads a row (schedule_retraining's and retrain_on_evidence's check).
 INSIGHT_FUNCTION(insight_require_profile) {
   const std::string name = insight::pg::text_arg(fcinfo, 0, "name");
+  check_since(fcinfo, 1);
   const insight::pg::ModelRef ref = insight::pg::resolve_live_model(name);
   judged_model(*insight::pg::load_model_by_id(ref.model_id), name, ref.version);
   PG_RETURN_VOID();

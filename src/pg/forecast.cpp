@@ -208,10 +208,8 @@ std::string period_start_sql(const Frequency& f, const SeriesSpec& spec) {
 // checked the privileges on series_columns().
 BuiltSeries build_series(const SeriesSpec& spec) {
   check_time_column(spec);
-  const Oid value_type = insight::pg::column_type(spec.source, spec.value_column, "value_column");
-  if (!insight::pg::is_numeric_type(value_type))
-    throw InvalidParameter("value column \"" + spec.value_column + "\" is not numeric",
-                           std::string("value_column must be ") + insight::pg::kNumericTypes + ".");
+  insight::pg::numeric_column(spec.source, spec.value_column, "value_column", "value",
+                              "value_column");
   if (spec.group_column)
     insight::pg::column_type(spec.source, *spec.group_column, "group_column");  // must exist
   const std::string regressors = regressor_means_sql(spec, "regressors");
@@ -706,15 +704,11 @@ namespace {
 // The days `since` covers (months of 30 days). 22023 unless positive and at most 366 days.
 double since_days(FunctionCallInfo fcinfo, int n) {
   if (insight::pg::arg_is_null(fcinfo, n)) throw InvalidParameter("since must not be NULL");
-  const Interval* since = guard([fcinfo, n] { return PG_GETARG_INTERVAL_P(n); });
-  const double days = (static_cast<double>(since->month) * DAYS_PER_MONTH + since->day) +
-                      static_cast<double>(since->time) / static_cast<double>(USECS_PER_DAY);
-  if (!(days > 0) || days > 366) {
-    const std::string text = guard([since] {
-      return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(since)));
-    });
-    throw InvalidParameter("since must be a positive interval of at most 366 days", "got " + text);
-  }
+  const Interval* since = insight::pg::interval_arg(fcinfo, n);
+  const double days = insight::pg::interval_days(since);
+  if (!(days > 0) || days > 366)
+    throw InvalidParameter("since must be a positive interval of at most 366 days",
+                           "got " + insight::pg::interval_text(since));
   return days;
 }
 

@@ -61,11 +61,8 @@ std::string check_columns(const InteractionSpec& s) {
                              "time_column must be of type date, timestamp or timestamptz.");
   }
   if (!s.weight_column) return "1::pg_catalog.float8";
-  const Oid w = insight::pg::column_type(s.source, *s.weight_column, "weight_column");
-  if (!insight::pg::is_numeric_type(w))
-    throw InvalidParameter(
-        "weight column \"" + *s.weight_column + "\" is not numeric",
-        std::string("weight_column must be ") + insight::pg::kNumericTypes + ".");
+  insight::pg::numeric_column(s.source, *s.weight_column, "weight_column", "weight",
+                              "weight_column");
   return "(" + insight::pg::quoted(*s.weight_column) + ")::pg_catalog.float8";
 }
 

@@ -72,6 +72,15 @@ Oid column_type(const SourceRelation& s, const std::string& column, const char* 
   return type;
 }
 
+Oid numeric_column(const SourceRelation& s, const std::string& column, const char* role,
+                   const char* noun, const char* who) {
+  const Oid type = column_type(s, column, role);
+  if (!is_numeric_type(type))
+    throw insight::InvalidParameter(std::string(noun) + " column \"" + column + "\" is not numeric",
+                                    std::string(who) + " must be " + kNumericTypes + ".");
+  return type;
+}
+
 std::string quoted(const std::string& identifier) {
   const char* id = identifier.c_str();
   return guard([id] { return quote_identifier(id); });

@@ -28,6 +28,10 @@ void check_select(const SourceRelation& s, const std::vector<std::string>& colum
 // The column's base type; UndefinedColumn (42703) when absent. `role` says which argument
 // named it ("a feature", "time_column").
 Oid column_type(const SourceRelation& s, const std::string& column, const char* role);
+// column_type, and 22023 "<noun> column "c" is not numeric" (DETAIL "<who> must be ...")
+// unless that type is one of kNumericTypes.
+Oid numeric_column(const SourceRelation& s, const std::string& column, const char* role,
+                   const char* noun, const char* who);
 std::string quoted(const std::string& identifier);
 // The relation's time column: its only timestamptz, timestamp or date column, or the one of
 // them named "ts"; empty when there is none, or several and none is named "ts".

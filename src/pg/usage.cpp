@@ -133,20 +133,10 @@ void shmem_startup() {
   if (!IsUnderPostmaster) on_shmem_exit(save_file, 0);
 }
 
-void flush_at_reset(void* arg) { flush_usage(*static_cast<Tally*>(arg)); }
-
-}  // namespace
-
-Tally* new_usage_tally(MemoryContext cxt) {
-  auto* tally =
-      static_cast<Tally*>(guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(Tally)); }));
-  on_context_reset(cxt, flush_at_reset, tally);
-  return tally;
-}
-
-// Called from memory context reset callbacks too (the end of a query, an error): it must not
-// raise. A shared lock to add to an existing entry; the exclusive one only to create one.
-void flush_usage(Tally& tally) {
+// Adds a tally to the shared table: plain C calls and trivially destructible values only, so
+// that it may run where a PostgreSQL error longjmps (a reset callback during an abort). A
+// shared lock to add to an existing entry; the exclusive one only to create one.
+void add_to_shared(Tally& tally) {
   if (tally.empty()) return;
   if (!table || lock == nullptr) {
     tally.take(0, 1.0);
@@ -160,6 +150,22 @@ void flush_usage(Tally& tally) {
   LWLockAcquire(lock, LW_EXCLUSIVE);
   table->insert(tally.key, c);
   LWLockRelease(lock);
+}
+
+void flush_at_reset(void* arg) { add_to_shared(*static_cast<Tally*>(arg)); }
+
+}  // namespace
+
+Tally* new_usage_tally(MemoryContext cxt) {
+  auto* tally =
+      static_cast<Tally*>(guard([cxt] { return MemoryContextAllocZero(cxt, sizeof(Tally)); }));
+  on_context_reset(cxt, flush_at_reset, tally);
+  return tally;
+}
+
+void flush_usage(Tally& tally) {
+  if (tally.empty()) return;
+  guard([&tally] { add_to_shared(tally); });
 }
 
 void usage_record(UsageTimer timer, const usage::Key& key, uint64_t rows) {
@@ -221,15 +227,12 @@ INSIGHT_FUNCTION(insight_usage_counts) {
   }
   std::vector<insight::usage::Entry> entries;
   if (insight::pg::table) {
+    // Should snapshot() throw (out of memory), the error aborts the transaction, which
+    // releases the lock (LWLockReleaseAll).
     LWLock* lock = insight::pg::lock;
     guard([lock] { LWLockAcquire(lock, LW_SHARED); });
-    try {
-      entries = insight::pg::table->snapshot();
-    } catch (...) {
-      LWLockRelease(lock);
-      throw;
-    }
-    LWLockRelease(lock);
+    entries = insight::pg::table->snapshot();
+    guard([lock] { LWLockRelease(lock); });
   }
   insight::pg::RowSink sink(fcinfo);
   for (const auto& e : entries) {

@@ -27,7 +27,8 @@ struct UsageTimer {
 
 // A zeroed tally in cxt whose counts are flushed when cxt is reset or deleted.
 usage::Tally* new_usage_tally(MemoryContext cxt);
-// Adds the tally to shared memory now (no PostgreSQL error can come of it).
+// Adds the tally to shared memory now, from a C++ body (through guard(): taking the LWLock
+// could in principle raise). The reset callback adds it without, from PostgreSQL's frame.
 void flush_usage(usage::Tally& tally);
 
 // Per-row scoring: times one call in Tally::kSampleEvery.

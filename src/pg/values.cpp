@@ -166,6 +166,20 @@ void RowSink::put(Datum* values, bool* nulls) {
   ++rows_;
 }
 
+const Interval* interval_arg(FunctionCallInfo fcinfo, int n) {
+  return guard([fcinfo, n] { return PG_GETARG_INTERVAL_P(n); });
+}
+
+double interval_days(const Interval* iv) {
+  return static_cast<double>(iv->month) * DAYS_PER_MONTH + iv->day +
+         static_cast<double>(iv->time) / static_cast<double>(USECS_PER_DAY);
+}
+
+std::string interval_text(const Interval* iv) {
+  return guard(
+      [iv] { return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(iv))); });
+}
+
 namespace {
 constexpr int64_t kUnixToPostgresEpochSeconds = 946684800;  // 2000-01-01 in Unix seconds
 }

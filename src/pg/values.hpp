@@ -75,6 +75,11 @@ Slot* call_site_state(FunctionCallInfo fcinfo, Init init) {
 }
 
 // ---- time ----
+// Argument n as an interval (not NULL), its length in days (a month counts 30) and its text in
+// the session's IntervalStyle, for messages.
+const Interval* interval_arg(FunctionCallInfo fcinfo, int n);
+double interval_days(const Interval* iv);
+std::string interval_text(const Interval* iv);
 // timestamptz (microseconds since 2000-01-01 UTC) <-> Unix seconds, rounding down.
 int64_t unix_seconds(TimestampTz ts);
 TimestampTz timestamptz_from_unix(int64_t unix_seconds);

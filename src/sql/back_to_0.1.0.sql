@@ -231,10 +231,9 @@ SELECT insight._back_to_0_1_0('insight.schedule_retraining(text, text, text, tex
   ', promote text DEFAULT ''always''::text', '',
   ', "when" text DEFAULT ''always''::text', '',
   ', since interval DEFAULT ''[^'']*''::interval', '',
-  E'  IF "when" = ''drift'' AND .*?END IF;\n', '',
   E'  m record;\n', '',
   E'SELECT \\* INTO m FROM (insight._live_training\\(name, ''schedule''\\));\n  PERFORM insight._check_promote\\(promote, name, m.task\\);', 'PERFORM \1;',
-  E'  PERFORM insight._check_when\\("when", name\\);\n', '',
+  E'  PERFORM insight._check_when\\("when", name, since\\);\n', '',
   E'schedule,\n +CASE WHEN .* END;', $then$schedule, format('SELECT insight.retrain(%L)', name);$then$]);
 
 -- The detectors' features spelt the deviation out instead of calling insight._deviation, had
@@ -414,8 +413,8 @@ $then$]);
 -- Model monitoring (monitoring.sql).
 DROP VIEW insight.model_usage;
 DROP FUNCTION insight._usage_counts(regclass), insight.model_drift(text, regclass, interval),
-  insight._require_profile(text),
-  insight.retrain_on_evidence(text, text, text, interval), insight._check_when(text, text),
+  insight._require_profile(text, interval),
+  insight.retrain_on_evidence(text, text, text, interval), insight._check_when(text, text, interval),
   insight._record_decision(text, timestamptz, text, jsonb, bigint);
 -- Live operations (watch_tables.sql, watch.sql).
 DROP VIEW insight.alert_labels;

@@ -409,10 +409,7 @@ BEGIN
   END IF;
   SELECT * INTO m FROM insight._live_training(name, 'schedule');
   PERFORM insight._check_promote(promote, name, m.task);
-  PERFORM insight._check_when("when", name);
-  IF "when" = 'drift' AND (since IS NULL OR since <= interval '0') THEN
-    RAISE EXCEPTION 'since must be a positive interval' USING ERRCODE = '22023';
-  END IF;
+  PERFORM insight._check_when("when", name, since);
   PERFORM insight._require_pg_cron();
   EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
     USING 'insight_retrain_' || name, schedule,
@@ -426,9 +423,9 @@ END
 $$;
 
 -- 22023 unless "when" is 'always', 'drift' or 'accuracy'; 0A000 for 'accuracy' (live accuracy
--- is not measured yet); for 'drift', what model_drift raises for a model it cannot judge
--- (55000 without a profile, 0A000 for forecasters and recommenders).
-CREATE OR REPLACE FUNCTION insight._check_when("when" text, name text) RETURNS void
+-- is not measured yet); for 'drift', what model_drift(name, since => since) raises before it
+-- reads a row (55000 without a profile, 0A000 for forecasters and recommenders, 22023 for since).
+CREATE OR REPLACE FUNCTION insight._check_when("when" text, name text, since interval) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF "when" IS NULL OR "when" NOT IN ('always', 'drift', 'accuracy') THEN
@@ -443,7 +440,7 @@ BEGIN
             HINT = 'Use "when" => ''drift'' for anomaly detectors, or ''always''.';
   END IF;
   IF "when" = 'drift' THEN
-    PERFORM insight._require_profile(name);  -- the model must be one model_drift can judge
+    PERFORM insight._require_profile(name, since);
   END IF;
 END
 $$;
@@ -496,7 +493,7 @@ BEGIN
   PERFORM insight._require_admin('retrain_on_evidence');
   SELECT * INTO m FROM insight._live_training(name, 're-run');
   PERFORM insight._check_promote(promote, name, m.task);
-  PERFORM insight._check_when("when", name);
+  PERFORM insight._check_when("when", name, since);
   IF "when" = 'drift' THEN
     SELECT jsonb_build_object('when', "when", 'since', since::text, 'model_id', insight.live_model_id(name),
                               'statistics', jsonb_agg(to_jsonb(d) ORDER BY d.feature NULLS FIRST, d.statistic)),
@@ -597,7 +594,7 @@ GRANT EXECUTE ON FUNCTION insight.train_default_models(), insight.retrain(text, 
 GRANT EXECUTE ON FUNCTION insight._record_failed_run(text, timestamptz, text),
     insight._live_training(text, text), insight._validation_metric(text, jsonb),
     insight._check_promote(text, text, text), insight._promote_if_better(bigint),
-    insight._require_pg_cron(), insight._cron_unschedule(text), insight._check_when(text, text),
+    insight._require_pg_cron(), insight._cron_unschedule(text), insight._check_when(text, text, interval),
     insight._record_decision(text, timestamptz, text, jsonb, bigint)
   TO insight_admin;
 
@@ -624,7 +621,7 @@ COMMENT ON FUNCTION insight._cron_unschedule(text) IS 'Internal: removes the pg_
 COMMENT ON FUNCTION insight._require_pg_cron() IS 'Internal: 55000 with the set-up steps unless pg_cron is installed in this database.';
 COMMENT ON FUNCTION insight.schedule_retraining(text, text, text, text, interval) IS 'Schedules retrain(name) with pg_cron (job insight_retrain_<name>), or with "when" => ''drift'' retrain_on_evidence; returns the job id. Admin.';
 COMMENT ON FUNCTION insight.retrain_on_evidence(text, text, text, interval) IS 'Retrains a model only when the evidence says so (''drift'': model_drift flags the live version); records every decision with its figures in training_runs. Admin.';
-COMMENT ON FUNCTION insight._check_when(text, text) IS 'Internal: 22023 unless when is always, drift or accuracy; 0A000 for accuracy; a drift check needs a model model_drift can judge.';
+COMMENT ON FUNCTION insight._check_when(text, text, interval) IS 'Internal: 22023 unless when is always, drift or accuracy; 0A000 for accuracy; a drift check needs a model model_drift can judge.';
 COMMENT ON FUNCTION insight._record_decision(text, timestamptz, text, jsonb, bigint) IS 'Internal: records a retrain_on_evidence decision (a skipped run, or the evidence on the run that retrained).';
 COMMENT ON FUNCTION insight.unschedule_retraining(text) IS 'Removes a model''s retraining job; false when it had none. Admin.';
 COMMENT ON FUNCTION insight.train_default_models() IS 'Trains every model the domain functions use, from the standard tables. Admin.';

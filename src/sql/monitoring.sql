@@ -40,16 +40,17 @@ CREATE OR REPLACE FUNCTION insight.model_drift(name text, source regclass DEFAUL
   RETURNS TABLE(feature text, statistic text, value float8, threshold float8, drifted boolean)
   AS 'MODULE_PATHNAME', 'insight_model_drift' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
--- 55000 / 0A000 as model_drift raises them, without reading rows.
-CREATE OR REPLACE FUNCTION insight._require_profile(name text) RETURNS void
+-- What model_drift(name, since => since) raises before it reads a row: 55000 / 0A000 for a
+-- model it cannot judge, 22023 for a since that is not positive.
+CREATE OR REPLACE FUNCTION insight._require_profile(name text, since interval DEFAULT NULL) RETURNS void
   AS 'MODULE_PATHNAME', 'insight_require_profile' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 GRANT SELECT ON insight.model_usage TO insight_analyst, insight_admin;
-GRANT EXECUTE ON FUNCTION insight.model_drift(text, regclass, interval), insight._require_profile(text)
+GRANT EXECUTE ON FUNCTION insight.model_drift(text, regclass, interval), insight._require_profile(text, interval)
   TO insight_analyst, insight_admin;
 GRANT EXECUTE ON FUNCTION insight._usage_counts(regclass) TO insight_analyst, insight_admin;
 
 COMMENT ON FUNCTION insight._usage_counts(regclass) IS 'Internal: this database''s model usage counts from shared memory (insight.model_usage reads it); a NOTICE when counting is off.';
 COMMENT ON FUNCTION insight.model_drift(text, regclass, interval) IS 'Per feature of the live model, recent rows of source against its training profile: population stability index, share outside the training range, and the anomaly scores'' shift, each with its threshold and a drifted flag.';
-COMMENT ON FUNCTION insight._require_profile(text) IS 'Internal: 55000 or 0A000, as model_drift raises them, unless the live version of a model can be judged for drift; reads no rows.';
+COMMENT ON FUNCTION insight._require_profile(text, interval) IS 'Internal: what model_drift raises before it reads a row (55000 or 0A000 for a model it cannot judge, 22023 for since); reads no rows.';
 COMMENT ON VIEW insight.model_usage IS 'Per model version: calls, rows scored, mean time per call and last use, by every scoring path (needs pg_insight in shared_preload_libraries).';

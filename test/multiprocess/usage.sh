@@ -48,18 +48,19 @@ as_pg "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w restart -l "$dir/server.log"
 # kill -9 of a backend: the postmaster writes the counts before it re-creates shared memory.
 q -c "SELECT count(s) FROM (SELECT insight.anomaly_score('use_m', ARRAY[x, y]) s FROM pts WHERE x <= 500) q" >/dev/null
 [ "$(usage)" = "20500/20500" ] || { echo "expected 20500/20500, got $(usage)"; exit 1; }
-q -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+# The victim sleeps far longer than any wait below; the waits end on what they wait for.
+q -c "SELECT pg_sleep(3600)" >/dev/null 2>&1 &
 sleeper=$!
 victim=""
-for _ in $(seq 1 50); do
-  victim=$(q -c "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'")
+for _ in $(seq 1 600); do
+  victim=$(q -c "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(3600)'")
   [ -n "$victim" ] && break
   sleep 0.1
 done
-[ -n "$victim" ] || { echo "the sleeping backend did not start"; exit 1; }
+[ -n "$victim" ] || { echo "the sleeping backend did not start within 60 s"; exit 1; }
 kill -9 "$victim"
 wait "$sleeper" 2>/dev/null || true
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   q -c "SELECT 1" >/dev/null 2>&1 && break
   sleep 0.2
 done

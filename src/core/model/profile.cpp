@@ -79,14 +79,6 @@ Distribution Distribution::from_json(const nlohmann::json& j) {
   return d;
 }
 
-void Histogram::merge(const Histogram& other) {
-  for (size_t i = 0; i < counts.size() && i < other.counts.size(); ++i)
-    counts[i] += other.counts[i];
-  n += other.n;
-  below += other.below;
-  above += other.above;
-}
-
 namespace {
 double psi_term(double expected_share, uint64_t count, uint64_t n) {
   const double e = std::max(expected_share, kShareFloor);

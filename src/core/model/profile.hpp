@@ -71,7 +71,6 @@ struct Histogram {
     else
       ++counts[d.bin(x)];
   }
-  void merge(const Histogram& other);
 };
 
 // Population stability index of the recent values against the training shares; 0 for no rows.
